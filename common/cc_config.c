@@ -1,0 +1,119 @@
+/* cc_config.c - environment variables, checked, with --help. */
+#include "cc_config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct cc_env_var common_vars[] = {
+    {"CC_NATS_URL", "nats://127.0.0.1:4222", "NATS server URL (JetStream enabled)"},
+    {"CC_REDIS_URL", "redis://127.0.0.1:6379", "Redis URL (redis://[:password@]host:port[/db])"},
+    {"CC_HTTP_ADDR", NULL, "HTTP listen address host:port (overrides the port variable)"},
+    {"CC_LOG_LEVEL", "info", "debug, info, warn or error"},
+    {"CC_HTTP_MAX_BODY", "1048576", "largest accepted HTTP body in bytes (413 beyond)"},
+    {"CC_REDIS_POOL", "8", "Redis connections per process"},
+    {NULL, NULL, NULL},
+};
+
+const char *cc_env_str(const char *name, const char *def)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : def;
+}
+
+int cc_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    if (!s || !*s)
+        return -1;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+enum cc_status cc_env_int(const char *name, int64_t def, int64_t min, int64_t max, int64_t *out)
+{
+    const char *v = cc_env_str(name, NULL);
+    if (!v) {
+        *out = def;
+        return CC_OK;
+    }
+    if (cc_parse_int(v, min, max, out) != 0) {
+        fprintf(stderr, "%s: not an integer in [%lld, %lld]: %s\n", name, (long long)min,
+                (long long)max, v);
+        return CC_ERR_INVALID;
+    }
+    return CC_OK;
+}
+
+static void print_vars(const struct cc_env_var *vars)
+{
+    for (; vars && vars->name; vars++)
+        printf("  %-28s %s%s%s%s\n", vars->name, vars->help, vars->def ? " [default: " : "",
+               vars->def ? vars->def : "", vars->def ? "]" : "");
+}
+
+static void print_help(const char *service, const char *port_var, int default_port,
+                       const struct cc_env_var *extra)
+{
+    char port_default[16];
+    snprintf(port_default, sizeof port_default, "%d", default_port);
+    struct cc_env_var port[] = {{port_var, port_default, "HTTP port when CC_HTTP_ADDR is unset"},
+                                {NULL, NULL, NULL}};
+    printf("usage: %s [--help]\n\nConfigured by environment variables:\n", service);
+    print_vars(common_vars);
+    print_vars(port);
+    print_vars(extra);
+}
+
+static int copy(char *dst, size_t cap, const char *src, const char *name)
+{
+    if (strlen(src) >= cap) {
+        fprintf(stderr, "%s: too long\n", name);
+        return -1;
+    }
+    memcpy(dst, src, strlen(src) + 1);
+    return 0;
+}
+
+enum cc_status cc_config_load(struct cc_config *cfg, const char *service, const char *port_var,
+                              int default_port, const struct cc_env_var *extra, int argc,
+                              char **argv)
+{
+    int64_t port, max_body, pool;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->service = service;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_help(service, port_var, default_port, extra);
+            exit(0);
+        }
+        fprintf(stderr, "%s: unknown argument %s (try --help)\n", service, argv[i]);
+        return CC_ERR_INVALID;
+    }
+    const char *level = cc_env_str("CC_LOG_LEVEL", "info");
+    if (cc_log_level_parse(level, &cfg->log_level) != 0) {
+        fprintf(stderr, "CC_LOG_LEVEL: unknown level %s\n", level);
+        return CC_ERR_INVALID;
+    }
+    if (cc_env_int(port_var, default_port, 1, 65535, &port) ||
+        cc_env_int("CC_HTTP_MAX_BODY", 1 << 20, 1024, (int64_t)1 << 30, &max_body) ||
+        cc_env_int("CC_REDIS_POOL", 8, 1, 256, &pool))
+        return CC_ERR_INVALID;
+    cfg->http_max_body = (size_t)max_body;
+    cfg->redis_pool = (int)pool;
+    char addr[64];
+    snprintf(addr, sizeof addr, "0.0.0.0:%d", (int)port);
+    if (copy(cfg->nats_url, sizeof cfg->nats_url, cc_env_str("CC_NATS_URL", common_vars[0].def),
+             "CC_NATS_URL") ||
+        copy(cfg->redis_url, sizeof cfg->redis_url,
+             cc_env_str("CC_REDIS_URL", common_vars[1].def), "CC_REDIS_URL") ||
+        copy(cfg->http_addr, sizeof cfg->http_addr, cc_env_str("CC_HTTP_ADDR", addr),
+             "CC_HTTP_ADDR"))
+        return CC_ERR_INVALID;
+    return CC_OK;
+}

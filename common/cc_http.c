@@ -1,0 +1,433 @@
+/* cc_http.c - libmicrohttpd adapter: routing, body caps, JSON bodies, request
+ * ids, access log and metrics. One thread per connection, so handlers may
+ * block on a NATS request. */
+#include "cc_http.h"
+#include "cc_buf.h"
+#include "cc_config.h"
+#include "cc_log.h"
+#include "cc_time.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EARLY_REJECT_FACTOR 16 /* bodies this many times the cap are refused unread */
+
+struct cc_http {
+    struct MHD_Daemon *d;
+    struct cc_http_config cfg;
+    struct cc_http_route *routes;
+    int nroutes;
+    atomic_int inflight;
+    struct cc_metric *m_requests;
+    struct cc_metric *m_seconds;
+};
+
+struct request {
+    struct cc_http_req req;
+    struct cc_pool pool;
+    const struct cc_http_route *route;
+    enum cc_status early; /* failure found before the body: answered at the end */
+    struct cc_buf body;
+    size_t cap;
+    int too_large;
+    int64_t start_us;
+    int status;
+    size_t bytes_out;
+};
+
+int cc_utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str, *end = s + len;
+    while (s < end) {
+        unsigned c = *s;
+        int n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+        if (n < 0 || end - s <= n)
+            return n == 0;
+        unsigned cp = n == 0 ? c : c & (0x3F >> n);
+        for (int i = 1; i <= n; i++) {
+            if ((s[i] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i] & 0x3F);
+        }
+        static const unsigned min[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        s += n + 1;
+    }
+    return 1;
+}
+
+int cc_http_match(const char *pattern, const char *path, struct cc_pool *pool,
+                  const char **params, int *nparams)
+{
+    const char *p = pattern, *s = path;
+    *nparams = 0;
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            size_t n = strcspn(s, "/");
+            if (!close || n == 0 || *nparams == CC_HTTP_MAX_PARAMS)
+                return 0;
+            params[(*nparams)++] = cc_pool_strndup(pool, s, n);
+            p = close + 1;
+            s += n;
+        } else if (*p++ != *s++) {
+            return 0;
+        }
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+/* Picks the route; sets r->early to CC_ERR_NOT_FOUND or CC_ERR_METHOD. */
+static void route(struct cc_http *h, struct request *r)
+{
+    int path_seen = 0;
+    const char *params[CC_HTTP_MAX_PARAMS];
+    int n;
+    for (int i = 0; i < h->nroutes; i++) {
+        const struct cc_http_route *rt = &h->routes[i];
+        if (!cc_http_match(rt->pattern, r->req.path, &r->pool, params, &n))
+            continue;
+        path_seen = 1;
+        if (strcmp(rt->method, r->req.method) != 0)
+            continue;
+        r->route = rt;
+        r->req.route = rt->pattern;
+        memcpy(r->req.params, params, sizeof params);
+        r->req.nparams = n;
+        return;
+    }
+    r->req.route = "unmatched";
+    r->early = path_seen ? CC_ERR_METHOD : CC_ERR_NOT_FOUND;
+}
+
+static int request_id_ok(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", id[i]))
+            return 0;
+    return 1;
+}
+
+static struct request *request_new(struct cc_http *h, struct MHD_Connection *conn, const char *url,
+                                   const char *method)
+{
+    struct request *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->start_us = cc_time_mono_us();
+    r->req.pool = &r->pool;
+    r->req.conn = conn;
+    r->req.method = cc_pool_strdup(&r->pool, method);
+    r->req.path = cc_pool_strdup(&r->pool, url);
+    r->req.body = "";
+    const char *id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (request_id_ok(id)) {
+        r->req.request_id = cc_pool_strdup(&r->pool, id);
+    } else {
+        unsigned char raw[12];
+        char *hex = cc_pool_alloc(&r->pool, 25);
+        randombytes_buf(raw, sizeof raw);
+        if (hex)
+            sodium_bin2hex(hex, 25, raw, sizeof raw);
+        r->req.request_id = hex;
+    }
+    if (!r->req.method || !r->req.path || !r->req.request_id) {
+        cc_pool_release(&r->pool);
+        free(r);
+        return NULL;
+    }
+    route(h, r);
+    r->cap = r->route && (r->route->flags & CC_HTTP_LARGE) ? h->cfg.max_large_body : h->cfg.max_body;
+    atomic_fetch_add(&h->inflight, 1);
+    return r;
+}
+
+void cc_http_add_header(struct cc_http_req *req, struct cc_http_resp *resp, const char *name,
+                        const char *value)
+{
+    struct cc_http_header *hd = cc_pool_alloc(req->pool, sizeof *hd);
+    if (!hd)
+        return;
+    hd->name = cc_pool_strdup(req->pool, name);
+    hd->value = cc_pool_strdup(req->pool, value);
+    hd->next = resp->headers;
+    resp->headers = hd;
+}
+
+void cc_http_text(struct cc_http_resp *resp, int status, const char *content_type,
+                  const char *text, size_t len)
+{
+    free(resp->body);
+    resp->status = status;
+    resp->content_type = content_type;
+    resp->body = malloc(len + 1);
+    resp->len = resp->body ? len : 0;
+    if (resp->body) {
+        memcpy(resp->body, text, len);
+        resp->body[len] = '\0';
+    } else {
+        resp->status = 500;
+    }
+}
+
+void cc_http_empty(struct cc_http_resp *resp, int status)
+{
+    cc_http_text(resp, status, NULL, "", 0);
+}
+
+void cc_http_json(struct cc_http_resp *resp, int status, cJSON *json)
+{
+    char *s = json ? cJSON_PrintUnformatted(json) : NULL;
+    cJSON_Delete(json);
+    if (!s) {
+        cc_http_error(resp, CC_ERR_NOMEM, NULL);
+        return;
+    }
+    free(resp->body);
+    resp->status = status;
+    resp->content_type = "application/json";
+    resp->body = s;
+    resp->len = strlen(s);
+}
+
+void cc_http_error(struct cc_http_resp *resp, enum cc_status st, const char *message)
+{
+    char esc[512];
+    struct cc_buf b = CC_BUF_INIT;
+    cc_json_escape(esc, sizeof esc, message ? message : cc_status_str(st));
+    cc_buf_addf(&b, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", cc_status_code(st), esc);
+    free(resp->body);
+    resp->status = cc_status_http(st);
+    resp->content_type = "application/json";
+    resp->body = cc_buf_detach(&b, &resp->len);
+    if (!resp->body)
+        resp->len = 0;
+}
+
+const char *cc_http_header(struct cc_http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *cc_http_query(struct cc_http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* Parses a JSON body; returns the reason it is refused, or NULL. */
+static const char *parse_json(struct request *r)
+{
+    if (r->req.body_len == 0)
+        return NULL;
+    if (!cc_utf8_valid(r->req.body, r->req.body_len))
+        return "body is not valid UTF-8";
+    r->req.json = cJSON_ParseWithLength(r->req.body, r->req.body_len);
+    if (!r->req.json)
+        return "body is not valid JSON";
+    if (!cJSON_IsObject(r->req.json))
+        return "body must be a JSON object";
+    return NULL;
+}
+
+static void dispatch(struct request *r, struct cc_http_resp *resp)
+{
+    const char *why;
+    if (r->early != CC_OK) {
+        cc_http_error(resp, r->early, NULL);
+    } else if (r->too_large) {
+        cc_http_error(resp, CC_ERR_TOO_LARGE, "request body is too large");
+    } else if ((r->route->flags & CC_HTTP_JSON) && (why = parse_json(r))) {
+        cc_http_error(resp, CC_ERR_INVALID, why);
+    } else {
+        r->route->fn(r->route->arg, &r->req, resp);
+        if (!resp->status)
+            cc_http_error(resp, CC_ERR_INTERNAL, "handler gave no answer");
+    }
+}
+
+static enum MHD_Result send_response(struct request *r, struct MHD_Connection *conn,
+                                     struct cc_http_resp *resp)
+{
+    struct MHD_Response *mr = MHD_create_response_from_buffer(resp->len, resp->body,
+                                                              MHD_RESPMEM_MUST_FREE);
+    if (!mr) {
+        free(resp->body);
+        return MHD_NO;
+    }
+    if (resp->content_type)
+        MHD_add_response_header(mr, "Content-Type", resp->content_type);
+    MHD_add_response_header(mr, "X-Request-Id", r->req.request_id);
+    for (struct cc_http_header *hd = resp->headers; hd; hd = hd->next)
+        if (hd->name && hd->value)
+            MHD_add_response_header(mr, hd->name, hd->value);
+    r->status = resp->status;
+    r->bytes_out = resp->len;
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, mr);
+    MHD_destroy_response(mr);
+    return ok;
+}
+
+/* Bodies far over the cap are refused at once without reading them. */
+static int refuse_unread(struct request *r, struct MHD_Connection *conn)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    int64_t n;
+    return cl && cc_parse_int(cl, 0, INT64_MAX, &n) == 0 &&
+           (uint64_t)n > (uint64_t)r->cap * EARLY_REJECT_FACTOR;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    struct cc_http *h = cls;
+    struct request *r = *con_cls;
+    struct cc_http_resp resp = {0};
+    (void)version;
+    if (!r) {
+        if (!(r = request_new(h, conn, url, method)))
+            return MHD_NO;
+        *con_cls = r;
+        if (!refuse_unread(r, conn))
+            return MHD_YES;
+        r->too_large = 1;
+        dispatch(r, &resp);
+        return send_response(r, conn, &resp);
+    }
+    if (*upload_size) {
+        if (r->body.len + *upload_size > r->cap)
+            r->too_large = 1; /* keep reading, answer 413 at the end */
+        else if (r->early == CC_OK && cc_buf_add(&r->body, upload, *upload_size) != CC_OK)
+            r->early = CC_ERR_NOMEM;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->status) /* already answered on the first call */
+        return MHD_YES;
+    if (r->body.data) {
+        r->req.body = r->body.data;
+        r->req.body_len = r->body.len;
+    }
+    dispatch(r, &resp);
+    return send_response(r, conn, &resp);
+}
+
+static void log_access(struct cc_http *h, struct request *r, double seconds)
+{
+    char path[512], route_s[256], method[32], members[1024], labels[384];
+    cc_json_escape(path, sizeof path, r->req.path);
+    cc_json_escape(method, sizeof method, r->req.method);
+    cc_json_escape(route_s, sizeof route_s, r->req.route);
+    snprintf(labels, sizeof labels, "route=\"%s\",method=\"%s\",code=\"%d\"", route_s,
+             r->route ? r->route->method : "other", r->status);
+    cc_metric_add(h->m_requests, labels, 1);
+    snprintf(labels, sizeof labels, "route=\"%s\"", route_s);
+    cc_metric_observe(h->m_seconds, labels, seconds);
+    if (r->route && (r->route->flags & CC_HTTP_NO_LOG) && r->status < 400)
+        return;
+    snprintf(members, sizeof members,
+             "\"request_id\":\"%s\",\"method\":\"%s\",\"path\":\"%s\",\"route\":\"%s\","
+             "\"status\":%d,\"bytes\":%zu,\"ms\":%.3f",
+             r->req.request_id, method, path, route_s, r->status,
+             r->bytes_out, seconds * 1000);
+    cc_log_write_fields(r->status >= 500 ? CC_LOG_ERROR : CC_LOG_INFO, "http", members);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct cc_http *h = cls;
+    struct request *r = *con_cls;
+    (void)conn, (void)toe;
+    if (!r)
+        return;
+    log_access(h, r, (double)(cc_time_mono_us() - r->start_us) / 1e6);
+    cJSON_Delete(r->req.json);
+    cc_buf_release(&r->body);
+    cc_pool_release(&r->pool);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&h->inflight, 1);
+}
+
+static int parse_addr(const char *addr, struct sockaddr_in *sa)
+{
+    char host[64];
+    int64_t port;
+    const char *colon = strrchr(addr, ':');
+    if (!colon || (size_t)(colon - addr) >= sizeof host ||
+        cc_parse_int(colon + 1, 0, 65535, &port) != 0)
+        return -1;
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    if (strcmp(host, "localhost") == 0)
+        strcpy(host, "127.0.0.1");
+    return inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+enum cc_status cc_http_start(struct cc_http **out, const struct cc_http_config *cfg,
+                             const struct cc_http_route *routes, int n)
+{
+    static const double bounds[] = {.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5};
+    struct sockaddr_in sa;
+    if (parse_addr(cfg->addr, &sa) != 0)
+        return CC_ERR_INVALID;
+    struct cc_http *h = calloc(1, sizeof *h);
+    if (!h || !(h->routes = malloc(sizeof *routes * (size_t)n))) {
+        free(h);
+        return CC_ERR_NOMEM;
+    }
+    memcpy(h->routes, routes, sizeof *routes * (size_t)n);
+    h->nroutes = n;
+    h->cfg = *cfg;
+    if (!h->cfg.max_large_body)
+        h->cfg.max_large_body = h->cfg.max_body;
+    if (cfg->metrics) {
+        h->m_requests = cc_metrics_counter(cfg->metrics, "cc_http_requests_total",
+                                           "HTTP requests by route, method and status code");
+        h->m_seconds = cc_metrics_histogram(cfg->metrics, "cc_http_request_duration_seconds",
+                                            "HTTP request duration by route", bounds,
+                                            (int)(sizeof bounds / sizeof bounds[0]));
+    }
+    h->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                                MHD_USE_ITC | MHD_USE_POLL,
+                            0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_CONNECTION_LIMIT, 4000, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+    if (!h->d) {
+        CC_ERROR("http: cannot listen on %s", cfg->addr);
+        free(h->routes);
+        free(h);
+        return CC_ERR_IO;
+    }
+    *out = h;
+    return CC_OK;
+}
+
+void cc_http_stop(struct cc_http *h, int64_t timeout_ms)
+{
+    if (!h)
+        return;
+    MHD_socket s = MHD_quiesce_daemon(h->d);
+    if (s != MHD_INVALID_SOCKET)
+        close(s);
+    for (int64_t waited = 0; atomic_load(&h->inflight) > 0 && waited < timeout_ms; waited += 10)
+        usleep(10000);
+    MHD_stop_daemon(h->d);
+    free(h->routes);
+    free(h);
+}

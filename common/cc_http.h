@@ -1,0 +1,115 @@
+/* cc_http.h - the HTTP server every service uses, on libmicrohttpd.
+ *
+ * A service gives a routing table; the server matches the path (with {name}
+ * parameters), caps the body (413), parses JSON bodies when the route asks
+ * (400 on malformed JSON or invalid UTF-8), gives every request an id
+ * (X-Request-Id), writes one access-log line and records metrics. Handlers
+ * run on the connection's thread and allocate from the request's pool. */
+#ifndef CC_HTTP_H
+#define CC_HTTP_H
+
+#include "cc_metrics.h"
+#include "cc_pool.h"
+#include "cc_status.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CC_HTTP_MAX_PARAMS 4
+
+enum cc_http_flags {
+    CC_HTTP_JSON = 1 << 0,     /* body is JSON: parsed into req->json (NULL when empty) */
+    CC_HTTP_LARGE = 1 << 1,    /* body cap is the server's large cap (file uploads) */
+    CC_HTTP_NO_LOG = 1 << 2,   /* no access-log line (health probes, metrics) */
+};
+
+struct cc_http_req {
+    const char *method;
+    const char *path;                         /* without the query string */
+    const char *route;                        /* the matched pattern, for logs/metrics */
+    const char *params[CC_HTTP_MAX_PARAMS];   /* {name} values in pattern order */
+    int nparams;
+    const char *body;                         /* raw body, NUL-terminated; "" when none */
+    size_t body_len;
+    cJSON *json;                              /* CC_HTTP_JSON routes: the parsed body */
+    const char *request_id;
+    struct cc_pool *pool;                     /* freed when the request ends */
+    void *conn;                               /* the adapter's connection */
+};
+
+struct cc_http_header {
+    const char *name, *value; /* pool strings */
+    struct cc_http_header *next;
+};
+
+struct cc_http_resp {
+    int status;
+    const char *content_type;
+    char *body; /* malloc'ed; the server frees it */
+    size_t len;
+    struct cc_http_header *headers;
+};
+
+typedef void (*cc_http_handler)(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+
+struct cc_http_route {
+    const char *method;  /* "GET", "POST", ... */
+    const char *pattern; /* "/api/v1/users/{id}" */
+    cc_http_handler fn;
+    void *arg;
+    unsigned flags; /* enum cc_http_flags */
+};
+
+struct cc_http;
+
+struct cc_http_config {
+    const char *addr;      /* "host:port" */
+    size_t max_body;       /* bytes, 413 beyond */
+    size_t max_large_body; /* bytes, for CC_HTTP_LARGE routes */
+    struct cc_metrics *metrics; /* may be NULL */
+};
+
+/* Starts serving `routes` (n entries, copied) in threads of its own.
+ * Returns CC_OK, CC_ERR_INVALID for a bad address, CC_ERR_IO when the port
+ * cannot be bound. */
+enum cc_status cc_http_start(struct cc_http **out, const struct cc_http_config *cfg,
+                             const struct cc_http_route *routes, int n);
+
+/* Stops accepting, lets requests in flight finish (up to `timeout_ms`), then
+ * closes every connection and frees the server. */
+void cc_http_stop(struct cc_http *h, int64_t timeout_ms);
+
+/* Request header `name`, or NULL. Valid while the request lasts. */
+const char *cc_http_header(struct cc_http_req *req, const char *name);
+
+/* Query argument `name`, or NULL. Valid while the request lasts. */
+const char *cc_http_query(struct cc_http_req *req, const char *name);
+
+/* Sets a JSON answer: `json` is rendered and deleted (ownership passes). */
+void cc_http_json(struct cc_http_resp *resp, int status, cJSON *json);
+
+/* Sets an answer from text (copied). */
+void cc_http_text(struct cc_http_resp *resp, int status, const char *content_type,
+                  const char *text, size_t len);
+
+/* Sets an empty answer (204, 201 without body...). */
+void cc_http_empty(struct cc_http_resp *resp, int status);
+
+/* Sets the error answer for `st`: its HTTP status and
+ * {"error":{"code":"...","message":"..."}} (message NULL: the status text). */
+void cc_http_error(struct cc_http_resp *resp, enum cc_status st, const char *message);
+
+/* Adds a response header; `name` and `value` are copied into the pool. */
+void cc_http_add_header(struct cc_http_req *req, struct cc_http_resp *resp, const char *name,
+                        const char *value);
+
+/* 1 when the `len` bytes at `s` are valid UTF-8 (no overlongs, no surrogates). */
+int cc_utf8_valid(const char *s, size_t len);
+
+/* Matches `path` against `pattern`; on a match fills params (pool strings,
+ * percent-decoding not applied) and returns 1. */
+int cc_http_match(const char *pattern, const char *path, struct cc_pool *pool,
+                  const char **params, int *nparams);
+
+#endif

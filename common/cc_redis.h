@@ -1,0 +1,75 @@
+/* cc_redis.h - Redis access for every service: a small pool of hiredis
+ * connections (a redisContext is not thread-safe), reconnecting on demand,
+ * scripts loaded once and called by EVALSHA with a NOSCRIPT fallback, and
+ * pipelining.
+ *
+ * Replies are hiredis' redisReply; the caller frees each with
+ * freeReplyObject(). Connection errors never escape as hiredis codes: every
+ * call returns a cc_status (CC_ERR_UNAVAILABLE when Redis cannot be reached,
+ * CC_ERR_INTERNAL when Redis answered an error reply, which is then given). */
+#ifndef CC_REDIS_H
+#define CC_REDIS_H
+
+#include "cc_status.h"
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+
+struct cc_redis;      /* the pool */
+struct cc_redis_conn; /* one connection, borrowed from the pool */
+
+/* A Lua script; define it static with CC_REDIS_SCRIPT and share it freely. */
+struct cc_redis_script {
+    const char *name; /* for logs */
+    const char *src;  /* Lua source, embedded at build time */
+    char sha[41];     /* filled on first load */
+};
+#define CC_REDIS_SCRIPT(name, src) {(name), (src), {0}}
+
+/* Creates a pool of up to `size` connections to `url`
+ * (redis://[:password@]host[:port][/db]). Connections open lazily, so this
+ * succeeds while Redis is down. Returns CC_OK, CC_ERR_INVALID for a bad URL,
+ * or CC_ERR_NOMEM. */
+enum cc_status cc_redis_new(struct cc_redis **out, const char *url, int size);
+
+/* Closes every connection. No connection may be borrowed. */
+void cc_redis_free(struct cc_redis *r);
+
+/* Borrows a connection, waiting while all are in use, (re)connecting it if
+ * needed. Returns CC_OK or CC_ERR_UNAVAILABLE (then *out is NULL). */
+enum cc_status cc_redis_acquire(struct cc_redis *r, struct cc_redis_conn **out);
+
+/* Gives a borrowed connection back. */
+void cc_redis_release(struct cc_redis *r, struct cc_redis_conn *c);
+
+/* Runs one command given as an argument vector (`lens` may be NULL for
+ * NUL-terminated arguments). On CC_OK, *reply is set (free it); a Redis error
+ * reply gives CC_ERR_INTERNAL with *reply set to it; *reply is NULL on
+ * CC_ERR_UNAVAILABLE. */
+enum cc_status cc_redis_cmdv(struct cc_redis_conn *c, redisReply **reply, int argc,
+                             const char **argv, const size_t *lens);
+
+/* Like cc_redis_cmdv with a hiredis format string ("SET %s %b"). */
+enum cc_status cc_redis_cmd(struct cc_redis_conn *c, redisReply **reply, const char *fmt, ...);
+
+/* Borrows a connection, runs a format command and gives it back. */
+enum cc_status cc_redis_run(struct cc_redis *r, redisReply **reply, const char *fmt, ...);
+
+/* Calls `s` by EVALSHA with `nkeys` keys followed by args in argv; loads it
+ * and retries once when Redis answers NOSCRIPT (after a restart). */
+enum cc_status cc_redis_eval(struct cc_redis_conn *c, struct cc_redis_script *s, redisReply **reply,
+                             int nkeys, int argc, const char **argv, const size_t *lens);
+
+/* Makes sure `s` is loaded on this connection's server (SCRIPT LOAD). */
+enum cc_status cc_redis_script_load(struct cc_redis_conn *c, struct cc_redis_script *s);
+
+/* Pipelining: queue commands with cc_redis_append, then read exactly one
+ * reply per queued command with cc_redis_reply, in order. */
+enum cc_status cc_redis_append(struct cc_redis_conn *c, int argc, const char **argv,
+                               const size_t *lens);
+enum cc_status cc_redis_reply(struct cc_redis_conn *c, redisReply **reply);
+
+/* PINGs through the pool. Returns CC_OK when Redis answers. */
+enum cc_status cc_redis_ping(struct cc_redis *r);
+
+#endif

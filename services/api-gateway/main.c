@@ -1,0 +1,13 @@
+/* main.c - api-gateway: the staff HTTP/JSON + SSE API and the web desktop.
+ *
+ * Wiring only: configuration, connections, routes and signal handling come
+ * from common/cc_service; behaviour lives in the modules beside this file. */
+#include "cc_service.h"
+
+int main(int argc, char **argv)
+{
+    struct cc_service svc;
+    if (cc_service_init(&svc, "api-gateway", "CC_API_PORT", 8080, NULL, argc, argv) != CC_OK)
+        return 1;
+    return cc_service_run(&svc, NULL, 0, 0);
+}

@@ -1,0 +1,21 @@
+import os
+import shutil
+import tempfile
+
+import pytest
+
+from harness import Cluster
+
+
+@pytest.fixture
+def cluster(request):
+    """A fresh nats-server + redis-server; tests start the services they need.
+    At the end every service still running must stop cleanly (exit 0 on
+    SIGTERM, which includes no sanitizer report)."""
+    workdir = tempfile.mkdtemp(prefix="cc-test-")
+    c = Cluster(workdir)
+    yield c
+    failures = c.close()
+    if failures:
+        pytest.fail("\n".join(failures))
+    shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,189 @@
+"""Real processes for system tests: nats-server (JetStream, file storage),
+redis-server (AOF) and the project's services, each on a free port in a
+temporary directory, with kill -9 and restart for failure tests."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN_DIR = os.path.abspath(os.environ.get("CC_BIN_DIR", os.path.join(ROOT, "build", "bin")))
+UNIT_DIR = os.path.abspath(os.environ.get("CC_UNIT_DIR", os.path.join(ROOT, "build", "tests")))
+SERVICES = ["agent-registry", "skill-router", "chat-gateway", "call-router", "crm-sync",
+            "api-gateway"]
+# Sanitizer builds: a leak or undefined behaviour makes the process exit non-zero.
+SAN_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:exitcode=23:abort_on_error=0",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+    "LSAN_OPTIONS": "suppressions=" + os.path.join(ROOT, "tests", "lsan.supp"),
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"port {port} not open after {timeout}s")
+
+
+class Proc:
+    """A child process with its log file; start/kill9/stop/restart."""
+
+    def __init__(self, name, argv, workdir, env=None):
+        self.name, self.argv, self.workdir, self.env = name, argv, workdir, env
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.p = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        env = dict(os.environ)
+        env.update(self.env or {})
+        self.p = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                  cwd=self.workdir)
+        log.close()
+        return self
+
+    def alive(self):
+        return self.p is not None and self.p.poll() is None
+
+    def kill9(self):
+        if self.alive():
+            self.p.send_signal(signal.SIGKILL)
+            self.p.wait()
+
+    def stop(self, timeout=20):
+        """SIGTERM and wait; returns the exit code."""
+        if not self.alive():
+            return self.p.returncode if self.p else None
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            return self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+            raise
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+class Nats(Proc):
+    def __init__(self, workdir):
+        self.port = free_port()
+        store = os.path.join(workdir, "nats")
+        super().__init__("nats-server", ["nats-server", "-js", "-sd", store, "-a", "127.0.0.1",
+                                         "-p", str(self.port)], workdir)
+        self.url = f"nats://127.0.0.1:{self.port}"
+
+    def start(self):
+        super().start()
+        wait_port(self.port)
+        return self
+
+
+class Redis(Proc):
+    def __init__(self, workdir):
+        self.port = free_port()
+        data = os.path.join(workdir, "redis")
+        os.makedirs(data, exist_ok=True)
+        super().__init__("redis-server", [
+            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", data,
+            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+            "--daemonize", "no"], workdir)
+        self.url = f"redis://127.0.0.1:{self.port}"
+
+    def start(self):
+        super().start()
+        wait_port(self.port)
+        return self
+
+    def cli(self, *args):
+        out = subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True,
+                             text=True, check=True)
+        return out.stdout.strip()
+
+
+class Service(Proc):
+    def __init__(self, name, workdir, nats, redis, env=None):
+        self.port = free_port()
+        full = {"CC_NATS_URL": nats.url, "CC_REDIS_URL": redis.url,
+                "CC_HTTP_ADDR": f"127.0.0.1:{self.port}", "CC_LOG_LEVEL": "info", **SAN_ENV}
+        full.update(env or {})
+        super().__init__(name, [os.path.join(BIN_DIR, name)], workdir, full)
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def url(self, path):
+        return self.base + path
+
+    def ready(self):
+        try:
+            return requests.get(self.url("/readyz"), timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def wait_ready(self, timeout=15.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.ready():
+                return
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited {self.p.returncode}:\n{self.log()}")
+            time.sleep(0.05)
+        raise TimeoutError(f"{self.name} not ready after {timeout}s:\n{self.log()[-3000:]}")
+
+    def log_lines(self):
+        """The JSON log lines the service wrote (sanitizer reports are not JSON)."""
+        out = []
+        for line in self.log().splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+
+class Cluster:
+    """nats + redis + any services, all stopped (and checked) at the end."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.nats = Nats(workdir).start()
+        self.redis = Redis(workdir).start()
+        self.services = {}
+
+    def start(self, name, env=None, key=None, wait=True):
+        svc = Service(name, self.workdir, self.nats, self.redis, env).start()
+        self.services[key or name] = svc
+        if wait:
+            svc.wait_ready()
+        return svc
+
+    def close(self):
+        failures = []
+        for key, svc in self.services.items():
+            if svc.alive():
+                code = svc.stop()
+                if code != 0:
+                    failures.append(f"{key} exited {code} on SIGTERM:\n{svc.log()[-4000:]}")
+        self.nats.kill9()
+        self.redis.kill9()
+        return failures

@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs every Debian 12 package the build, the system and the tests need.
+# Idempotent: packages already present are left alone; apt-get update runs
+# only when something is missing.
+set -eu
+PKGS="build-essential pkg-config git ca-certificates curl procps
+  libnats-dev libprotobuf-c-dev protobuf-c-compiler libhiredis-dev libmicrohttpd-dev
+  libcjson-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev libuv1-dev
+  nats-server redis-server
+  python3 python3-pytest python3-requests python3-prometheus-client python3-yaml
+  docker-compose"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+  echo "deps: all packages installed"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "deps: installing$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Starts the whole system locally: nats-server (JetStream, file storage) and
+# redis-server (AOF, appendfsync everysec) with data under .run/, then every
+# service; waits until each /readyz answers and prints where to reach it.
+# Ports come from CC_*_PORT variables (SPEC section 9). `make down` stops
+# exactly what this started (pid files under .run/pids).
+set -eu
+cd "$(dirname "$0")/.."
+RUN=${CC_RUN_DIR:-$(pwd)/.run}
+BIN=${CC_BIN_DIR:-$(pwd)/build/bin}
+mkdir -p "$RUN/nats" "$RUN/redis" "$RUN/logs" "$RUN/pids" "$RUN/files"
+
+: "${CC_NATS_PORT:=4222}" "${CC_REDIS_PORT:=6379}" "${CC_API_PORT:=8080}" "${CC_CHAT_PORT:=8081}"
+: "${CC_CALL_PORT:=8082}" "${CC_REGISTRY_PORT:=8083}" "${CC_ROUTER_PORT:=8084}" "${CC_CRM_PORT:=8085}"
+: "${CC_BOOTSTRAP_ADMIN_LOGIN:=admin}"
+export CC_NATS_URL="nats://127.0.0.1:$CC_NATS_PORT" CC_REDIS_URL="redis://127.0.0.1:$CC_REDIS_PORT"
+export CC_API_PORT CC_CHAT_PORT CC_CALL_PORT CC_REGISTRY_PORT CC_ROUTER_PORT CC_CRM_PORT
+export CC_BOOTSTRAP_ADMIN_LOGIN
+export CC_FILES_DIR="${CC_FILES_DIR:-$RUN/files}"
+
+alive() { [ -f "$RUN/pids/$1.pid" ] && kill -0 "$(cat "$RUN/pids/$1.pid")" 2>/dev/null; }
+
+# start NAME CMD...: runs CMD detached, logs to .run/logs/NAME.log.
+start() {
+  name=$1; shift
+  if alive "$name"; then echo "  $name already running (pid $(cat "$RUN/pids/$name.pid"))"; return; fi
+  setsid "$@" >>"$RUN/logs/$name.log" 2>&1 < /dev/null &
+  echo $! > "$RUN/pids/$name.pid"
+}
+
+wait_tcp() { # PORT NAME
+  i=0
+  until (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 100 ] || { echo "$2 did not open port $1; see $RUN/logs/$2.log"; exit 1; }
+    sleep 0.1
+  done
+}
+
+if [ -n "${CC_BOOTSTRAP_ADMIN_PASSWORD:-}" ]; then
+  admin_note="(from CC_BOOTSTRAP_ADMIN_PASSWORD)"
+else
+  if [ ! -s "$RUN/admin-password" ]; then
+    (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=\n' > "$RUN/admin-password")
+  fi
+  CC_BOOTSTRAP_ADMIN_PASSWORD=$(cat "$RUN/admin-password")
+  admin_note="(saved in .run/admin-password)"
+fi
+export CC_BOOTSTRAP_ADMIN_PASSWORD
+
+echo "starting nats-server on $CC_NATS_PORT and redis-server on $CC_REDIS_PORT"
+start nats nats-server -js -sd "$RUN/nats" -a 127.0.0.1 -p "$CC_NATS_PORT"
+start redis redis-server --port "$CC_REDIS_PORT" --bind 127.0.0.1 --dir "$RUN/redis" \
+  --appendonly yes --appendfsync everysec --save "" --daemonize no
+wait_tcp "$CC_NATS_PORT" nats
+wait_tcp "$CC_REDIS_PORT" redis
+
+t0=$(date +%s)
+for svc in agent-registry skill-router chat-gateway call-router crm-sync api-gateway; do
+  start "$svc" "$BIN/$svc"
+done
+
+port_of() {
+  case $1 in
+    api-gateway) echo "$CC_API_PORT" ;; chat-gateway) echo "$CC_CHAT_PORT" ;;
+    call-router) echo "$CC_CALL_PORT" ;; agent-registry) echo "$CC_REGISTRY_PORT" ;;
+    skill-router) echo "$CC_ROUTER_PORT" ;; crm-sync) echo "$CC_CRM_PORT" ;;
+  esac
+}
+
+for svc in agent-registry skill-router chat-gateway call-router crm-sync api-gateway; do
+  port=$(port_of "$svc")
+  i=0
+  until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+    alive "$svc" || { echo "$svc exited; see $RUN/logs/$svc.log"; tail -5 "$RUN/logs/$svc.log"; exit 1; }
+    i=$((i + 1)); [ $i -lt 300 ] || { echo "$svc not ready after 30 s; see $RUN/logs/$svc.log"; exit 1; }
+    sleep 0.1
+  done
+  printf '  %-15s ready  http://127.0.0.1:%s  (/healthz /readyz /metrics)\n' "$svc" "$port"
+done
+echo "all services ready in $(( $(date +%s) - t0 )) s"
+echo
+echo "staff API and web desktop: http://127.0.0.1:$CC_API_PORT/"
+echo "chat webhooks and widget:  http://127.0.0.1:$CC_CHAT_PORT/"
+echo "PBX API:                   http://127.0.0.1:$CC_CALL_PORT/pbx/v1/"
+echo "first admin login:         $CC_BOOTSTRAP_ADMIN_LOGIN / $CC_BOOTSTRAP_ADMIN_PASSWORD $admin_note"
+echo "logs: .run/logs/   stop: make down   wipe data: make reset"
