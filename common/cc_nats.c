@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_SUBS 64
+#define MAX_SUBS 256
 #define MAX_CONSUMERS 16
 #define JS_WAIT_MS 5000
 

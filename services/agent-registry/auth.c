@@ -1,0 +1,394 @@
+/* auth.c - sign-in, sessions, passwords and the first admin.
+ *
+ * Passwords are argon2id hashes (libsodium crypto_pwhash_str) in the hash
+ * {cc}:pw, never in the user record. A session is a random 256-bit token;
+ * only the BLAKE2b hash of it is stored, as {cc}:sess:<hex> = {user_id, role,
+ * idle}, expiring after the user's idle timeout and renewed on each use by
+ * api-gateway. After CC_LOGIN_MAX_FAILS failed sign-ins for one login, that
+ * login is refused (429) until CC_LOGIN_LOCK_S seconds pass without a failure. */
+#include "pbmerge.h"
+#include "registry.h"
+#include "cc_log.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char revoke_user_lua[];
+static struct cc_redis_script revoke_script = CC_REDIS_SCRIPT("revoke_user", revoke_user_lua);
+
+enum cc_status auth_hash_password(struct registry *reg, const char *password, char *out,
+                                  size_t cap)
+{
+    if (cap < crypto_pwhash_STRBYTES)
+        return CC_ERR_INTERNAL;
+    if (crypto_pwhash_str(out, password, strlen(password), reg->pw_ops, reg->pw_mem) != 0)
+        return CC_ERR_NOMEM;
+    return CC_OK;
+}
+
+enum cc_status auth_store_password(struct registry *reg, const char *user_id, const char *hash)
+{
+    redisReply *rep;
+    enum cc_status st = cc_redis_run(reg->redis, &rep, "HSET {cc}:pw %s %s", user_id, hash);
+    if (rep)
+        freeReplyObject(rep);
+    return st;
+}
+
+static void revoke(struct registry *reg, const char *user_id, const char *keep)
+{
+    struct cc_redis_conn *c;
+    redisReply *rep = NULL;
+    char key[128];
+    snprintf(key, sizeof key, "{cc}:usess:%s", user_id);
+    const char *argv[] = {key, keep ? keep : ""};
+    if (cc_redis_acquire(reg->redis, &c) != CC_OK) {
+        CC_ERROR("cannot revoke the sessions of %s: Redis unavailable", user_id);
+        return;
+    }
+    if (cc_redis_eval(c, &revoke_script, &rep, 1, 2, argv, NULL) != CC_OK)
+        CC_ERROR("cannot revoke the sessions of %s", user_id);
+    if (rep)
+        freeReplyObject(rep);
+    cc_redis_release(reg->redis, c);
+}
+
+void auth_revoke_user(struct registry *reg, const char *user_id)
+{
+    revoke(reg, user_id, NULL);
+}
+
+/* --- failed sign-ins ------------------------------------------------------------ */
+
+static void fail_key(const char *login, char *key, size_t cap)
+{
+    size_t n = (size_t)snprintf(key, cap, "{cc}:loginfail:");
+    for (; *login && n + 1 < cap; login++)
+        key[n++] = (char)tolower((unsigned char)*login);
+    key[n] = '\0';
+}
+
+/* Seconds the login stays refused, 0 when it may try. */
+static long long locked_for(struct registry *reg, const char *key)
+{
+    redisReply *rep;
+    long long left = 0;
+    if (cc_redis_run(reg->redis, &rep, "GET %s", key) == CC_OK && rep->type == REDIS_REPLY_STRING &&
+        atoll(rep->str) >= reg->login_max_fails) {
+        freeReplyObject(rep);
+        if (cc_redis_run(reg->redis, &rep, "TTL %s", key) == CC_OK)
+            left = rep->integer > 0 ? rep->integer : 1;
+    }
+    if (rep)
+        freeReplyObject(rep);
+    return left;
+}
+
+static void count_failure(struct registry *reg, const char *key)
+{
+    redisReply *rep;
+    if (cc_redis_run(reg->redis, &rep, "INCR %s", key) == CC_OK) {
+        freeReplyObject(rep);
+        cc_redis_run(reg->redis, &rep, "EXPIRE %s %d", key, reg->login_lock_s);
+    }
+    if (rep)
+        freeReplyObject(rep);
+}
+
+/* --- sessions ------------------------------------------------------------------- */
+
+/* Creates a session for `u`: the token goes to `token` (base64url, 44 bytes). */
+static enum cc_status session_new(struct registry *reg, const Cc__V1__User *u, char *token,
+                                  size_t cap)
+{
+    unsigned char raw[32], hash[32];
+    char hex[65], sess[96], usess[128], idle[24];
+    struct cc_redis_conn *c;
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(token, cap, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    crypto_generichash(hash, sizeof hash, (const unsigned char *)token, strlen(token), NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+    snprintf(sess, sizeof sess, "{cc}:sess:%s", hex);
+    snprintf(usess, sizeof usess, "{cc}:usess:%s", u->id);
+    snprintf(idle, sizeof idle, "%lld", (long long)u->idle_timeout_s);
+    enum cc_status st = cc_redis_acquire(reg->redis, &c);
+    if (st != CC_OK)
+        return st;
+    const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
+    const char *hset[] = {"HSET", sess, "user_id", u->id, "role", u->role, "idle", idle};
+    const char *sadd[] = {"SADD", usess, hex};
+    const char *expire[] = {"EXPIRE", sess, idle};
+    int n = 4;
+    cc_redis_append(c, 1, multi, NULL);
+    cc_redis_append(c, 8, hset, NULL);
+    cc_redis_append(c, 3, sadd, NULL);
+    if (u->idle_timeout_s > 0)
+        n += cc_redis_append(c, 3, expire, NULL) == CC_OK;
+    cc_redis_append(c, 1, exec, NULL);
+    for (int i = 0; i < n; i++) {
+        redisReply *rep;
+        enum cc_status r = cc_redis_reply(c, &rep);
+        if (rep)
+            freeReplyObject(rep);
+        if (st == CC_OK)
+            st = r;
+    }
+    cc_redis_release(reg->redis, c);
+    return st;
+}
+
+/* --- handlers ---------------------------------------------------------------------- */
+
+static enum cc_status check_password(struct registry *reg, const char *user_id, const char *pw)
+{
+    redisReply *rep;
+    enum cc_status st = cc_redis_run(reg->redis, &rep, "HGET {cc}:pw %s", user_id);
+    if (st == CC_OK)
+        st = rep->type == REDIS_REPLY_STRING &&
+                     crypto_pwhash_str_verify(rep->str, pw, strlen(pw)) == 0
+                 ? CC_OK
+                 : CC_ERR_UNAUTHORIZED;
+    if (rep)
+        freeReplyObject(rep);
+    return st;
+}
+
+/* Finds the user signing in; CC_ERR_UNAUTHORIZED when the login is unknown,
+ * archived or the password wrong. */
+static enum cc_status sign_in(struct registry *reg, const Cc__V1__LoginRequest *req,
+                              ProtobufCMessage **user)
+{
+    char id[64];
+    enum cc_status st = store_find_unique(reg->redis, &kind_users.store, "login", req->login, id,
+                                          sizeof id);
+    *user = NULL;
+    if (st == CC_ERR_NOT_FOUND) {
+        /* spend the same time as a real check so logins cannot be probed */
+        char dummy[crypto_pwhash_STRBYTES];
+        auth_hash_password(reg, req->password, dummy, sizeof dummy);
+        return CC_ERR_UNAUTHORIZED;
+    }
+    if (st == CC_OK)
+        st = check_password(reg, id, req->password);
+    if (st == CC_OK)
+        st = store_get(reg->redis, &kind_users.store, id, user);
+    if (st == CC_OK && ((Cc__V1__User *)*user)->archived)
+        st = CC_ERR_UNAUTHORIZED;
+    return st;
+}
+
+static void reply_login(struct registry *reg, const struct cc_nats_msg *m, Cc__V1__User *u)
+{
+    Cc__V1__LoginReply rep = CC__V1__LOGIN_REPLY__INIT;
+    char token[64];
+    enum cc_status st = session_new(reg, u, token, sizeof token);
+    if (st != CC_OK) {
+        cc_nats_respond_error(reg->nats, m, st, NULL);
+        return;
+    }
+    store_set_str(&u->base, "password", NULL);
+    rep.token = token;
+    rep.user = u;
+    rep.has_idle_timeout_s = 1, rep.idle_timeout_s = u->idle_timeout_s;
+    cc_nats_respond(reg->nats, m, &rep.base);
+    sodium_memzero(token, sizeof token);
+}
+
+static void on_login(struct registry *reg, const struct cc_nats_msg *m)
+{
+    char key[128], msg[96];
+    ProtobufCMessage *user = NULL;
+    Cc__V1__LoginRequest *req = cc__v1__login_request__unpack(NULL, m->len, m->data);
+    if (!req || !req->login || !req->password || !*req->login) {
+        cc_nats_respond_error(reg->nats, m, CC_ERR_INVALID, "login and password required");
+        goto out;
+    }
+    fail_key(req->login, key, sizeof key);
+    long long wait = locked_for(reg, key);
+    if (wait > 0) {
+        snprintf(msg, sizeof msg, "too many failed sign-ins; try again in %lld s", wait);
+        cc_nats_respond_error(reg->nats, m, CC_ERR_RATE_LIMITED, msg);
+        goto out;
+    }
+    enum cc_status st = sign_in(reg, req, &user);
+    if (st == CC_ERR_UNAUTHORIZED) {
+        count_failure(reg, key);
+        CC_INFO("sign-in refused for a login from %s", req->client ? req->client : "?");
+        cc_nats_respond_error(reg->nats, m, st, "wrong login or password");
+    } else if (st != CC_OK) {
+        cc_nats_respond_error(reg->nats, m, st, NULL);
+    } else {
+        redisReply *rep;
+        if (cc_redis_run(reg->redis, &rep, "DEL %s", key) == CC_OK || rep)
+            freeReplyObject(rep);
+        reply_login(reg, m, (Cc__V1__User *)user);
+    }
+out:
+    if (user)
+        protobuf_c_message_free_unpacked(user, NULL);
+    if (req) {
+        if (req->password)
+            sodium_memzero(req->password, strlen(req->password));
+        cc__v1__login_request__free_unpacked(req, NULL);
+    }
+}
+
+static void on_logout(struct registry *reg, const struct cc_nats_msg *m)
+{
+    Cc__V1__ObjectRequest *req = cc__v1__object_request__unpack(NULL, m->len, m->data);
+    redisReply *rep;
+    if (!req || !req->caller || !req->caller->session_id || !req->caller->user_id) {
+        cc_nats_respond_error(reg->nats, m, CC_ERR_UNAUTHORIZED, NULL);
+    } else {
+        const Cc__V1__Caller *c = req->caller;
+        enum cc_status st = cc_redis_run(reg->redis, &rep, "DEL {cc}:sess:%s", c->session_id);
+        if (rep)
+            freeReplyObject(rep);
+        if (st == CC_OK &&
+            (st = cc_redis_run(reg->redis, &rep, "SREM {cc}:usess:%s %s", c->user_id,
+                               c->session_id)) == CC_OK)
+            freeReplyObject(rep);
+        if (st == CC_OK)
+            cc_nats_respond(reg->nats, m, NULL);
+        else
+            cc_nats_respond_error(reg->nats, m, st, NULL);
+    }
+    if (req)
+        cc__v1__object_request__free_unpacked(req, NULL);
+}
+
+static enum cc_status change_password(struct registry *reg, const Cc__V1__PasswordChange *req,
+                                      char *why, size_t whycap)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    if (!req->caller || !req->caller->user_id)
+        return CC_ERR_UNAUTHORIZED;
+    if (!req->old_password || !req->new_password) {
+        snprintf(why, whycap, "old_password and new_password required");
+        return CC_ERR_INVALID;
+    }
+    size_t n = strlen(req->new_password);
+    if (n < 8 || n > 256) {
+        snprintf(why, whycap, "new_password: 8 to 256 characters");
+        return CC_ERR_INVALID;
+    }
+    enum cc_status st = check_password(reg, req->caller->user_id, req->old_password);
+    if (st == CC_ERR_UNAUTHORIZED) {
+        snprintf(why, whycap, "old_password is wrong");
+        return CC_ERR_FORBIDDEN;
+    }
+    if (st == CC_OK)
+        st = auth_hash_password(reg, req->new_password, hash, sizeof hash);
+    if (st == CC_OK)
+        st = auth_store_password(reg, req->caller->user_id, hash);
+    if (st == CC_OK) /* other sessions end; the one asking stays */
+        revoke(reg, req->caller->user_id, req->caller->session_id);
+    return st;
+}
+
+static void on_password(struct registry *reg, const struct cc_nats_msg *m)
+{
+    char why[128] = "";
+    Cc__V1__PasswordChange *req = cc__v1__password_change__unpack(NULL, m->len, m->data);
+    enum cc_status st = req ? change_password(reg, req, why, sizeof why) : CC_ERR_INVALID;
+    if (st == CC_OK)
+        cc_nats_respond(reg->nats, m, NULL);
+    else
+        cc_nats_respond_error(reg->nats, m, st, why[0] ? why : NULL);
+    if (req) {
+        if (req->old_password)
+            sodium_memzero(req->old_password, strlen(req->old_password));
+        if (req->new_password)
+            sodium_memzero(req->new_password, strlen(req->new_password));
+        cc__v1__password_change__free_unpacked(req, NULL);
+    }
+}
+
+/* cc.registry.auth.login / logout / password */
+static void on_auth(void *arg, const struct cc_nats_msg *m)
+{
+    struct registry *reg = arg;
+    const char *verb = m->subject + strlen("cc.registry.auth.");
+    if (strcmp(verb, "login") == 0)
+        on_login(reg, m);
+    else if (strcmp(verb, "logout") == 0)
+        on_logout(reg, m);
+    else if (strcmp(verb, "password") == 0)
+        on_password(reg, m);
+    else
+        cc_nats_respond_error(reg->nats, m, CC_ERR_NOT_FOUND, "no such verb");
+}
+
+enum cc_status auth_start(struct registry *reg)
+{
+    enum cc_status st = CC_OK;
+    for (int i = 0; i < reg->workers && st == CC_OK; i++)
+        st = cc_nats_subscribe(reg->nats, "cc.registry.auth.*", "registry", on_auth, reg);
+    return st;
+}
+
+/* --- first start -------------------------------------------------------------------- */
+
+static enum cc_status ensure_no_answer_cause(struct registry *reg)
+{
+    Cc__V1__PauseCause pc = CC__V1__PAUSE_CAUSE__INIT;
+    int found = store_exists(reg->redis, &kind_pause_causes.store, "pc_no_answer");
+    if (found != 0)
+        return found < 0 ? CC_ERR_UNAVAILABLE : CC_OK;
+    pc.id = CC_PB_STR("pc_no_answer");
+    pc.name = CC_PB_STR("no answer");
+    pc.has_system = pc.system = 1;
+    pc.has_limit_minutes_per_day = 1;
+    pc.has_allow_agent = 1, pc.allow_agent = 0;
+    pc.has_allow_supervisor = 1, pc.allow_supervisor = 1;
+    return store_put(reg->redis, &kind_pause_causes.store, &pc.base, NULL);
+}
+
+static enum cc_status create_first_admin(struct registry *reg)
+{
+    Cc__V1__User u = CC__V1__USER__INIT;
+    Cc__V1__AgentSettings agent = CC__V1__AGENT_SETTINGS__INIT;
+    char id[64], hash[crypto_pwhash_STRBYTES];
+    const char *login = cc_env_str("CC_BOOTSTRAP_ADMIN_LOGIN", "admin");
+    const char *password = cc_env_str("CC_BOOTSTRAP_ADMIN_PASSWORD", NULL);
+    if (!password || strlen(password) < 8) {
+        CC_WARN("no users yet and CC_BOOTSTRAP_ADMIN_PASSWORD unset or shorter than 8: "
+                "no first admin created");
+        return CC_OK;
+    }
+    store_new_id(&kind_users.store, id, sizeof id);
+    u.id = id, u.login = CC_PB_STR(login), u.role = CC_PB_STR("admin");
+    u.first_name = CC_PB_STR("Administrator");
+    u.phone_type = CC_PB_STR("none"), u.listen_mode = CC_PB_STR("none");
+    u.has_idle_timeout_s = u.has_archived = 1;
+    agent.has_enabled = 1;
+    u.agent = &agent;
+    enum cc_status st = auth_hash_password(reg, password, hash, sizeof hash);
+    if (st == CC_OK)
+        st = auth_store_password(reg, id, hash);
+    if (st == CC_OK)
+        st = store_put(reg->redis, &kind_users.store, &u.base, NULL);
+    if (st == CC_OK)
+        CC_INFO("created the first admin, login %s", login);
+    return st;
+}
+
+enum cc_status auth_bootstrap(struct registry *reg)
+{
+    struct store_lock lk;
+    redisReply *rep;
+    enum cc_status st = store_lock(reg->redis, &lk);
+    if (st != CC_OK)
+        return st;
+    st = ensure_no_answer_cause(reg);
+    if (st == CC_OK && (st = cc_redis_run(reg->redis, &rep, "HLEN {cc}:obj:users")) == CC_OK &&
+        rep->integer == 0)
+        st = create_first_admin(reg);
+    if (rep)
+        freeReplyObject(rep);
+    store_unlock(reg->redis, &lk);
+    return st;
+}

@@ -1,0 +1,160 @@
+/* permissions.c - the permission switches of SPEC section 3 (stored as one
+ * record, defaults filled in on read) and supervisor queue assignment. */
+#include "registry.h"
+#include "cc_log.h"
+#include "pbmerge.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY "{cc}:settings:permissions"
+
+#define DEFAULT(m, f, v)                                                                           \
+    do {                                                                                           \
+        if (!(m)->has_##f)                                                                         \
+            (m)->has_##f = 1, (m)->f = (v);                                                        \
+    } while (0)
+
+static enum cc_status fill_defaults(Cc__V1__Permissions *p)
+{
+    if (!p->supervisor && !(p->supervisor = calloc(1, sizeof *p->supervisor)))
+        return CC_ERR_NOMEM;
+    if (!p->agent && !(p->agent = calloc(1, sizeof *p->agent)))
+        return CC_ERR_NOMEM;
+    if (!p->organisation && !(p->organisation = calloc(1, sizeof *p->organisation)))
+        return CC_ERR_NOMEM;
+    Cc__V1__SupervisorPermissions *s = p->supervisor;
+    if (!s->base.descriptor)
+        cc__v1__supervisor_permissions__init(s);
+    if (!p->agent->base.descriptor)
+        cc__v1__agent_permissions__init(p->agent);
+    if (!p->organisation->base.descriptor)
+        cc__v1__organisation_permissions__init(p->organisation);
+    DEFAULT(s, config_portal, 0);
+    DEFAULT(s, limit_to_assigned_queues, 1);
+    s->has_view_queue_settings = 1, s->view_queue_settings = 1; /* cannot be removed */
+    DEFAULT(s, manage_queue_settings, 0);
+    DEFAULT(s, view_pause_causes, 1);
+    DEFAULT(s, manage_pause_causes, 0);
+    DEFAULT(s, view_skills, 1);
+    DEFAULT(s, manage_skills, 0);
+    DEFAULT(p->agent, manage_prerecorded, 0);
+    DEFAULT(p->agent, manage_public_canned, 0);
+    DEFAULT(p->agent, custom_chat_tags, 0);
+    DEFAULT(p->agent, call_dispositions, 0);
+    DEFAULT(p->organisation, agents_may_join_unassigned_queues, 0);
+    return CC_OK;
+}
+
+enum cc_status permissions_get(struct registry *reg, Cc__V1__Permissions **out)
+{
+    redisReply *rep;
+    enum cc_status st = cc_redis_run(reg->redis, &rep, "GET " KEY);
+    *out = NULL;
+    if (st == CC_OK && rep->type == REDIS_REPLY_STRING)
+        *out = cc__v1__permissions__unpack(NULL, rep->len, (const uint8_t *)rep->str);
+    else if (st == CC_OK)
+        *out = cc__v1__permissions__unpack(NULL, 0, NULL);
+    if (rep)
+        freeReplyObject(rep);
+    if (st == CC_OK && !*out)
+        st = CC_ERR_INTERNAL;
+    if (st == CC_OK && (st = fill_defaults(*out)) != CC_OK) {
+        cc__v1__permissions__free_unpacked(*out, NULL);
+        *out = NULL;
+    }
+    return st;
+}
+
+static enum cc_status permissions_put(struct registry *reg, Cc__V1__Permissions *p)
+{
+    redisReply *rep;
+    enum cc_status st = fill_defaults(p);
+    size_t len = protobuf_c_message_get_packed_size(&p->base);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (st != CC_OK || !buf) {
+        free(buf);
+        return CC_ERR_NOMEM;
+    }
+    protobuf_c_message_pack(&p->base, buf);
+    st = cc_redis_run(reg->redis, &rep, "SET " KEY " %b", buf, len);
+    if (rep)
+        freeReplyObject(rep);
+    free(buf);
+    return st;
+}
+
+static void reply_permissions(struct registry *reg, const struct cc_nats_msg *m,
+                              Cc__V1__Permissions *p)
+{
+    Cc__V1__ObjectReply rep = CC__V1__OBJECT_REPLY__INIT;
+    size_t len = protobuf_c_message_get_packed_size(&p->base);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        cc_nats_respond_error(reg->nats, m, CC_ERR_NOMEM, NULL);
+        return;
+    }
+    protobuf_c_message_pack(&p->base, buf);
+    rep.has_body = 1, rep.body.data = buf, rep.body.len = len;
+    cc_nats_respond(reg->nats, m, &rep.base);
+    free(buf);
+}
+
+/* cc.registry.settings.get / cc.registry.settings.put (admins). */
+static void on_settings(void *arg, const struct cc_nats_msg *m)
+{
+    struct registry *reg = arg;
+    Cc__V1__Permissions *p = NULL;
+    enum cc_status st = CC_OK;
+    Cc__V1__ObjectRequest *req = cc__v1__object_request__unpack(NULL, m->len, m->data);
+    int put = strcmp(m->subject, "cc.registry.settings.put") == 0;
+    if (!req)
+        st = CC_ERR_INVALID;
+    else if (!req->caller || !req->caller->role || strcmp(req->caller->role, "admin") != 0)
+        st = CC_ERR_FORBIDDEN;
+    else if (put && !(p = cc__v1__permissions__unpack(NULL, req->body.len, req->body.data)))
+        st = CC_ERR_INVALID;
+    if (st == CC_OK && put && (st = permissions_put(reg, p)) == CC_OK)
+        registry_changed(reg, "settings", "permissions", "updated", req->caller);
+    if (p)
+        cc__v1__permissions__free_unpacked(p, NULL);
+    p = NULL;
+    if (st == CC_OK)
+        st = permissions_get(reg, &p);
+    if (st == CC_OK)
+        reply_permissions(reg, m, p);
+    else
+        cc_nats_respond_error(reg->nats, m, st, st == CC_ERR_FORBIDDEN ? "administrators only"
+                                                                       : NULL);
+    if (p)
+        cc__v1__permissions__free_unpacked(p, NULL);
+    if (req)
+        cc__v1__object_request__free_unpacked(req, NULL);
+}
+
+enum cc_status permissions_start(struct registry *reg)
+{
+    return cc_nats_subscribe(reg->nats, "cc.registry.settings.*", "registry", on_settings, reg);
+}
+
+int queue_assigned(struct registry *reg, const Cc__V1__Queue *q, const char *user_id)
+{
+    if (!user_id)
+        return 0;
+    for (size_t i = 0; i < q->n_supervisor_ids; i++)
+        if (strcmp(q->supervisor_ids[i], user_id) == 0)
+            return 1;
+    for (size_t i = 0; i < q->n_team_ids; i++) {
+        ProtobufCMessage *obj;
+        if (store_get(reg->redis, &kind_teams.store, q->team_ids[i], &obj) != CC_OK)
+            continue;
+        const Cc__V1__Team *t = (const Cc__V1__Team *)obj;
+        int found = 0;
+        for (size_t j = 0; j < t->n_supervisor_ids && !found; j++)
+            found = strcmp(t->supervisor_ids[j], user_id) == 0;
+        protobuf_c_message_free_unpacked(obj, NULL);
+        if (found)
+            return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,63 @@
+/* validate.c - field checks for the configuration kinds. */
+#include "validate.h"
+
+#include <string.h>
+
+enum cc_status check_text(struct op *op, const char *field, const char *v, size_t min, size_t max)
+{
+    size_t n = v ? strlen(v) : 0;
+    if (n == 0 && min > 0)
+        return op_fail(op, CC_ERR_INVALID, "%s: required", field);
+    if (n > max)
+        return op_fail(op, CC_ERR_INVALID, "%s: at most %zu bytes", field, max);
+    if (n < min)
+        return op_fail(op, CC_ERR_INVALID, "%s: at least %zu characters", field, min);
+    return CC_OK;
+}
+
+enum cc_status check_int(struct op *op, const char *field, int has, int64_t v, int64_t min,
+                         int64_t max)
+{
+    if (!has)
+        return op_fail(op, CC_ERR_INVALID, "%s: required", field);
+    if (v < min || v > max)
+        return op_fail(op, CC_ERR_INVALID, "%s: must be between %lld and %lld", field,
+                       (long long)min, (long long)max);
+    return CC_OK;
+}
+
+enum cc_status check_one_of(struct op *op, const char *field, const char *v, int required,
+                            const char *const *allowed)
+{
+    if (!v || !*v)
+        return required ? op_fail(op, CC_ERR_INVALID, "%s: required", field) : CC_OK;
+    for (const char *const *a = allowed; *a; a++)
+        if (strcmp(v, *a) == 0)
+            return CC_OK;
+    return op_fail(op, CC_ERR_INVALID, "%s: unknown value %.64s", field, v);
+}
+
+enum cc_status check_ref(struct op *op, const char *field, const struct kind *k, const char *id)
+{
+    if (!id || !*id)
+        return CC_OK;
+    int found = store_exists(op->reg->redis, &k->store, id);
+    if (found < 0)
+        return CC_ERR_UNAVAILABLE;
+    return found ? CC_OK : op_fail(op, CC_ERR_INVALID, "%s: no such %s %.64s", field,
+                                   k->store.name, id);
+}
+
+enum cc_status check_refs(struct op *op, const char *field, const struct kind *k,
+                          char *const *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ids[i], ids[j]) == 0)
+                return op_fail(op, CC_ERR_INVALID, "%s: %.64s listed twice", field, ids[i]);
+        enum cc_status st = check_ref(op, field, k, ids[i]);
+        if (st != CC_OK)
+            return st;
+    }
+    return CC_OK;
+}
