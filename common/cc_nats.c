@@ -33,6 +33,7 @@ struct cc_nats {
     natsConnection *nc;
     jsCtx *js;
     atomic_int stopping; /* set by cc_nats_drain: consumer threads end */
+    atomic_int closed;   /* set by the library's closed callback, its last use of us */
     struct sub subs[MAX_SUBS];
     int nsubs;
     struct consumer consumers[MAX_CONSUMERS];
@@ -92,6 +93,15 @@ static void on_reconnected(natsConnection *nc, void *closure)
     CC_INFO("nats: reconnected");
 }
 
+/* Runs on the library's callback thread after every other connection
+ * callback, so once it has run nothing of the library touches `n` again. */
+static void on_closed(natsConnection *nc, void *closure)
+{
+    struct cc_nats *n = closure;
+    (void)nc;
+    atomic_store(&n->closed, 1);
+}
+
 static void on_connected(natsConnection *nc, void *closure)
 {
     (void)nc, (void)closure;
@@ -120,6 +130,8 @@ static natsStatus make_options(struct cc_nats *n, natsOptions **opts, const char
         s = natsOptions_SetDisconnectedCB(*opts, on_disconnected, n);
     if (s == NATS_OK)
         s = natsOptions_SetReconnectedCB(*opts, on_reconnected, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetClosedCB(*opts, on_closed, n);
     if (s == NATS_OK)
         s = natsOptions_SetPingInterval(*opts, 5000);
     if (s == NATS_OK)
@@ -176,8 +188,11 @@ void cc_nats_free(struct cc_nats *n)
         for (int i = 0; i < n->nconsumers; i++)
             pthread_join(n->consumers[i].thread, NULL);
     }
-    if (n->nc)
+    if (n->nc) {
         natsConnection_Close(n->nc);
+        for (int i = 0; i < 500 && !atomic_load(&n->closed); i++)
+            usleep(2000); /* callbacks still queued would use freed memory */
+    }
     for (int i = 0; i < n->nsubs; i++)
         natsSubscription_Destroy(n->subs[i].ns);
     jsCtx_Destroy(n->js);

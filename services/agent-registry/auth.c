@@ -9,6 +9,7 @@
 #include "pbmerge.h"
 #include "registry.h"
 #include "cc_log.h"
+#include "cc_time.h"
 
 #include <ctype.h>
 #include <sodium.h>
@@ -335,6 +336,7 @@ enum cc_status auth_start(struct registry *reg)
 static enum cc_status ensure_no_answer_cause(struct registry *reg)
 {
     Cc__V1__PauseCause pc = CC__V1__PAUSE_CAUSE__INIT;
+    char now[32];
     int found = store_exists(reg->redis, &kind_pause_causes.store, "pc_no_answer");
     if (found != 0)
         return found < 0 ? CC_ERR_UNAVAILABLE : CC_OK;
@@ -344,6 +346,8 @@ static enum cc_status ensure_no_answer_cause(struct registry *reg)
     pc.has_limit_minutes_per_day = 1;
     pc.has_allow_agent = 1, pc.allow_agent = 0;
     pc.has_allow_supervisor = 1, pc.allow_supervisor = 1;
+    cc_time_format_ms(cc_time_now_ms(), now, sizeof now);
+    pc.created_at = pc.updated_at = now;
     return store_put(reg->redis, &kind_pause_causes.store, &pc.base, NULL);
 }
 
@@ -351,7 +355,7 @@ static enum cc_status create_first_admin(struct registry *reg)
 {
     Cc__V1__User u = CC__V1__USER__INIT;
     Cc__V1__AgentSettings agent = CC__V1__AGENT_SETTINGS__INIT;
-    char id[64], hash[crypto_pwhash_STRBYTES];
+    char id[64], now[32], hash[crypto_pwhash_STRBYTES];
     const char *login = cc_env_str("CC_BOOTSTRAP_ADMIN_LOGIN", "admin");
     const char *password = cc_env_str("CC_BOOTSTRAP_ADMIN_PASSWORD", NULL);
     if (!password || strlen(password) < 8) {
@@ -364,6 +368,8 @@ static enum cc_status create_first_admin(struct registry *reg)
     u.first_name = CC_PB_STR("Administrator");
     u.phone_type = CC_PB_STR("none"), u.listen_mode = CC_PB_STR("none");
     u.has_idle_timeout_s = u.has_archived = 1;
+    cc_time_format_ms(cc_time_now_ms(), now, sizeof now);
+    u.created_at = u.updated_at = now;
     agent.has_enabled = 1;
     u.agent = &agent;
     enum cc_status st = auth_hash_password(reg, password, hash, sizeof hash);

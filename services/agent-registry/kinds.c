@@ -123,7 +123,7 @@ static enum cc_status team_before_delete(struct op *op, const ProtobufCMessage *
 }
 
 const struct kind kind_teams = {
-    {"teams", "team", &cc__v1__team__descriptor, {"name"}},
+    {"teams", "team", &cc__v1__team__descriptor, {"name"}, "team"},
     admin_only, NULL, team_prepare, team_before_delete, NULL,
 };
 
@@ -158,7 +158,7 @@ static enum cc_status skill_before_delete(struct op *op, const ProtobufCMessage 
 }
 
 const struct kind kind_skills = {
-    {"skills", "skl", &cc__v1__skill__descriptor, {"name"}},
+    {"skills", "skl", &cc__v1__skill__descriptor, {"name"}, "skill"},
     skill_authorize, NULL, skill_prepare, skill_before_delete, NULL,
 };
 
@@ -281,7 +281,7 @@ static enum cc_status queue_before_delete(struct op *op, const ProtobufCMessage 
 }
 
 const struct kind kind_queues = {
-    {"queues", "que", &cc__v1__queue__descriptor, {"name"}},
+    {"queues", "que", &cc__v1__queue__descriptor, {"name"}, "queue"},
     queue_authorize, queue_visible, queue_prepare, queue_before_delete, NULL,
 };
 
@@ -326,7 +326,7 @@ static enum cc_status pause_before_delete(struct op *op, const ProtobufCMessage 
 }
 
 const struct kind kind_pause_causes = {
-    {"pause_causes", "pc", &cc__v1__pause_cause__descriptor, {"name"}},
+    {"pause_causes", "pc", &cc__v1__pause_cause__descriptor, {"name"}, "pause cause"},
     pause_authorize, pause_visible, pause_prepare, pause_before_delete, NULL,
 };
 
@@ -362,7 +362,7 @@ static enum cc_status quick_reply_prepare(struct op *op, ProtobufCMessage *obj,
 }
 
 const struct kind kind_quick_replies = {
-    {"quick_replies", "qr", &cc__v1__quick_reply__descriptor, {NULL}},
+    {"quick_replies", "qr", &cc__v1__quick_reply__descriptor, {NULL}, "quick reply"},
     quick_reply_authorize, NULL, quick_reply_prepare, NULL, NULL,
 };
 
@@ -382,7 +382,7 @@ static enum cc_status result_prepare(struct op *op, ProtobufCMessage *obj,
 }
 
 const struct kind kind_results = {
-    {"results", "res", &cc__v1__result__descriptor, {"name"}},
+    {"results", "res", &cc__v1__result__descriptor, {"name"}, "result"},
     result_authorize, NULL, result_prepare, NULL, NULL,
 };
 
@@ -466,7 +466,7 @@ static void channel_redact(ProtobufCMessage *obj)
 }
 
 const struct kind kind_channels = {
-    {"channels", "chn", &cc__v1__channel__descriptor, {"name"}},
+    {"channels", "chn", &cc__v1__channel__descriptor, {"name"}, "channel"},
     admin_only, NULL, channel_prepare, NULL, channel_redact,
 };
 

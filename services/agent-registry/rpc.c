@@ -104,7 +104,7 @@ static enum cc_status do_create(struct op *op, const struct kind *k,
         return op_fail(op, CC_ERR_INVALID, "body required");
     *out = protobuf_c_message_unpack(k->store.desc, NULL, req->body.len, req->body.data);
     if (!*out)
-        return op_fail(op, CC_ERR_INVALID, "unreadable %s", k->store.name);
+        return op_fail(op, CC_ERR_INVALID, "unreadable %s", k->store.noun);
     enum cc_status st = k->authorize(op, *out);
     if (st != CC_OK || (st = store_lock(op->reg->redis, &lk)) != CC_OK)
         return st;
@@ -126,7 +126,7 @@ static enum cc_status load(struct op *op, const struct kind *k, const char *id,
         st = CC_ERR_NOT_FOUND;
     }
     if (st == CC_ERR_NOT_FOUND)
-        op_fail(op, st, "no such %s", k->store.name);
+        op_fail(op, st, "no such %s", k->store.noun);
     return st;
 }
 
@@ -146,7 +146,7 @@ static enum cc_status do_update(struct op *op, const struct kind *k,
         return op_fail(op, CC_ERR_INVALID, "body required");
     patch = protobuf_c_message_unpack(k->store.desc, NULL, req->body.len, req->body.data);
     if (!patch)
-        return op_fail(op, CC_ERR_INVALID, "unreadable %s", k->store.name);
+        return op_fail(op, CC_ERR_INVALID, "unreadable %s", k->store.noun);
     enum cc_status st = store_lock(op->reg->redis, &lk);
     if (st != CC_OK)
         goto out;

@@ -21,6 +21,7 @@ struct store_kind {
     const char *id_prefix;                   /* "usr": ids look like usr_1f2e... */
     const ProtobufCMessageDescriptor *desc;  /* the stored message type */
     const char *unique[STORE_MAX_UNIQUE];    /* string fields unique across the kind */
+    const char *noun;                        /* "user": for messages */
 };
 
 struct store_lock {

@@ -30,7 +30,8 @@ static enum cc_status user_authorize(struct op *op, const ProtobufCMessage *obj)
         return CC_OK;
     if (op->verb == VERB_GET && is_self(op, obj))
         return CC_OK; /* GET /me */
-    if (!caller_is(op, "manager") || op->verb == VERB_DELETE)
+    if (!caller_is(op, "manager") || op->verb == VERB_DELETE ||
+        (op->verb == VERB_LIST && op->include_archived))
         return op_fail(op, CC_ERR_FORBIDDEN, "not allowed for your role");
     if (u && u->role && !managed_role(u->role))
         return op_fail(op, CC_ERR_FORBIDDEN, "managers manage agents and users only");
@@ -118,7 +119,7 @@ static enum cc_status take_password(struct op *op, Cc__V1__User *u, int required
     return st;
 }
 
-static void user_defaults(Cc__V1__User *u)
+static enum cc_status user_defaults(Cc__V1__User *u)
 {
     static Cc__V1__Rights rights = CC__V1__RIGHTS__INIT;
     DEFAULT_INT(u, idle_timeout_s, 0);
@@ -127,8 +128,15 @@ static void user_defaults(Cc__V1__User *u)
         store_set_str(&u->base, "phone_type", "none");
     if (!u->listen_mode)
         store_set_str(&u->base, "listen_mode", "none");
-    if (!u->rights)
-        u->rights = (Cc__V1__Rights *)pb_copy(&rights.base);
+    if (!u->rights && !(u->rights = (Cc__V1__Rights *)pb_copy(&rights.base)))
+        return CC_ERR_NOMEM;
+    DEFAULT_BOOL(u->rights, contact_history, 0);
+    DEFAULT_BOOL(u->rights, contact_notes, 0);
+    DEFAULT_BOOL(u->rights, print, 0);
+    DEFAULT_BOOL(u->rights, save, 0);
+    DEFAULT_BOOL(u->rights, context_menu, 0);
+    DEFAULT_BOOL(u->rights, screenshot, 0);
+    return CC_OK;
 }
 
 static enum cc_status check_fields(struct op *op, Cc__V1__User *u)
@@ -164,8 +172,9 @@ static enum cc_status user_prepare(struct op *op, ProtobufCMessage *obj,
 {
     Cc__V1__User *u = (Cc__V1__User *)obj;
     const Cc__V1__User *o = (const Cc__V1__User *)old;
-    enum cc_status st;
-    user_defaults(u);
+    enum cc_status st = user_defaults(u);
+    if (st != CC_OK)
+        return st;
     if (!u->agent) {
         static Cc__V1__AgentSettings none = CC__V1__AGENT_SETTINGS__INIT;
         u->agent = (Cc__V1__AgentSettings *)pb_copy(&none.base);
@@ -276,6 +285,6 @@ enum cc_status users_set_archived(struct op *op, const char *id, int archived,
 }
 
 const struct kind kind_users = {
-    {"users", "usr", &cc__v1__user__descriptor, {"login", "agent_number"}},
+    {"users", "usr", &cc__v1__user__descriptor, {"login", "agent_number"}, "user"},
     user_authorize, user_visible, user_prepare, user_before_delete, user_redact,
 };

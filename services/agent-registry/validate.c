@@ -45,7 +45,7 @@ enum cc_status check_ref(struct op *op, const char *field, const struct kind *k,
     if (found < 0)
         return CC_ERR_UNAVAILABLE;
     return found ? CC_OK : op_fail(op, CC_ERR_INVALID, "%s: no such %s %.64s", field,
-                                   k->store.name, id);
+                                   k->store.noun, id);
 }
 
 enum cc_status check_refs(struct op *op, const char *field, const struct kind *k,

@@ -1,13 +1,24 @@
-/* main.c - api-gateway: the staff HTTP/JSON + SSE API and the web desktop.
+/* main.c - api-gateway: the staff HTTP/JSON API, authenticated by bearer
+ * token and forwarded to the owning services over NATS.
  *
  * Wiring only: configuration, connections, routes and signal handling come
- * from common/cc_service; behaviour lives in the modules beside this file. */
+ * from common/cc_service; behaviour lives in the modules beside this file
+ * (auth.c, forward.c, account.c, openapi.c, the table in routes.c). */
 #include "cc_service.h"
+#include "gateway.h"
 
 int main(int argc, char **argv)
 {
     struct cc_service svc;
-    if (cc_service_init(&svc, "api-gateway", "CC_API_PORT", 8080, NULL, argc, argv) != CC_OK)
+    struct api_gateway gw;
+    if (cc_service_init(&svc, "api-gateway", "CC_API_PORT", 8080, api_gateway_env, argc, argv) !=
+        CC_OK)
         return 1;
-    return cc_service_run(&svc, NULL, 0, 0);
+    if (api_gateway_init(&gw, &svc) != CC_OK) {
+        cc_service_release(&svc);
+        return 1;
+    }
+    int rc = cc_service_run(&svc, gw.routes, gw.nroutes, 0);
+    api_gateway_release(&gw);
+    return rc;
 }

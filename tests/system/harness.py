@@ -187,3 +187,59 @@ class Cluster:
         self.nats.kill9()
         self.redis.kill9()
         return failures
+
+
+ADMIN_PASSWORD = "admin-secret-pw-1"
+# argon2id kept cheap in tests (the sanitizer build is slow); production uses
+# libsodium's interactive limits.
+FAST_HASH = {"CC_PWHASH_OPSLIMIT": "1", "CC_PWHASH_MEMLIMIT_KB": "1024"}
+
+
+class Api:
+    """A signed-in (or not) client of api-gateway."""
+
+    def __init__(self, base, token=None):
+        self.base, self.token = base, token
+        self.s = requests.Session()
+
+    def call(self, method, path, body=None, raw=None, headers=None, **params):
+        h = dict(headers or {})
+        if self.token:
+            h["Authorization"] = "Bearer " + self.token
+        kw = {"params": params or None, "headers": h, "timeout": 10}
+        if raw is not None:
+            kw["data"] = raw
+        elif body is not None:
+            kw["json"] = body
+        return self.s.request(method, self.base + path, **kw)
+
+    def get(self, path, **params):
+        return self.call("GET", path, **params)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body if body is not None else {}, **kw)
+
+    def patch(self, path, body):
+        return self.call("PATCH", path, body)
+
+    def put(self, path, body):
+        return self.call("PUT", path, body)
+
+    def delete(self, path):
+        return self.call("DELETE", path)
+
+    def login(self, login, password):
+        r = self.call("POST", "/api/v1/auth/login", {"login": login, "password": password})
+        assert r.status_code == 200, r.text
+        return Api(self.base, r.json()["token"])
+
+
+def start_stack(cluster, registry_env=None, gateway_env=None):
+    """agent-registry + api-gateway; returns an Api signed in as the first admin."""
+    env = {"CC_BOOTSTRAP_ADMIN_LOGIN": "admin", "CC_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+           **FAST_HASH, **(registry_env or {})}
+    cluster.start("agent-registry", env=env)
+    gw = cluster.start("api-gateway", env={"CC_OPENAPI_PATH": os.path.join(ROOT, "docs",
+                                                                          "openapi.yaml"),
+                                           **(gateway_env or {})})
+    return Api(gw.base).login("admin", ADMIN_PASSWORD)

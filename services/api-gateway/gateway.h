@@ -1,0 +1,42 @@
+/* gateway.h - api-gateway's one shared object and how its modules meet.
+ *
+ * struct api_gateway holds the service (NATS, Redis), the OpenAPI document
+ * and the HTTP routing table built from routes.c. Every handler receives a
+ * struct gw_route (the gateway plus the route's static forwarding spec) as
+ * its `arg`, so no module needs global state. */
+#ifndef GATEWAY_H
+#define GATEWAY_H
+
+#include "cc_service.h"
+
+#include <stddef.h>
+
+struct api_gateway;
+struct fwd_spec; /* forward.h */
+
+/* What a route handler receives as `arg`. */
+struct gw_route {
+    struct api_gateway *gw;
+    const struct fwd_spec *spec; /* static: from the table in routes.c */
+};
+
+struct api_gateway {
+    struct cc_service *svc; /* borrowed: NATS, Redis, config */
+    char *openapi;          /* the OpenAPI document (malloc'ed), NULL when none */
+    size_t openapi_len;
+    struct cc_http_route *routes; /* malloc'ed, nroutes entries */
+    struct gw_route *bound;       /* malloc'ed, the routes' args */
+    int nroutes;
+};
+
+/* The service's own environment variables, for --help (NULL-terminated). */
+extern const struct cc_env_var api_gateway_env[];
+
+/* Loads the OpenAPI document and builds the routes. `svc` must outlive gw.
+ * Returns CC_OK or CC_ERR_NOMEM (then nothing is left to release). */
+enum cc_status api_gateway_init(struct api_gateway *gw, struct cc_service *svc);
+
+/* Frees what api_gateway_init made; HTTP must be stopped first. */
+void api_gateway_release(struct api_gateway *gw);
+
+#endif

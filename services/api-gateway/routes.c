@@ -1,0 +1,97 @@
+/* routes.c - the staff API of api-gateway as one table (SPEC section 9):
+ * each row is a method, a path, its handler and its static forwarding spec
+ * (agent-registry subject, protobuf message, verb shape). A configuration
+ * object kind is one OBJECT_ROUTES line. */
+#include "routes.h"
+#include "account.h"
+#include "cc/v1/registry.pb-c.h"
+#include "forward.h"
+#include "openapi.h"
+
+#include <stdlib.h>
+
+struct route_def {
+    const char *method;
+    const char *pattern;
+    cc_http_handler fn;
+    struct fwd_spec spec;
+    unsigned flags; /* enum cc_http_flags */
+};
+
+/* The macros and the table are aligned by hand to read as a table. */
+/* clang-format off */
+#define API "/api/v1/"
+#define OBJ(kind, verb) "cc.registry.obj." kind "." verb
+#define ROUTE(method, path, subject, type, verb, flags) \
+    {method, API path, forward_object, {subject, type, verb}, flags}
+#define SPECIAL(method, path, fn, subject, flags) \
+    {method, API path, fn, {subject, NULL, FWD_SPECIAL}, flags}
+
+/* list, create, get, update and delete of `kind` (message `type`) under /api/v1/<path>. */
+#define OBJECT_ROUTES(path, kind, type) \
+    ROUTE("GET",    path,          OBJ(kind, "list"),   &type, FWD_LIST,   0), \
+    ROUTE("POST",   path,          OBJ(kind, "create"), &type, FWD_CREATE, CC_HTTP_JSON), \
+    ROUTE("GET",    path "/{id}",  OBJ(kind, "get"),    &type, FWD_GET,    0), \
+    ROUTE("PATCH",  path "/{id}",  OBJ(kind, "update"), &type, FWD_UPDATE, CC_HTTP_JSON), \
+    ROUTE("DELETE", path "/{id}",  OBJ(kind, "delete"), &type, FWD_DELETE, 0)
+
+static const struct route_def table[] = {
+    SPECIAL("POST", "auth/login", account_login, "cc.registry.auth.login", CC_HTTP_JSON),
+    ROUTE("POST", "auth/logout", "cc.registry.auth.logout", NULL, FWD_COMMAND, CC_HTTP_JSON),
+    SPECIAL("GET", "openapi.yaml", openapi_serve, NULL, 0),
+    ROUTE("GET", "me", OBJ("users", "get"), &cc__v1__user__descriptor, FWD_SELF, 0),
+    SPECIAL("PUT", "me/password", account_password, "cc.registry.auth.password", CC_HTTP_JSON),
+
+    OBJECT_ROUTES("users",         "users",         cc__v1__user__descriptor),
+    ROUTE("POST", "users/{id}/archive",   OBJ("users", "archive"),   &cc__v1__user__descriptor,
+          FWD_ACTION, CC_HTTP_JSON),
+    ROUTE("POST", "users/{id}/unarchive", OBJ("users", "unarchive"), &cc__v1__user__descriptor,
+          FWD_ACTION, CC_HTTP_JSON),
+    OBJECT_ROUTES("teams",         "teams",         cc__v1__team__descriptor),
+    OBJECT_ROUTES("skills",        "skills",        cc__v1__skill__descriptor),
+    OBJECT_ROUTES("queues",        "queues",        cc__v1__queue__descriptor),
+    OBJECT_ROUTES("pause-causes",  "pause_causes",  cc__v1__pause_cause__descriptor),
+    OBJECT_ROUTES("quick-replies", "quick_replies", cc__v1__quick_reply__descriptor),
+    OBJECT_ROUTES("results",       "results",       cc__v1__result__descriptor),
+    OBJECT_ROUTES("channels",      "channels",      cc__v1__channel__descriptor),
+
+    ROUTE("GET",    "agents/{user_id}/skills",            "cc.registry.agent_skills.list",
+          &cc__v1__agent_skill__descriptor, FWD_CHILD_LIST, 0),
+    ROUTE("PUT",    "agents/{user_id}/skills/{skill_id}", "cc.registry.agent_skills.put",
+          &cc__v1__agent_skill__descriptor, FWD_CHILD_PUT, CC_HTTP_JSON),
+    ROUTE("DELETE", "agents/{user_id}/skills/{skill_id}", "cc.registry.agent_skills.delete",
+          &cc__v1__agent_skill__descriptor, FWD_CHILD_DELETE, 0),
+
+    ROUTE("GET", "settings/permissions", "cc.registry.settings.get",
+          &cc__v1__permissions__descriptor, FWD_READ, 0),
+    ROUTE("PUT", "settings/permissions", "cc.registry.settings.put",
+          &cc__v1__permissions__descriptor, FWD_WRITE, CC_HTTP_JSON),
+};
+/* clang-format on */
+
+enum cc_status routes_build(struct api_gateway *gw)
+{
+    const int n = (int)(sizeof table / sizeof *table);
+    gw->routes = calloc((size_t)n, sizeof *gw->routes);
+    gw->bound = calloc((size_t)n, sizeof *gw->bound);
+    if (!gw->routes || !gw->bound) {
+        routes_release(gw);
+        return CC_ERR_NOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        gw->bound[i] = (struct gw_route){gw, &table[i].spec};
+        gw->routes[i] = (struct cc_http_route){table[i].method, table[i].pattern, table[i].fn,
+                                               &gw->bound[i], table[i].flags};
+    }
+    gw->nroutes = n;
+    return CC_OK;
+}
+
+void routes_release(struct api_gateway *gw)
+{
+    free(gw->routes);
+    free(gw->bound);
+    gw->routes = NULL;
+    gw->bound = NULL;
+    gw->nroutes = 0;
+}
