@@ -79,8 +79,6 @@ for svc in agent-registry skill-router chat-gateway call-router crm-sync api-gat
 done
 echo "all services ready in $(( $(date +%s) - t0 )) s"
 echo
-echo "staff API and web desktop: http://127.0.0.1:$CC_API_PORT/"
-echo "chat webhooks and widget:  http://127.0.0.1:$CC_CHAT_PORT/"
-echo "PBX API:                   http://127.0.0.1:$CC_CALL_PORT/pbx/v1/"
+echo "staff API:         http://127.0.0.1:$CC_API_PORT/api/v1/  (OpenAPI: /api/v1/openapi.yaml)"
 echo "first admin login:         $CC_BOOTSTRAP_ADMIN_LOGIN / $CC_BOOTSTRAP_ADMIN_PASSWORD $admin_note"
 echo "logs: .run/logs/   stop: make down   wipe data: make reset"

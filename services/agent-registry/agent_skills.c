@@ -48,22 +48,6 @@ static void respond_items(struct registry *reg, const struct cc_nats_msg *m, red
     free(items);
 }
 
-static void respond_one(struct registry *reg, const struct cc_nats_msg *m,
-                        const Cc__V1__AgentSkill *as)
-{
-    Cc__V1__ObjectReply rep = CC__V1__OBJECT_REPLY__INIT;
-    size_t len = protobuf_c_message_get_packed_size(&as->base);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        cc_nats_respond_error(reg->nats, m, CC_ERR_NOMEM, NULL);
-        return;
-    }
-    protobuf_c_message_pack(&as->base, buf);
-    rep.has_body = 1, rep.body.data = buf, rep.body.len = len;
-    cc_nats_respond(reg->nats, m, &rep.base);
-    free(buf);
-}
-
 static void on_list(struct registry *reg, const struct cc_nats_msg *m,
                     const Cc__V1__ObjectRequest *req)
 {
@@ -141,7 +125,7 @@ static void on_put(struct registry *reg, const struct cc_nats_msg *m,
     }
     if (st == CC_OK) {
         registry_changed(reg, "agent_skills", req->parent_id, "updated", req->caller);
-        respond_one(reg, m, as);
+        registry_reply(reg, m, &as->base);
     } else
         cc_nats_respond_error(reg->nats, m, st, why[0] ? why : NULL);
     if (as)

@@ -82,14 +82,6 @@ struct ref_scan {
     int found;
 };
 
-static int names_in(char *const *ids, size_t n, const char *id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ids[i], id) == 0)
-            return 1;
-    return 0;
-}
-
 static int user_in_team(void *arg, const ProtobufCMessage *obj)
 {
     struct ref_scan *r = arg;
@@ -101,7 +93,7 @@ static int queue_has_team(void *arg, const ProtobufCMessage *obj)
 {
     struct ref_scan *r = arg;
     const Cc__V1__Queue *q = (const Cc__V1__Queue *)obj;
-    return r->found = names_in(q->team_ids, q->n_team_ids, r->id);
+    return r->found = ids_contain(q->team_ids, q->n_team_ids, r->id);
 }
 
 /* 409 when `fn` finds a `what` naming obj's id. */
@@ -257,7 +249,7 @@ static int quick_reply_unlist(void *arg, const ProtobufCMessage *obj)
 {
     struct unlist *u = arg;
     const Cc__V1__QuickReply *qr = (const Cc__V1__QuickReply *)obj;
-    if (!names_in(qr->queue_ids, qr->n_queue_ids, u->id))
+    if (!ids_contain(qr->queue_ids, qr->n_queue_ids, u->id))
         return 0;
     Cc__V1__QuickReply copy = *qr;
     char *kept[qr->n_queue_ids];

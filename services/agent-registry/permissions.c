@@ -84,22 +84,6 @@ static enum cc_status permissions_put(struct registry *reg, Cc__V1__Permissions 
     return st;
 }
 
-static void reply_permissions(struct registry *reg, const struct cc_nats_msg *m,
-                              Cc__V1__Permissions *p)
-{
-    Cc__V1__ObjectReply rep = CC__V1__OBJECT_REPLY__INIT;
-    size_t len = protobuf_c_message_get_packed_size(&p->base);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        cc_nats_respond_error(reg->nats, m, CC_ERR_NOMEM, NULL);
-        return;
-    }
-    protobuf_c_message_pack(&p->base, buf);
-    rep.has_body = 1, rep.body.data = buf, rep.body.len = len;
-    cc_nats_respond(reg->nats, m, &rep.base);
-    free(buf);
-}
-
 /* cc.registry.settings.get / cc.registry.settings.put (admins). */
 static void on_settings(void *arg, const struct cc_nats_msg *m)
 {
@@ -122,7 +106,7 @@ static void on_settings(void *arg, const struct cc_nats_msg *m)
     if (st == CC_OK)
         st = permissions_get(reg, &p);
     if (st == CC_OK)
-        reply_permissions(reg, m, p);
+        registry_reply(reg, m, &p->base);
     else
         cc_nats_respond_error(reg->nats, m, st, st == CC_ERR_FORBIDDEN ? "administrators only"
                                                                        : NULL);
@@ -141,17 +125,14 @@ int queue_assigned(struct registry *reg, const Cc__V1__Queue *q, const char *use
 {
     if (!user_id)
         return 0;
-    for (size_t i = 0; i < q->n_supervisor_ids; i++)
-        if (strcmp(q->supervisor_ids[i], user_id) == 0)
-            return 1;
+    if (ids_contain(q->supervisor_ids, q->n_supervisor_ids, user_id))
+        return 1;
     for (size_t i = 0; i < q->n_team_ids; i++) {
         ProtobufCMessage *obj;
         if (store_get(reg->redis, &kind_teams.store, q->team_ids[i], &obj) != CC_OK)
             continue;
         const Cc__V1__Team *t = (const Cc__V1__Team *)obj;
-        int found = 0;
-        for (size_t j = 0; j < t->n_supervisor_ids && !found; j++)
-            found = strcmp(t->supervisor_ids[j], user_id) == 0;
+        int found = ids_contain(t->supervisor_ids, t->n_supervisor_ids, user_id);
         protobuf_c_message_free_unpacked(obj, NULL);
         if (found)
             return 1;

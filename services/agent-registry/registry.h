@@ -74,6 +74,12 @@ enum cc_status permissions_get(struct registry *reg, Cc__V1__Permissions **out);
  * supervisor_ids or in a supervisor_ids of one of its teams). */
 int queue_assigned(struct registry *reg, const Cc__V1__Queue *q, const char *user_id);
 
+/* Answers request `m` with cc.v1.ObjectReply {body = obj packed}. */
+void registry_reply(struct registry *reg, const struct cc_nats_msg *m, const ProtobufCMessage *obj);
+
+/* 1 when `id` is one of the `n` ids. */
+int ids_contain(char *const *ids, size_t n, const char *id);
+
 /* Publishes cc.registry.changed.<kind>. */
 void registry_changed(struct registry *reg, const char *kind, const char *id, const char *what,
                       const Cc__V1__Caller *by);

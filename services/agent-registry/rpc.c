@@ -44,23 +44,28 @@ void registry_changed(struct registry *reg, const char *kind, const char *id, co
         CC_WARN("cannot publish %s change of %s", kind, id);
 }
 
-static void reply_object(struct op *op, const struct kind *k, const struct cc_nats_msg *m,
-                         ProtobufCMessage *obj)
+void registry_reply(struct registry *reg, const struct cc_nats_msg *m, const ProtobufCMessage *obj)
 {
     Cc__V1__ObjectReply rep = CC__V1__OBJECT_REPLY__INIT;
-    if (k->redact)
-        k->redact(obj);
     size_t len = protobuf_c_message_get_packed_size(obj);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) {
-        cc_nats_respond_error(op->reg->nats, m, CC_ERR_NOMEM, NULL);
+        cc_nats_respond_error(reg->nats, m, CC_ERR_NOMEM, NULL);
         return;
     }
     protobuf_c_message_pack(obj, buf);
     rep.has_body = 1;
     rep.body.data = buf, rep.body.len = len;
-    cc_nats_respond(op->reg->nats, m, &rep.base);
+    cc_nats_respond(reg->nats, m, &rep.base);
     free(buf);
+}
+
+int ids_contain(char *const *ids, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0)
+            return 1;
+    return 0;
 }
 
 /* Sets id (create), created_at and updated_at. */
@@ -294,8 +299,11 @@ static void serve(struct op *op, const struct kind *k, const Cc__V1__ObjectReque
     }
     if (st != CC_OK)
         cc_nats_respond_error(op->reg->nats, m, st, op->why[0] ? op->why : NULL);
-    else if (obj)
-        reply_object(op, k, m, obj);
+    else if (obj) {
+        if (k->redact)
+            k->redact(obj);
+        registry_reply(op->reg, m, obj);
+    }
     else
         cc_nats_respond(op->reg->nats, m, NULL);
     if (obj)

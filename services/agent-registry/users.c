@@ -205,27 +205,19 @@ static int names_user(void *arg, const ProtobufCMessage *obj)
                       (u->callbacks_forward_to && strcmp(u->callbacks_forward_to, r->id) == 0);
 }
 
-static int lists_user(char *const *ids, size_t n, const char *id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ids[i], id) == 0)
-            return 1;
-    return 0;
-}
-
 static int team_names_user(void *arg, const ProtobufCMessage *obj)
 {
     struct user_ref *r = arg;
     const Cc__V1__Team *t = (const Cc__V1__Team *)obj;
     return r->found = (t->admin_id && strcmp(t->admin_id, r->id) == 0) ||
-                      lists_user(t->supervisor_ids, t->n_supervisor_ids, r->id);
+                      ids_contain(t->supervisor_ids, t->n_supervisor_ids, r->id);
 }
 
 static int queue_names_user(void *arg, const ProtobufCMessage *obj)
 {
     struct user_ref *r = arg;
     const Cc__V1__Queue *q = (const Cc__V1__Queue *)obj;
-    return r->found = lists_user(q->supervisor_ids, q->n_supervisor_ids, r->id);
+    return r->found = ids_contain(q->supervisor_ids, q->n_supervisor_ids, r->id);
 }
 
 static enum cc_status user_before_delete(struct op *op, const ProtobufCMessage *obj)

@@ -65,6 +65,10 @@ def test_create_read_update_delete(admin, path):
     assert obj["created_at"].endswith("Z") and obj["updated_at"].endswith("Z")
     got = admin.get(f"/api/v1/{path}/{obj['id']}").json()
     assert got == obj
+    first = admin.get(f"/api/v1/{path}", limit=1).json()
+    assert len(first["items"]) == 1
+    listed = admin.get(f"/api/v1/{path}", limit=500).json()
+    assert obj in listed["items"] and listed["next_cursor"] is None
     r = admin.patch(f"/api/v1/{path}/{obj['id']}", patch)
     assert r.status_code == 200, r.text
     for k, v in {**body, **patch}.items():
@@ -94,6 +98,20 @@ def test_list_pages_with_limit_and_cursor(admin):
     assert seen == ids and pages == 3
     err(admin.get("/api/v1/skills", limit=0), 400, "bad_request")
     err(admin.get("/api/v1/skills", cursor="abc"), 400, "bad_request")
+
+
+def test_users_queues_and_channels_list_and_delete(admin):
+    s = skill(admin, "ListSkill")
+    q = queue(admin, "ListQ", skill_id=s["id"])
+    ch = make(admin, "/api/v1/channels", {"type": "webchat", "name": "W", "queue_id": q["id"]})
+    u = user(admin, "lister")
+    for path, obj in (("users", u), ("queues", q), ("channels", ch)):
+        ids = [i["id"] for i in admin.get(f"/api/v1/{path}", limit=500).json()["items"]]
+        assert obj["id"] in ids
+    for path, obj in (("channels", ch), ("queues", q), ("users", u)):
+        assert admin.delete(f"/api/v1/{path}/{obj['id']}").status_code == 204
+        err(admin.get(f"/api/v1/{path}/{obj['id']}"), 404, "not_found")
+    err(admin.patch("/api/v1/users/usr_nope", {"first_name": "x"}), 404, "not_found")
 
 
 def test_queue_and_channel_round_trip_with_defaults(admin):
