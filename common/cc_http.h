@@ -83,6 +83,9 @@ void cc_http_stop(struct cc_http *h, int64_t timeout_ms);
 /* Request header `name`, or NULL. Valid while the request lasts. */
 const char *cc_http_header(struct cc_http_req *req, const char *name);
 
+/* The client's IP address as text into `out` ("?" when unknown). */
+void cc_http_peer(struct cc_http_req *req, char *out, size_t cap);
+
 /* Query argument `name`, or NULL. Valid while the request lasts. */
 const char *cc_http_query(struct cc_http_req *req, const char *name);
 

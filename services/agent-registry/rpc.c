@@ -333,12 +333,17 @@ static void on_object(void *arg, const struct cc_nats_msg *m)
     op.parent_id = req->parent_id;
     op.include_archived = req->has_archived && req->archived;
     serve(&op, k, req, m);
+    char labels[128];
+    snprintf(labels, sizeof labels, "kind=\"%s\",verb=\"%s\"", k->store.name, verb);
+    cc_metric_add(reg->m_requests, labels, 1);
     cc__v1__object_request__free_unpacked(req, NULL);
 }
 
 enum cc_status rpc_start(struct registry *reg)
 {
     enum cc_status st = CC_OK;
+    reg->m_requests = cc_metrics_counter(reg->svc->metrics, "cc_registry_requests_total",
+                                         "Configuration requests served, by kind and verb");
     for (int i = 0; i < reg->workers && st == CC_OK; i++)
         st = cc_nats_subscribe(reg->nats, "cc.registry.obj.*.*", "registry", on_object, reg);
     return st;

@@ -37,13 +37,15 @@ void account_login(void *arg, struct cc_http_req *req, struct cc_http_resp *resp
     const struct gw_route *rt = arg;
     Cc__V1__LoginRequest msg = CC__V1__LOGIN_REQUEST__INIT;
     ProtobufCMessage *rep = NULL;
+    char peer[64];
     msg.login = body_string(req, "login");
     msg.password = body_string(req, "password");
     if (!msg.login || !msg.password) {
         cc_http_error(resp, CC_ERR_INVALID, "login and password are required strings");
         return;
     }
-    msg.client = CC_PB_STR(""); /* the HTTP layer does not expose the peer address */
+    cc_http_peer(req, peer, sizeof peer);
+    msg.client = peer;
     if (forward_request(rt->gw, rt->spec->subject, &msg.base, &cc__v1__login_reply__descriptor,
                         &rep, resp) != CC_OK)
         return;

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from harness import ADMIN_PASSWORD, Api, start_stack
+from harness import ADMIN_PASSWORD, FAST_HASH, Api, start_stack
 from test_registry_objects import err, make, queue, skill, team, user
 
 
@@ -97,7 +97,11 @@ def test_password_change_keeps_this_session_and_ends_the_others(admin):
     anon(admin).login("pw", "new-pass-1")
 
 
-def test_two_concurrent_creates_of_one_login_exactly_one_wins(admin):
+def test_two_concurrent_creates_of_one_login_exactly_one_wins(cluster, admin):
+    # a second replica: requests are shared through the NATS queue group
+    cluster.start("agent-registry", key="agent-registry-2", env={
+        "CC_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD, **FAST_HASH})
+
     def create(login):
         return admin.post("/api/v1/users", {"login": login, "password": "password-1",
                                             "role": "agent"}).status_code
@@ -107,6 +111,9 @@ def test_two_concurrent_creates_of_one_login_exactly_one_wins(admin):
             assert codes == [201, 409, 409, 409], codes
     logins = [u["login"] for u in admin.get("/api/v1/users", limit=500).json()["items"]]
     assert len([l for l in logins if l.startswith("race")]) == 10
+    for key in ("agent-registry", "agent-registry-2"):  # both replicas took creates
+        metrics = requests.get(cluster.services[key].url("/metrics"), timeout=2).text
+        assert 'cc_registry_requests_total{kind="users",verb="create"}' in metrics, key
 
 
 # --- roles -------------------------------------------------------------------------------
@@ -180,6 +187,17 @@ def test_agent_reads_what_it_works_with_and_nothing_else(admin):
     err(ag.post("/api/v1/results", {"name": "Mine"}), 403, "forbidden")
     assert ag.get("/api/v1/me").json()["id"] == a["id"]
     assert ag.get(f"/api/v1/agents/{a['id']}/skills").status_code == 200
+
+
+def test_user_role_has_its_own_account_and_nothing_else(admin):
+    u = user(admin, "plain", role="user")
+    p = anon(admin).login("plain", "password-plain")
+    assert p.get("/api/v1/me").json()["id"] == u["id"]
+    for path in ("/api/v1/users", "/api/v1/skills", "/api/v1/queues", "/api/v1/teams",
+                 "/api/v1/pause-causes", "/api/v1/quick-replies", "/api/v1/channels",
+                 "/api/v1/settings/permissions"):
+        err(p.get(path), 403, "forbidden")
+    err(p.post("/api/v1/skills", {"name": "x"}), 403, "forbidden")
 
 
 # --- secrets, bad input, restarts ----------------------------------------------------------
