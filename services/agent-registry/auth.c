@@ -7,6 +7,7 @@
  * api-gateway. After CC_LOGIN_MAX_FAILS failed sign-ins for one login, that
  * login is refused (429) until CC_LOGIN_LOCK_S seconds pass without a failure. */
 #include "pbmerge.h"
+#include "presence.h"
 #include "registry.h"
 #include "cc_log.h"
 #include "cc_time.h"
@@ -55,6 +56,7 @@ static void revoke(struct registry *reg, const char *user_id, const char *keep)
     if (rep)
         freeReplyObject(rep);
     cc_redis_release(reg->redis, c);
+    presence_session_ended(reg, user_id);
 }
 
 void auth_revoke_user(struct registry *reg, const char *user_id)
@@ -101,17 +103,18 @@ static void count_failure(struct registry *reg, const char *key)
 
 /* --- sessions ------------------------------------------------------------------- */
 
-/* Creates a session for `u`: the token goes to `token` (base64url, 44 bytes). */
+/* Creates a session for `u`: the token goes to `token` (base64url, 44 bytes)
+ * and the session id (hex of its hash) to `hex` (65 bytes). */
 static enum cc_status session_new(struct registry *reg, const Cc__V1__User *u, char *token,
-                                  size_t cap)
+                                  size_t cap, char *hex)
 {
     unsigned char raw[32], hash[32];
-    char hex[65], sess[96], usess[128], idle[24];
+    char sess[96], usess[128], idle[24];
     struct cc_redis_conn *c;
     randombytes_buf(raw, sizeof raw);
     sodium_bin2base64(token, cap, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     crypto_generichash(hash, sizeof hash, (const unsigned char *)token, strlen(token), NULL, 0);
-    sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+    sodium_bin2hex(hex, 65, hash, sizeof hash);
     snprintf(sess, sizeof sess, "{cc}:sess:%s", hex);
     snprintf(usess, sizeof usess, "{cc}:usess:%s", u->id);
     snprintf(idle, sizeof idle, "%lld", (long long)u->idle_timeout_s);
@@ -184,12 +187,13 @@ static enum cc_status sign_in(struct registry *reg, const Cc__V1__LoginRequest *
 static void reply_login(struct registry *reg, const struct cc_nats_msg *m, Cc__V1__User *u)
 {
     Cc__V1__LoginReply rep = CC__V1__LOGIN_REPLY__INIT;
-    char token[64];
-    enum cc_status st = session_new(reg, u, token, sizeof token);
+    char token[64], sid[65];
+    enum cc_status st = session_new(reg, u, token, sizeof token, sid);
     if (st != CC_OK) {
         cc_nats_respond_error(reg->nats, m, st, NULL);
         return;
     }
+    presence_signed_in(reg, u->id, sid, u->idle_timeout_s);
     store_set_str(&u->base, "password", NULL);
     rep.token = token;
     rep.user = u;
@@ -252,6 +256,8 @@ static void on_logout(struct registry *reg, const struct cc_nats_msg *m)
             (st = cc_redis_run(reg->redis, &rep, "SREM {cc}:usess:%s %s", c->user_id,
                                c->session_id)) == CC_OK)
             freeReplyObject(rep);
+        if (st == CC_OK)
+            presence_session_ended(reg, c->user_id);
         if (st == CC_OK)
             cc_nats_respond(reg->nats, m, NULL);
         else

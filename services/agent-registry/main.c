@@ -1,9 +1,11 @@
-/* main.c - agent-registry: users, roles, permissions, sessions and every
+/* main.c - agent-registry: users, roles, permissions, sessions, every
  * configuration object (teams, skills, agent skills, queues, pause causes,
- * quick replies, results, channels), served over NATS to api-gateway and
- * the other services, stored in Redis.
+ * quick replies, results, channels) and the agent status/state machine with
+ * its timers, served over NATS to api-gateway and the other services,
+ * stored in Redis.
  *
  * Wiring only: configuration, connections and subscriptions. */
+#include "presence.h"
 #include "registry.h"
 #include "cc_log.h"
 
@@ -61,9 +63,14 @@ int main(int argc, char **argv)
     reg.svc = &svc, reg.redis = svc.redis, reg.nats = svc.nats;
     if (load_config(&reg) != CC_OK || bootstrap(&reg) != CC_OK || rpc_start(&reg) != CC_OK ||
         auth_start(&reg) != CC_OK || permissions_start(&reg) != CC_OK ||
-        agent_skills_start(&reg) != CC_OK) {
+        agent_skills_start(&reg) != CC_OK || presence_start(&reg) != CC_OK ||
+        cc_service_serve(&svc, NULL, 0, 0) != CC_OK) {
+        presence_stop(&reg);
         cc_service_release(&svc);
         return 1;
     }
-    return cc_service_run(&svc, NULL, 0, 0);
+    cc_service_wait(&svc);
+    presence_stop(&reg); /* the timer thread uses the connections released next */
+    cc_service_release(&svc);
+    return 0;
 }

@@ -21,6 +21,7 @@ struct registry {
     int login_lock_s;          /* how long sign-in stays refused */
     int workers;               /* NATS subscriptions per subject */
     struct cc_metric *m_requests;
+    struct timers *timers;     /* presence.c: the timer thread */
 };
 
 enum verb { VERB_CREATE, VERB_GET, VERB_LIST, VERB_UPDATE, VERB_DELETE, VERB_ARCHIVE,

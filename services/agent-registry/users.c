@@ -2,6 +2,7 @@
  * passwords (hashed on the way in, never stored with the user) and the
  * archive / unarchive / delete rules of SPEC section 3. */
 #include "pbmerge.h"
+#include "presence.h"
 #include "registry.h"
 #include "validate.h"
 
@@ -236,8 +237,10 @@ static enum cc_status user_before_delete(struct op *op, const ProtobufCMessage *
                        "still named as supervisor, forward target, team or queue supervisor");
     if (st == CC_OK)
         st = agent_skills_drop_user(op->reg, r.id);
-    if (st == CC_OK)
+    if (st == CC_OK) {
         auth_revoke_user(op->reg, r.id);
+        presence_forget(op->reg, r.id);
+    }
     return st;
 }
 

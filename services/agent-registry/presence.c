@@ -1,0 +1,712 @@
+/* presence.c - agent status/state records in Redis ({cc}:agent:<id>), the
+ * NATS subjects cc.presence.get/list/set/route, state and idle timers, and
+ * time-in-state per agent per day ({cc}:tis:<yyyy-mm-dd>:<id>). */
+#include "presence.h"
+#include "cc/v1/presence.pb-c.h"
+#include "cc_log.h"
+#include "cc_time.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STATE_TIMERS "{cc}:timers:state"
+#define IDLE_TIMERS "{cc}:timers:idle"
+#define LEASE_MS "1000"
+#define MAX_WAIT_MS 100
+#define CAS_TRIES 20
+
+extern const char presence_apply_lua[], timers_claim_lua[], timers_done_lua[];
+static struct cc_redis_script apply_script = CC_REDIS_SCRIPT("presence_apply", presence_apply_lua);
+static struct cc_redis_script claim_script = CC_REDIS_SCRIPT("timers_claim", timers_claim_lua);
+static struct cc_redis_script done_script = CC_REDIS_SCRIPT("timers_done", timers_done_lua);
+
+/* --- the record ------------------------------------------------------------------ */
+
+static void rec_field(struct agent_rec *r, const char *k, const char *v)
+{
+    int64_t n = strtoll(v, NULL, 10);
+    if (!strcmp(k, "status"))
+        snprintf(r->status, sizeof r->status, "%s", v);
+    else if (!strcmp(k, "state"))
+        snprintf(r->state, sizeof r->state, "%s", v);
+    else if (!strcmp(k, "cause"))
+        snprintf(r->cause, sizeof r->cause, "%s", v);
+    else if (!strcmp(k, "pending"))
+        snprintf(r->pending, sizeof r->pending, "%s", v);
+    else if (!strcmp(k, "pending_cause"))
+        snprintf(r->pending_cause, sizeof r->pending_cause, "%s", v);
+    else if (!strcmp(k, "since"))
+        r->since_ms = n;
+    else if (!strcmp(k, "due"))
+        r->due_ms = n;
+    else if (!strcmp(k, "calls"))
+        r->calls = n;
+    else if (!strcmp(k, "chats"))
+        r->chats = n;
+    else if (!strcmp(k, "offers"))
+        r->offers = n;
+    else if (!strcmp(k, "misses"))
+        r->misses = n;
+    else if (!strcmp(k, "version"))
+        r->version = n;
+}
+
+static enum cc_status rec_read(struct registry *reg, const char *id, struct agent_rec *r)
+{
+    redisReply *rep;
+    memset(r, 0, sizeof *r);
+    snprintf(r->status, sizeof r->status, "offline");
+    enum cc_status st = cc_redis_run(reg->redis, &rep, "HGETALL {cc}:agent:%s", id);
+    for (size_t i = 0; st == CC_OK && i + 1 < rep->elements; i += 2)
+        rec_field(r, rep->element[i]->str, rep->element[i + 1]->str);
+    if (rep)
+        freeReplyObject(rep);
+    return st;
+}
+
+/* The time-in-state field of the state a record is in. */
+static void tis_field(const struct agent_rec *r, char *out, size_t cap)
+{
+    if (!strcmp(r->state, "pause"))
+        snprintf(out, cap, "pause.%s", r->cause);
+    else
+        snprintf(out, cap, "%s", r->state[0] ? r->state : r->status);
+}
+
+static void day_of(int64_t ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%d", &tm);
+}
+
+/* Writes `n` over `c` if the record is still at c's version. 1 applied, 0 raced. */
+static enum cc_status rec_apply(struct registry *reg, const char *id, const struct agent_rec *c,
+                                const struct agent_rec *n, int *applied)
+{
+    char key[128], tkey[160], day[16], ver[24], due[24], field[96], spent[24], since[24],
+        calls[24], chats[24], offers[24], misses[24];
+    struct cc_redis_conn *conn;
+    redisReply *rep;
+    int moved = n->since_ms != c->since_ms && c->since_ms > 0;
+    day_of(c->since_ms, day, sizeof day);
+    snprintf(key, sizeof key, "{cc}:agent:%s", id);
+    snprintf(tkey, sizeof tkey, "{cc}:tis:%s:%s", day, id);
+    snprintf(ver, sizeof ver, "%lld", (long long)c->version);
+    snprintf(due, sizeof due, "%lld", (long long)n->due_ms);
+    snprintf(spent, sizeof spent, "%lld", moved ? (long long)(n->since_ms - c->since_ms) : 0LL);
+    snprintf(since, sizeof since, "%lld", (long long)n->since_ms);
+    snprintf(calls, sizeof calls, "%lld", (long long)n->calls);
+    snprintf(chats, sizeof chats, "%lld", (long long)n->chats);
+    snprintf(offers, sizeof offers, "%lld", (long long)n->offers);
+    snprintf(misses, sizeof misses, "%lld", (long long)n->misses);
+    tis_field(c, field, sizeof field);
+    const char *argv[] = {key, STATE_TIMERS, tkey, ver, id, due, moved ? field : "", spent,
+                          "status", n->status, "state", n->state, "cause", n->cause,
+                          "pending", n->pending, "pending_cause", n->pending_cause,
+                          "since", since, "due", due, "calls", calls, "chats", chats,
+                          "offers", offers, "misses", misses};
+    enum cc_status st = cc_redis_acquire(reg->redis, &conn);
+    if (st != CC_OK)
+        return st;
+    st = cc_redis_eval(conn, &apply_script, &rep, 3, (int)(sizeof argv / sizeof *argv), argv,
+                       NULL);
+    *applied = st == CC_OK && rep->type == REDIS_REPLY_INTEGER && rep->integer > 0;
+    if (rep)
+        freeReplyObject(rep);
+    cc_redis_release(reg->redis, conn);
+    return st;
+}
+
+/* --- facts --------------------------------------------------------------------------- */
+
+static int64_t spent_today(struct registry *reg, const char *id, const char *cause, int64_t now)
+{
+    char day[16];
+    redisReply *rep;
+    int64_t ms = 0;
+    day_of(now, day, sizeof day);
+    if (cc_redis_run(reg->redis, &rep, "HGET {cc}:tis:%s:%s pause.%s", day, id, cause) ==
+            CC_OK &&
+        rep->type == REDIS_REPLY_STRING)
+        ms = strtoll(rep->str, NULL, 10);
+    if (rep)
+        freeReplyObject(rep);
+    return ms;
+}
+
+/* Fills what choosing `cause` means for `actor`; cause_left_ms -1 = no limit. */
+static void cause_facts(struct registry *reg, const char *id, const char *cause,
+                        enum presence_actor actor, int admin, struct presence_facts *f,
+                        int64_t *left)
+{
+    ProtobufCMessage *obj;
+    *left = -1;
+    if (!cause || store_get(reg->redis, &kind_pause_causes.store, cause, &obj) != CC_OK)
+        return;
+    const Cc__V1__PauseCause *pc = (const Cc__V1__PauseCause *)obj;
+    f->cause_found = 1;
+    f->cause_allowed = admin || actor == ACTOR_SYSTEM || actor == ACTOR_ROUTER ||
+                       (actor == ACTOR_AGENT ? pc->allow_agent : pc->allow_supervisor);
+    if (pc->limit_minutes_per_day > 0) {
+        int64_t left_ms = pc->limit_minutes_per_day * 60000 - spent_today(reg, id, cause, f->now_ms);
+        *left = left_ms > 0 ? left_ms : 0;
+    }
+    protobuf_c_message_free_unpacked(obj, NULL);
+}
+
+/* Team timings of the user (the defaults of a team when they have none). */
+static void team_facts(struct registry *reg, const Cc__V1__User *u, struct presence_facts *f)
+{
+    ProtobufCMessage *obj;
+    f->wrap_up_s = 0, f->no_answer_delay_s = 5, f->max_no_answer = 0;
+    if (!u->agent || !u->agent->team_id ||
+        store_get(reg->redis, &kind_teams.store, u->agent->team_id, &obj) != CC_OK)
+        return;
+    const Cc__V1__Team *t = (const Cc__V1__Team *)obj;
+    f->wrap_up_s = t->wrap_up_time_s;
+    f->no_answer_delay_s = t->no_answer_delay_s;
+    f->max_no_answer = t->max_no_answer;
+    protobuf_c_message_free_unpacked(obj, NULL);
+}
+
+static void queue_wrap_up(struct registry *reg, const char *queue_id, struct presence_facts *f)
+{
+    ProtobufCMessage *obj;
+    if (!queue_id || store_get(reg->redis, &kind_queues.store, queue_id, &obj) != CC_OK)
+        return;
+    const Cc__V1__Queue *q = (const Cc__V1__Queue *)obj;
+    if (q->has_wrap_up_time_s)
+        f->wrap_up_s = q->wrap_up_time_s;
+    protobuf_c_message_free_unpacked(obj, NULL);
+}
+
+struct change {
+    const char *agent_id;
+    struct presence_input in;
+    int admin;            /* the caller is an admin: every pause cause */
+    const char *queue_id; /* router events: for the queue's wrap-up */
+    const char *by;       /* changed_by in the event */
+    const char *reason;
+};
+
+static enum cc_status gather(struct registry *reg, const struct change *ch,
+                             const struct agent_rec *cur, struct presence_facts *f)
+{
+    ProtobufCMessage *obj;
+    int64_t ignored;
+    memset(f, 0, sizeof *f);
+    f->now_ms = cc_time_now_ms();
+    enum cc_status st = store_get(reg->redis, &kind_users.store, ch->agent_id, &obj);
+    if (st != CC_OK)
+        return st;
+    const Cc__V1__User *u = (const Cc__V1__User *)obj;
+    f->is_agent = u->agent && u->agent->enabled && !u->archived;
+    team_facts(reg, u, f);
+    protobuf_c_message_free_unpacked(obj, NULL);
+    queue_wrap_up(reg, ch->queue_id, f);
+    f->cause_left_ms = -1;
+    if (ch->in.ev == EV_SET_STATE)
+        cause_facts(reg, ch->agent_id, ch->in.cause, ch->in.actor, ch->admin, f, &f->cause_left_ms);
+    f->pending_cause_left_ms = -1;
+    if (ch->in.ev == EV_END && !strcmp(cur->pending, "pause")) {
+        struct presence_facts pf = *f;
+        cause_facts(reg, ch->agent_id, cur->pending_cause, ACTOR_SYSTEM, 1, &pf,
+                    &f->pending_cause_left_ms);
+    }
+    (void)ignored;
+    return CC_OK;
+}
+
+/* --- publishing -------------------------------------------------------------------- */
+
+static void to_proto(const char *id, const struct agent_rec *r, Cc__V1__AgentStatus *s,
+                     char *since, size_t cap)
+{
+    cc__v1__agent_status__init(s);
+    s->agent_id = CC_PB_STR(id);
+    s->status = CC_PB_STR(r->status);
+    s->state = r->state[0] ? CC_PB_STR(r->state) : NULL;
+    s->pause_cause_id = r->cause[0] ? CC_PB_STR(r->cause) : NULL;
+    s->pending = r->pending[0] ? CC_PB_STR(r->pending) : NULL;
+    s->pending_pause_cause_id = r->pending_cause[0] ? CC_PB_STR(r->pending_cause) : NULL;
+    if (r->since_ms && cc_time_format_ms(r->since_ms, since, cap) == 0)
+        s->state_since = since;
+    s->has_active_calls = s->has_active_chats = s->has_offers = 1;
+    s->active_calls = r->calls, s->active_chats = r->chats, s->offers = r->offers;
+    s->has_missed_in_row = 1, s->missed_in_row = r->misses;
+    s->has_version = 1, s->version = r->version;
+}
+
+static void publish(struct registry *reg, const char *id, const struct agent_rec *r,
+                    const char *by, const char *reason)
+{
+    Cc__V1__AgentStatus s;
+    char since[32], subject[128];
+    to_proto(id, r, &s, since, sizeof since);
+    s.changed_by = CC_PB_STR(by);
+    s.reason = CC_PB_STR(reason);
+    snprintf(subject, sizeof subject, "cc.presence.changed.%s", id);
+    if (cc_nats_publish(reg->nats, subject, &s.base) != CC_OK)
+        CC_WARN("cannot publish the status of %s", id);
+}
+
+/* --- the one way to change a record ----------------------------------------------- */
+
+/* Reads, decides and applies (retrying when another replica raced us);
+ * publishes a change. *out is the record after it. */
+static enum cc_status change_apply(struct registry *reg, const struct change *ch,
+                                   struct agent_rec *out, const char **why)
+{
+    for (int tries = 0; tries < CAS_TRIES; tries++) {
+        struct agent_rec cur, next;
+        struct presence_facts f;
+        int applied = 0;
+        enum cc_status st = rec_read(reg, ch->agent_id, &cur);
+        if (st == CC_OK)
+            st = gather(reg, ch, &cur, &f);
+        if (st == CC_OK)
+            st = presence_decide(&cur, &ch->in, &f, &next, why);
+        if (st != CC_OK || !presence_changed(&cur, &next)) {
+            *out = cur;
+            return st;
+        }
+        if ((st = rec_apply(reg, ch->agent_id, &cur, &next, &applied)) != CC_OK)
+            return st;
+        if (applied) {
+            next.version = cur.version + 1;
+            *out = next;
+            publish(reg, ch->agent_id, &next, ch->by, ch->reason);
+            return CC_OK;
+        }
+    }
+    return CC_ERR_TIMEOUT;
+}
+
+/* --- NATS subjects ------------------------------------------------------------------ */
+
+static void reply_status(struct registry *reg, const struct cc_nats_msg *m, const char *id,
+                         const struct agent_rec *r)
+{
+    Cc__V1__AgentStatus s;
+    char since[32];
+    to_proto(id, r, &s, since, sizeof since);
+    cc_nats_respond(reg->nats, m, &s.base);
+}
+
+static int role_is(const Cc__V1__Caller *c, const char *role)
+{
+    return c && c->role && !strcmp(c->role, role);
+}
+
+static int may_steer(const Cc__V1__Caller *c)
+{
+    return role_is(c, "supervisor") || role_is(c, "admin");
+}
+
+/* The agent a request is about: the caller's own, or another for those who steer. */
+static enum cc_status target(const Cc__V1__Caller *c, const char *agent_id, const char **id,
+                             int *self)
+{
+    if (!c || !c->user_id)
+        return CC_ERR_UNAUTHORIZED;
+    *self = !agent_id || !*agent_id || !strcmp(agent_id, c->user_id);
+    *id = *self ? c->user_id : agent_id;
+    return *self || may_steer(c) ? CC_OK : CC_ERR_FORBIDDEN;
+}
+
+static void on_get(struct registry *reg, const struct cc_nats_msg *m)
+{
+    Cc__V1__AgentQuery *q = cc__v1__agent_query__unpack(NULL, m->len, m->data);
+    const char *id = NULL;
+    int self;
+    struct agent_rec r;
+    enum cc_status st = q ? target(q->caller, q->agent_id, &id, &self) : CC_ERR_INVALID;
+    if (st == CC_OK && store_exists(reg->redis, &kind_users.store, id) != 1)
+        st = CC_ERR_NOT_FOUND;
+    if (st == CC_OK)
+        st = rec_read(reg, id, &r);
+    if (st == CC_OK)
+        reply_status(reg, m, id, &r);
+    else
+        cc_nats_respond_error(reg->nats, m, st, st == CC_ERR_NOT_FOUND ? "no such user" : NULL);
+    if (q)
+        cc__v1__agent_query__free_unpacked(q, NULL);
+}
+
+static void on_set(struct registry *reg, const struct cc_nats_msg *m)
+{
+    Cc__V1__StatusChange *sc = cc__v1__status_change__unpack(NULL, m->len, m->data);
+    struct change ch = {0};
+    struct agent_rec r;
+    const char *why = NULL;
+    int self = 0;
+    enum cc_status st = sc ? target(sc->caller, sc->agent_id, &ch.agent_id, &self) : CC_ERR_INVALID;
+    if (st == CC_OK && store_exists(reg->redis, &kind_users.store, ch.agent_id) != 1)
+        st = CC_ERR_NOT_FOUND, why = "no such user";
+    if (st == CC_OK && !sc->status && !sc->state)
+        st = CC_ERR_INVALID, why = "status or state required";
+    if (st == CC_OK) {
+        ch.in.ev = sc->status ? EV_SET_STATUS : EV_SET_STATE;
+        ch.in.actor = self ? ACTOR_AGENT : ACTOR_SUPERVISOR;
+        ch.in.status = sc->status, ch.in.state = sc->state, ch.in.cause = sc->pause_cause_id;
+        ch.admin = role_is(sc->caller, "admin");
+        ch.by = self ? "agent" : sc->caller->role;
+        ch.reason = sc->status ? "status_chosen" : "state_chosen";
+        st = change_apply(reg, &ch, &r, &why);
+    }
+    if (st == CC_OK)
+        reply_status(reg, m, ch.agent_id, &r);
+    else
+        cc_nats_respond_error(reg->nats, m, st, why);
+    if (sc)
+        cc__v1__status_change__free_unpacked(sc, NULL);
+}
+
+static int route_event(const char *name, enum presence_event *ev)
+{
+    static const struct {
+        const char *name;
+        enum presence_event ev;
+    } map[] = {{"offer", EV_OFFER}, {"offer_withdrawn", EV_OFFER_WITHDRAWN},
+               {"accept", EV_ACCEPT}, {"decline", EV_DECLINE},
+               {"offer_timeout", EV_OFFER_TIMEOUT}, {"end", EV_END}};
+    for (size_t i = 0; name && i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(name, map[i].name)) {
+            *ev = map[i].ev;
+            return 0;
+        }
+    return -1;
+}
+
+static void on_route(struct registry *reg, const struct cc_nats_msg *m)
+{
+    Cc__V1__RoutingEvent *re = cc__v1__routing_event__unpack(NULL, m->len, m->data);
+    struct change ch = {0};
+    struct agent_rec r;
+    const char *why = "unknown event or kind";
+    enum cc_status st = CC_ERR_INVALID;
+    if (re && re->agent_id && re->kind && (!strcmp(re->kind, "call") || !strcmp(re->kind, "chat")) &&
+        route_event(re->event, &ch.in.ev) == 0) {
+        ch.agent_id = re->agent_id, ch.queue_id = re->queue_id;
+        ch.in.actor = ACTOR_ROUTER, ch.in.kind = re->kind;
+        ch.by = "router", ch.reason = re->event;
+        st = store_exists(reg->redis, &kind_users.store, re->agent_id) == 1 ? CC_OK
+                                                                            : CC_ERR_NOT_FOUND;
+        why = st == CC_OK ? NULL : "no such agent";
+        if (st == CC_OK)
+            st = change_apply(reg, &ch, &r, &why);
+    }
+    if (st == CC_OK)
+        reply_status(reg, m, ch.agent_id, &r);
+    else
+        cc_nats_respond_error(reg->nats, m, st, why);
+    if (re)
+        cc__v1__routing_event__free_unpacked(re, NULL);
+}
+
+/* One agent of the monitor list. */
+struct listed {
+    char id[64];
+    char name[208];
+    char since[32];
+    struct agent_rec rec;
+    Cc__V1__AgentStatus msg;
+};
+
+struct list_ctx {
+    struct registry *reg;
+    struct listed *items;
+    size_t n, cap;
+    enum cc_status st;
+};
+
+static int list_one(void *arg, const ProtobufCMessage *obj)
+{
+    struct list_ctx *l = arg;
+    const Cc__V1__User *u = (const Cc__V1__User *)obj;
+    if (!u->agent || !u->agent->enabled || u->archived)
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct listed *more = realloc(l->items, cap * sizeof *more);
+        if (!more)
+            return (l->st = CC_ERR_NOMEM), 1;
+        l->items = more, l->cap = cap;
+    }
+    struct listed *it = &l->items[l->n++];
+    snprintf(it->id, sizeof it->id, "%s", u->id);
+    snprintf(it->name, sizeof it->name, "%s%s%s", u->first_name ? u->first_name : u->login,
+             u->last_name ? " " : "", u->last_name ? u->last_name : "");
+    l->st = rec_read(l->reg, u->id, &it->rec);
+    return l->st != CC_OK;
+}
+
+static void on_list(struct registry *reg, const struct cc_nats_msg *m)
+{
+    Cc__V1__AgentQuery *q = cc__v1__agent_query__unpack(NULL, m->len, m->data);
+    struct list_ctx l = {reg, NULL, 0, 0, CC_OK};
+    Cc__V1__AgentStatus **ptrs = NULL;
+    enum cc_status st = !q ? CC_ERR_INVALID : may_steer(q->caller) ? CC_OK : CC_ERR_FORBIDDEN;
+    if (st == CC_OK)
+        store_each(reg->redis, &kind_users.store, list_one, &l, &st);
+    if (st == CC_OK && (st = l.st) == CC_OK && !(ptrs = calloc(l.n + 1, sizeof *ptrs)))
+        st = CC_ERR_NOMEM;
+    if (st == CC_OK) {
+        Cc__V1__AgentList list = CC__V1__AGENT_LIST__INIT;
+        for (size_t i = 0; i < l.n; i++) {
+            struct listed *it = &l.items[i];
+            to_proto(it->id, &it->rec, &it->msg, it->since, sizeof it->since);
+            it->msg.name = it->name;
+            ptrs[i] = &it->msg;
+        }
+        list.n_items = l.n, list.items = ptrs;
+        cc_nats_respond(reg->nats, m, &list.base);
+    } else {
+        cc_nats_respond_error(reg->nats, m, st, NULL);
+    }
+    free(ptrs);
+    free(l.items);
+    if (q)
+        cc__v1__agent_query__free_unpacked(q, NULL);
+}
+
+/* cc.presence.get / list / set / route */
+static void on_presence(void *arg, const struct cc_nats_msg *m)
+{
+    struct registry *reg = arg;
+    const char *verb = m->subject + strlen("cc.presence.");
+    if (!strcmp(verb, "get"))
+        on_get(reg, m);
+    else if (!strcmp(verb, "list"))
+        on_list(reg, m);
+    else if (!strcmp(verb, "set"))
+        on_set(reg, m);
+    else if (!strcmp(verb, "route"))
+        on_route(reg, m);
+    else
+        cc_nats_respond_error(reg->nats, m, CC_ERR_NOT_FOUND, "no such verb");
+}
+
+/* --- sessions -------------------------------------------------------------------------- */
+
+static void sign(struct registry *reg, const char *user_id, enum presence_event ev,
+                 const char *reason)
+{
+    struct change ch = {user_id, {ev, ACTOR_SYSTEM, NULL, NULL, NULL, NULL}, 0, NULL, "system",
+                        reason};
+    struct agent_rec r;
+    const char *why;
+    enum cc_status st = change_apply(reg, &ch, &r, &why);
+    if (st != CC_OK && st != CC_ERR_NOT_FOUND)
+        CC_WARN("%s of %s not applied: %s", reason, user_id, why ? why : cc_status_str(st));
+}
+
+void presence_signed_in(struct registry *reg, const char *user_id, const char *sid, int64_t idle_s)
+{
+    redisReply *rep = NULL;
+    if (idle_s > 0)
+        cc_redis_run(reg->redis, &rep, "ZADD " IDLE_TIMERS " %lld %s|%s",
+                     (long long)(cc_time_now_ms() + idle_s * 1000), user_id, sid);
+    if (rep)
+        freeReplyObject(rep);
+    sign(reg, user_id, EV_SIGN_IN, "signed_in");
+}
+
+/* 1 when the user still holds a live session (dead ids are dropped). */
+static int has_session(struct registry *reg, const char *user_id)
+{
+    redisReply *ids, *rep;
+    int live = 0;
+    if (cc_redis_run(reg->redis, &ids, "SMEMBERS {cc}:usess:%s", user_id) != CC_OK) {
+        if (ids)
+            freeReplyObject(ids);
+        return 1; /* unknown: keep the agent as is */
+    }
+    for (size_t i = 0; i < ids->elements; i++) {
+        const char *sid = ids->element[i]->str;
+        if (cc_redis_run(reg->redis, &rep, "EXISTS {cc}:sess:%s", sid) != CC_OK) {
+            live = 1;
+        } else if (rep->integer) {
+            live = 1;
+        } else {
+            freeReplyObject(rep);
+            cc_redis_run(reg->redis, &rep, "SREM {cc}:usess:%s %s", user_id, sid);
+        }
+        if (rep)
+            freeReplyObject(rep);
+    }
+    freeReplyObject(ids);
+    return live;
+}
+
+void presence_session_ended(struct registry *reg, const char *user_id)
+{
+    if (!has_session(reg, user_id))
+        sign(reg, user_id, EV_SIGN_OUT, "signed_out");
+}
+
+void presence_forget(struct registry *reg, const char *user_id)
+{
+    redisReply *rep;
+    if (cc_redis_run(reg->redis, &rep, "DEL {cc}:agent:%s", user_id) == CC_OK || rep)
+        freeReplyObject(rep);
+    if (cc_redis_run(reg->redis, &rep, "ZREM " STATE_TIMERS " %s", user_id) == CC_OK || rep)
+        freeReplyObject(rep);
+}
+
+/* --- timers ------------------------------------------------------------------------------ */
+
+struct timers {
+    pthread_t thread;
+    atomic_int stopping;
+    int running;
+};
+
+static enum cc_status timer_done(struct cc_redis_conn *c, const char *set, const char *member,
+                                 const char *lease)
+{
+    redisReply *rep;
+    const char *argv[] = {set, member, lease};
+    enum cc_status st = cc_redis_eval(c, &done_script, &rep, 1, 3, argv, NULL);
+    if (rep)
+        freeReplyObject(rep);
+    return st;
+}
+
+/* The state timer of `agent_id` fired: the machine checks it is still due. */
+static void fire_state(struct registry *reg, const char *agent_id)
+{
+    struct change ch = {agent_id, {EV_TIMER, ACTOR_TIMER, NULL, NULL, NULL, NULL}, 0, NULL,
+                        "timer", "timer"};
+    struct agent_rec before, r;
+    const char *why;
+    if (rec_read(reg, agent_id, &before) == CC_OK) /* name the timer in the event */
+        ch.reason = !strcmp(before.state, "post_processing") ? "wrap_up_ended"
+                    : !strcmp(before.state, "missed")         ? "missed_ended"
+                                                              : "pause_limit";
+    change_apply(reg, &ch, &r, &why);
+}
+
+/* The idle check of a session fired: sign out when it expired, else look again
+ * when it would. Member: "<user_id>|<session id>". */
+static void fire_idle(struct registry *reg, const char *member)
+{
+    char user[96];
+    redisReply *rep;
+    const char *bar = strchr(member, '|');
+    if (!bar || (size_t)(bar - member) >= sizeof user)
+        return;
+    memcpy(user, member, (size_t)(bar - member));
+    user[bar - member] = '\0';
+    if (cc_redis_run(reg->redis, &rep, "PTTL {cc}:sess:%s", bar + 1) != CC_OK) {
+        if (rep)
+            freeReplyObject(rep);
+        return;
+    }
+    long long left = rep->integer;
+    freeReplyObject(rep);
+    if (left > 0) { /* renewed by activity: check again when it would expire */
+        if (cc_redis_run(reg->redis, &rep, "ZADD " IDLE_TIMERS " %lld %s",
+                         (long long)cc_time_now_ms() + left, member) == CC_OK || rep)
+            freeReplyObject(rep);
+        return;
+    }
+    if (cc_redis_run(reg->redis, &rep, "SREM {cc}:usess:%s %s", user, bar + 1) == CC_OK || rep)
+        freeReplyObject(rep);
+    if (!has_session(reg, user))
+        sign(reg, user, EV_SIGN_OUT, "idle_logout");
+}
+
+/* Claims due members of `set` and fires them. Returns how many fired. */
+static int fire_due(struct registry *reg, const char *set, int idle)
+{
+    struct cc_redis_conn *c;
+    redisReply *rep;
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
+    const char *argv[] = {set, now, LEASE_MS, "200"};
+    if (cc_redis_acquire(reg->redis, &c) != CC_OK)
+        return 0;
+    enum cc_status st = cc_redis_eval(c, &claim_script, &rep, 1, 4, argv, NULL);
+    cc_redis_release(reg->redis, c);
+    int n = 0;
+    for (size_t i = 0; st == CC_OK && i + 1 < rep->elements; i += 2, n++) {
+        const char *member = rep->element[i]->str, *lease = rep->element[i + 1]->str;
+        if (idle)
+            fire_idle(reg, member);
+        else
+            fire_state(reg, member);
+        if (cc_redis_acquire(reg->redis, &c) == CC_OK) {
+            timer_done(c, set, member, lease);
+            cc_redis_release(reg->redis, c);
+        }
+    }
+    if (rep)
+        freeReplyObject(rep);
+    return n;
+}
+
+/* Milliseconds until the earliest timer, at most MAX_WAIT_MS. */
+static int64_t next_wait(struct registry *reg)
+{
+    int64_t wait = MAX_WAIT_MS, now = cc_time_now_ms();
+    const char *sets[] = {STATE_TIMERS, IDLE_TIMERS};
+    for (int i = 0; i < 2; i++) {
+        redisReply *rep;
+        if (cc_redis_run(reg->redis, &rep, "ZRANGE %s 0 0 WITHSCORES", sets[i]) == CC_OK &&
+            rep->elements == 2) {
+            int64_t due = strtoll(rep->element[1]->str, NULL, 10) - now;
+            if (due < wait)
+                wait = due > 0 ? due : 0;
+        }
+        if (rep)
+            freeReplyObject(rep);
+    }
+    return wait;
+}
+
+static void *timer_loop(void *arg)
+{
+    struct registry *reg = arg;
+    struct timers *t = reg->timers;
+    while (!atomic_load(&t->stopping)) {
+        int fired = fire_due(reg, STATE_TIMERS, 0) + fire_due(reg, IDLE_TIMERS, 1);
+        int64_t wait = fired ? 0 : next_wait(reg);
+        if (wait > 0)
+            usleep((useconds_t)wait * 1000);
+    }
+    return NULL;
+}
+
+enum cc_status presence_start(struct registry *reg)
+{
+    enum cc_status st = CC_OK;
+    for (int i = 0; i < reg->workers && st == CC_OK; i++)
+        st = cc_nats_subscribe(reg->nats, "cc.presence.*", "registry", on_presence, reg);
+    if (st != CC_OK)
+        return st;
+    if (!(reg->timers = calloc(1, sizeof *reg->timers)))
+        return CC_ERR_NOMEM;
+    if (pthread_create(&reg->timers->thread, NULL, timer_loop, reg) != 0)
+        return CC_ERR_NOMEM;
+    reg->timers->running = 1;
+    return CC_OK;
+}
+
+void presence_stop(struct registry *reg)
+{
+    if (!reg->timers)
+        return;
+    atomic_store(&reg->timers->stopping, 1);
+    if (reg->timers->running)
+        pthread_join(reg->timers->thread, NULL);
+    free(reg->timers);
+    reg->timers = NULL;
+}
