@@ -15,7 +15,7 @@ SAN      ?=
 SANFLAGS := -fsanitize=address -fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 OPT      := $(if $(SAN),-O1 $(SANFLAGS),-O2)
 CFLAGS   := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wstrict-prototypes -Wwrite-strings \
-            -Werror -Icommon -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+            -Werror -Icommon -Ibench/lib -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  := $(if $(SAN),$(SANFLAGS))
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
@@ -31,6 +31,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 IT_SRC     := $(wildcard tests/integration/it_*.c)
 IT_BINS    := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(IT_SRC))
 BENCH_SRC  := $(wildcard bench/*.c)
+BENCH_LIB  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/lib/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all build asan test test-unit test-asan test-system test-compose bench up down reset deps clean
@@ -79,7 +80,7 @@ $(BUILD)/tests/it_%: $(BUILD)/obj/tests/integration/it_%.o $(LIBCC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBCC)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIB) $(LIBCC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

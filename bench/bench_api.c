@@ -5,6 +5,7 @@
  * Configured by environment (bench/run.py starts the system and sets them):
  * CC_BENCH_API (http://host:port), CC_BENCH_NATS, CC_BENCH_REDIS,
  * CC_BENCH_LOGIN, CC_BENCH_PASSWORD, CC_BENCH_SECONDS (5), CC_BENCH_CLIENTS (8). */
+#include "bench_lib.h"
 #include "cc_config.h"
 #include "cc_nats.h"
 #include "cc_redis.h"
@@ -18,82 +19,6 @@
 #include <unistd.h>
 
 #define MAX_SAMPLES 2000000
-
-struct samples {
-    double *us;
-    size_t n;
-};
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double pct(struct samples *s, double p)
-{
-    if (!s->n)
-        return 0;
-    qsort(s->us, s->n, sizeof *s->us, cmp_double);
-    size_t i = (size_t)(p * (double)(s->n - 1));
-    return s->us[i] / 1000.0;
-}
-
-static void add(struct samples *s, double us)
-{
-    if (s->n < MAX_SAMPLES)
-        s->us[s->n++] = us;
-}
-
-/* --- baselines ------------------------------------------------------------------ */
-
-static void echo(void *arg, const struct cc_nats_msg *m)
-{
-    cc_nats_respond(arg, m, NULL);
-}
-
-static int nats_baseline(const char *url, struct samples *s)
-{
-    struct cc_nats *n;
-    if (cc_nats_connect(&n, url, "bench") != CC_OK)
-        return -1;
-    for (int i = 0; i < 200 && !cc_nats_connected(n); i++)
-        usleep(10000);
-    if (cc_nats_subscribe(n, "bench.echo", NULL, echo, n) != CC_OK)
-        return -1;
-    for (int i = 0; i < 5200; i++) {
-        ProtobufCMessage *rep;
-        int64_t t0 = cc_time_mono_us();
-        if (cc_nats_request(n, "bench.echo", NULL, NULL, 1000, &rep, NULL, 0) != CC_OK)
-            return -1;
-        if (i >= 200) /* warm-up */
-            add(s, (double)(cc_time_mono_us() - t0));
-    }
-    cc_nats_drain(n, 1000);
-    cc_nats_free(n);
-    return 0;
-}
-
-static int redis_baseline(const char *url, struct samples *s)
-{
-    static struct cc_redis_script one = CC_REDIS_SCRIPT("one", "return 1");
-    struct cc_redis *r;
-    struct cc_redis_conn *c;
-    redisReply *rep;
-    if (cc_redis_new(&r, url, 1) != CC_OK || cc_redis_acquire(r, &c) != CC_OK)
-        return -1;
-    for (int i = 0; i < 5200; i++) {
-        int64_t t0 = cc_time_mono_us();
-        if (cc_redis_eval(c, &one, &rep, 0, 0, NULL, NULL) != CC_OK)
-            return -1;
-        freeReplyObject(rep);
-        if (i >= 200)
-            add(s, (double)(cc_time_mono_us() - t0));
-    }
-    cc_redis_release(r, c);
-    cc_redis_free(r);
-    return 0;
-}
 
 /* --- HTTP load ---------------------------------------------------------------------- */
 
@@ -200,11 +125,8 @@ int main(void)
                *password = cc_env_str("CC_BENCH_PASSWORD", NULL);
     int64_t seconds, clients;
     char url[256], me[256], body[512], token[128];
-    struct samples nb = {malloc(sizeof(double) * MAX_SAMPLES), 0},
-                   rb = {malloc(sizeof(double) * MAX_SAMPLES), 0},
-                   li = {malloc(sizeof(double) * MAX_SAMPLES), 0},
-                   get = {malloc(sizeof(double) * MAX_SAMPLES), 0},
-                   one = {malloc(sizeof(double) * MAX_SAMPLES), 0};
+    struct samples nb = samples_new(), rb = samples_new(), li = samples_new(),
+                   get = samples_new(), one = samples_new();
     if (!api || !nats || !redis || !password ||
         cc_env_int("CC_BENCH_SECONDS", 5, 1, 600, &seconds) ||
         cc_env_int("CC_BENCH_CLIENTS", 8, 1, 256, &clients)) {

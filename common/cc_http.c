@@ -1,6 +1,7 @@
 /* cc_http.c - libmicrohttpd adapter: routing, body caps, JSON bodies, request
- * ids, access log and metrics. One thread per connection, so handlers may
- * block on a NATS request. */
+ * ids, access log, metrics and streamed answers. One thread per connection,
+ * so handlers may block on a NATS request and stream callbacks may block
+ * until they have something to send. */
 #include "cc_http.h"
 #include "cc_buf.h"
 #include "cc_config.h"
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #define EARLY_REJECT_FACTOR 16 /* bodies this many times the cap are refused unread */
+#define STREAM_BLOCK 4096      /* MHD's block size of a streamed response */
 
 struct cc_http {
     struct MHD_Daemon *d;
@@ -24,12 +26,14 @@ struct cc_http {
     struct cc_http_route *routes;
     int nroutes;
     atomic_int inflight;
+    atomic_int stopping; /* set by cc_http_stop: streams end */
     struct cc_metric *m_requests;
     struct cc_metric *m_seconds;
 };
 
 struct request {
-    struct cc_http_req req;
+    struct cc_http_req req; /* first: a cc_http_req is a struct request */
+    struct cc_http *h;
     struct cc_pool pool;
     const struct cc_http_route *route;
     enum cc_status early; /* failure found before the body: answered at the end */
@@ -39,6 +43,19 @@ struct request {
     int64_t start_us;
     int status;
     size_t bytes_out;
+    struct cc_http_stream *stream; /* the answer's stream while both live, else NULL */
+};
+
+/* A streamed body. MHD owns it once the response is made and frees it with
+ * stream_free; until then the cc_http_resp does. The stream and its request
+ * point at each other while both live; MHD calls the reader, the completion
+ * and the free callback on the connection's thread (or after that thread
+ * has been joined), so the two links need no lock. */
+struct cc_http_stream {
+    cc_http_stream_fn fn;
+    void *arg;
+    void (*release)(void *arg);
+    struct request *owner; /* for the byte count; NULL once the request ended */
 };
 
 int cc_utf8_valid(const char *str, size_t len)
@@ -125,6 +142,7 @@ static struct request *request_new(struct cc_http *h, struct MHD_Connection *con
     if (!r)
         return NULL;
     r->start_us = cc_time_mono_us();
+    r->h = h;
     r->req.pool = &r->pool;
     r->req.conn = conn;
     r->req.method = cc_pool_strdup(&r->pool, method);
@@ -164,10 +182,54 @@ void cc_http_add_header(struct cc_http_req *req, struct cc_http_resp *resp, cons
     resp->headers = hd;
 }
 
+/* Ends the stream's life: its owner forgets it, release runs, it is freed. */
+static void stream_free(void *cls)
+{
+    struct cc_http_stream *st = cls;
+    if (st->owner)
+        st->owner->stream = NULL;
+    if (st->release)
+        st->release(st->arg);
+    free(st);
+}
+
+/* Drops what an earlier answer set (body, stream) before a new one is set. */
+static void resp_reset(struct cc_http_resp *resp)
+{
+    free(resp->body);
+    resp->body = NULL;
+    resp->len = 0;
+    if (resp->stream)
+        stream_free(resp->stream);
+    resp->stream = NULL;
+}
+
+void cc_http_stream(struct cc_http_resp *resp, int status, const char *content_type,
+                    cc_http_stream_fn fn, void *arg, void (*release)(void *arg))
+{
+    struct cc_http_stream *st = malloc(sizeof *st);
+    resp_reset(resp);
+    if (!st) {
+        if (release)
+            release(arg);
+        cc_http_error(resp, CC_ERR_NOMEM, NULL);
+        return;
+    }
+    *st = (struct cc_http_stream){fn, arg, release, NULL};
+    resp->status = status;
+    resp->content_type = content_type;
+    resp->stream = st;
+}
+
+int cc_http_stopping(struct cc_http_req *req)
+{
+    return atomic_load(&((struct request *)req)->h->stopping) != 0;
+}
+
 void cc_http_text(struct cc_http_resp *resp, int status, const char *content_type,
                   const char *text, size_t len)
 {
-    free(resp->body);
+    resp_reset(resp);
     resp->status = status;
     resp->content_type = content_type;
     resp->body = malloc(len + 1);
@@ -193,7 +255,7 @@ void cc_http_json(struct cc_http_resp *resp, int status, cJSON *json)
         cc_http_error(resp, CC_ERR_NOMEM, NULL);
         return;
     }
-    free(resp->body);
+    resp_reset(resp);
     resp->status = status;
     resp->content_type = "application/json";
     resp->body = s;
@@ -206,7 +268,7 @@ void cc_http_error(struct cc_http_resp *resp, enum cc_status st, const char *mes
     struct cc_buf b = CC_BUF_INIT;
     cc_json_escape(esc, sizeof esc, message ? message : cc_status_str(st));
     cc_buf_addf(&b, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", cc_status_code(st), esc);
-    free(resp->body);
+    resp_reset(resp);
     resp->status = cc_status_http(st);
     resp->content_type = "application/json";
     resp->body = cc_buf_detach(&b, &resp->len);
@@ -267,15 +329,53 @@ static void dispatch(struct request *r, struct cc_http_resp *resp)
     }
 }
 
+/* MHD's reader of a streamed body: asks the stream's function, counts bytes. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct cc_http_stream *st = cls;
+    (void)pos;
+    ssize_t n = st->fn(st->arg, buf, max);
+    if (n <= 0 || (size_t)n > max)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (st->owner)
+        st->owner->bytes_out += (size_t)n;
+    return n;
+}
+
+/* The MHD response for `resp`; the body or stream passes to it (freed on failure). */
+static struct MHD_Response *make_response(struct request *r, struct cc_http_resp *resp)
+{
+    struct MHD_Response *mr;
+    if (!resp->stream) {
+        mr = MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
+        if (!mr)
+            free(resp->body);
+        resp->body = NULL;
+        return mr;
+    }
+    struct cc_http_stream *st = resp->stream;
+    resp->stream = NULL;
+    mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, st,
+                                           stream_free);
+    if (!mr) {
+        stream_free(st);
+        return NULL;
+    }
+    st->owner = r;
+    r->stream = st;
+    if (resp->content_type && strncmp(resp->content_type, "text/event-stream", 17) == 0) {
+        MHD_add_response_header(mr, "Cache-Control", "no-cache");
+        MHD_add_response_header(mr, "X-Accel-Buffering", "no");
+    }
+    return mr;
+}
+
 static enum MHD_Result send_response(struct request *r, struct MHD_Connection *conn,
                                      struct cc_http_resp *resp)
 {
-    struct MHD_Response *mr = MHD_create_response_from_buffer(resp->len, resp->body,
-                                                              MHD_RESPMEM_MUST_FREE);
-    if (!mr) {
-        free(resp->body);
+    struct MHD_Response *mr = make_response(r, resp);
+    if (!mr)
         return MHD_NO;
-    }
     if (resp->content_type)
         MHD_add_response_header(mr, "Content-Type", resp->content_type);
     MHD_add_response_header(mr, "X-Request-Id", r->req.request_id);
@@ -283,7 +383,7 @@ static enum MHD_Result send_response(struct request *r, struct MHD_Connection *c
         if (hd->name && hd->value)
             MHD_add_response_header(mr, hd->name, hd->value);
     r->status = resp->status;
-    r->bytes_out = resp->len;
+    r->bytes_out = r->stream ? 0 : resp->len;
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, mr);
     MHD_destroy_response(mr);
     return ok;
@@ -363,6 +463,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn, (void)toe;
     if (!r)
         return;
+    if (r->stream) /* the stream may outlive the request: MHD frees it later */
+        r->stream->owner = NULL;
     log_access(h, r, (double)(cc_time_mono_us() - r->start_us) / 1e6);
     cJSON_Delete(r->req.json);
     cc_buf_release(&r->body);
@@ -434,6 +536,7 @@ void cc_http_stop(struct cc_http *h, int64_t timeout_ms)
 {
     if (!h)
         return;
+    atomic_store(&h->stopping, 1); /* streams end, so the wait below is short */
     MHD_socket s = MHD_quiesce_daemon(h->d);
     if (s != MHD_INVALID_SOCKET)
         close(s);

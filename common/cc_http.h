@@ -4,7 +4,9 @@
  * parameters), caps the body (413), parses JSON bodies when the route asks
  * (400 on malformed JSON or invalid UTF-8), gives every request an id
  * (X-Request-Id), writes one access-log line and records metrics. Handlers
- * run on the connection's thread and allocate from the request's pool. */
+ * run on the connection's thread and allocate from the request's pool. A
+ * handler may answer with a stream (cc_http_stream, e.g. server-sent events)
+ * whose body is produced by a callback until it ends. */
 #ifndef CC_HTTP_H
 #define CC_HTTP_H
 
@@ -15,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CC_HTTP_MAX_PARAMS 4
 
@@ -43,13 +46,23 @@ struct cc_http_header {
     struct cc_http_header *next;
 };
 
+struct cc_http_stream; /* a streamed body, private to cc_http.c */
+
 struct cc_http_resp {
     int status;
     const char *content_type;
     char *body; /* malloc'ed; the server frees it */
     size_t len;
     struct cc_http_header *headers;
+    struct cc_http_stream *stream; /* set by cc_http_stream (then body is unused); server-owned */
 };
+
+/* Produces the next bytes of a streamed body into `buf` (at most `max`).
+ * Returns the number of bytes written (> 0), or -1 to end the stream. It may
+ * block until there is something to send (each connection has its own
+ * thread), but must come back soon once cc_http_stopping() is 1. Returning 0
+ * is not allowed (the server would spin) and ends the stream too. */
+typedef ssize_t (*cc_http_stream_fn)(void *arg, char *buf, size_t max);
 
 typedef void (*cc_http_handler)(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 
@@ -76,8 +89,9 @@ struct cc_http_config {
 enum cc_status cc_http_start(struct cc_http **out, const struct cc_http_config *cfg,
                              const struct cc_http_route *routes, int n);
 
-/* Stops accepting, lets requests in flight finish (up to `timeout_ms`), then
- * closes every connection and frees the server. */
+/* Stops accepting, raises the stopping flag (cc_http_stopping) so streams
+ * end, lets requests in flight finish (up to `timeout_ms`), then closes every
+ * connection and frees the server. */
 void cc_http_stop(struct cc_http *h, int64_t timeout_ms);
 
 /* Request header `name`, or NULL. Valid while the request lasts. */
@@ -95,6 +109,21 @@ void cc_http_json(struct cc_http_resp *resp, int status, cJSON *json);
 /* Sets an answer from text (copied). */
 void cc_http_text(struct cc_http_resp *resp, int status, const char *content_type,
                   const char *text, size_t len);
+
+/* Sets a streamed answer: `fn(arg, ...)` is called on the connection's thread
+ * for each piece of the body (`max` is the room left in the connection's
+ * write buffer) until it returns -1; the body is sent chunked (HTTP/1.1). Event streams (`text/event-stream`) also
+ * get `Cache-Control: no-cache` and `X-Accel-Buffering: no`. `release(arg)`
+ * (may be NULL) is called exactly once when the server is done with the
+ * stream, also when the answer is replaced or cannot be sent; it may run
+ * after the request has ended, so `arg` must not live in req->pool. The
+ * access-log line of a stream is written when the stream ends. */
+void cc_http_stream(struct cc_http_resp *resp, int status, const char *content_type,
+                    cc_http_stream_fn fn, void *arg, void (*release)(void *arg));
+
+/* 1 once the server is stopping (cc_http_stop), else 0: a stream function
+ * checks it and ends its stream. `req` must be a request in progress. */
+int cc_http_stopping(struct cc_http_req *req);
 
 /* Sets an empty answer (204, 201 without body...). */
 void cc_http_empty(struct cc_http_resp *resp, int status);

@@ -10,8 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define TOKEN_MAX 512 /* longer Authorization values are refused */
-#define SESSION_PREFIX "{cc}:sess:"
 
 extern const char session_touch_lua[];
 static struct cc_redis_script session_touch = CC_REDIS_SCRIPT("session_touch", session_touch_lua);

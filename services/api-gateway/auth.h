@@ -4,6 +4,9 @@
 #ifndef AUTH_H
 #define AUTH_H
 
+#define TOKEN_MAX 512               /* longer tokens are refused */
+#define SESSION_PREFIX "{cc}:sess:" /* + hex of the token hash: the session hash */
+
 #include "cc/v1/common.pb-c.h"
 #include "cc_http.h"
 #include "gateway.h"

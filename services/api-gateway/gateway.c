@@ -1,6 +1,7 @@
 /* gateway.c - the life of struct api_gateway: its configuration, the
- * OpenAPI document and the routing table. */
+ * OpenAPI document, the routing table and the event hub. */
 #include "gateway.h"
+#include "events.h"
 #include "openapi.h"
 #include "routes.h"
 
@@ -10,16 +11,36 @@
 const struct cc_env_var api_gateway_env[] = {
     {"CC_OPENAPI_PATH", "docs/openapi.yaml",
      "OpenAPI document served at /api/v1/openapi.yaml (else /usr/share/cc/openapi.yaml)"},
+    {"CC_SSE_KEEPALIVE_S", "15",
+     "seconds between keepalives (and session re-checks) of event streams"},
+    {"CC_SSE_QUEUE", "1024", "events queued for one event stream; beyond, the stream ends"},
+    {"CC_SSE_MAX_STREAMS", "2000", "event streams open at once; beyond, 503"},
     {NULL, NULL, NULL},
 };
+
+/* Reads the CC_SSE_* variables and makes the event hub. */
+static enum cc_status events_setup(struct api_gateway *gw)
+{
+    int64_t keepalive, queue, streams;
+    if (cc_env_int("CC_SSE_KEEPALIVE_S", 15, 1, 3600, &keepalive) != CC_OK ||
+        cc_env_int("CC_SSE_QUEUE", 1024, 1, 1 << 20, &queue) != CC_OK ||
+        cc_env_int("CC_SSE_MAX_STREAMS", 2000, 1, 100000, &streams) != CC_OK)
+        return CC_ERR_INVALID;
+    gw->sse_keepalive_us = keepalive * 1000000;
+    return events_new(&gw->events, (int)queue, (int)streams);
+}
 
 enum cc_status api_gateway_init(struct api_gateway *gw, struct cc_service *svc)
 {
     memset(gw, 0, sizeof *gw);
     gw->svc = svc;
-    enum cc_status st = openapi_load(gw);
+    enum cc_status st = events_setup(gw);
+    if (st == CC_OK)
+        st = openapi_load(gw);
     if (st == CC_OK)
         st = routes_build(gw);
+    if (st == CC_OK)
+        st = events_start(gw->events, svc->nats);
     if (st != CC_OK)
         api_gateway_release(gw);
     return st;
@@ -28,6 +49,8 @@ enum cc_status api_gateway_init(struct api_gateway *gw, struct cc_service *svc)
 void api_gateway_release(struct api_gateway *gw)
 {
     routes_release(gw);
+    events_free(gw->events);
+    gw->events = NULL;
     free(gw->openapi);
     gw->openapi = NULL;
     gw->openapi_len = 0;

@@ -1,7 +1,8 @@
 /* gateway.h - api-gateway's one shared object and how its modules meet.
  *
- * struct api_gateway holds the service (NATS, Redis), the OpenAPI document
- * and the HTTP routing table built from routes.c. Every handler receives a
+ * struct api_gateway holds the service (NATS, Redis), the OpenAPI document,
+ * the HTTP routing table built from routes.c and the event hub of the SSE
+ * streams (events.c). Every handler receives a
  * struct gw_route (the gateway plus the route's static forwarding spec) as
  * its `arg`, so no module needs global state. */
 #ifndef GATEWAY_H
@@ -10,9 +11,11 @@
 #include "cc_service.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct api_gateway;
 struct fwd_spec; /* forward.h */
+struct events;   /* events.h */
 
 /* What a route handler receives as `arg`. */
 struct gw_route {
@@ -27,16 +30,22 @@ struct api_gateway {
     struct cc_http_route *routes; /* malloc'ed, nroutes entries */
     struct gw_route *bound;       /* malloc'ed, the routes' args */
     int nroutes;
+    struct events *events;    /* the presence event hub, owned */
+    int64_t sse_keepalive_us; /* CC_SSE_KEEPALIVE_S: keepalives and session re-checks */
 };
 
 /* The service's own environment variables, for --help (NULL-terminated). */
 extern const struct cc_env_var api_gateway_env[];
 
-/* Loads the OpenAPI document and builds the routes. `svc` must outlive gw.
- * Returns CC_OK or CC_ERR_NOMEM (then nothing is left to release). */
+/* Reads the service's variables, loads the OpenAPI document, builds the
+ * routes and starts the event hub (subscribed to NATS last, so a failure
+ * leaves no handler behind). `svc` must outlive gw. Returns CC_OK,
+ * CC_ERR_INVALID (a bad variable), CC_ERR_NOMEM or the subscription's error
+ * (then nothing is left to release). */
 enum cc_status api_gateway_init(struct api_gateway *gw, struct cc_service *svc);
 
-/* Frees what api_gateway_init made; HTTP must be stopped first. */
+/* Frees what api_gateway_init made; HTTP must be stopped and NATS drained
+ * first (cc_service_release does both). */
 void api_gateway_release(struct api_gateway *gw);
 
 #endif

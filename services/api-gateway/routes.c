@@ -7,6 +7,8 @@
 #include "cc/v1/registry.pb-c.h"
 #include "forward.h"
 #include "openapi.h"
+#include "sse.h"
+#include "status.h"
 
 #include <stdlib.h>
 
@@ -41,6 +43,9 @@ static const struct route_def table[] = {
     SPECIAL("GET", "openapi.yaml", openapi_serve, NULL, 0),
     ROUTE("GET", "me", OBJ("users", "get"), &cc__v1__user__descriptor, FWD_SELF, 0),
     SPECIAL("PUT", "me/password", account_password, "cc.registry.auth.password", CC_HTTP_JSON),
+    SPECIAL("GET", "me/status", status_get, "cc.presence.get", 0),
+    SPECIAL("PUT", "me/status", status_put, "cc.presence.set", CC_HTTP_JSON),
+    SPECIAL("GET", "me/events", sse_me, NULL, 0),
 
     OBJECT_ROUTES("users",         "users",         cc__v1__user__descriptor),
     ROUTE("POST", "users/{id}/archive",   OBJ("users", "archive"),   &cc__v1__user__descriptor,
@@ -61,6 +66,11 @@ static const struct route_def table[] = {
           &cc__v1__agent_skill__descriptor, FWD_CHILD_PUT, CC_HTTP_JSON),
     ROUTE("DELETE", "agents/{user_id}/skills/{skill_id}", "cc.registry.agent_skills.delete",
           &cc__v1__agent_skill__descriptor, FWD_CHILD_DELETE, 0),
+    SPECIAL("GET", "agents/{id}/status", status_get, "cc.presence.get", 0),
+    SPECIAL("PUT", "agents/{id}/status", status_put, "cc.presence.set", CC_HTTP_JSON),
+
+    SPECIAL("GET", "monitor/agents", status_list, "cc.presence.list", 0),
+    SPECIAL("GET", "monitor/events", sse_monitor, NULL, 0),
 
     ROUTE("GET", "settings/permissions", "cc.registry.settings.get",
           &cc__v1__permissions__descriptor, FWD_READ, 0),

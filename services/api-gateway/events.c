@@ -1,0 +1,253 @@
+/* events.c - the event hub of api-gateway: agent status changes published by
+ * agent-registry on cc.presence.changed.<agent_id> are unpacked once,
+ * rendered once as an SSE frame and queued, by reference, for every open
+ * stream that wants them (its own agent's events, or all for monitors).
+ * One mutex guards the list of subscriptions and their queues; each
+ * subscription has a condition variable its stream waits on. */
+#include "events.h"
+#include "cc/v1/presence.pb-c.h"
+#include "cc_log.h"
+#include "cc_pbjson.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FRAME_HEAD "event: status\ndata: "
+#define FRAME_TAIL "\n\n"
+
+struct events_msg {
+    atomic_int refs;
+    size_t len;   /* of frame, without the NUL */
+    char frame[]; /* FRAME_HEAD <one-line JSON> FRAME_TAIL, NUL-terminated */
+};
+
+struct events_sub {
+    struct events *hub;
+    struct events_sub *prev, *next; /* the hub's list */
+    char *agent_id;                 /* malloc'ed; NULL: every event */
+    pthread_cond_t ready;           /* signalled when an event is queued or lost */
+    struct events_msg **ring;       /* hub->queue_cap slots, one reference each */
+    size_t head, count;             /* first queued slot, events queued */
+    int overflow;                   /* an event found the queue full */
+};
+
+struct events {
+    pthread_mutex_t lock;    /* guards subs, nsubs and every subscription's queue */
+    struct events_sub *subs; /* open subscriptions */
+    int nsubs, max_subs;
+    size_t queue_cap;
+};
+
+enum cc_status events_new(struct events **out, int queue_cap, int max_subs)
+{
+    struct events *ev = calloc(1, sizeof *ev);
+    *out = NULL;
+    if (!ev)
+        return CC_ERR_NOMEM;
+    if (pthread_mutex_init(&ev->lock, NULL) != 0) {
+        free(ev);
+        return CC_ERR_NOMEM;
+    }
+    ev->queue_cap = (size_t)(queue_cap > 0 ? queue_cap : 1);
+    ev->max_subs = max_subs;
+    *out = ev;
+    return CC_OK;
+}
+
+void events_free(struct events *ev)
+{
+    if (!ev)
+        return;
+    CC_ASSERT(ev->nsubs == 0);
+    pthread_mutex_destroy(&ev->lock);
+    free(ev);
+}
+
+void events_msg_unref(struct events_msg *m)
+{
+    if (m && atomic_fetch_sub(&m->refs, 1) == 1)
+        free(m);
+}
+
+const char *events_msg_frame(const struct events_msg *m, size_t *len)
+{
+    *len = m->len;
+    return m->frame;
+}
+
+/* The SSE frame of `st` with one reference (the caller's); NULL when out of memory. */
+static struct events_msg *frame_new(const Cc__V1__AgentStatus *st)
+{
+    cJSON *j = cc_pbjson_to_json(&st->base, 1);
+    char *json = j ? cJSON_PrintUnformatted(j) : NULL; /* one line: newlines are escaped */
+    struct events_msg *m = NULL;
+    cJSON_Delete(j);
+    if (!json)
+        return NULL;
+    size_t head = strlen(FRAME_HEAD), body = strlen(json), tail = strlen(FRAME_TAIL);
+    if ((m = malloc(sizeof *m + head + body + tail + 1))) {
+        atomic_init(&m->refs, 1);
+        m->len = head + body + tail;
+        memcpy(m->frame, FRAME_HEAD, head);
+        memcpy(m->frame + head, json, body);
+        memcpy(m->frame + head + body, FRAME_TAIL, tail + 1);
+    }
+    cJSON_free(json);
+    return m;
+}
+
+/* Queues `m` for `sub` (lock held); a full queue marks the overflow instead. */
+static void push(struct events_sub *sub, struct events_msg *m)
+{
+    size_t cap = sub->hub->queue_cap;
+    if (sub->overflow)
+        return;
+    if (sub->count == cap) {
+        sub->overflow = 1;
+    } else {
+        atomic_fetch_add(&m->refs, 1);
+        sub->ring[(sub->head + sub->count++) % cap] = m;
+    }
+    pthread_cond_signal(&sub->ready);
+}
+
+/* Queues `m` for every subscription that wants the events of `agent_id`. */
+static void fan_out(struct events *ev, const char *agent_id, struct events_msg *m)
+{
+    pthread_mutex_lock(&ev->lock);
+    for (struct events_sub *s = ev->subs; s; s = s->next)
+        if (!s->agent_id || (agent_id && strcmp(s->agent_id, agent_id) == 0))
+            push(s, m);
+    pthread_mutex_unlock(&ev->lock);
+}
+
+/* NATS handler of EVENTS_SUBJECT: one AgentStatus per message, in order. */
+static void on_status(void *arg, const struct cc_nats_msg *msg)
+{
+    struct events *ev = arg;
+    Cc__V1__AgentStatus *st = cc__v1__agent_status__unpack(NULL, msg->len, msg->data);
+    if (!st) {
+        CC_WARN("events: unreadable AgentStatus on %s, skipped", msg->subject);
+        return;
+    }
+    struct events_msg *m = frame_new(st);
+    if (m)
+        fan_out(ev, st->agent_id, m);
+    else
+        CC_ERROR("events: out of memory, the status of %s is not streamed",
+                 st->agent_id ? st->agent_id : "?");
+    events_msg_unref(m);
+    cc__v1__agent_status__free_unpacked(st, NULL);
+}
+
+enum cc_status events_start(struct events *ev, struct cc_nats *nats)
+{
+    return cc_nats_subscribe(nats, EVENTS_SUBJECT, NULL, on_status, ev);
+}
+
+/* A new subscription's own parts (not yet in the hub's list); NULL when out of memory. */
+static struct events_sub *sub_new(struct events *ev, const char *agent_id)
+{
+    pthread_condattr_t attr;
+    struct events_sub *sub = calloc(1, sizeof *sub);
+    if (!sub)
+        return NULL;
+    sub->hub = ev;
+    sub->ring = calloc(ev->queue_cap, sizeof *sub->ring);
+    sub->agent_id = agent_id ? strdup(agent_id) : NULL;
+    int ok = sub->ring && (!agent_id || sub->agent_id) && pthread_condattr_init(&attr) == 0;
+    if (ok) {
+        /* deadlines are monotonic: a wall-clock jump must not stall keepalives */
+        ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+             pthread_cond_init(&sub->ready, &attr) == 0;
+        pthread_condattr_destroy(&attr);
+    }
+    if (!ok) {
+        free(sub->ring);
+        free(sub->agent_id);
+        free(sub);
+        return NULL;
+    }
+    return sub;
+}
+
+/* Frees what sub_new made and the events still queued. */
+static void sub_free(struct events_sub *sub)
+{
+    size_t cap = sub->hub->queue_cap;
+    for (size_t i = 0; i < sub->count; i++)
+        events_msg_unref(sub->ring[(sub->head + i) % cap]);
+    pthread_cond_destroy(&sub->ready);
+    free(sub->ring);
+    free(sub->agent_id);
+    free(sub);
+}
+
+enum cc_status events_sub_open(struct events *ev, const char *agent_id, struct events_sub **out)
+{
+    struct events_sub *sub = sub_new(ev, agent_id);
+    *out = NULL;
+    if (!sub)
+        return CC_ERR_NOMEM;
+    pthread_mutex_lock(&ev->lock);
+    int full = ev->nsubs >= ev->max_subs;
+    if (!full) {
+        sub->next = ev->subs;
+        if (ev->subs)
+            ev->subs->prev = sub;
+        ev->subs = sub;
+        ev->nsubs++;
+    }
+    pthread_mutex_unlock(&ev->lock);
+    if (full) {
+        sub_free(sub);
+        return CC_ERR_UNAVAILABLE;
+    }
+    *out = sub;
+    return CC_OK;
+}
+
+void events_sub_close(struct events_sub *sub)
+{
+    struct events *ev;
+    if (!sub)
+        return;
+    ev = sub->hub;
+    pthread_mutex_lock(&ev->lock);
+    if (sub->prev)
+        sub->prev->next = sub->next;
+    else
+        ev->subs = sub->next;
+    if (sub->next)
+        sub->next->prev = sub->prev;
+    ev->nsubs--;
+    pthread_mutex_unlock(&ev->lock);
+    sub_free(sub);
+}
+
+enum events_next events_sub_next(struct events_sub *sub, int64_t deadline_us,
+                                 struct events_msg **out)
+{
+    struct events *ev = sub->hub;
+    struct timespec ts = {(time_t)(deadline_us / 1000000), (long)(deadline_us % 1000000) * 1000};
+    enum events_next r = EVENTS_TIMEOUT;
+    *out = NULL;
+    pthread_mutex_lock(&ev->lock);
+    while (!sub->count && !sub->overflow)
+        if (pthread_cond_timedwait(&sub->ready, &ev->lock, &ts) == ETIMEDOUT)
+            break;
+    if (sub->overflow) {
+        r = EVENTS_OVERFLOW;
+    } else if (sub->count) {
+        *out = sub->ring[sub->head];
+        sub->head = (sub->head + 1) % ev->queue_cap;
+        sub->count--;
+        r = EVENTS_MSG;
+    }
+    pthread_mutex_unlock(&ev->lock);
+    return r;
+}
