@@ -16,6 +16,7 @@
 
 #define STATE_TIMERS "{cc}:timers:state"
 #define IDLE_TIMERS "{cc}:timers:idle"
+#define OFFER_TIMERS "{cc}:timers:offer"
 #define LEASE_MS "1000"
 #define MAX_WAIT_MS 100
 #define CAS_TRIES 20
@@ -162,10 +163,13 @@ static void cause_facts(struct registry *reg, const char *id, const char *cause,
 }
 
 /* Team timings of the user (the defaults of a team when they have none). */
-static void team_facts(struct registry *reg, const Cc__V1__User *u, struct presence_facts *f)
+static void team_facts(struct registry *reg, const Cc__V1__User *u, const char *kind,
+                       struct presence_facts *f)
 {
     ProtobufCMessage *obj;
+    int call = kind && !strcmp(kind, "call");
     f->wrap_up_s = 0, f->no_answer_delay_s = 5, f->max_no_answer = 0;
+    f->offer_timeout_s = call ? 20 : 30;
     if (!u->agent || !u->agent->team_id ||
         store_get(reg->redis, &kind_teams.store, u->agent->team_id, &obj) != CC_OK)
         return;
@@ -173,6 +177,7 @@ static void team_facts(struct registry *reg, const Cc__V1__User *u, struct prese
     f->wrap_up_s = t->wrap_up_time_s;
     f->no_answer_delay_s = t->no_answer_delay_s;
     f->max_no_answer = t->max_no_answer;
+    f->offer_timeout_s = call ? t->call_offer_timeout_s : t->chat_invite_timeout_s;
     protobuf_c_message_free_unpacked(obj, NULL);
 }
 
@@ -192,6 +197,7 @@ struct change {
     struct presence_input in;
     int admin;            /* the caller is an admin: every pause cause */
     const char *queue_id; /* router events: for the queue's wrap-up */
+    const char *interaction_id; /* router events: the offer's interaction */
     const char *by;       /* changed_by in the event */
     const char *reason;
 };
@@ -208,7 +214,7 @@ static enum cc_status gather(struct registry *reg, const struct change *ch,
         return st;
     const Cc__V1__User *u = (const Cc__V1__User *)obj;
     f->is_agent = u->agent && u->agent->enabled && !u->archived;
-    team_facts(reg, u, f);
+    team_facts(reg, u, ch->in.kind, f);
     protobuf_c_message_free_unpacked(obj, NULL);
     queue_wrap_up(reg, ch->queue_id, f);
     f->cause_left_ms = -1;
@@ -244,17 +250,39 @@ static void to_proto(const char *id, const struct agent_rec *r, Cc__V1__AgentSta
     s->has_version = 1, s->version = r->version;
 }
 
-static void publish(struct registry *reg, const char *id, const struct agent_rec *r,
-                    const char *by, const char *reason)
+static void publish(struct registry *reg, const struct change *ch, const struct agent_rec *r)
 {
     Cc__V1__AgentStatus s;
     char since[32], subject[128];
+    const char *id = ch->agent_id;
     to_proto(id, r, &s, since, sizeof since);
-    s.changed_by = CC_PB_STR(by);
-    s.reason = CC_PB_STR(reason);
+    s.changed_by = CC_PB_STR(ch->by);
+    s.reason = CC_PB_STR(ch->reason);
+    s.interaction_id = CC_PB_STR(ch->interaction_id);
     snprintf(subject, sizeof subject, "cc.presence.changed.%s", id);
     if (cc_nats_publish(reg->nats, subject, &s.base) != CC_OK)
         CC_WARN("cannot publish the status of %s", id);
+}
+
+/* Keeps the offer-timeout timer of a routing event's interaction: set when
+ * it is offered, dropped when the offer is answered, declined or withdrawn.
+ * Member: "<agent_id>|<interaction_id>|<kind>". */
+static void offer_timer(struct registry *reg, const struct change *ch,
+                        const struct presence_facts *f)
+{
+    redisReply *rep = NULL;
+    char member[256];
+    enum presence_event ev = ch->in.ev;
+    if (!ch->interaction_id || ev == EV_END || ev < EV_OFFER || ev > EV_OFFER_TIMEOUT)
+        return;
+    snprintf(member, sizeof member, "%s|%s|%s", ch->agent_id, ch->interaction_id, ch->in.kind);
+    if (ev == EV_OFFER)
+        cc_redis_run(reg->redis, &rep, "ZADD " OFFER_TIMERS " %lld %s",
+                     (long long)(f->now_ms + f->offer_timeout_s * 1000), member);
+    else
+        cc_redis_run(reg->redis, &rep, "ZREM " OFFER_TIMERS " %s", member);
+    if (rep)
+        freeReplyObject(rep);
 }
 
 /* --- the one way to change a record ----------------------------------------------- */
@@ -282,7 +310,8 @@ static enum cc_status change_apply(struct registry *reg, const struct change *ch
         if (applied) {
             next.version = cur.version + 1;
             *out = next;
-            publish(reg, ch->agent_id, &next, ch->by, ch->reason);
+            publish(reg, ch, &next);
+            offer_timer(reg, ch, &f);
             return CC_OK;
         }
     }
@@ -395,6 +424,7 @@ static void on_route(struct registry *reg, const struct cc_nats_msg *m)
     if (re && re->agent_id && re->kind && (!strcmp(re->kind, "call") || !strcmp(re->kind, "chat")) &&
         route_event(re->event, &ch.in.ev) == 0) {
         ch.agent_id = re->agent_id, ch.queue_id = re->queue_id;
+        ch.interaction_id = re->interaction_id;
         ch.in.actor = ACTOR_ROUTER, ch.in.kind = re->kind;
         ch.by = "router", ch.reason = re->event;
         st = store_exists(reg->redis, &kind_users.store, re->agent_id) == 1 ? CC_OK
@@ -499,8 +529,8 @@ static void on_presence(void *arg, const struct cc_nats_msg *m)
 static void sign(struct registry *reg, const char *user_id, enum presence_event ev,
                  const char *reason)
 {
-    struct change ch = {user_id, {ev, ACTOR_SYSTEM, NULL, NULL, NULL, NULL}, 0, NULL, "system",
-                        reason};
+    struct change ch = {user_id, {ev, ACTOR_SYSTEM, NULL, NULL, NULL, NULL}, 0, NULL, NULL,
+                        "system", reason};
     struct agent_rec r;
     const char *why;
     enum cc_status st = change_apply(reg, &ch, &r, &why);
@@ -583,7 +613,7 @@ static enum cc_status timer_done(struct cc_redis_conn *c, const char *set, const
 /* The state timer of `agent_id` fired: the machine checks it is still due. */
 static void fire_state(struct registry *reg, const char *agent_id)
 {
-    struct change ch = {agent_id, {EV_TIMER, ACTOR_TIMER, NULL, NULL, NULL, NULL}, 0, NULL,
+    struct change ch = {agent_id, {EV_TIMER, ACTOR_TIMER, NULL, NULL, NULL, NULL}, 0, NULL, NULL,
                         "timer", "timer"};
     struct agent_rec before, r;
     const char *why;
@@ -624,8 +654,23 @@ static void fire_idle(struct registry *reg, const char *member)
         sign(reg, user, EV_SIGN_OUT, "idle_logout");
 }
 
+/* An offer was not answered in time. Member: "<agent_id>|<interaction_id>|<kind>".
+ * When the offer is no longer ringing (answered meanwhile), nothing happens. */
+static void fire_offer(struct registry *reg, const char *member)
+{
+    char agent[96], interaction[96], kind[8];
+    struct agent_rec r;
+    const char *why;
+    if (sscanf(member, "%95[^|]|%95[^|]|%7s", agent, interaction, kind) != 3)
+        return;
+    struct change ch = {agent, {EV_OFFER_TIMEOUT, ACTOR_TIMER, NULL, NULL, NULL, kind}, 0, NULL,
+                        interaction, "timer", "offer_timeout"};
+    change_apply(reg, &ch, &r, &why);
+}
+
 /* Claims due members of `set` and fires them. Returns how many fired. */
-static int fire_due(struct registry *reg, const char *set, int idle)
+static int fire_due(struct registry *reg, const char *set, void (*fire)(struct registry *,
+                                                                        const char *))
 {
     struct cc_redis_conn *c;
     redisReply *rep;
@@ -639,10 +684,7 @@ static int fire_due(struct registry *reg, const char *set, int idle)
     int n = 0;
     for (size_t i = 0; st == CC_OK && i + 1 < rep->elements; i += 2, n++) {
         const char *member = rep->element[i]->str, *lease = rep->element[i + 1]->str;
-        if (idle)
-            fire_idle(reg, member);
-        else
-            fire_state(reg, member);
+        fire(reg, member);
         if (cc_redis_acquire(reg->redis, &c) == CC_OK) {
             timer_done(c, set, member, lease);
             cc_redis_release(reg->redis, c);
@@ -657,8 +699,8 @@ static int fire_due(struct registry *reg, const char *set, int idle)
 static int64_t next_wait(struct registry *reg)
 {
     int64_t wait = MAX_WAIT_MS, now = cc_time_now_ms();
-    const char *sets[] = {STATE_TIMERS, IDLE_TIMERS};
-    for (int i = 0; i < 2; i++) {
+    const char *sets[] = {STATE_TIMERS, IDLE_TIMERS, OFFER_TIMERS};
+    for (int i = 0; i < 3; i++) {
         redisReply *rep;
         if (cc_redis_run(reg->redis, &rep, "ZRANGE %s 0 0 WITHSCORES", sets[i]) == CC_OK &&
             rep->elements == 2) {
@@ -677,7 +719,8 @@ static void *timer_loop(void *arg)
     struct registry *reg = arg;
     struct timers *t = reg->timers;
     while (!atomic_load(&t->stopping)) {
-        int fired = fire_due(reg, STATE_TIMERS, 0) + fire_due(reg, IDLE_TIMERS, 1);
+        int fired = fire_due(reg, STATE_TIMERS, fire_state) + fire_due(reg, IDLE_TIMERS, fire_idle) +
+                    fire_due(reg, OFFER_TIMERS, fire_offer);
         int64_t wait = fired ? 0 : next_wait(reg);
         if (wait > 0)
             usleep((useconds_t)wait * 1000);

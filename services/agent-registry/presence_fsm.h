@@ -56,6 +56,7 @@ struct presence_facts {
     int64_t wrap_up_s;         /* EV_END: the queue's, else the team's */
     int64_t no_answer_delay_s; /* EV_OFFER_TIMEOUT: the team's */
     int64_t max_no_answer;     /* 0 = off */
+    int64_t offer_timeout_s;   /* EV_OFFER: the team's invite (chat) or ring (call) time */
     int cause_found;           /* EV_SET_STATE pause: the cause exists */
     int cause_allowed;         /* ... and this actor may choose it */
     int64_t cause_left_ms;     /* ... time left today, -1 = no limit */

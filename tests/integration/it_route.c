@@ -1,7 +1,8 @@
 /* Test helper: sends one routing event to agent-registry the way skill-router,
  * chat-gateway and call-router do (cc.presence.route, cc.v1.RoutingEvent) and
  * prints the answer as one JSON line: the AgentStatus, or {"error": ...}.
- * Usage: CC_TEST_NATS_URL=nats://... it_route AGENT_ID EVENT KIND [QUEUE_ID] */
+ * Usage: CC_TEST_NATS_URL=nats://... it_route AGENT_ID EVENT KIND [QUEUE_ID [INTERACTION_ID]]
+ * (an empty QUEUE_ID means none). */
 #include "cc/v1/presence.pb-c.h"
 #include "cc_config.h"
 #include "cc_nats.h"
@@ -23,7 +24,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < 200 && !cc_nats_connected(n); i++)
         usleep(10000);
     ev.agent_id = argv[1], ev.event = argv[2], ev.kind = argv[3];
-    ev.queue_id = argc > 4 ? argv[4] : NULL;
+    ev.queue_id = argc > 4 && argv[4][0] ? argv[4] : NULL;
+    ev.interaction_id = argc > 5 ? argv[5] : NULL;
     enum cc_status st = cc_nats_request(n, "cc.presence.route", &ev.base,
                                         &cc__v1__agent_status__descriptor, 5000, &rep, err,
                                         sizeof err);

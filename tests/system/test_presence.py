@@ -18,10 +18,10 @@ class Router:
     def __init__(self, cluster):
         self.env = dict(os.environ, CC_TEST_NATS_URL=cluster.nats.url, **SAN_ENV)
 
-    def __call__(self, agent_id, event, kind, queue_id=None, ok=True):
-        argv = [os.path.join(UNIT_DIR, "it_route"), agent_id, event, kind]
-        if queue_id:
-            argv.append(queue_id)
+    def __call__(self, agent_id, event, kind, queue_id=None, ok=True, interaction=None):
+        argv = [os.path.join(UNIT_DIR, "it_route"), agent_id, event, kind, queue_id or ""]
+        if interaction:
+            argv.append(interaction)
         out = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=30)
         body = json.loads(out.stdout)
         assert (out.returncode == 0) == ok, body
@@ -31,7 +31,8 @@ class Router:
 @pytest.fixture
 def world(cluster):
     admin = start_stack(cluster)
-    t = team(admin, "Timings", wrap_up_time_s=1, no_answer_delay_s=1, max_no_answer=2)
+    t = team(admin, "Timings", wrap_up_time_s=1, no_answer_delay_s=1, max_no_answer=2,
+             chat_invite_timeout_s=1, call_offer_timeout_s=1)
     causes = {
         "coffee": make(admin, "/api/v1/pause-causes", {"name": "Coffee"}),
         "training": make(admin, "/api/v1/pause-causes",
@@ -276,3 +277,18 @@ def test_archiving_signs_the_agent_out(world):
     aid = world["agent"]["id"]
     world["admin"].post(f"/api/v1/users/{aid}/archive")
     assert world["admin"].get(f"/api/v1/agents/{aid}/status").json()["status"] == "offline"
+
+
+def test_an_unanswered_offer_times_out_by_the_teams_timer(world):
+    ag, route, aid = sign_in(world, "anna"), world["router"], world["agent"]["id"]
+    status(ag, status="callcenter")
+    route(aid, "offer", "chat", interaction="int-1")  # invite timeout 1 s
+    t0 = time.time()
+    s = wait_for(ag, "missed", timeout=3)
+    assert 0.8 <= time.time() - t0 <= 2.2 and s["missed_in_row"] == 1
+    wait_for(ag, "waiting", timeout=3)
+    route(aid, "offer", "call", interaction="int-2")
+    route(aid, "accept", "call", interaction="int-2")  # answered: the timer is dropped
+    time.sleep(1.5)
+    s = me(ag)
+    assert (s["state"], s["missed_in_row"], s["active_calls"]) == ("busy", 0, 1)
