@@ -202,16 +202,15 @@ static cJSON *object_json(const ProtobufCMessageDescriptor *type, const Protobuf
     return j;
 }
 
-/* {"items": [...], "next_cursor": null or "..."}; NULL on failure. */
-static cJSON *list_json(const ProtobufCMessageDescriptor *type, const Cc__V1__ObjectReply *rep)
+cJSON *forward_list(size_t n, cJSON *(*item)(const void *ctx, size_t i), const void *ctx,
+                    const char *next)
 {
     cJSON *j = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(j, "items");
-    const char *next = rep->next_cursor && rep->next_cursor[0] ? rep->next_cursor : NULL;
-    if (!items || !(next ? cJSON_AddStringToObject(j, "next_cursor", next)
-                         : cJSON_AddNullToObject(j, "next_cursor")))
+    if (!items || !(next && next[0] ? cJSON_AddStringToObject(j, "next_cursor", next)
+                                    : cJSON_AddNullToObject(j, "next_cursor")))
         goto fail;
-    for (size_t i = 0; i < rep->n_items; i++) {
-        cJSON *it = object_json(type, &rep->items[i]);
+    for (size_t i = 0; i < n; i++) {
+        cJSON *it = item(ctx, i);
         if (!it || !cJSON_AddItemToArray(items, it)) {
             cJSON_Delete(it);
             goto fail;
@@ -221,6 +220,23 @@ static cJSON *list_json(const ProtobufCMessageDescriptor *type, const Cc__V1__Ob
 fail:
     cJSON_Delete(j);
     return NULL;
+}
+
+struct packed_items {
+    const ProtobufCMessageDescriptor *type;
+    const Cc__V1__ObjectReply *rep;
+};
+
+static cJSON *packed_item(const void *ctx, size_t i)
+{
+    const struct packed_items *p = ctx;
+    return object_json(p->type, &p->rep->items[i]);
+}
+
+static cJSON *list_json(const ProtobufCMessageDescriptor *type, const Cc__V1__ObjectReply *rep)
+{
+    struct packed_items p = {type, rep};
+    return forward_list(rep->n_items, packed_item, &p, rep->next_cursor);
 }
 
 static void answer(const struct fwd_spec *spec, const Cc__V1__ObjectReply *rep,

@@ -61,4 +61,10 @@ cJSON *forward_json(const ProtobufCMessage *msg);
 /* Answers 200 {"status":"ok"}. */
 void forward_ok(struct cc_http_resp *resp);
 
+/* Builds {"items": [...], "next_cursor": null or "..."} from `n` items made
+ * by item(ctx, i) (each a new cJSON or NULL on failure). Caller deletes the
+ * result; NULL when out of memory. */
+cJSON *forward_list(size_t n, cJSON *(*item)(const void *ctx, size_t i), const void *ctx,
+                    const char *next);
+
 #endif

@@ -102,22 +102,15 @@ void status_put(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 }
 
 /* {"items": [AgentStatus...], "next_cursor": null}; NULL when out of memory. */
+static cJSON *status_item(const void *ctx, size_t i)
+{
+    const Cc__V1__AgentList *list = ctx;
+    return forward_json(&list->items[i]->base);
+}
+
 static cJSON *list_json(const Cc__V1__AgentList *list)
 {
-    cJSON *j = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(j, "items");
-    if (!items || !cJSON_AddNullToObject(j, "next_cursor"))
-        goto fail;
-    for (size_t i = 0; i < list->n_items; i++) {
-        cJSON *it = forward_json(&list->items[i]->base);
-        if (!it || !cJSON_AddItemToArray(items, it)) {
-            cJSON_Delete(it);
-            goto fail;
-        }
-    }
-    return j;
-fail:
-    cJSON_Delete(j);
-    return NULL;
+    return forward_list(list->n_items, status_item, list, NULL);
 }
 
 void status_list(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
