@@ -1,9 +1,12 @@
 /* agent_skills.c - which skills an agent has, at what capacity (1..100),
  * and whether each is active; stored per agent in {cc}:askill:<user_id>
  * (skill id -> packed AgentSkill) with the reverse {cc}:skillagents:<skill>
- * set so that deleting a skill or a user drops its rows.
+ * set so that deleting a skill or a user drops its rows. Every change
+ * rewrites the agent's routing index entries (routing_index.c) under the
+ * configuration lock.
  * Subjects: cc.registry.agent_skills.list / put / delete. */
 #include "registry.h"
+#include "routing_index.h"
 #include "cc_log.h"
 
 #include <stdio.h>
@@ -119,8 +122,8 @@ static void on_put(struct registry *reg, const struct cc_nats_msg *m,
     Cc__V1__AgentSkill *as = cc__v1__agent_skill__unpack(NULL, req->body.len, req->body.data);
     enum cc_status st = as ? store_lock(reg->redis, &lk) : CC_ERR_INVALID;
     if (as && st == CC_OK) {
-        if ((st = prepare(reg, req, as, why, sizeof why)) == CC_OK)
-            st = save(reg, as);
+        if ((st = prepare(reg, req, as, why, sizeof why)) == CC_OK && (st = save(reg, as)) == CC_OK)
+            routing_index_user_id(reg, req->parent_id);
         store_unlock(reg->redis, &lk);
     }
     if (st == CC_OK) {
@@ -132,8 +135,8 @@ static void on_put(struct registry *reg, const struct cc_nats_msg *m,
         cc__v1__agent_skill__free_unpacked(as, NULL);
 }
 
-static void on_delete(struct registry *reg, const struct cc_nats_msg *m,
-                      const Cc__V1__ObjectRequest *req)
+/* Deletes one row; CC_ERR_NOT_FOUND when there was none. */
+static enum cc_status drop_row(struct registry *reg, const Cc__V1__ObjectRequest *req)
 {
     redisReply *rep;
     enum cc_status st = cc_redis_run(reg->redis, &rep, "HDEL {cc}:askill:%s %s", req->parent_id,
@@ -144,8 +147,21 @@ static void on_delete(struct registry *reg, const struct cc_nats_msg *m,
     if (gone && (st = cc_redis_run(reg->redis, &rep, "SREM {cc}:skillagents:%s %s", req->id,
                                    req->parent_id)) == CC_OK)
         freeReplyObject(rep);
-    if (st == CC_OK && !gone)
-        st = CC_ERR_NOT_FOUND;
+    return st == CC_OK && !gone ? CC_ERR_NOT_FOUND : st;
+}
+
+static void on_delete(struct registry *reg, const struct cc_nats_msg *m,
+                      const Cc__V1__ObjectRequest *req)
+{
+    struct store_lock lk;
+    /* Under the lock like every write, so that the index change cannot
+     * interleave with a put of the same row. */
+    enum cc_status st = store_lock(reg->redis, &lk);
+    if (st == CC_OK) {
+        if ((st = drop_row(reg, req)) == CC_OK)
+            routing_index_drop_agent_skill(reg, req->parent_id, req->id);
+        store_unlock(reg->redis, &lk);
+    }
     if (st == CC_OK) {
         registry_changed(reg, "agent_skills", req->parent_id, "updated", req->caller);
         cc_nats_respond(reg->nats, m, NULL);
@@ -201,13 +217,15 @@ enum cc_status agent_skills_drop_skill(struct registry *reg, const char *skill_i
     if (st == CC_OK && (st = cc_redis_run(reg->redis, &users, "DEL {cc}:skillagents:%s",
                                           skill_id)) == CC_OK)
         freeReplyObject(users);
-    return st;
+    return st == CC_OK ? routing_index_drop_skill(reg, skill_id) : st;
 }
 
 enum cc_status agent_skills_drop_user(struct registry *reg, const char *user_id)
 {
-    redisReply *skills;
-    enum cc_status st = cc_redis_run(reg->redis, &skills, "HKEYS {cc}:askill:%s", user_id);
+    redisReply *skills = NULL;
+    enum cc_status st = routing_index_drop_user(reg, user_id); /* reads the rows dropped next */
+    if (st == CC_OK)
+        st = cc_redis_run(reg->redis, &skills, "HKEYS {cc}:askill:%s", user_id);
     for (size_t i = 0; st == CC_OK && i < skills->elements; i++) {
         redisReply *rep;
         st = cc_redis_run(reg->redis, &rep, "SREM {cc}:skillagents:%s %s",

@@ -7,6 +7,7 @@
  * Wiring only: configuration, connections and subscriptions. */
 #include "presence.h"
 #include "registry.h"
+#include "routing_index.h"
 #include "cc_log.h"
 
 #include <sodium.h>
@@ -40,7 +41,9 @@ static enum cc_status load_config(struct registry *reg)
     return CC_OK;
 }
 
-/* First-start setup; waits up to 30 s for Redis, which may start after us. */
+/* First-start setup, then the routing index rebuilt from the stored users
+ * and agent skills; waits up to 30 s for Redis, which may start after us.
+ * The index is derived data: a failed rebuild is logged, not fatal. */
 static enum cc_status bootstrap(struct registry *reg)
 {
     enum cc_status st = auth_bootstrap(reg);
@@ -50,6 +53,8 @@ static enum cc_status bootstrap(struct registry *reg)
     }
     if (st != CC_OK)
         CC_ERROR("first-start setup failed: %s", cc_status_str(st));
+    else if (routing_index_rebuild(reg) != CC_OK)
+        CC_WARN("routing index not rebuilt: it is repaired at the next start");
     return st;
 }
 

@@ -87,11 +87,13 @@ static void day_of(int64_t ms, char *out, size_t cap)
     strftime(out, cap, "%Y-%m-%d", &tm);
 }
 
-/* Writes `n` over `c` if the record is still at c's version. 1 applied, 0 raced. */
+/* Writes `n` over `c` if the record is still at c's version, with the hold
+ * change `hold` ("+id", "-id" or ""). *applied: 1 applied, 0 raced, -1 the
+ * interaction to end was not held. */
 static enum cc_status rec_apply(struct registry *reg, const char *id, const struct agent_rec *c,
-                                const struct agent_rec *n, int *applied)
+                                const struct agent_rec *n, const char *hold, int *applied)
 {
-    char key[128], tkey[160], day[16], ver[24], due[24], field[96], spent[24], since[24],
+    char key[128], tkey[160], hkey[128], day[16], ver[24], due[24], field[96], spent[24], since[24],
         calls[24], chats[24], offers[24], misses[24];
     struct cc_redis_conn *conn;
     redisReply *rep;
@@ -99,6 +101,7 @@ static enum cc_status rec_apply(struct registry *reg, const char *id, const stru
     day_of(c->since_ms, day, sizeof day);
     snprintf(key, sizeof key, "{cc}:agent:%s", id);
     snprintf(tkey, sizeof tkey, "{cc}:tis:%s:%s", day, id);
+    snprintf(hkey, sizeof hkey, "{cc}:holds:%s", id);
     snprintf(ver, sizeof ver, "%lld", (long long)c->version);
     snprintf(due, sizeof due, "%lld", (long long)n->due_ms);
     snprintf(spent, sizeof spent, "%lld", moved ? (long long)(n->since_ms - c->since_ms) : 0LL);
@@ -108,21 +111,35 @@ static enum cc_status rec_apply(struct registry *reg, const char *id, const stru
     snprintf(offers, sizeof offers, "%lld", (long long)n->offers);
     snprintf(misses, sizeof misses, "%lld", (long long)n->misses);
     tis_field(c, field, sizeof field);
-    const char *argv[] = {key, STATE_TIMERS, tkey, ver, id, due, moved ? field : "", spent,
-                          "status", n->status, "state", n->state, "cause", n->cause,
+    const char *argv[] = {key, STATE_TIMERS, tkey, hkey, ver, id, due, moved ? field : "", spent,
+                          hold, "status", n->status, "state", n->state, "cause", n->cause,
                           "pending", n->pending, "pending_cause", n->pending_cause,
                           "since", since, "due", due, "calls", calls, "chats", chats,
                           "offers", offers, "misses", misses};
     enum cc_status st = cc_redis_acquire(reg->redis, &conn);
     if (st != CC_OK)
         return st;
-    st = cc_redis_eval(conn, &apply_script, &rep, 3, (int)(sizeof argv / sizeof *argv), argv,
+    st = cc_redis_eval(conn, &apply_script, &rep, 4, (int)(sizeof argv / sizeof *argv), argv,
                        NULL);
-    *applied = st == CC_OK && rep->type == REDIS_REPLY_INTEGER && rep->integer > 0;
+    *applied = st != CC_OK || rep->type != REDIS_REPLY_INTEGER ? 0
+               : rep->integer > 0                           ? 1
+               : rep->integer == -1                         ? -1
+                                                            : 0;
     if (rep)
         freeReplyObject(rep);
     cc_redis_release(reg->redis, conn);
     return st;
+}
+
+/* 1 when the agent holds interaction `ix` (accepted and not ended). */
+static int holds(struct registry *reg, const char *agent, const char *ix)
+{
+    redisReply *rep;
+    int held = cc_redis_run(reg->redis, &rep, "SISMEMBER {cc}:holds:%s %s", agent, ix) != CC_OK ||
+               rep->integer == 1; /* unknown: let the machine decide */
+    if (rep)
+        freeReplyObject(rep);
+    return held;
 }
 
 /* --- facts --------------------------------------------------------------------------- */
@@ -292,11 +309,19 @@ static void offer_timer(struct registry *reg, const struct change *ch,
 static enum cc_status change_apply(struct registry *reg, const struct change *ch,
                                    struct agent_rec *out, const char **why)
 {
+    char hold[128] = "";
+    if (ch->interaction_id && (ch->in.ev == EV_ACCEPT || ch->in.ev == EV_END))
+        snprintf(hold, sizeof hold, "%c%s", ch->in.ev == EV_ACCEPT ? '+' : '-',
+                 ch->interaction_id);
     for (int tries = 0; tries < CAS_TRIES; tries++) {
         struct agent_rec cur, next;
         struct presence_facts f;
         int applied = 0;
         enum cc_status st = rec_read(reg, ch->agent_id, &cur);
+        if (st == CC_OK && hold[0] == '-' && !holds(reg, ch->agent_id, hold + 1)) {
+            *out = cur; /* ended already: a retry changes nothing */
+            return CC_OK;
+        }
         if (st == CC_OK)
             st = gather(reg, ch, &cur, &f);
         if (st == CC_OK)
@@ -305,8 +330,12 @@ static enum cc_status change_apply(struct registry *reg, const struct change *ch
             *out = cur;
             return st;
         }
-        if ((st = rec_apply(reg, ch->agent_id, &cur, &next, &applied)) != CC_OK)
+        if ((st = rec_apply(reg, ch->agent_id, &cur, &next, hold, &applied)) != CC_OK)
             return st;
+        if (applied < 0) {
+            *out = cur;
+            return CC_OK;
+        }
         if (applied) {
             next.version = cur.version + 1;
             *out = next;
@@ -507,7 +536,24 @@ static void on_list(struct registry *reg, const struct cc_nats_msg *m)
         cc__v1__agent_query__free_unpacked(q, NULL);
 }
 
-/* cc.presence.get / list / set / route */
+/* cc.presence.announce (published, no reply): skill-router changed the
+ * record itself in its atomic offer script; publish the agent's new status
+ * as for any other change. */
+static void on_announce(struct registry *reg, const struct cc_nats_msg *m)
+{
+    Cc__V1__RoutingEvent *re = cc__v1__routing_event__unpack(NULL, m->len, m->data);
+    struct agent_rec r;
+    if (re && re->agent_id && rec_read(reg, re->agent_id, &r) == CC_OK) {
+        struct change ch = {re->agent_id, {EV_OFFER, ACTOR_ROUTER, NULL, NULL, NULL, re->kind},
+                            0, re->queue_id, re->interaction_id, "router",
+                            re->event ? re->event : "offer"};
+        publish(reg, &ch, &r);
+    }
+    if (re)
+        cc__v1__routing_event__free_unpacked(re, NULL);
+}
+
+/* cc.presence.get / list / set / route / announce */
 static void on_presence(void *arg, const struct cc_nats_msg *m)
 {
     struct registry *reg = arg;
@@ -520,6 +566,8 @@ static void on_presence(void *arg, const struct cc_nats_msg *m)
         on_set(reg, m);
     else if (!strcmp(verb, "route"))
         on_route(reg, m);
+    else if (!strcmp(verb, "announce"))
+        on_announce(reg, m);
     else
         cc_nats_respond_error(reg->nats, m, CC_ERR_NOT_FOUND, "no such verb");
 }

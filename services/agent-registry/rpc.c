@@ -1,6 +1,7 @@
 /* rpc.c - the generic verbs on configuration objects, served over NATS on
  * cc.registry.obj.<kind>.<verb> with cc.v1.ObjectRequest / ObjectReply. */
 #include "registry.h"
+#include "routing_index.h"
 #include "cc_log.h"
 #include "cc_time.h"
 #include "pbmerge.h"
@@ -87,7 +88,8 @@ static enum cc_status stamp(const struct kind *k, ProtobufCMessage *obj,
     return st == CC_OK ? store_set_str(obj, "updated_at", now) : st;
 }
 
-/* prepare, uniqueness and write, under the lock the caller holds. */
+/* prepare, uniqueness and write, under the lock the caller holds; a written
+ * user's routing index entries follow (role, agent settings may change). */
 static enum cc_status save(struct op *op, const struct kind *k, ProtobufCMessage *obj,
                            const ProtobufCMessage *old)
 {
@@ -98,6 +100,8 @@ static enum cc_status save(struct op *op, const struct kind *k, ProtobufCMessage
         st = store_check_unique(op->reg->redis, &k->store, obj, op->why, sizeof op->why);
     if (st == CC_OK)
         st = store_put(op->reg->redis, &k->store, obj, old);
+    if (st == CC_OK && k == &kind_users)
+        routing_index_user(op->reg, (const Cc__V1__User *)obj);
     return st;
 }
 

@@ -4,6 +4,7 @@
 #include "pbmerge.h"
 #include "presence.h"
 #include "registry.h"
+#include "routing_index.h"
 #include "validate.h"
 
 #include <sodium.h>
@@ -269,7 +270,8 @@ enum cc_status users_set_archived(struct op *op, const char *id, int archived,
     if (st == CC_OK) {
         Cc__V1__User *u = (Cc__V1__User *)*out;
         u->has_archived = 1, u->archived = archived;
-        st = store_put(op->reg->redis, &kind_users.store, *out, old);
+        if ((st = store_put(op->reg->redis, &kind_users.store, *out, old)) == CC_OK)
+            routing_index_user(op->reg, u); /* archived users leave routing */
     }
     store_unlock(op->reg->redis, &lk);
     if (st == CC_OK && archived)

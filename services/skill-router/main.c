@@ -1,13 +1,51 @@
-/* main.c - skill-router: waiting interactions, the choice of agent, reservations and offers.
+/* main.c - skill-router: waiting interactions per queue, the choice of agent,
+ * atomic reservations and offers. Stateless: run any number of replicas.
  *
- * Wiring only: configuration, connections, routes and signal handling come
- * from common/cc_service; behaviour lives in the modules beside this file. */
-#include "cc_service.h"
+ * Wiring only: configuration, connections and subscriptions. */
+#include "router.h"
+#include "cc_log.h"
+
+#include <unistd.h>
+
+#define SWEEP_MS 500
+
+static void *sweeper(void *arg)
+{
+    struct router *r = arg;
+    while (!__atomic_load_n(&r->stopping, __ATOMIC_ACQUIRE)) {
+        routing_sweep(r);
+        usleep(SWEEP_MS * 1000);
+    }
+    return NULL;
+}
 
 int main(int argc, char **argv)
 {
+    static const double bounds[] = {.0002, .0005, .001, .002, .005, .01, .025, .05, .1};
     struct cc_service svc;
+    struct router r = {0};
     if (cc_service_init(&svc, "skill-router", "CC_ROUTER_PORT", 8084, NULL, argc, argv) != CC_OK)
         return 1;
-    return cc_service_run(&svc, NULL, 0, 0);
+    r.svc = &svc, r.nats = svc.nats, r.redis = svc.redis;
+    pthread_rwlock_init(&r.lock, NULL);
+    r.m_offers = cc_metrics_counter(svc.metrics, "cc_router_offers_total", "Offers made");
+    r.m_outcomes = cc_metrics_counter(svc.metrics, "cc_router_outcomes_total",
+                                      "Offer and interaction outcomes");
+    r.m_decision = cc_metrics_histogram(svc.metrics, "cc_router_decision_seconds",
+                                        "Time to decide and reserve one interaction", bounds,
+                                        (int)(sizeof bounds / sizeof bounds[0]));
+    int rc = 1, sweeping = 0;
+    if (config_start(&r) == CC_OK && interactions_start(&r) == CC_OK &&
+        (sweeping = pthread_create(&r.sweeper, NULL, sweeper, &r) == 0) &&
+        cc_service_serve(&svc, NULL, 0, 0) == CC_OK) {
+        cc_service_wait(&svc);
+        rc = 0;
+    }
+    __atomic_store_n(&r.stopping, 1, __ATOMIC_RELEASE);
+    if (sweeping)
+        pthread_join(r.sweeper, NULL);
+    cc_service_release(&svc); /* drains NATS: no handler runs after this */
+    config_release(&r);
+    pthread_rwlock_destroy(&r.lock);
+    return rc;
 }

@@ -1,0 +1,522 @@
+/* interactions.c - the subjects of skill-router (enqueue, accept, decline,
+ * abandon, end, get, trace), interaction records in Redis ({cc}:ix:<id>),
+ * routing traces ({cc}:trace:<id>), and the agent status events that make
+ * routing happen (an agent available, an offer timed out). */
+#include "router.h"
+#include "cc/v1/presence.pb-c.h"
+#include "cc_log.h"
+#include "cc_time.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TRACE_TTL_S 604800
+#define RTT_MS 5000
+
+extern const char enqueue_lua[], requeue_lua[], accept_lua[], decline_lua[];
+static struct cc_redis_script enqueue_script = CC_REDIS_SCRIPT("enqueue", enqueue_lua);
+static struct cc_redis_script requeue_script = CC_REDIS_SCRIPT("requeue", requeue_lua);
+static struct cc_redis_script accept_script = CC_REDIS_SCRIPT("accept", accept_lua);
+static struct cc_redis_script decline_script = CC_REDIS_SCRIPT("decline", decline_lua);
+
+static void free_reply(redisReply *r)
+{
+    if (r)
+        freeReplyObject(r);
+}
+
+/* --- trace -------------------------------------------------------------------------------- */
+
+void trace_add(struct router *r, const char *id, const char *step, const char *agent_id,
+               const char *reason, const char *strategy)
+{
+    Cc__V1__TraceStep s = CC__V1__TRACE_STEP__INIT;
+    char at[32];
+    uint8_t buf[512];
+    redisReply *rep;
+    cc_time_format_ms(cc_time_now_ms(), at, sizeof at);
+    s.at = at, s.step = CC_PB_STR(step), s.agent_id = CC_PB_STR(agent_id);
+    s.reason = CC_PB_STR(reason), s.strategy = CC_PB_STR(strategy);
+    size_t len = protobuf_c_message_get_packed_size(&s.base);
+    if (len > sizeof buf)
+        return;
+    protobuf_c_message_pack(&s.base, buf);
+    if (cc_redis_run(r->redis, &rep, "RPUSH {cc}:trace:%s %b", id, buf, len) == CC_OK) {
+        free_reply(rep);
+        cc_redis_run(r->redis, &rep, "EXPIRE {cc}:trace:%s %d", id, TRACE_TTL_S);
+    }
+    free_reply(rep);
+}
+
+/* --- records -------------------------------------------------------------------------------- */
+
+struct record {
+    char state[16], queue[64], kind[8], agent[64], chat_id[128];
+    int64_t enq, prio, attempts;
+};
+
+static enum cc_status record_read(struct router *r, const char *id, struct record *x)
+{
+    redisReply *rep;
+    memset(x, 0, sizeof *x);
+    enum cc_status st = cc_redis_run(r->redis, &rep,
+                                     "HMGET {cc}:ix:%s state queue kind agent enq prio attempts chat_id",
+                                     id);
+    if (st == CC_OK && rep->element[0]->type != REDIS_REPLY_STRING)
+        st = CC_ERR_NOT_FOUND;
+    if (st == CC_OK) {
+        redisReply **e = rep->element;
+        snprintf(x->state, sizeof x->state, "%s", e[0]->str);
+        snprintf(x->queue, sizeof x->queue, "%s", e[1]->str ? e[1]->str : "");
+        snprintf(x->kind, sizeof x->kind, "%s", e[2]->str ? e[2]->str : "");
+        snprintf(x->agent, sizeof x->agent, "%s", e[3]->str ? e[3]->str : "");
+        x->enq = e[4]->str ? strtoll(e[4]->str, NULL, 10) : 0;
+        x->prio = e[5]->str ? strtoll(e[5]->str, NULL, 10) : 0;
+        x->attempts = e[6]->str ? strtoll(e[6]->str, NULL, 10) : 0;
+        snprintf(x->chat_id, sizeof x->chat_id, "%s", e[7]->str ? e[7]->str : "");
+    }
+    free_reply(rep);
+    return st;
+}
+
+/* The waiting order: higher priority first, then the older enqueue time. */
+static double score(int64_t prio, int64_t enq_ms)
+{
+    return (double)(200 - prio) * 1e13 + (double)enq_ms;
+}
+
+static void reply_record(struct router *r, const struct cc_nats_msg *m, const char *id)
+{
+    struct record x;
+    Cc__V1__Interaction ix = CC__V1__INTERACTION__INIT;
+    char enq[32];
+    enum cc_status st = record_read(r, id, &x);
+    if (st != CC_OK) {
+        cc_nats_respond_error(r->nats, m, st, st == CC_ERR_NOT_FOUND ? "no such interaction" : NULL);
+        return;
+    }
+    cc_time_format_ms(x.enq, enq, sizeof enq);
+    ix.id = CC_PB_STR(id), ix.kind = x.kind, ix.queue_id = x.queue, ix.state = x.state;
+    ix.enqueued_at = enq;
+    ix.agent_id = x.agent[0] ? x.agent : NULL;
+    ix.chat_id = x.chat_id[0] ? x.chat_id : NULL;
+    ix.has_priority = ix.has_attempts = 1;
+    ix.priority = x.prio, ix.attempts = x.attempts;
+    cc_nats_respond(r->nats, m, &ix.base);
+}
+
+static int id_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("-_.:", s[i]))
+            return 0;
+    return n > 0 && n <= 64;
+}
+
+/* --- enqueue -------------------------------------------------------------------------------- */
+
+struct queue_facts {
+    char channel[8];
+    int64_t priority;
+    int found;
+};
+
+static enum cc_status queue_facts(struct router *r, const char *id, struct queue_facts *f)
+{
+    ProtobufCMessage *obj;
+    memset(f, 0, sizeof *f);
+    enum cc_status st = config_copy(r, &r->queues, id, &obj);
+    if (st != CC_OK)
+        return st;
+    const Cc__V1__Queue *q = (const Cc__V1__Queue *)obj;
+    snprintf(f->channel, sizeof f->channel, "%s", q->channel ? q->channel : "");
+    f->priority = q->priority, f->found = 1;
+    protobuf_c_message_free_unpacked(obj, NULL);
+    return CC_OK;
+}
+
+static const char *check_new(struct router *r, const Cc__V1__Interaction *in, struct queue_facts *f)
+{
+    if (!id_ok(in->id))
+        return "id: 1 to 64 letters, digits or - _ . :";
+    if (!in->kind || (strcmp(in->kind, "call") && strcmp(in->kind, "chat")))
+        return "kind: call or chat";
+    if (in->has_priority && (in->priority < 0 || in->priority > 100))
+        return "priority: 0..100";
+    if (!in->queue_id || queue_facts(r, in->queue_id, f) != CC_OK)
+        return "queue_id: no such queue";
+    if (strcmp(f->channel, in->kind) != 0)
+        return "kind: the queue takes the other kind";
+    return NULL;
+}
+
+static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
+                                const struct queue_facts *f, int *created)
+{
+    char kix[96], kwait[96], sscore[40], senq[24], sprio[24];
+    const Cc__V1__Customer *c = in->customer;
+    struct cc_redis_conn *conn;
+    redisReply *rep;
+    int64_t now = cc_time_now_ms(), prio = f->priority + (in->has_priority ? in->priority : 0);
+    snprintf(kix, sizeof kix, "{cc}:ix:%s", in->id);
+    snprintf(kwait, sizeof kwait, "{cc}:wait:%s", in->queue_id);
+    snprintf(sscore, sizeof sscore, "%.0f", score(prio, now));
+    snprintf(senq, sizeof senq, "%lld", (long long)now);
+    snprintf(sprio, sizeof sprio, "%lld", (long long)prio);
+    const char *argv[] = {kix, kwait, in->id, sscore, "state", "waiting", "queue", in->queue_id,
+                          "kind", in->kind, "enq", senq, "prio", sprio, "attempts", "0",
+                          "customer_id", c && c->id ? c->id : "", "customer_name",
+                          c && c->name ? c->name : "", "customer_phone",
+                          c && c->phone ? c->phone : "", "preview", in->preview ? in->preview : "",
+                          "chat_id", in->chat_id ? in->chat_id : ""};
+    enum cc_status st = cc_redis_acquire(r->redis, &conn);
+    if (st != CC_OK)
+        return st;
+    st = cc_redis_eval(conn, &enqueue_script, &rep, 2, (int)(sizeof argv / sizeof *argv), argv, NULL);
+    *created = st == CC_OK && rep->integer == 1;
+    free_reply(rep);
+    cc_redis_release(r->redis, conn);
+    return st;
+}
+
+static void on_enqueue(struct router *r, const struct cc_nats_msg *m)
+{
+    Cc__V1__Interaction *in = cc__v1__interaction__unpack(NULL, m->len, m->data);
+    struct queue_facts f;
+    int created = 0;
+    const char *why = in ? check_new(r, in, &f) : "unreadable interaction";
+    enum cc_status st = why ? CC_ERR_INVALID : store_new(r, in, &f, &created);
+    if (st != CC_OK) {
+        cc_nats_respond_error(r->nats, m, st, why);
+    } else {
+        if (created)
+            trace_add(r, in->id, "enqueued", NULL, NULL, NULL);
+        reply_record(r, m, in->id);
+        if (created)
+            routing_offer_interaction(r, in->id, 1);
+    }
+    if (in)
+        cc__v1__interaction__free_unpacked(in, NULL);
+}
+
+/* --- outcomes ---------------------------------------------------------------------------- */
+
+/* Tells agent-registry what happened to the agent (accept, decline, ...). */
+static enum cc_status presence_route(struct router *r, const char *agent, const char *event,
+                                     const struct record *x, const char *id, char *why,
+                                     size_t whycap)
+{
+    Cc__V1__RoutingEvent ev = CC__V1__ROUTING_EVENT__INIT;
+    ProtobufCMessage *rep = NULL;
+    ev.agent_id = CC_PB_STR(agent), ev.event = CC_PB_STR(event), ev.kind = CC_PB_STR(x->kind);
+    ev.queue_id = CC_PB_STR(x->queue), ev.interaction_id = CC_PB_STR(id);
+    enum cc_status st = cc_nats_request(r->nats, "cc.presence.route", &ev.base,
+                                        &cc__v1__agent_status__descriptor, RTT_MS, &rep, why,
+                                        whycap);
+    if (rep)
+        protobuf_c_message_free_unpacked(rep, NULL);
+    return st;
+}
+
+static enum cc_status requeue(struct router *r, const char *id, const struct record *x,
+                              const char *step)
+{
+    char kix[96], kwait[96], sscore[40];
+    struct cc_redis_conn *c;
+    redisReply *rep;
+    snprintf(kix, sizeof kix, "{cc}:ix:%s", id);
+    snprintf(kwait, sizeof kwait, "{cc}:wait:%s", x->queue);
+    snprintf(sscore, sizeof sscore, "%.0f", score(x->prio, x->enq));
+    const char *argv[] = {kix, kwait, "{cc}:offered", id, x->agent, sscore};
+    enum cc_status st = cc_redis_acquire(r->redis, &c);
+    if (st != CC_OK)
+        return st;
+    st = cc_redis_eval(c, &requeue_script, &rep, 3, 6, argv, NULL);
+    int done = st == CC_OK && rep->integer == 1;
+    free_reply(rep);
+    cc_redis_release(r->redis, c);
+    if (done) {
+        trace_add(r, id, step, x->agent, NULL, NULL);
+        trace_add(r, id, "requeued", NULL, NULL, NULL);
+        cc_metric_add(r->m_outcomes, step[0] == 'd' ? "outcome=\"declined\"" : "outcome=\"timed_out\"", 1);
+        routing_offer_interaction(r, id, 1);
+    }
+    return st;
+}
+
+static enum cc_status set_state(struct router *r, const char *id, const char *state,
+                                const char *reason)
+{
+    redisReply *rep;
+    enum cc_status st = cc_redis_run(r->redis, &rep, "HSET {cc}:ix:%s state %s end_reason %s", id,
+                                     state, reason ? reason : "");
+    free_reply(rep);
+    return st;
+}
+
+/* The agent acting: the caller, or agent_id for call-router acting for one. */
+static const char *actor(const Cc__V1__OfferAction *a)
+{
+    if (a->caller && a->caller->user_id)
+        return a->caller->user_id;
+    return a->agent_id;
+}
+
+static void day(char *out, size_t cap)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%d", &tm);
+}
+
+/* Publishes the agent's new status through agent-registry after a change
+ * this router made in one of its scripts. */
+static void announce(struct router *r, const char *agent, const char *event,
+                     const struct record *x, const char *id)
+{
+    Cc__V1__RoutingEvent ev = CC__V1__ROUTING_EVENT__INIT;
+    ev.agent_id = CC_PB_STR(agent), ev.event = CC_PB_STR(event), ev.kind = CC_PB_STR(x->kind);
+    ev.queue_id = CC_PB_STR(x->queue), ev.interaction_id = CC_PB_STR(id);
+    cc_nats_publish(r->nats, "cc.presence.announce", &ev.base);
+}
+
+/* Runs accept.lua or decline.lua; returns its answer, or -2 when Redis failed. */
+static long long answer_offer(struct router *r, struct cc_redis_script *script, const char *id,
+                              const char *agent, const struct record *x)
+{
+    char kix[96], kagent[96], ktis[128], kwait[96], kholds[96], snow[24], sscore[40], d[16];
+    struct cc_redis_conn *c;
+    redisReply *rep;
+    int64_t now = cc_time_now_ms();
+    day(d, sizeof d);
+    snprintf(kix, sizeof kix, "{cc}:ix:%s", id);
+    snprintf(kagent, sizeof kagent, "{cc}:agent:%s", agent);
+    snprintf(ktis, sizeof ktis, "{cc}:tis:%s:%s", d, agent);
+    snprintf(kwait, sizeof kwait, "{cc}:wait:%s", x->queue);
+    snprintf(kholds, sizeof kholds, "{cc}:holds:%s", agent);
+    snprintf(snow, sizeof snow, "%lld", (long long)now);
+    snprintf(sscore, sizeof sscore, "%.0f", score(x->prio, x->enq));
+    const char *argv[] = {kix, kagent, "{cc}:timers:offer", "{cc}:offered", ktis, kwait, kholds,
+                          id, agent, x->kind, snow, sscore};
+    if (cc_redis_acquire(r->redis, &c) != CC_OK)
+        return -2;
+    enum cc_status st = cc_redis_eval(c, script, &rep, 7, 12, argv, NULL);
+    long long v = st == CC_OK && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -2;
+    free_reply(rep);
+    cc_redis_release(r->redis, c);
+    return v;
+}
+
+static enum cc_status offer_answer_status(long long v, char *why, size_t whycap)
+{
+    if (v > 0)
+        return CC_OK;
+    snprintf(why, whycap, "%s", v == 0 ? "this interaction is not offered to you"
+                                : v == -1 ? "the offer has ended" : "Redis unavailable");
+    return v == -2 ? CC_ERR_UNAVAILABLE : CC_ERR_CONFLICT;
+}
+
+static enum cc_status do_accept(struct router *r, const char *id, const char *agent,
+                                struct record *x, char *why, size_t whycap)
+{
+    enum cc_status st =
+        offer_answer_status(answer_offer(r, &accept_script, id, agent, x), why, whycap);
+    if (st == CC_OK) {
+        char d[16];
+        redisReply *rep;
+        day(d, sizeof d);
+        if (cc_redis_run(r->redis, &rep, "HINCRBY {cc}:handled:%s %s 1", d, agent) == CC_OK || rep)
+            free_reply(rep);
+        snprintf(x->agent, sizeof x->agent, "%s", agent);
+        announce(r, agent, "accept", x, id);
+        trace_add(r, id, "accepted", agent, NULL, NULL);
+        cc_metric_add(r->m_outcomes, "outcome=\"accepted\"", 1);
+    }
+    return st;
+}
+
+static enum cc_status do_decline(struct router *r, const char *id, const char *agent,
+                                 struct record *x, char *why, size_t whycap)
+{
+    enum cc_status st =
+        offer_answer_status(answer_offer(r, &decline_script, id, agent, x), why, whycap);
+    if (st == CC_OK) {
+        announce(r, agent, "decline", x, id);
+        trace_add(r, id, "declined", agent, NULL, NULL);
+        trace_add(r, id, "requeued", NULL, NULL, NULL);
+        cc_metric_add(r->m_outcomes, "outcome=\"declined\"", 1);
+        routing_offer_interaction(r, id, 1);
+    }
+    return st;
+}
+
+static enum cc_status do_abandon(struct router *r, const char *id, struct record *x, char *why,
+                                 size_t whycap)
+{
+    redisReply *rep;
+    enum cc_status st = CC_OK;
+    if (!strcmp(x->state, "ended"))
+        return CC_OK; /* abandoned twice: once is enough */
+    if (!strcmp(x->state, "waiting")) {
+        st = cc_redis_run(r->redis, &rep, "ZREM {cc}:wait:%s %s", x->queue, id);
+        free_reply(rep);
+    } else {
+        st = presence_route(r, x->agent, !strcmp(x->state, "offered") ? "offer_withdrawn" : "end",
+                            x, id, why, whycap);
+    }
+    if (st == CC_OK && (st = set_state(r, id, "ended", "abandoned")) == CC_OK) {
+        trace_add(r, id, "abandoned", x->agent[0] ? x->agent : NULL, NULL, NULL);
+        cc_metric_add(r->m_outcomes, "outcome=\"abandoned\"", 1);
+    }
+    return st;
+}
+
+static enum cc_status do_end(struct router *r, const char *id, struct record *x, char *why,
+                             size_t whycap)
+{
+    if (!strcmp(x->state, "ended"))
+        return CC_OK; /* a retry: ended already */
+    if (strcmp(x->state, "connected"))
+        return snprintf(why, whycap, "the interaction is not connected"), CC_ERR_CONFLICT;
+    enum cc_status st = presence_route(r, x->agent, "end", x, id, why, whycap);
+    if (st == CC_OK && (st = set_state(r, id, "ended", "completed")) == CC_OK)
+        trace_add(r, id, "ended", x->agent, "completed", NULL);
+    return st;
+}
+
+static void on_trace(struct router *r, const struct cc_nats_msg *m, const char *id)
+{
+    redisReply *rep;
+    Cc__V1__Trace t = CC__V1__TRACE__INIT;
+    enum cc_status st = cc_redis_run(r->redis, &rep, "LRANGE {cc}:trace:%s 0 -1", id);
+    if (st == CC_OK && rep->elements == 0)
+        st = CC_ERR_NOT_FOUND;
+    Cc__V1__TraceStep **steps = st == CC_OK ? calloc(rep->elements, sizeof *steps) : NULL;
+    for (size_t i = 0; steps && i < rep->elements; i++)
+        if ((steps[t.n_items] = cc__v1__trace_step__unpack(NULL, rep->element[i]->len,
+                                                           (uint8_t *)rep->element[i]->str)))
+            t.n_items++;
+    t.items = steps;
+    if (st == CC_OK && steps)
+        cc_nats_respond(r->nats, m, &t.base);
+    else
+        cc_nats_respond_error(r->nats, m, st == CC_OK ? CC_ERR_NOMEM : st,
+                              st == CC_ERR_NOT_FOUND ? "no such interaction" : NULL);
+    for (size_t i = 0; i < t.n_items; i++)
+        cc__v1__trace_step__free_unpacked(steps[i], NULL);
+    free(steps);
+    free_reply(rep);
+}
+
+/* cc.router.accept / decline / abandon / end / get / trace */
+static void on_action(struct router *r, const struct cc_nats_msg *m, const char *verb)
+{
+    Cc__V1__OfferAction *a = cc__v1__offer_action__unpack(NULL, m->len, m->data);
+    struct record x;
+    char why[256] = "";
+    enum cc_status st = a && id_ok(a->interaction_id) ? CC_OK : CC_ERR_INVALID;
+    const char *id = st == CC_OK ? a->interaction_id : NULL, *agent = a ? actor(a) : NULL;
+    if (st == CC_OK && !strcmp(verb, "trace")) {
+        on_trace(r, m, id);
+        goto out;
+    }
+    if (st == CC_OK)
+        st = record_read(r, id, &x);
+    if (st == CC_OK && !strcmp(verb, "accept"))
+        st = agent ? do_accept(r, id, agent, &x, why, sizeof why) : CC_ERR_INVALID;
+    else if (st == CC_OK && !strcmp(verb, "decline"))
+        st = agent ? do_decline(r, id, agent, &x, why, sizeof why) : CC_ERR_INVALID;
+    else if (st == CC_OK && !strcmp(verb, "abandon"))
+        st = do_abandon(r, id, &x, why, sizeof why);
+    else if (st == CC_OK && !strcmp(verb, "end"))
+        st = do_end(r, id, &x, why, sizeof why);
+    else if (st == CC_OK && strcmp(verb, "get"))
+        st = CC_ERR_NOT_FOUND, snprintf(why, sizeof why, "no such verb");
+    if (st == CC_OK)
+        reply_record(r, m, id);
+    else
+        cc_nats_respond_error(r->nats, m, st, why[0] ? why
+                                              : st == CC_ERR_NOT_FOUND ? "no such interaction"
+                                                                       : NULL);
+out:
+    if (a)
+        cc__v1__offer_action__free_unpacked(a, NULL);
+}
+
+static void on_router(void *arg, const struct cc_nats_msg *m)
+{
+    struct router *r = arg;
+    const char *verb = m->subject + strlen("cc.router.");
+    if (!strcmp(verb, "enqueue"))
+        on_enqueue(r, m);
+    else
+        on_action(r, m, verb);
+}
+
+#define LOST_OFFER_GRACE_MS 3000
+
+static void forget_offer(struct router *r, const char *id)
+{
+    redisReply *rep;
+    cc_redis_run(r->redis, &rep, "ZREM {cc}:offered %s", id);
+    free_reply(rep);
+}
+
+void requeue_lost_offers(struct router *r)
+{
+    redisReply *rep;
+    long long before = (long long)cc_time_now_ms() - LOST_OFFER_GRACE_MS;
+    if (cc_redis_run(r->redis, &rep, "ZRANGEBYSCORE {cc}:offered -inf %lld LIMIT 0 50", before) ==
+        CC_OK)
+        for (size_t i = 0; i < rep->elements; i++) {
+            struct record x;
+            const char *id = rep->element[i]->str;
+            if (record_read(r, id, &x) == CC_OK && !strcmp(x.state, "offered"))
+                requeue(r, id, &x, "timed_out");
+            else
+                forget_offer(r, id); /* answered or gone: only the index entry was left */
+        }
+    free_reply(rep);
+}
+
+/* --- agent status events ------------------------------------------------------------------ */
+
+static int available(const Cc__V1__AgentStatus *s)
+{
+    if (!s->status || strcmp(s->status, "callcenter") || !s->state || s->offers)
+        return 0;
+    return !strcmp(s->state, "waiting") ||
+           (!strcmp(s->state, "busy") && s->active_calls == 0 && !s->pending);
+}
+
+static void on_status(void *arg, const struct cc_nats_msg *m)
+{
+    struct router *r = arg;
+    Cc__V1__AgentStatus *s = cc__v1__agent_status__unpack(NULL, m->len, m->data);
+    struct record x;
+    if (!s || !s->agent_id)
+        goto out;
+    if (s->reason && !strcmp(s->reason, "offer_timeout") && s->interaction_id &&
+        record_read(r, s->interaction_id, &x) == CC_OK && !strcmp(x.agent, s->agent_id))
+        requeue(r, s->interaction_id, &x, "timed_out");
+    if (available(s))
+        routing_offer_agent(r, s->agent_id);
+out:
+    if (s)
+        cc__v1__agent_status__free_unpacked(s, NULL);
+}
+
+enum cc_status interactions_start(struct router *r)
+{
+    enum cc_status st = CC_OK;
+    for (int i = 0; i < 4 && st == CC_OK; i++)
+        st = cc_nats_subscribe(r->nats, "cc.router.*", "router", on_router, r);
+    for (int i = 0; i < 4 && st == CC_OK; i++)
+        st = cc_nats_subscribe(r->nats, "cc.presence.changed.*", "router", on_status, r);
+    return st;
+}

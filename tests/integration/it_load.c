@@ -1,0 +1,269 @@
+/* Test helper: a load of chats through skill-router with agents answering
+ * at random, checking the routing invariants as it goes.
+ *
+ * It queues LOAD_COUNT chats in LOAD_QUEUE and plays every agent: each offer
+ * (cc.router.offer.<agent>) is accepted (70 %, then ended a moment later),
+ * declined (15 %) or left to time out (15 %). All bus traffic it watches
+ * arrives through one subscription, so it sees it in the order the server
+ * sent it. It counts a violation when an interaction is offered while its
+ * previous offer is unresolved, or an agent holds more than LOAD_ROOM chats
+ * and offers, or any call. At the end it prints one JSON line and exits 0
+ * when every chat ended and nothing was violated.
+ * Environment: CC_TEST_NATS_URL, LOAD_QUEUE, LOAD_COUNT (1000), LOAD_ROOM (2),
+ * LOAD_SECONDS (120, the time limit). */
+#include "cc/v1/presence.pb-c.h"
+#include "cc/v1/routing.pb-c.h"
+#include "cc_config.h"
+#include "cc_nats.h"
+#include "cc_time.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_IX 20000
+#define WORKERS 8
+
+enum act { ACT_ACCEPT, ACT_DECLINE };
+
+struct job {
+    int ix;
+    char agent[64];
+    enum act act;
+};
+
+struct load {
+    struct cc_nats *n;
+    const char *queue;
+    int count, room;
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    char offered_to[MAX_IX][64]; /* "" when no offer is unresolved */
+    unsigned char ended[MAX_IX];
+    struct job *jobs;            /* ring of pending actions */
+    size_t head, njobs, cap;
+    atomic_int offers, accepted, declined, timed_out, done, violations, stop;
+    char first_violation[256];
+};
+
+static void violation(struct load *l, const char *what, const char *detail)
+{
+    if (atomic_fetch_add(&l->violations, 1) == 0)
+        snprintf(l->first_violation, sizeof l->first_violation, "%s: %s", what, detail);
+}
+
+static int ix_index(const char *id)
+{
+    int i;
+    return id && sscanf(id, "load-%d", &i) == 1 && i >= 0 && i < MAX_IX ? i : -1;
+}
+
+static void push(struct load *l, int ix, const char *agent, enum act act)
+{
+    if (l->njobs == l->cap)
+        return; /* cannot happen: cap holds every interaction twice over */
+    struct job *j = &l->jobs[(l->head + l->njobs++) % l->cap];
+    j->ix = ix, j->act = act;
+    snprintf(j->agent, sizeof j->agent, "%s", agent);
+    pthread_cond_signal(&l->more);
+}
+
+/* Called with l->lock held. */
+static void on_offer(struct load *l, const Cc__V1__Offer *o)
+{
+    int i = ix_index(o->interaction_id);
+    if (i < 0 || !o->agent_id)
+        return;
+    atomic_fetch_add(&l->offers, 1);
+    if (l->offered_to[i][0])
+        violation(l, "offered twice at once", o->interaction_id);
+    if (l->ended[i])
+        violation(l, "offered after it ended", o->interaction_id);
+    snprintf(l->offered_to[i], sizeof l->offered_to[i], "%s", o->agent_id);
+    uint32_t dice = randombytes_uniform(100);
+    if (dice < 70)
+        push(l, i, o->agent_id, ACT_ACCEPT);
+    else if (dice < 85)
+        push(l, i, o->agent_id, ACT_DECLINE);
+    /* else: let it time out */
+}
+
+/* Called with l->lock held. */
+static void on_status(struct load *l, const Cc__V1__AgentStatus *s)
+{
+    char detail[160];
+    if (s->offers + s->active_chats > l->room || s->active_calls > 0) {
+        snprintf(detail, sizeof detail, "%s offers %lld chats %lld", s->agent_id,
+                 (long long)s->offers, (long long)s->active_chats);
+        violation(l, "over capacity", detail);
+    }
+    int i = ix_index(s->interaction_id);
+    if (i >= 0 && s->reason && !strcmp(s->reason, "offer_timeout") &&
+        !strcmp(l->offered_to[i], s->agent_id)) {
+        l->offered_to[i][0] = '\0';
+        atomic_fetch_add(&l->timed_out, 1);
+    }
+}
+
+static void on_bus(void *arg, const struct cc_nats_msg *m)
+{
+    struct load *l = arg;
+    pthread_mutex_lock(&l->lock);
+    if (!strncmp(m->subject, "cc.router.offer.", 16)) {
+        Cc__V1__Offer *o = cc__v1__offer__unpack(NULL, m->len, m->data);
+        if (o)
+            on_offer(l, o), cc__v1__offer__free_unpacked(o, NULL);
+    } else if (!strncmp(m->subject, "cc.presence.changed.", 20)) {
+        Cc__V1__AgentStatus *s = cc__v1__agent_status__unpack(NULL, m->len, m->data);
+        if (s)
+            on_status(l, s), cc__v1__agent_status__free_unpacked(s, NULL);
+    }
+    pthread_mutex_unlock(&l->lock);
+}
+
+static enum cc_status action_once(struct load *l, const char *verb, int ix, const char *agent);
+
+/* Sends one answer, retrying like a real client when no answer came back
+ * (a replica killed mid-request); the router's answers are idempotent. */
+static enum cc_status action(struct load *l, const char *verb, int ix, const char *agent)
+{
+    enum cc_status st = CC_ERR_TIMEOUT;
+    for (int tries = 0; tries < 5 && (st == CC_ERR_TIMEOUT || st == CC_ERR_UNAVAILABLE); tries++)
+        st = action_once(l, verb, ix, agent);
+    return st;
+}
+
+static enum cc_status action_once(struct load *l, const char *verb, int ix, const char *agent)
+{
+    Cc__V1__OfferAction a = CC__V1__OFFER_ACTION__INIT;
+    ProtobufCMessage *rep = NULL;
+    char id[32], subject[64];
+    snprintf(id, sizeof id, "load-%d", ix);
+    snprintf(subject, sizeof subject, "cc.router.%s", verb);
+    a.interaction_id = id, a.agent_id = CC_PB_STR(agent);
+    enum cc_status st = cc_nats_request(l->n, subject, &a.base, &cc__v1__interaction__descriptor,
+                                        3000, &rep, NULL, 0);
+    if (rep)
+        protobuf_c_message_free_unpacked(rep, NULL);
+    return st;
+}
+
+static void run_job(struct load *l, const struct job *j)
+{
+    /* the offer counts as answered before the answer is sent: a re-offer may come back at once */
+    pthread_mutex_lock(&l->lock);
+    if (!strcmp(l->offered_to[j->ix], j->agent))
+        l->offered_to[j->ix][0] = '\0';
+    pthread_mutex_unlock(&l->lock);
+    if (j->act == ACT_DECLINE) {
+        if (action(l, "decline", j->ix, j->agent) == CC_OK)
+            atomic_fetch_add(&l->declined, 1);
+        return;
+    }
+    if (action(l, "accept", j->ix, j->agent) != CC_OK)
+        return; /* it timed out first: it will be offered again */
+    atomic_fetch_add(&l->accepted, 1);
+    usleep(randombytes_uniform(50000));
+    if (action(l, "end", j->ix, j->agent) == CC_OK) {
+        pthread_mutex_lock(&l->lock);
+        l->ended[j->ix] = 1;
+        pthread_mutex_unlock(&l->lock);
+        atomic_fetch_add(&l->done, 1);
+    }
+}
+
+static void *worker(void *arg)
+{
+    struct load *l = arg;
+    for (;;) {
+        struct job j;
+        pthread_mutex_lock(&l->lock);
+        while (!l->njobs && !atomic_load(&l->stop))
+            pthread_cond_wait(&l->more, &l->lock);
+        if (!l->njobs) {
+            pthread_mutex_unlock(&l->lock);
+            return NULL;
+        }
+        j = l->jobs[l->head];
+        l->head = (l->head + 1) % l->cap, l->njobs--;
+        pthread_mutex_unlock(&l->lock);
+        run_job(l, &j);
+    }
+}
+
+static void enqueue_all(struct load *l)
+{
+    for (int i = 0; i < l->count; i++) {
+        Cc__V1__Interaction ix = CC__V1__INTERACTION__INIT;
+        ProtobufCMessage *rep = NULL;
+        char id[32];
+        snprintf(id, sizeof id, "load-%d", i);
+        ix.id = id, ix.kind = CC_PB_STR("chat"), ix.queue_id = CC_PB_STR(l->queue);
+        enum cc_status st = CC_ERR_TIMEOUT;
+        for (int t = 0; t < 5 && (st == CC_ERR_TIMEOUT || st == CC_ERR_UNAVAILABLE); t++) {
+            if (rep)
+                protobuf_c_message_free_unpacked(rep, NULL), rep = NULL;
+            st = cc_nats_request(l->n, "cc.router.enqueue", &ix.base,
+                                 &cc__v1__interaction__descriptor, 3000, &rep, NULL, 0);
+        } /* retried like chat-gateway does: enqueue is idempotent on the id */
+        if (st != CC_OK)
+            violation(l, "enqueue failed", id);
+        if (rep)
+            protobuf_c_message_free_unpacked(rep, NULL);
+        usleep(2000);
+    }
+}
+
+int main(void)
+{
+    static struct load l;
+    int64_t count, room, seconds;
+    pthread_t workers[WORKERS];
+    const char *url = cc_env_str("CC_TEST_NATS_URL", NULL);
+    l.queue = cc_env_str("LOAD_QUEUE", NULL);
+    if (!url || !l.queue || sodium_init() < 0 || cc_env_int("LOAD_COUNT", 1000, 1, MAX_IX, &count) ||
+        cc_env_int("LOAD_ROOM", 2, 1, 100, &room) || cc_env_int("LOAD_SECONDS", 120, 1, 3600, &seconds))
+        return 2;
+    l.count = (int)count, l.room = (int)room, l.cap = 4 * MAX_IX;
+    l.jobs = calloc(l.cap, sizeof *l.jobs);
+    pthread_mutex_init(&l.lock, NULL);
+    pthread_cond_init(&l.more, NULL);
+    if (!l.jobs || cc_nats_connect(&l.n, url, "it_load") != CC_OK)
+        return 2;
+    for (int i = 0; i < 200 && !cc_nats_connected(l.n); i++)
+        usleep(10000);
+    if (cc_nats_subscribe(l.n, "cc.>", NULL, on_bus, &l) != CC_OK)
+        return 2;
+    for (int i = 0; i < WORKERS; i++)
+        pthread_create(&workers[i], NULL, worker, &l);
+    usleep(200000);
+    int64_t t0 = cc_time_mono_ms();
+    enqueue_all(&l);
+    while (atomic_load(&l.done) < l.count && cc_time_mono_ms() - t0 < seconds * 1000)
+        usleep(100000);
+    atomic_store(&l.stop, 1);
+    pthread_mutex_lock(&l.lock);
+    pthread_cond_broadcast(&l.more);
+    pthread_mutex_unlock(&l.lock);
+    for (int i = 0; i < WORKERS; i++)
+        pthread_join(workers[i], NULL);
+    char open_ids[256] = "";
+    for (int i = 0, k = 0; i < l.count && k < 5; i++)
+        if (!l.ended[i])
+            k++, snprintf(open_ids + strlen(open_ids), sizeof open_ids - strlen(open_ids),
+                          "%sload-%d", k > 1 ? "," : "", i);
+    printf("{\"open\":\"%s\",\"enqueued\":%d,\"ended\":%d,\"offers\":%d,\"accepted\":%d,\"declined\":%d,"
+           "\"timed_out\":%d,\"violations\":%d,\"first_violation\":\"%s\",\"seconds\":%.1f}\n",
+           open_ids, l.count, atomic_load(&l.done), atomic_load(&l.offers), atomic_load(&l.accepted),
+           atomic_load(&l.declined), atomic_load(&l.timed_out), atomic_load(&l.violations),
+           l.first_violation, (double)(cc_time_mono_ms() - t0) / 1000);
+    cc_nats_drain(l.n, 1000);
+    cc_nats_free(l.n);
+    cc_nats_library_close();
+    free(l.jobs);
+    return atomic_load(&l.done) == l.count && !atomic_load(&l.violations) ? 0 : 1;
+}
