@@ -90,12 +90,40 @@ static int listed(const char *const *names, const char *name)
     return 0;
 }
 
+/* Clears the nested field named by a dotted path ("agent.team_id"), when
+ * every message on the way is present. CC_ERR_INVALID for unknown names. */
+static enum cc_status clear_path(ProtobufCMessage *msg, const char *path, char *why,
+                                 size_t whycap)
+{
+    char head[64];
+    const char *dot = strchr(path, '.');
+    size_t len = dot ? (size_t)(dot - path) : strlen(path);
+    if (len >= sizeof head)
+        len = sizeof head - 1;
+    memcpy(head, path, len), head[len] = '\0';
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, head);
+    if (!f || (dot && (f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED))) {
+        snprintf(why, whycap, "unknown field: %.64s", path);
+        return CC_ERR_INVALID;
+    }
+    if (!dot) {
+        pb_clear_field(msg, f);
+        return CC_OK;
+    }
+    ProtobufCMessage *sub = *(ProtobufCMessage **)((char *)msg + f->offset);
+    return sub ? clear_path(sub, dot + 1, why, whycap) : CC_OK;
+}
+
 /* Clears in `base` what the patch replaces; CC_ERR_INVALID for unknown names. */
 static enum cc_status clear_replaced(ProtobufCMessage *base, const ProtobufCMessage *patch,
                                      char *const *fields, size_t nfields,
                                      const char *const *readonly, char *why, size_t whycap)
 {
     for (size_t i = 0; i < nfields; i++) {
+        if (strchr(fields[i], '.')) { /* a nested null: cleared after the merge below */
+            continue;
+        }
         const ProtobufCFieldDescriptor *f =
             protobuf_c_message_descriptor_get_field_by_name(base->descriptor, fields[i]);
         if (!f) {
@@ -165,5 +193,9 @@ enum cc_status pb_merge(ProtobufCMessage **base, const ProtobufCMessage *patch,
         return CC_ERR_NOMEM;
     protobuf_c_message_free_unpacked(*base, NULL);
     *base = merged;
+    for (size_t i = 0; i < nfields; i++) /* nested nulls clear what the merge kept */
+        if (strchr(fields[i], '.') && !listed(readonly, fields[i]) &&
+            (st = clear_path(*base, fields[i], why, whycap)) != CC_OK)
+            return st;
     return CC_OK;
 }

@@ -124,15 +124,37 @@ static enum cc_status set_page(struct call *c, struct cc_http_req *req)
     return CC_OK;
 }
 
-/* fields = the body's top-level keys, in order (they live as long as req->json). */
+#define MAX_FIELDS 256
+
+/* Adds "prefix.key" for every null inside the nested objects of `obj`, so
+ * that a PATCH can clear a nested field ({"agent": {"team_id": null}}). */
+static void null_paths(struct cc_http_req *req, const cJSON *obj, const char *prefix,
+                       char **fields, size_t *n)
+{
+    for (const cJSON *it = obj->child; it && *n < MAX_FIELDS; it = it->next) {
+        char *path = cc_pool_printf(req->pool, "%s.%s", prefix, it->string);
+        if (!path)
+            return;
+        if (cJSON_IsNull(it))
+            fields[(*n)++] = path;
+        else if (cJSON_IsObject(it))
+            null_paths(req, it, path, fields, n);
+    }
+}
+
+/* fields = the body's top-level keys, in order, then the dotted paths of
+ * nested nulls (they live as long as the request). */
 static enum cc_status set_fields(struct call *c, struct cc_http_req *req)
 {
-    size_t n = (size_t)cJSON_GetArraySize(req->json), i = 0;
-    c->msg.fields = cc_pool_alloc(req->pool, sizeof *c->msg.fields * (n ? n : 1));
+    size_t i = 0;
+    c->msg.fields = cc_pool_alloc(req->pool, sizeof *c->msg.fields * MAX_FIELDS);
     if (!c->msg.fields)
         return CC_ERR_NOMEM;
-    for (cJSON *it = req->json->child; it && i < n; it = it->next)
+    for (cJSON *it = req->json->child; it && i < MAX_FIELDS; it = it->next)
         c->msg.fields[i++] = it->string;
+    for (cJSON *it = req->json->child; it; it = it->next)
+        if (cJSON_IsObject(it))
+            null_paths(req, it, it->string, c->msg.fields, &i);
     c->msg.n_fields = i;
     return CC_OK;
 }

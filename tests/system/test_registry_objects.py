@@ -298,7 +298,9 @@ def test_deletes_refuse_references_and_cascade_dependents(admin):
     assert admin.delete(f"/api/v1/skills/{s['id']}").status_code == 204
     member = user(admin, "member", agent={"enabled": True, "team_id": t["id"]})
     err(admin.delete(f"/api/v1/teams/{t['id']}"), 409, "conflict")
-    admin.patch(f"/api/v1/users/{member['id']}", {"agent": {"team_id": None}})
+    r = admin.patch(f"/api/v1/users/{member['id']}", {"agent": {"team_id": None}})
+    assert r.json()["agent"] == {"enabled": True, "team_id": None}  # a nested null clears
+    assert admin.delete(f"/api/v1/teams/{t['id']}").status_code == 204
     sup = user(admin, "boss", role="supervisor")
     user(admin, "worker", supervisor_id=sup["id"])
     err(admin.delete(f"/api/v1/users/{sup['id']}"), 409, "conflict")
