@@ -16,7 +16,8 @@
 #define TRACE_TTL_S 604800
 #define RTT_MS 5000
 
-extern const char enqueue_lua[], requeue_lua[], accept_lua[], decline_lua[];
+extern const char enqueue_lua[], requeue_lua[], accept_lua[], decline_lua[], expire_lua[];
+static struct cc_redis_script expire_script = CC_REDIS_SCRIPT("expire", expire_lua);
 static struct cc_redis_script enqueue_script = CC_REDIS_SCRIPT("enqueue", enqueue_lua);
 static struct cc_redis_script requeue_script = CC_REDIS_SCRIPT("requeue", requeue_lua);
 static struct cc_redis_script accept_script = CC_REDIS_SCRIPT("accept", accept_lua);
@@ -54,7 +55,7 @@ void trace_add(struct router *r, const char *id, const char *step, const char *a
 /* --- records -------------------------------------------------------------------------------- */
 
 struct record {
-    char state[16], queue[64], kind[8], agent[64], chat_id[128];
+    char state[16], queue[64], kind[8], agent[64], chat_id[128], end_reason[16];
     int64_t enq, prio, attempts;
 };
 
@@ -63,7 +64,7 @@ static enum cc_status record_read(struct router *r, const char *id, struct recor
     redisReply *rep;
     memset(x, 0, sizeof *x);
     enum cc_status st = cc_redis_run(r->redis, &rep,
-                                     "HMGET {cc}:ix:%s state queue kind agent enq prio attempts chat_id",
+                                     "HMGET {cc}:ix:%s state queue kind agent enq prio attempts chat_id end_reason",
                                      id);
     if (st == CC_OK && rep->element[0]->type != REDIS_REPLY_STRING)
         st = CC_ERR_NOT_FOUND;
@@ -77,6 +78,7 @@ static enum cc_status record_read(struct router *r, const char *id, struct recor
         x->prio = e[5]->str ? strtoll(e[5]->str, NULL, 10) : 0;
         x->attempts = e[6]->str ? strtoll(e[6]->str, NULL, 10) : 0;
         snprintf(x->chat_id, sizeof x->chat_id, "%s", e[7]->str ? e[7]->str : "");
+        snprintf(x->end_reason, sizeof x->end_reason, "%s", e[8]->str ? e[8]->str : "");
     }
     free_reply(rep);
     return st;
@@ -103,6 +105,7 @@ static void reply_record(struct router *r, const struct cc_nats_msg *m, const ch
     ix.enqueued_at = enq;
     ix.agent_id = x.agent[0] ? x.agent : NULL;
     ix.chat_id = x.chat_id[0] ? x.chat_id : NULL;
+    ix.end_reason = x.end_reason[0] ? x.end_reason : NULL;
     ix.has_priority = ix.has_attempts = 1;
     ix.priority = x.prio, ix.attempts = x.attempts;
     cc_nats_respond(r->nats, m, &ix.base);
@@ -122,6 +125,7 @@ static int id_ok(const char *s)
 struct queue_facts {
     char channel[8];
     int64_t priority;
+    int64_t max_wait_s; /* 0 = waits for ever */
     int found;
 };
 
@@ -134,7 +138,7 @@ static enum cc_status queue_facts(struct router *r, const char *id, struct queue
         return st;
     const Cc__V1__Queue *q = (const Cc__V1__Queue *)obj;
     snprintf(f->channel, sizeof f->channel, "%s", q->channel ? q->channel : "");
-    f->priority = q->priority, f->found = 1;
+    f->priority = q->priority, f->max_wait_s = q->max_wait_s, f->found = 1;
     protobuf_c_message_free_unpacked(obj, NULL);
     return CC_OK;
 }
@@ -179,6 +183,11 @@ static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
     st = cc_redis_eval(conn, &enqueue_script, &rep, 2, (int)(sizeof argv / sizeof *argv), argv, NULL);
     *created = st == CC_OK && rep->integer == 1;
     free_reply(rep);
+    if (*created && f->max_wait_s > 0) { /* the sweep ends it if still waiting then */
+        st = cc_redis_cmd(conn, &rep, "ZADD {cc}:deadline %lld %s",
+                          (long long)(now + f->max_wait_s * 1000), in->id);
+        free_reply(rep);
+    }
     cc_redis_release(r->redis, conn);
     return st;
 }
@@ -459,6 +468,35 @@ static void on_router(void *arg, const struct cc_nats_msg *m)
 }
 
 #define LOST_OFFER_GRACE_MS 3000
+
+void expire_waiting(struct router *r)
+{
+    redisReply *due;
+    if (cc_redis_run(r->redis, &due, "ZRANGEBYSCORE {cc}:deadline -inf %lld LIMIT 0 100",
+                     (long long)cc_time_now_ms()) != CC_OK) {
+        free_reply(due);
+        return;
+    }
+    for (size_t i = 0; i < due->elements; i++) {
+        struct record x;
+        struct cc_redis_conn *c;
+        redisReply *rep = NULL;
+        char kix[96], kwait[96];
+        const char *id = due->element[i]->str;
+        if (record_read(r, id, &x) != CC_OK || cc_redis_acquire(r->redis, &c) != CC_OK)
+            continue;
+        snprintf(kix, sizeof kix, "{cc}:ix:%s", id);
+        snprintf(kwait, sizeof kwait, "{cc}:wait:%s", x.queue);
+        const char *argv[] = {kix, kwait, "{cc}:deadline", id};
+        if (cc_redis_eval(c, &expire_script, &rep, 3, 4, argv, NULL) == CC_OK && rep->integer == 1) {
+            trace_add(r, id, "ended", NULL, "timed_out", NULL);
+            cc_metric_add(r->m_outcomes, "outcome=\"timed_out_waiting\"", 1);
+        }
+        free_reply(rep);
+        cc_redis_release(r->redis, c);
+    }
+    free_reply(due);
+}
 
 static void forget_offer(struct router *r, const char *id)
 {

@@ -58,6 +58,9 @@ enum cc_status interactions_start(struct router *r);
  * event, a replica killed at the wrong moment). */
 void requeue_lost_offers(struct router *r);
 
+/* Ends the waiting interactions whose queue's max_wait_s has passed. */
+void expire_waiting(struct router *r);
+
 /* Appends one step to the routing trace of interaction `id`. */
 void trace_add(struct router *r, const char *id, const char *step, const char *agent_id,
                const char *reason, const char *strategy);

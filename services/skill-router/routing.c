@@ -459,6 +459,7 @@ void routing_sweep(struct router *r)
     char **ids = NULL;
     size_t n = 0, nh = 0;
     requeue_lost_offers(r);
+    expire_waiting(r);
     if (config_ids(r, &r->queues, &ids, &n) != CC_OK)
         return;
     struct head *heads = calloc(n * 5 + 1, sizeof *heads);

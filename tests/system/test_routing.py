@@ -206,3 +206,19 @@ def test_skill_bar_teams_and_call_or_chat(world):
     api_low.put("/api/v1/me/status", {"status": "ready"})
     api_low.put("/api/v1/me/status", {"status": "callcenter"})
     assert wait_until(lambda: ix(world, "h1")["agent_id"] == low)
+
+
+def test_max_wait_ends_a_waiting_interaction_as_timed_out(world):
+    bus, admin = world["bus"], world["admin"]
+    short = make(admin, "/api/v1/queues", {"name": "Short", "channel": "chat",
+                                           "skill_id": world["skill"]["id"], "max_wait_s": 1})
+    bus.enqueue("mw1", short["id"])
+    t0 = time.time()
+    got = wait_until(lambda: (lambda x: x if x["state"] == "ended" else None)(ix(world, "mw1")),
+                     timeout=4)
+    assert got["end_reason"] == "timed_out" and 0.9 <= time.time() - t0 <= 2.5
+    assert bus.trace("mw1") == ["enqueued", "ended"]
+    a, api = agent(world, "late")
+    api.put("/api/v1/me/status", {"status": "callcenter"})
+    time.sleep(0.6)
+    assert ix(world, "mw1")["state"] == "ended" and state(world, a)["state"] == "waiting"
