@@ -6,6 +6,7 @@
 #include "account.h"
 #include "cc/v1/registry.pb-c.h"
 #include "forward.h"
+#include "trace.h"
 #include "openapi.h"
 #include "sse.h"
 #include "status.h"
@@ -70,6 +71,7 @@ static const struct route_def table[] = {
     SPECIAL("PUT", "agents/{id}/status", status_put, "cc.presence.set", CC_HTTP_JSON),
 
     SPECIAL("GET", "monitor/agents", status_list, "cc.presence.list", 0),
+    SPECIAL("GET", "interactions/{id}/trace", trace_get, "cc.router.trace", 0),
     SPECIAL("GET", "monitor/events", sse_monitor, NULL, 0),
 
     ROUTE("GET", "settings/permissions", "cc.registry.settings.get",

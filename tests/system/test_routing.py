@@ -222,3 +222,16 @@ def test_max_wait_ends_a_waiting_interaction_as_timed_out(world):
     api.put("/api/v1/me/status", {"status": "callcenter"})
     time.sleep(0.6)
     assert ix(world, "mw1")["state"] == "ended" and state(world, a)["state"] == "waiting"
+
+
+def test_trace_over_http_for_supervisors_and_admins(world):
+    bus, admin = world["bus"], world["admin"]
+    bus.enqueue("tr1", world["queue"]["id"])
+    r = admin.get("/api/v1/interactions/tr1/trace")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["next_cursor"] is None and body["items"][0]["step"] == "enqueued"
+    assert body["items"][0]["at"].endswith("Z")
+    assert admin.get("/api/v1/interactions/nope/trace").json()["error"]["code"] == "not_found"
+    a, api = agent(world, "nosy")
+    assert api.get("/api/v1/interactions/tr1/trace").status_code == 403
