@@ -36,6 +36,14 @@ int cc_time_format_ms(int64_t ms, char *out, size_t cap)
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
+void cc_time_day(int64_t ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(out, cap, "%Y-%m-%d", &tm) == 0)
+        snprintf(out, cap, "0000-00-00");
+}
+
 int cc_time_parse_ms(const char *s, int64_t *ms)
 {
     struct tm tm;

@@ -18,6 +18,10 @@ int64_t cc_time_mono_us(void);
  * Returns 0, or -1 when `cap` is too small or the time cannot be shown. */
 int cc_time_format_ms(int64_t ms, char *out, size_t cap);
 
+/* Writes the UTC day of `ms` as "2026-11-23" into `out` (at least 11 bytes):
+ * the day part of per-day keys such as time in state. */
+void cc_time_day(int64_t ms, char *out, size_t cap);
+
 /* Parses an RFC 3339 UTC time with optional fraction ("...Z" or "+00:00").
  * Returns 0 and sets *ms, or -1 when the text is not such a time. */
 int cc_time_parse_ms(const char *s, int64_t *ms);

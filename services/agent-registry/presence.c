@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define STATE_TIMERS "{cc}:timers:state"
@@ -79,14 +78,6 @@ static void tis_field(const struct agent_rec *r, char *out, size_t cap)
         snprintf(out, cap, "%s", r->state[0] ? r->state : r->status);
 }
 
-static void day_of(int64_t ms, char *out, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, cap, "%Y-%m-%d", &tm);
-}
-
 /* Writes `n` over `c` if the record is still at c's version, with the hold
  * change `hold` ("+id", "-id" or ""). *applied: 1 applied, 0 raced, -1 the
  * interaction to end was not held. */
@@ -98,7 +89,7 @@ static enum cc_status rec_apply(struct registry *reg, const char *id, const stru
     struct cc_redis_conn *conn;
     redisReply *rep;
     int moved = n->since_ms != c->since_ms && c->since_ms > 0;
-    day_of(c->since_ms, day, sizeof day);
+    cc_time_day(c->since_ms, day, sizeof day);
     snprintf(key, sizeof key, "{cc}:agent:%s", id);
     snprintf(tkey, sizeof tkey, "{cc}:tis:%s:%s", day, id);
     snprintf(hkey, sizeof hkey, "{cc}:holds:%s", id);
@@ -149,7 +140,7 @@ static int64_t spent_today(struct registry *reg, const char *id, const char *cau
     char day[16];
     redisReply *rep;
     int64_t ms = 0;
-    day_of(now, day, sizeof day);
+    cc_time_day(now, day, sizeof day);
     if (cc_redis_run(reg->redis, &rep, "HGET {cc}:tis:%s:%s pause.%s", day, id, cause) ==
             CC_OK &&
         rep->type == REDIS_REPLY_STRING)

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define TRACE_TTL_S 604800
 #define RTT_MS 5000
@@ -275,14 +274,6 @@ static const char *actor(const Cc__V1__OfferAction *a)
     return a->agent_id;
 }
 
-static void day(char *out, size_t cap)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, cap, "%Y-%m-%d", &tm);
-}
-
 /* Publishes the agent's new status through agent-registry after a change
  * this router made in one of its scripts. */
 static void announce(struct router *r, const char *agent, const char *event,
@@ -302,7 +293,7 @@ static long long answer_offer(struct router *r, struct cc_redis_script *script, 
     struct cc_redis_conn *c;
     redisReply *rep;
     int64_t now = cc_time_now_ms();
-    day(d, sizeof d);
+    cc_time_day(cc_time_now_ms(), d, sizeof d);
     snprintf(kix, sizeof kix, "{cc}:ix:%s", id);
     snprintf(kagent, sizeof kagent, "{cc}:agent:%s", agent);
     snprintf(ktis, sizeof ktis, "{cc}:tis:%s:%s", d, agent);
@@ -338,7 +329,7 @@ static enum cc_status do_accept(struct router *r, const char *id, const char *ag
     if (st == CC_OK) {
         char d[16];
         redisReply *rep;
-        day(d, sizeof d);
+        cc_time_day(cc_time_now_ms(), d, sizeof d);
         if (cc_redis_run(r->redis, &rep, "HINCRBY {cc}:handled:%s %s 1", d, agent) == CC_OK || rep)
             free_reply(rep);
         snprintf(x->agent, sizeof x->agent, "%s", agent);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_CANDIDATES 5000
 #define MAX_TRACED_SKIPS 10
@@ -179,19 +178,11 @@ static int by_id(const void *x, const void *y)
     return strcmp(((const struct candidate *)x)->id, ((const struct candidate *)y)->id);
 }
 
-static void today(char *out, size_t cap)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, cap, "%Y-%m-%d", &tm);
-}
-
 /* Interactions each candidate accepted today ({cc}:handled:<day>). */
 static void load_handled(struct router *r, struct candidate *a, size_t n)
 {
     char day[16];
-    today(day, sizeof day);
+    cc_time_day(cc_time_now_ms(), day, sizeof day);
     for (size_t i = 0; i < n; i++) {
         redisReply *rep;
         if (cc_redis_run(r->redis, &rep, "HGET {cc}:handled:%s %s", day, a[i].id) == CC_OK)
@@ -283,14 +274,6 @@ static int64_t offer_ms(struct router *r, const char *team_id, const char *kind)
     return s * 1000;
 }
 
-static void day_of(int64_t ms, char *out, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, cap, "%Y-%m-%d", &tm);
-}
-
 /* Runs reserve.lua; returns its answer (version, 0 agent moved, -1 gone) or -2. */
 static long long reserve(struct router *r, const struct ix *x, const struct candidate *a,
                          int64_t now, int64_t expires)
@@ -300,7 +283,7 @@ static long long reserve(struct router *r, const struct ix *x, const struct cand
     struct cc_redis_conn *c;
     redisReply *rep;
     int waiting = !strcmp(a->state, "waiting");
-    day_of(a->since ? a->since : now, day, sizeof day);
+    cc_time_day(a->since ? a->since : now, day, sizeof day);
     snprintf(kix, sizeof kix, "{cc}:ix:%s", x->id);
     snprintf(kwait, sizeof kwait, "{cc}:wait:%s", x->queue);
     snprintf(kagent, sizeof kagent, "{cc}:agent:%s", a->id);
