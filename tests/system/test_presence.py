@@ -19,9 +19,10 @@ class Router:
         self.env = dict(os.environ, CC_TEST_NATS_URL=cluster.nats.url, **SAN_ENV)
 
     def __call__(self, agent_id, event, kind, queue_id=None, ok=True, interaction=None):
-        argv = [os.path.join(UNIT_DIR, "it_route"), agent_id, event, kind, queue_id or ""]
-        if interaction:
-            argv.append(interaction)
+        ev = {"agent_id": agent_id, "event": event, "kind": kind, "queue_id": queue_id,
+              "interaction_id": interaction}
+        argv = [os.path.join(UNIT_DIR, "it_request"), "cc.presence.route", "RoutingEvent",
+                "AgentStatus", json.dumps(ev)]
         out = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=30)
         body = json.loads(out.stdout)
         assert (out.returncode == 0) == ok, body
