@@ -5,6 +5,7 @@
 #include "router.h"
 #include "cc_log.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,15 +27,16 @@ static void free_all(ProtobufCMessage **items, size_t n)
 }
 
 /* Appends the objects of one list reply; CC_ERR_NOMEM on failure. */
-static enum cc_status take_page(struct config_cache *c, const Cc__V1__ObjectReply *list,
-                                ProtobufCMessage ***items, size_t *n)
+static enum cc_status take_page(const ProtobufCMessageDescriptor *desc,
+                                const Cc__V1__ObjectReply *list, ProtobufCMessage ***items,
+                                size_t *n)
 {
     ProtobufCMessage **more = realloc(*items, (*n + list->n_items + 1) * sizeof **items);
     if (!more)
         return CC_ERR_NOMEM;
     *items = more;
     for (size_t i = 0; i < list->n_items; i++) {
-        ProtobufCMessage *obj = protobuf_c_message_unpack(c->desc, NULL, list->items[i].len,
+        ProtobufCMessage *obj = protobuf_c_message_unpack(desc, NULL, list->items[i].len,
                                                           list->items[i].data);
         if (obj)
             (*items)[(*n)++] = obj;
@@ -42,8 +44,9 @@ static enum cc_status take_page(struct config_cache *c, const Cc__V1__ObjectRepl
     return CC_OK;
 }
 
-/* Reads every page of the kind; on CC_OK the caller owns *out. */
-static enum cc_status load(struct router *r, struct config_cache *c, ProtobufCMessage ***out,
+/* Reads every page of `kind`; on CC_OK the caller owns *out. */
+static enum cc_status load(struct router *r, const char *kind,
+                           const ProtobufCMessageDescriptor *desc, ProtobufCMessage ***out,
                            size_t *n)
 {
     Cc__V1__Caller caller = service_caller();
@@ -52,7 +55,7 @@ static enum cc_status load(struct router *r, struct config_cache *c, ProtobufCMe
     ProtobufCMessage **items = NULL;
     char subject[96], *cursor = NULL;
     enum cc_status st;
-    snprintf(subject, sizeof subject, "cc.registry.obj.%s.list", c->kind);
+    snprintf(subject, sizeof subject, "cc.registry.obj.%s.list", kind);
     *n = 0;
     page.has_limit = 1, page.limit = 500;
     req.caller = &caller, req.page = &page;
@@ -65,7 +68,7 @@ static enum cc_status load(struct router *r, struct config_cache *c, ProtobufCMe
         cursor = NULL;
         if (st == CC_OK) {
             Cc__V1__ObjectReply *list = (Cc__V1__ObjectReply *)rep;
-            st = take_page(c, list, &items, n);
+            st = take_page(desc, list, &items, n);
             if (st == CC_OK && list->next_cursor && !(cursor = strdup(list->next_cursor)))
                 st = CC_ERR_NOMEM;
             protobuf_c_message_free_unpacked(rep, NULL);
@@ -79,51 +82,61 @@ static enum cc_status load(struct router *r, struct config_cache *c, ProtobufCMe
     return CC_OK;
 }
 
-static enum cc_status reload(struct router *r, struct config_cache *c)
+static void config_free(struct config *c)
 {
-    ProtobufCMessage **items = NULL;
-    size_t n = 0;
-    enum cc_status st = load(r, c, &items, &n);
-    if (st != CC_OK)
+    free_all((ProtobufCMessage **)c->queues, c->nqueues);
+    free_all((ProtobufCMessage **)c->teams, c->nteams);
+    free(c);
+}
+
+static struct config *config_new(void)
+{
+    struct config *c = calloc(1, sizeof *c);
+    if (c)
+        atomic_init(&c->refs, 1);
+    return c;
+}
+
+/* Loads queues and teams into a new version and puts it in place. */
+static enum cc_status reload(struct router *r)
+{
+    struct config *c = config_new(), *old;
+    if (!c)
+        return CC_ERR_NOMEM;
+    enum cc_status st = load(r, "queues", &cc__v1__queue__descriptor,
+                             (ProtobufCMessage ***)&c->queues, &c->nqueues);
+    if (st == CC_OK)
+        st = load(r, "teams", &cc__v1__team__descriptor, (ProtobufCMessage ***)&c->teams,
+                  &c->nteams);
+    if (st != CC_OK) {
+        config_free(c);
         return st;
-    pthread_rwlock_wrlock(&r->lock);
-    ProtobufCMessage **old = c->items;
-    size_t oldn = c->n;
-    c->items = items, c->n = n;
-    pthread_rwlock_unlock(&r->lock);
-    free_all(old, oldn);
+    }
+    pthread_mutex_lock(&r->lock);
+    old = r->config, r->config = c;
+    pthread_mutex_unlock(&r->lock);
+    config_put(old);
     return CC_OK;
 }
 
-struct reload_arg {
-    struct router *r;
-    struct config_cache *c;
-};
-
 static void on_changed(void *arg, const struct cc_nats_msg *m)
 {
-    struct reload_arg *ra = arg;
     (void)m;
-    if (reload(ra->r, ra->c) != CC_OK)
-        CC_WARN("config: reloading %s after a change failed; keeping the previous ones",
-                ra->c->kind);
+    if (reload(arg) != CC_OK)
+        CC_WARN("config: reloading after a change failed; keeping the previous version");
 }
 
 enum cc_status config_start(struct router *r)
 {
-    static struct reload_arg args[2];
-    struct config_cache *caches[] = {&r->queues, &r->teams};
-    enum cc_status st = CC_OK;
-    r->queues.kind = "queues", r->queues.desc = &cc__v1__queue__descriptor;
-    r->teams.kind = "teams", r->teams.desc = &cc__v1__team__descriptor;
+    static const char *kinds[] = {"queues", "teams"};
+    enum cc_status st = (r->config = config_new()) ? CC_OK : CC_ERR_NOMEM;
     for (int i = 0; i < 2 && st == CC_OK; i++) {
         char subject[96];
-        args[i].r = r, args[i].c = caches[i];
-        snprintf(subject, sizeof subject, "cc.registry.changed.%s", caches[i]->kind);
-        st = cc_nats_subscribe(r->nats, subject, NULL, on_changed, &args[i]);
+        snprintf(subject, sizeof subject, "cc.registry.changed.%s", kinds[i]);
+        st = cc_nats_subscribe(r->nats, subject, NULL, on_changed, r);
     }
     for (int tries = 0; st == CC_OK && tries < 100; tries++) { /* the registry may start later */
-        if (reload(r, &r->queues) == CC_OK && reload(r, &r->teams) == CC_OK)
+        if (reload(r) == CC_OK)
             return CC_OK;
         usleep(100000);
     }
@@ -134,48 +147,38 @@ enum cc_status config_start(struct router *r)
 
 void config_release(struct router *r)
 {
-    free_all(r->queues.items, r->queues.n);
-    free_all(r->teams.items, r->teams.n);
-    memset(&r->queues, 0, sizeof r->queues);
-    memset(&r->teams, 0, sizeof r->teams);
+    config_put(r->config);
+    r->config = NULL;
 }
 
-/* Finds `id` in `c`; call under the read lock. */
-static const ProtobufCMessage *find(const struct config_cache *c, const char *id)
+const struct config *config_get(struct router *r)
 {
-    for (size_t i = 0; id && i < c->n; i++) {
-        const char *oid = *(char *const *)((const char *)c->items[i] +
-                                           protobuf_c_message_descriptor_get_field_by_name(
-                                               c->desc, "id")->offset);
-        if (oid && !strcmp(oid, id))
-            return c->items[i];
-    }
+    pthread_mutex_lock(&r->lock);
+    struct config *c = r->config;
+    atomic_fetch_add(&c->refs, 1);
+    pthread_mutex_unlock(&r->lock);
+    return c;
+}
+
+void config_put(const struct config *c)
+{
+    struct config *m = (struct config *)c;
+    if (m && atomic_fetch_sub(&m->refs, 1) == 1)
+        config_free(m);
+}
+
+const Cc__V1__Queue *config_queue(const struct config *c, const char *id)
+{
+    for (size_t i = 0; id && i < c->nqueues; i++)
+        if (!strcmp(c->queues[i]->id, id))
+            return c->queues[i];
     return NULL;
 }
 
-enum cc_status config_copy(struct router *r, struct config_cache *c, const char *id,
-                           ProtobufCMessage **out)
+const Cc__V1__Team *config_team(const struct config *c, const char *id)
 {
-    pthread_rwlock_rdlock(&r->lock);
-    const ProtobufCMessage *obj = find(c, id);
-    size_t len = obj ? protobuf_c_message_get_packed_size(obj) : 0;
-    uint8_t *buf = obj ? malloc(len + 1) : NULL;
-    if (buf)
-        protobuf_c_message_pack(obj, buf);
-    pthread_rwlock_unlock(&r->lock);
-    *out = buf ? protobuf_c_message_unpack(c->desc, NULL, len, buf) : NULL;
-    free(buf);
-    return *out ? CC_OK : obj ? CC_ERR_NOMEM : CC_ERR_NOT_FOUND;
-}
-
-enum cc_status config_ids(struct router *r, struct config_cache *c, char ***ids, size_t *n)
-{
-    pthread_rwlock_rdlock(&r->lock);
-    *n = c->n;
-    *ids = calloc(c->n + 1, sizeof **ids);
-    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(c->desc, "id");
-    for (size_t i = 0; *ids && i < c->n; i++)
-        (*ids)[i] = strdup(*(char *const *)((const char *)c->items[i] + f->offset));
-    pthread_rwlock_unlock(&r->lock);
-    return *ids ? CC_OK : CC_ERR_NOMEM;
+    for (size_t i = 0; id && i < c->nteams; i++)
+        if (!strcmp(c->teams[i]->id, id))
+            return c->teams[i];
+    return NULL;
 }

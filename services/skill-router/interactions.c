@@ -15,7 +15,9 @@
 #define TRACE_TTL_S 604800
 #define RTT_MS 5000
 
-extern const char enqueue_lua[], requeue_lua[], accept_lua[], decline_lua[], expire_lua[];
+extern const char enqueue_lua[], requeue_lua[], accept_lua[], decline_lua[], expire_lua[],
+    abandon_lua[];
+static struct cc_redis_script abandon_script = CC_REDIS_SCRIPT("abandon", abandon_lua);
 static struct cc_redis_script expire_script = CC_REDIS_SCRIPT("expire", expire_lua);
 static struct cc_redis_script enqueue_script = CC_REDIS_SCRIPT("enqueue", enqueue_lua);
 static struct cc_redis_script requeue_script = CC_REDIS_SCRIPT("requeue", requeue_lua);
@@ -54,7 +56,8 @@ void trace_add(struct router *r, const char *id, const char *step, const char *a
 /* --- records -------------------------------------------------------------------------------- */
 
 struct record {
-    char state[16], queue[64], kind[8], agent[64], chat_id[128], end_reason[16];
+    char state[16], queue[64], kind[8], agent[64], chat_id[128], end_reason[16],
+        customer_id[128];
     int64_t enq, prio, attempts;
 };
 
@@ -63,7 +66,8 @@ static enum cc_status record_read(struct router *r, const char *id, struct recor
     redisReply *rep;
     memset(x, 0, sizeof *x);
     enum cc_status st = cc_redis_run(r->redis, &rep,
-                                     "HMGET {cc}:ix:%s state queue kind agent enq prio attempts chat_id end_reason",
+                                     "HMGET {cc}:ix:%s state queue kind agent enq prio attempts chat_id "
+                                     "end_reason customer_id",
                                      id);
     if (st == CC_OK && rep->element[0]->type != REDIS_REPLY_STRING)
         st = CC_ERR_NOT_FOUND;
@@ -78,6 +82,7 @@ static enum cc_status record_read(struct router *r, const char *id, struct recor
         x->attempts = e[6]->str ? strtoll(e[6]->str, NULL, 10) : 0;
         snprintf(x->chat_id, sizeof x->chat_id, "%s", e[7]->str ? e[7]->str : "");
         snprintf(x->end_reason, sizeof x->end_reason, "%s", e[8]->str ? e[8]->str : "");
+        snprintf(x->customer_id, sizeof x->customer_id, "%s", e[9]->str ? e[9]->str : "");
     }
     free_reply(rep);
     return st;
@@ -124,22 +129,23 @@ static int id_ok(const char *s)
 struct queue_facts {
     char channel[8];
     int64_t priority;
-    int64_t max_wait_s; /* 0 = waits for ever */
+    int64_t max_wait_s;    /* 0 = waits for ever */
+    int64_t sticky_wait_s; /* -1: not sticky */
     int found;
 };
 
 static enum cc_status queue_facts(struct router *r, const char *id, struct queue_facts *f)
 {
-    ProtobufCMessage *obj;
+    const struct config *c = config_get(r);
+    const Cc__V1__Queue *q = config_queue(c, id);
     memset(f, 0, sizeof *f);
-    enum cc_status st = config_copy(r, &r->queues, id, &obj);
-    if (st != CC_OK)
-        return st;
-    const Cc__V1__Queue *q = (const Cc__V1__Queue *)obj;
-    snprintf(f->channel, sizeof f->channel, "%s", q->channel ? q->channel : "");
-    f->priority = q->priority, f->max_wait_s = q->max_wait_s, f->found = 1;
-    protobuf_c_message_free_unpacked(obj, NULL);
-    return CC_OK;
+    if (q) {
+        snprintf(f->channel, sizeof f->channel, "%s", q->channel ? q->channel : "");
+        f->priority = q->priority, f->max_wait_s = q->max_wait_s, f->found = 1;
+        f->sticky_wait_s = q->sticky_agent ? q->sticky_wait_s : -1;
+    }
+    config_put(c);
+    return q ? CC_OK : CC_ERR_NOT_FOUND;
 }
 
 static const char *check_new(struct router *r, const Cc__V1__Interaction *in, struct queue_facts *f)
@@ -157,6 +163,21 @@ static const char *check_new(struct router *r, const Cc__V1__Interaction *in, st
     return NULL;
 }
 
+/* The agent who last served customer `customer` ({cc}:last_agent:<id>, set
+ * on accept), preferred until `until` ms when the queue is sticky. */
+#define LAST_AGENT_TTL_S 2592000
+static void sticky_agent(struct router *r, const char *customer, int64_t until, char *agent,
+                         size_t cap, char *suntil, size_t ucap)
+{
+    redisReply *rep;
+    if (cc_redis_run(r->redis, &rep, "GET {cc}:last_agent:%s", customer) == CC_OK &&
+        rep->type == REDIS_REPLY_STRING) {
+        snprintf(agent, cap, "%s", rep->str);
+        snprintf(suntil, ucap, "%lld", (long long)until);
+    }
+    free_reply(rep);
+}
+
 static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
                                 const struct queue_facts *f, int *created)
 {
@@ -170,12 +191,17 @@ static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
     snprintf(sscore, sizeof sscore, "%.0f", score(prio, now));
     snprintf(senq, sizeof senq, "%lld", (long long)now);
     snprintf(sprio, sizeof sprio, "%lld", (long long)prio);
+    char sticky[64] = "", suntil[24] = "";
+    if (f->sticky_wait_s >= 0 && c && c->id)
+        sticky_agent(r, c->id, now + f->sticky_wait_s * 1000, sticky, sizeof sticky, suntil,
+                     sizeof suntil);
     const char *argv[] = {kix, kwait, in->id, sscore, "state", "waiting", "queue", in->queue_id,
                           "kind", in->kind, "enq", senq, "prio", sprio, "attempts", "0",
                           "customer_id", c && c->id ? c->id : "", "customer_name",
                           c && c->name ? c->name : "", "customer_phone",
                           c && c->phone ? c->phone : "", "preview", in->preview ? in->preview : "",
-                          "chat_id", in->chat_id ? in->chat_id : ""};
+                          "chat_id", in->chat_id ? in->chat_id : "", "sticky", sticky,
+                          "sticky_until", suntil};
     enum cc_status st = cc_redis_acquire(r->redis, &conn);
     if (st != CC_OK)
         return st;
@@ -191,6 +217,16 @@ static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
     return st;
 }
 
+static void trace_enqueued(struct router *r, const char *id)
+{
+    redisReply *rep;
+    trace_add(r, id, "enqueued", NULL, NULL, NULL);
+    if (cc_redis_run(r->redis, &rep, "HGET {cc}:ix:%s sticky", id) == CC_OK &&
+        rep->type == REDIS_REPLY_STRING && rep->len)
+        trace_add(r, id, "sticky", rep->str, "last served this customer", NULL);
+    free_reply(rep);
+}
+
 static void on_enqueue(struct router *r, const struct cc_nats_msg *m)
 {
     Cc__V1__Interaction *in = cc__v1__interaction__unpack(NULL, m->len, m->data);
@@ -202,10 +238,10 @@ static void on_enqueue(struct router *r, const struct cc_nats_msg *m)
         cc_nats_respond_error(r->nats, m, st, why);
     } else {
         if (created)
-            trace_add(r, in->id, "enqueued", NULL, NULL, NULL);
+            trace_enqueued(r, in->id);
         reply_record(r, m, in->id);
         if (created)
-            routing_offer_interaction(r, in->id, 1);
+            routing_offer_interaction(r, in->id, ROUTE_TRACE_SKIPS | ROUTE_ARRIVAL);
     }
     if (in)
         cc__v1__interaction__free_unpacked(in, NULL);
@@ -230,28 +266,33 @@ static enum cc_status presence_route(struct router *r, const char *agent, const 
     return st;
 }
 
+/* The offer to `agent` ("" for every agent ringing) ended without an
+ * accept: re-queued at the old place unless others still ring. */
 static enum cc_status requeue(struct router *r, const char *id, const struct record *x,
-                              const char *step)
+                              const char *agent, const char *step)
 {
-    char kix[96], kwait[96], sscore[40];
+    char kix[96], kwait[96], kring[96], sscore[40];
     struct cc_redis_conn *c;
     redisReply *rep;
     snprintf(kix, sizeof kix, "{cc}:ix:%s", id);
     snprintf(kwait, sizeof kwait, "{cc}:wait:%s", x->queue);
+    snprintf(kring, sizeof kring, "{cc}:ring:%s", id);
     snprintf(sscore, sizeof sscore, "%.0f", score(x->prio, x->enq));
-    const char *argv[] = {kix, kwait, "{cc}:offered", id, x->agent, sscore};
+    const char *argv[] = {kix, kwait, "{cc}:offered", kring, id, agent, sscore};
     enum cc_status st = cc_redis_acquire(r->redis, &c);
     if (st != CC_OK)
         return st;
-    st = cc_redis_eval(c, &requeue_script, &rep, 3, 6, argv, NULL);
-    int done = st == CC_OK && rep->integer == 1;
+    st = cc_redis_eval(c, &requeue_script, &rep, 4, 7, argv, NULL);
+    long long done = st == CC_OK && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
     free_reply(rep);
     cc_redis_release(r->redis, c);
-    if (done) {
-        trace_add(r, id, step, x->agent, NULL, NULL);
-        trace_add(r, id, "requeued", NULL, NULL, NULL);
+    if (done)
+        trace_add(r, id, step, agent[0] ? agent : NULL, NULL, NULL);
+    if (done) /* one agent's offer, or the whole lost one */
         cc_metric_add(r->m_outcomes, step[0] == 'd' ? "outcome=\"declined\"" : "outcome=\"timed_out\"", 1);
-        routing_offer_interaction(r, id, 1);
+    if (done == 1) {
+        trace_add(r, id, "requeued", NULL, NULL, NULL);
+        routing_offer_interaction(r, id, ROUTE_TRACE_SKIPS);
     }
     return st;
 }
@@ -285,35 +326,43 @@ static void announce(struct router *r, const char *agent, const char *event,
     cc_nats_publish(r->nats, "cc.presence.announce", &ev.base);
 }
 
-/* Runs accept.lua or decline.lua; returns its answer, or -2 when Redis failed. */
-static long long answer_offer(struct router *r, struct cc_redis_script *script, const char *id,
-                              const char *agent, const struct record *x)
+/* Runs accept.lua or decline.lua; returns its answer (an array whose first
+ * element is the agent's new version, 0 or -1), or NULL when Redis failed. */
+static redisReply *answer_offer(struct router *r, struct cc_redis_script *script, const char *id,
+                                const char *agent, const struct record *x)
 {
-    char kix[96], kagent[96], ktis[128], kwait[96], kholds[96], snow[24], sscore[40], d[16];
+    char kix[96], kagent[96], ktis[128], kwait[96], kholds[96], kring[96], kaoff[96], snow[24],
+        sscore[40], d[16];
     struct cc_redis_conn *c;
-    redisReply *rep;
+    redisReply *rep = NULL;
     int64_t now = cc_time_now_ms();
-    cc_time_day(cc_time_now_ms(), d, sizeof d);
+    cc_time_day(now, d, sizeof d);
     snprintf(kix, sizeof kix, "{cc}:ix:%s", id);
     snprintf(kagent, sizeof kagent, "{cc}:agent:%s", agent);
     snprintf(ktis, sizeof ktis, "{cc}:tis:%s:%s", d, agent);
     snprintf(kwait, sizeof kwait, "{cc}:wait:%s", x->queue);
     snprintf(kholds, sizeof kholds, "{cc}:holds:%s", agent);
+    snprintf(kring, sizeof kring, "{cc}:ring:%s", id);
+    snprintf(kaoff, sizeof kaoff, "{cc}:aoff:%s", agent);
     snprintf(snow, sizeof snow, "%lld", (long long)now);
     snprintf(sscore, sizeof sscore, "%.0f", score(x->prio, x->enq));
     const char *argv[] = {kix, kagent, "{cc}:timers:offer", "{cc}:offered", ktis, kwait, kholds,
-                          id, agent, x->kind, snow, sscore};
+                          kring, kaoff, id, agent, x->kind, snow, sscore, d};
     if (cc_redis_acquire(r->redis, &c) != CC_OK)
-        return -2;
-    enum cc_status st = cc_redis_eval(c, script, &rep, 7, 12, argv, NULL);
-    long long v = st == CC_OK && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -2;
-    free_reply(rep);
+        return NULL;
+    if (cc_redis_eval(c, script, &rep, 9, 15, argv, NULL) != CC_OK ||
+        rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
+        rep->element[0]->type != REDIS_REPLY_INTEGER) {
+        free_reply(rep);
+        rep = NULL;
+    }
     cc_redis_release(r->redis, c);
-    return v;
+    return rep;
 }
 
-static enum cc_status offer_answer_status(long long v, char *why, size_t whycap)
+static enum cc_status offer_answer_status(const redisReply *rep, char *why, size_t whycap)
 {
+    long long v = rep ? rep->element[0]->integer : -2;
     if (v > 0)
         return CC_OK;
     snprintf(why, whycap, "%s", v == 0 ? "this interaction is not offered to you"
@@ -321,58 +370,100 @@ static enum cc_status offer_answer_status(long long v, char *why, size_t whycap)
     return v == -2 ? CC_ERR_UNAVAILABLE : CC_ERR_CONFLICT;
 }
 
+/* The offer of `id` to `agent` ended without its answer (another agent
+ * answered first, or the customer left): the agent's desktop drops it. */
+static void withdrawn(struct router *r, const char *agent, const struct record *x, const char *id)
+{
+    Cc__V1__Offer offer = CC__V1__OFFER__INIT;
+    char subject[128];
+    offer.interaction_id = CC_PB_STR(id), offer.agent_id = CC_PB_STR(agent);
+    offer.kind = CC_PB_STR(x->kind), offer.queue_id = CC_PB_STR(x->queue);
+    offer.chat_id = x->chat_id[0] ? CC_PB_STR(x->chat_id) : NULL;
+    snprintf(subject, sizeof subject, "cc.router.offer_withdrawn.%s", agent);
+    cc_nats_publish(r->nats, subject, &offer.base);
+}
+
 static enum cc_status do_accept(struct router *r, const char *id, const char *agent,
                                 struct record *x, char *why, size_t whycap)
 {
-    enum cc_status st =
-        offer_answer_status(answer_offer(r, &accept_script, id, agent, x), why, whycap);
+    redisReply *rep = answer_offer(r, &accept_script, id, agent, x);
+    enum cc_status st = offer_answer_status(rep, why, whycap);
     if (st == CC_OK) {
         char d[16];
-        redisReply *rep;
+        redisReply *rr;
         cc_time_day(cc_time_now_ms(), d, sizeof d);
-        if (cc_redis_run(r->redis, &rep, "HINCRBY {cc}:handled:%s %s 1", d, agent) == CC_OK || rep)
-            free_reply(rep);
+        if (cc_redis_run(r->redis, &rr, "HINCRBY {cc}:handled:%s %s 1", d, agent) == CC_OK || rr)
+            free_reply(rr);
+        if (x->customer_id[0] &&
+            (cc_redis_run(r->redis, &rr, "SET {cc}:last_agent:%s %s EX %d", x->customer_id, agent,
+                          LAST_AGENT_TTL_S) == CC_OK || rr))
+            free_reply(rr);
         snprintf(x->agent, sizeof x->agent, "%s", agent);
         announce(r, agent, "accept", x, id);
+        for (size_t i = 1; i < rep->elements; i++) { /* ring_all: the others stop ringing */
+            announce(r, rep->element[i]->str, "offer_withdrawn", x, id);
+            withdrawn(r, rep->element[i]->str, x, id);
+            trace_add(r, id, "withdrawn", rep->element[i]->str, "answered by another agent", NULL);
+        }
         trace_add(r, id, "accepted", agent, NULL, NULL);
         cc_metric_add(r->m_outcomes, "outcome=\"accepted\"", 1);
     }
+    free_reply(rep);
     return st;
 }
 
 static enum cc_status do_decline(struct router *r, const char *id, const char *agent,
                                  struct record *x, char *why, size_t whycap)
 {
-    enum cc_status st =
-        offer_answer_status(answer_offer(r, &decline_script, id, agent, x), why, whycap);
+    redisReply *rep = answer_offer(r, &decline_script, id, agent, x);
+    enum cc_status st = offer_answer_status(rep, why, whycap);
     if (st == CC_OK) {
+        int requeued = rep->elements > 1 && rep->element[1]->integer == 1;
         announce(r, agent, "decline", x, id);
         trace_add(r, id, "declined", agent, NULL, NULL);
-        trace_add(r, id, "requeued", NULL, NULL, NULL);
         cc_metric_add(r->m_outcomes, "outcome=\"declined\"", 1);
-        routing_offer_interaction(r, id, 1);
+        if (requeued) {
+            trace_add(r, id, "requeued", NULL, NULL, NULL);
+            routing_offer_interaction(r, id, ROUTE_TRACE_SKIPS);
+        }
     }
+    free_reply(rep);
     return st;
 }
 
 static enum cc_status do_abandon(struct router *r, const char *id, struct record *x, char *why,
                                  size_t whycap)
 {
-    redisReply *rep;
-    enum cc_status st = CC_OK;
-    if (!strcmp(x->state, "ended"))
-        return CC_OK; /* abandoned twice: once is enough */
-    if (!strcmp(x->state, "waiting")) {
-        st = cc_redis_run(r->redis, &rep, "ZREM {cc}:wait:%s %s", x->queue, id);
-        free_reply(rep);
-    } else {
-        st = presence_route(r, x->agent, !strcmp(x->state, "offered") ? "offer_withdrawn" : "end",
-                            x, id, why, whycap);
+    char kix[96], kwait[96], kring[96];
+    struct cc_redis_conn *c;
+    redisReply *rep = NULL;
+    snprintf(kix, sizeof kix, "{cc}:ix:%s", id);
+    snprintf(kwait, sizeof kwait, "{cc}:wait:%s", x->queue);
+    snprintf(kring, sizeof kring, "{cc}:ring:%s", id);
+    const char *argv[] = {kix, kwait, "{cc}:offered", kring, "{cc}:deadline", id};
+    enum cc_status st = cc_redis_acquire(r->redis, &c);
+    if (st != CC_OK)
+        return st;
+    st = cc_redis_eval(c, &abandon_script, &rep, 5, 6, argv, NULL);
+    cc_redis_release(r->redis, c);
+    if (st == CC_OK && (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1))
+        st = CC_ERR_INTERNAL;
+    const char *was = st == CC_OK ? rep->element[0]->str : "";
+    if (!strcmp(was, "offered")) { /* ended already: no agent can accept it now */
+        for (size_t i = 1; i < rep->elements; i++) {
+            presence_route(r, rep->element[i]->str, "offer_withdrawn", x, id, NULL, 0);
+            withdrawn(r, rep->element[i]->str, x, id);
+        }
+    } else if (!strcmp(was, "connected")) {
+        st = presence_route(r, x->agent, "end", x, id, why, whycap);
+        if (st == CC_OK)
+            st = set_state(r, id, "ended", "abandoned");
     }
-    if (st == CC_OK && (st = set_state(r, id, "ended", "abandoned")) == CC_OK) {
-        trace_add(r, id, "abandoned", x->agent[0] ? x->agent : NULL, NULL, NULL);
+    if (st == CC_OK && strcmp(was, "ended") && strcmp(was, "none")) { /* not a retry */
+        trace_add(r, id, "abandoned", rep->elements > 1 ? rep->element[1]->str : NULL, NULL, NULL);
         cc_metric_add(r->m_outcomes, "outcome=\"abandoned\"", 1);
     }
+    free_reply(rep);
     return st;
 }
 
@@ -506,7 +597,7 @@ void requeue_lost_offers(struct router *r)
             struct record x;
             const char *id = rep->element[i]->str;
             if (record_read(r, id, &x) == CC_OK && !strcmp(x.state, "offered"))
-                requeue(r, id, &x, "timed_out");
+                requeue(r, id, &x, "", "timed_out");
             else
                 forget_offer(r, id); /* answered or gone: only the index entry was left */
         }
@@ -531,8 +622,8 @@ static void on_status(void *arg, const struct cc_nats_msg *m)
     if (!s || !s->agent_id)
         goto out;
     if (s->reason && !strcmp(s->reason, "offer_timeout") && s->interaction_id &&
-        record_read(r, s->interaction_id, &x) == CC_OK && !strcmp(x.agent, s->agent_id))
-        requeue(r, s->interaction_id, &x, "timed_out");
+        record_read(r, s->interaction_id, &x) == CC_OK)
+        requeue(r, s->interaction_id, &x, s->agent_id, "timed_out");
     if (available(s))
         routing_offer_agent(r, s->agent_id);
 out:

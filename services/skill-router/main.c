@@ -27,7 +27,7 @@ int main(int argc, char **argv)
     if (cc_service_init(&svc, "skill-router", "CC_ROUTER_PORT", 8084, NULL, argc, argv) != CC_OK)
         return 1;
     r.svc = &svc, r.nats = svc.nats, r.redis = svc.redis;
-    pthread_rwlock_init(&r.lock, NULL);
+    pthread_mutex_init(&r.lock, NULL);
     r.m_offers = cc_metrics_counter(svc.metrics, "cc_router_offers_total", "Offers made");
     r.m_outcomes = cc_metrics_counter(svc.metrics, "cc_router_outcomes_total",
                                       "Offer and interaction outcomes");
@@ -46,6 +46,6 @@ int main(int argc, char **argv)
         pthread_join(r.sweeper, NULL);
     cc_service_release(&svc); /* drains NATS: no handler runs after this */
     config_release(&r);
-    pthread_rwlock_destroy(&r.lock);
+    pthread_mutex_destroy(&r.lock);
     return rc;
 }

@@ -14,22 +14,24 @@
 #include "cc_service.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
-/* Objects of one configuration kind, replaced whole on every change. */
-struct config_cache {
-    const char *kind;                     /* "queues", "teams" */
-    const ProtobufCMessageDescriptor *desc;
-    ProtobufCMessage **items;
-    size_t n;
+/* One version of the configuration routing reads: replaced whole on every
+ * change, shared read-only by the threads using it, freed by the last. */
+struct config {
+    atomic_int refs;
+    Cc__V1__Queue **queues;
+    size_t nqueues;
+    Cc__V1__Team **teams;
+    size_t nteams;
 };
 
 struct router {
     struct cc_service *svc;
     struct cc_nats *nats;
     struct cc_redis *redis;
-    pthread_rwlock_t lock;       /* guards the caches */
-    struct config_cache queues;  /* Cc__V1__Queue */
-    struct config_cache teams;   /* Cc__V1__Team */
+    pthread_mutex_t lock;  /* guards the config pointer */
+    struct config *config; /* never NULL once started */
     struct cc_metric *m_offers, *m_outcomes, *m_decision;
     pthread_t sweeper;
     volatile int stopping; /* set before joining the sweeper */
@@ -41,13 +43,13 @@ struct router {
 enum cc_status config_start(struct router *r);
 void config_release(struct router *r);
 
-/* A copy of object `id` of the cache (free with protobuf_c_message_free_unpacked);
- * CC_ERR_NOT_FOUND when unknown. */
-enum cc_status config_copy(struct router *r, struct config_cache *c, const char *id,
-                           ProtobufCMessage **out);
+/* The current version, held until config_put. */
+const struct config *config_get(struct router *r);
+void config_put(const struct config *c);
 
-/* The ids of every object of the cache (the caller frees each and the array). */
-enum cc_status config_ids(struct router *r, struct config_cache *c, char ***ids, size_t *n);
+/* Queue or team `id` of version `c`, or NULL. */
+const Cc__V1__Queue *config_queue(const struct config *c, const char *id);
+const Cc__V1__Team *config_team(const struct config *c, const char *id);
 
 /* --- interactions.c: subjects and storage ------------------------------------------ */
 
@@ -67,11 +69,17 @@ void trace_add(struct router *r, const char *id, const char *step, const char *a
 
 /* --- routing.c: choosing an agent ------------------------------------------------------ */
 
-/* Tries to offer waiting interaction `id` to the best eligible agent,
- * tracing the agents skipped and why when `trace_skips` (the periodic sweep
- * does not, so that a long wait does not fill the trace).
+/* How routing_offer_interaction is called. */
+enum route_flags {
+    ROUTE_TRACE_SKIPS = 1, /* trace the agents skipped and why (the periodic
+                              sweep does not, so that a long wait does not
+                              fill the trace) */
+    ROUTE_ARRIVAL = 2,     /* the first pass as the interaction arrives */
+};
+
+/* Tries to offer waiting interaction `id` to the best eligible agent.
  * Returns 1 when offered, 0 when nobody can take it now, -1 on failure. */
-int routing_offer_interaction(struct router *r, const char *id, int trace_skips);
+int routing_offer_interaction(struct router *r, const char *id, unsigned flags);
 
 /* An agent became available: offers it the waiting interactions it is
  * eligible for, highest priority and oldest first, while it has room. */

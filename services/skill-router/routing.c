@@ -15,6 +15,7 @@
 
 #define MAX_CANDIDATES 5000
 #define MAX_TRACED_SKIPS 10
+#define RING_MAX 16 /* agents rung at once for ring_all */
 
 extern const char reserve_lua[];
 static struct cc_redis_script reserve_script = CC_REDIS_SCRIPT("reserve", reserve_lua);
@@ -23,11 +24,13 @@ struct candidate {
     char id[64];
     int64_t capacity, since, offers, calls, chats, version, handled;
     char status[16], state[20], pending[16], team[64];
+    int64_t expires; /* set by reserve() */
+    int offered;     /* set by reserve() */
 };
 
 struct ix {
-    char id[64], state[16], queue[64], kind[8], excluded[64];
-    int64_t enq;
+    char id[64], state[16], queue[64], kind[8], excluded[64], sticky[64];
+    int64_t enq, sticky_until;
 };
 
 static void free_reply(redisReply *r)
@@ -41,6 +44,11 @@ static void copy_str(char *dst, size_t cap, const redisReply *v)
     snprintf(dst, cap, "%s", v && v->type == REDIS_REPLY_STRING ? v->str : "");
 }
 
+static char *str_or_null(const redisReply *v)
+{
+    return v && v->type == REDIS_REPLY_STRING && v->len ? v->str : NULL;
+}
+
 static int64_t num(const redisReply *v)
 {
     return v && v->type == REDIS_REPLY_STRING ? strtoll(v->str, NULL, 10) : 0;
@@ -49,16 +57,19 @@ static int64_t num(const redisReply *v)
 static enum cc_status ix_read(struct router *r, const char *id, struct ix *x)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_run(r->redis, &rep, "HMGET {cc}:ix:%s state queue kind enq excluded",
-                                     id);
+    enum cc_status st = cc_redis_run(r->redis, &rep,
+                                     "HMGET {cc}:ix:%s state queue kind enq excluded sticky "
+                                     "sticky_until", id);
     memset(x, 0, sizeof *x);
     snprintf(x->id, sizeof x->id, "%s", id);
-    if (st == CC_OK && rep->elements == 5) {
+    if (st == CC_OK && rep->elements == 7) {
         copy_str(x->state, sizeof x->state, rep->element[0]);
         copy_str(x->queue, sizeof x->queue, rep->element[1]);
         copy_str(x->kind, sizeof x->kind, rep->element[2]);
         x->enq = num(rep->element[3]);
         copy_str(x->excluded, sizeof x->excluded, rep->element[4]);
+        copy_str(x->sticky, sizeof x->sticky, rep->element[5]);
+        x->sticky_until = num(rep->element[6]);
     }
     free_reply(rep);
     return st;
@@ -72,6 +83,42 @@ static int64_t bar(const Cc__V1__Queue *q, int64_t waited_ms)
         if (waited_ms >= q->widening[i]->after_s * 1000)
             b = q->widening[i]->min_capacity;
     return b;
+}
+
+/* Reads the agents holding the queue's skill at or above `min`, with their
+ * presence records, in one pipeline. Returns how many (<= MAX_CANDIDATES). */
+/* Queues the read of agent `id`'s presence record on pipeline `c`. */
+static void agent_append(struct cc_redis_conn *c, const char *id)
+{
+    char key[96];
+    snprintf(key, sizeof key, "{cc}:agent:%s", id);
+    const char *argv[] = {"HMGET", key, "status", "state", "offers", "calls", "chats",
+                          "pending", "since", "team", "version"};
+    cc_redis_append(c, 11, argv, NULL);
+}
+
+/* Reads the reply of agent_append into `a`; 0 when unreadable. */
+static int agent_reply(struct cc_redis_conn *c, const char *id, int64_t capacity,
+                       struct candidate *a)
+{
+    redisReply *rec;
+    if (cc_redis_reply(c, &rec) != CC_OK || rec->elements != 9) {
+        free_reply(rec);
+        return 0;
+    }
+    memset(a, 0, sizeof *a);
+    snprintf(a->id, sizeof a->id, "%s", id);
+    a->capacity = capacity;
+    copy_str(a->status, sizeof a->status, rec->element[0]);
+    copy_str(a->state, sizeof a->state, rec->element[1]);
+    a->offers = num(rec->element[2]), a->calls = num(rec->element[3]);
+    a->chats = num(rec->element[4]);
+    copy_str(a->pending, sizeof a->pending, rec->element[5]);
+    a->since = num(rec->element[6]);
+    copy_str(a->team, sizeof a->team, rec->element[7]);
+    a->version = num(rec->element[8]);
+    freeReplyObject(rec);
+    return 1;
 }
 
 /* Reads the agents holding the queue's skill at or above `min`, with their
@@ -90,33 +137,11 @@ static size_t candidates(struct router *r, const Cc__V1__Queue *q, int64_t min,
         free_reply(ids);
         return 0;
     }
-    for (size_t i = 0; i + 1 < ids->elements; i += 2) {
-        char key[96];
-        snprintf(key, sizeof key, "{cc}:agent:%s", ids->element[i]->str);
-        const char *argv[] = {"HMGET", key, "status", "state", "offers", "calls", "chats",
-                              "pending", "since", "team", "version"};
-        cc_redis_append(c, 11, argv, NULL);
-    }
-    for (size_t i = 0; i + 1 < ids->elements; i += 2) {
-        redisReply *rec;
-        struct candidate *a = &(*out)[n];
-        if (cc_redis_reply(c, &rec) != CC_OK || rec->elements != 9) {
-            free_reply(rec);
-            continue;
-        }
-        snprintf(a->id, sizeof a->id, "%s", ids->element[i]->str);
-        a->capacity = strtoll(ids->element[i + 1]->str, NULL, 10);
-        copy_str(a->status, sizeof a->status, rec->element[0]);
-        copy_str(a->state, sizeof a->state, rec->element[1]);
-        a->offers = num(rec->element[2]), a->calls = num(rec->element[3]);
-        a->chats = num(rec->element[4]);
-        copy_str(a->pending, sizeof a->pending, rec->element[5]);
-        a->since = num(rec->element[6]);
-        copy_str(a->team, sizeof a->team, rec->element[7]);
-        a->version = num(rec->element[8]);
-        freeReplyObject(rec);
-        n++;
-    }
+    for (size_t i = 0; i + 1 < ids->elements; i += 2)
+        agent_append(c, ids->element[i]->str);
+    for (size_t i = 0; i + 1 < ids->elements; i += 2)
+        n += agent_reply(c, ids->element[i]->str, strtoll(ids->element[i + 1]->str, NULL, 10),
+                         &(*out)[n]);
     cc_redis_release(r->redis, c);
     freeReplyObject(ids);
     return n;
@@ -234,73 +259,138 @@ static void order(struct router *r, const Cc__V1__Queue *q, struct candidate *a,
     }
 }
 
-/* Keeps the eligible candidates in order, the excluded agent last; traces skips. */
+/* Keeps the candidates who can take the interaction now (the excluded
+ * agent among them), tracing the others. */
 static size_t eligible(struct router *r, const struct ix *x, const Cc__V1__Queue *q,
-                       struct candidate *a, size_t n, int trace_skips)
+                       struct candidate *a, size_t n, unsigned flags)
 {
     size_t kept = 0, traced = 0;
-    int excluded_at = -1;
     for (size_t i = 0; i < n; i++) {
         const char *why = skip_reason(&a[i], q, x->kind);
-        if (!why && x->excluded[0] && !strcmp(a[i].id, x->excluded))
-            why = "excluded";
-        if (why && trace_skips && traced++ < MAX_TRACED_SKIPS)
+        if (why && (flags & ROUTE_TRACE_SKIPS) && traced++ < MAX_TRACED_SKIPS)
             trace_add(r, x->id, "skipped", a[i].id, why, NULL);
-        if (!why || !strcmp(why, "excluded")) {
-            if (why)
-                excluded_at = (int)kept;
+        if (!why)
             a[kept++] = a[i];
-        }
-    }
-    if (excluded_at >= 0 && kept > 1) { /* skipped while any other eligible agent exists */
-        struct candidate ex = a[excluded_at];
-        memmove(&a[excluded_at], &a[excluded_at + 1], (kept - 1 - (size_t)excluded_at) * sizeof *a);
-        a[kept - 1] = ex;
     }
     return kept;
 }
 
-/* The offer expiry: the agent's team invite (chat) or ring (call) time. */
-static int64_t offer_ms(struct router *r, const char *team_id, const char *kind)
+/* The agent who just declined or missed the interaction is skipped while
+ * any other eligible agent exists: moved last (ringing several: left out). */
+static size_t exclude(struct router *r, const struct ix *x, struct candidate *a, size_t n,
+                      int ring, unsigned flags)
 {
-    ProtobufCMessage *obj;
-    int call = !strcmp(kind, "call");
-    int64_t s = call ? 20 : 30;
-    if (team_id[0] && config_copy(r, &r->teams, team_id, &obj) == CC_OK) {
-        const Cc__V1__Team *t = (const Cc__V1__Team *)obj;
-        s = call ? t->call_offer_timeout_s : t->chat_invite_timeout_s;
-        protobuf_c_message_free_unpacked(obj, NULL);
+    for (size_t i = 0; x->excluded[0] && n > 1 && i < n; i++) {
+        if (strcmp(a[i].id, x->excluded) != 0)
+            continue;
+        struct candidate ex = a[i];
+        memmove(&a[i], &a[i + 1], (n - 1 - i) * sizeof *a);
+        a[n - 1] = ex;
+        if (flags & ROUTE_TRACE_SKIPS)
+            trace_add(r, x->id, "skipped", ex.id, "excluded", NULL);
+        return ring ? n - 1 : n;
     }
-    return s * 1000;
+    return n;
 }
 
-/* Runs reserve.lua; returns its answer (version, 0 agent moved, -1 gone) or -2. */
-static long long reserve(struct router *r, const struct ix *x, const struct candidate *a,
-                         int64_t now, int64_t expires)
+/* On arrival and while the sticky window lasts (the queue's sticky_wait_s),
+ * only the agent who last served this customer may take the interaction; a
+ * decline or miss by that agent ends the window. */
+static int sticky_holds(const struct ix *x, int64_t now, unsigned flags)
 {
-    char kix[96], kwait[96], kagent[96], ktis[128], day[16], ver[24], snow[24], sexp[24],
-        spent[24];
+    return x->sticky[0] && strcmp(x->sticky, x->excluded) != 0 &&
+           (now < x->sticky_until || (flags & ROUTE_ARRIVAL));
+}
+
+static size_t sticky_only(const struct ix *x, struct candidate *a, size_t n, int64_t now,
+                          unsigned flags)
+{
+    if (!sticky_holds(x, now, flags))
+        return n;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(a[i].id, x->sticky)) {
+            a[0] = a[i];
+            return 1;
+        }
+    return 0;
+}
+
+/* The offer expiry: the agent's team invite (chat) or ring (call) time. */
+static int64_t offer_ms(const struct config *c, const char *team_id, const char *kind)
+{
+    const Cc__V1__Team *t = config_team(c, team_id);
+    int call = !strcmp(kind, "call");
+    if (!t)
+        return call ? 20000 : 30000;
+    return (call ? t->call_offer_timeout_s : t->chat_invite_timeout_s) * 1000;
+}
+
+/* Runs reserve.lua for agents a[0..n) (n > 1 only to ring several) and
+ * marks those offered. Returns how many were offered, -1 when the
+ * interaction is no longer waiting, -2 when Redis failed. */
+#define KEYS_PER_AGENT 3
+#define ARGS_PER_AGENT 5
+static int reserve(struct router *r, const struct config *cfg, const struct ix *x,
+                   struct candidate *a, size_t n, int ring, int64_t now)
+{
+    char kix[96], kwait[96], kring[96], snow[24], (*keys)[128], (*args)[24];
+    const char **argv;
     struct cc_redis_conn *c;
-    redisReply *rep;
-    int waiting = !strcmp(a->state, "waiting");
-    cc_time_day(a->since ? a->since : now, day, sizeof day);
+    redisReply *rep = NULL;
+    int got = -2;
+    size_t nkeys = 5 + KEYS_PER_AGENT * n, argc = nkeys + 4 + ARGS_PER_AGENT * n;
+    keys = calloc(n * KEYS_PER_AGENT, sizeof *keys);
+    args = calloc(n * ARGS_PER_AGENT, sizeof *args);
+    argv = calloc(argc, sizeof *argv);
+    if (!keys || !args || !argv || cc_redis_acquire(r->redis, &c) != CC_OK)
+        goto out;
     snprintf(kix, sizeof kix, "{cc}:ix:%s", x->id);
     snprintf(kwait, sizeof kwait, "{cc}:wait:%s", x->queue);
-    snprintf(kagent, sizeof kagent, "{cc}:agent:%s", a->id);
-    snprintf(ktis, sizeof ktis, "{cc}:tis:%s:%s", day, a->id);
-    snprintf(ver, sizeof ver, "%lld", (long long)a->version);
+    snprintf(kring, sizeof kring, "{cc}:ring:%s", x->id);
     snprintf(snow, sizeof snow, "%lld", (long long)now);
-    snprintf(sexp, sizeof sexp, "%lld", (long long)expires);
-    snprintf(spent, sizeof spent, "%lld", waiting && a->since ? (long long)(now - a->since) : 0LL);
-    const char *argv[] = {kix, kwait, kagent, "{cc}:timers:offer", ktis, "{cc}:offered",
-                          x->id, a->id, ver, x->kind, snow, sexp, waiting ? "offering" : "", spent};
-    if (cc_redis_acquire(r->redis, &c) != CC_OK)
-        return -2;
-    enum cc_status st = cc_redis_eval(c, &reserve_script, &rep, 6, 14, argv, NULL);
-    long long v = st == CC_OK && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -2;
+    const char *fixed[] = {kix, kwait, "{cc}:timers:offer", "{cc}:offered", kring};
+    memcpy(argv, fixed, sizeof fixed);
+    size_t k = 5;
+    for (size_t i = 0; i < n; i++) { /* keys first, then the arguments */
+        char day[16];
+        cc_time_day(a[i].since ? a[i].since : now, day, sizeof day);
+        snprintf(keys[3 * i], sizeof *keys, "{cc}:agent:%s", a[i].id);
+        snprintf(keys[3 * i + 1], sizeof *keys, "{cc}:tis:%s:%s", day, a[i].id);
+        snprintf(keys[3 * i + 2], sizeof *keys, "{cc}:aoff:%s", a[i].id);
+        for (int j = 0; j < KEYS_PER_AGENT; j++)
+            argv[k++] = keys[3 * i + j];
+    }
+    argv[k++] = x->id, argv[k++] = x->kind, argv[k++] = snow, argv[k++] = ring ? "ring" : "";
+    for (size_t i = 0; i < n; i++) {
+        int waiting = !strcmp(a[i].state, "waiting");
+        char(*v)[24] = &args[ARGS_PER_AGENT * i];
+        a[i].expires = now + offer_ms(cfg, a[i].team, x->kind);
+        snprintf(v[0], sizeof *v, "%lld", (long long)a[i].version);
+        snprintf(v[1], sizeof *v, "%lld", (long long)a[i].expires);
+        snprintf(v[2], sizeof *v, "%s", waiting ? "offering" : "");
+        snprintf(v[3], sizeof *v, "%lld", waiting && a[i].since ? (long long)(now - a[i].since) : 0LL);
+        argv[k++] = a[i].id;
+        for (int j = 0; j < ARGS_PER_AGENT - 1; j++)
+            argv[k++] = v[j];
+    }
+    if (cc_redis_eval(c, &reserve_script, &rep, (int)nkeys, (int)argc, argv, NULL) == CC_OK) {
+        if (rep->type == REDIS_REPLY_INTEGER) {
+            got = -1;
+        } else {
+            got = 0;
+            for (size_t i = 0; i < rep->elements; i++)
+                for (size_t j = 0; j < n; j++)
+                    if (!strcmp(rep->element[i]->str, a[j].id))
+                        a[j].offered = 1, got++;
+        }
+    }
     free_reply(rep);
     cc_redis_release(r->redis, c);
-    return v;
+out:
+    free(keys);
+    free(args);
+    free(argv);
+    return got;
 }
 
 /* Tells the agent (cc.router.offer.<agent>) and the registry (which publishes
@@ -309,6 +399,7 @@ static void announce(struct router *r, const struct ix *x, const char *agent, in
                      int64_t expires)
 {
     Cc__V1__Offer offer = CC__V1__OFFER__INIT;
+    Cc__V1__Customer customer = CC__V1__CUSTOMER__INIT;
     char subject[128], at[32], exp[32], offer_id[96];
     redisReply *rep;
     cc_time_format_ms(now, at, sizeof at);
@@ -317,10 +408,13 @@ static void announce(struct router *r, const struct ix *x, const char *agent, in
     offer.offer_id = offer_id, offer.interaction_id = CC_PB_STR(x->id);
     offer.kind = CC_PB_STR(x->kind), offer.queue_id = CC_PB_STR(x->queue);
     offer.offered_at = at, offer.expires_at = exp, offer.agent_id = CC_PB_STR(agent);
-    if (cc_redis_run(r->redis, &rep, "HMGET {cc}:ix:%s chat_id preview", x->id) == CC_OK &&
-        rep->elements == 2) {
-        offer.chat_id = rep->element[0]->type == REDIS_REPLY_STRING ? rep->element[0]->str : NULL;
-        offer.preview = rep->element[1]->type == REDIS_REPLY_STRING ? rep->element[1]->str : NULL;
+    if (cc_redis_run(r->redis, &rep,
+                     "HMGET {cc}:ix:%s chat_id preview customer_id customer_name customer_phone",
+                     x->id) == CC_OK && rep->elements == 5) {
+        offer.chat_id = str_or_null(rep->element[0]), offer.preview = str_or_null(rep->element[1]);
+        customer.id = str_or_null(rep->element[2]), customer.name = str_or_null(rep->element[3]);
+        customer.phone = str_or_null(rep->element[4]);
+        offer.customer = &customer;
     }
     snprintf(subject, sizeof subject, "cc.router.offer.%s", agent);
     cc_nats_publish(r->nats, subject, &offer.base);
@@ -332,104 +426,79 @@ static void announce(struct router *r, const struct ix *x, const char *agent, in
     cc_nats_publish(r->nats, "cc.presence.announce", &ev.base);
 }
 
-static int try_offer(struct router *r, const struct ix *x, const Cc__V1__Queue *q,
-                     int trace_skips)
+/* After reserve(): traces, announces and counts the offers made. */
+static void offered(struct router *r, const struct ix *x, const Cc__V1__Queue *q,
+                    const struct candidate *a, size_t n, int64_t now, const char *reason)
 {
-    struct candidate *a;
-    int64_t now = cc_time_now_ms();
-    size_t n = candidates(r, q, bar(q, now - x->enq), &a);
-    n = eligible(r, x, q, a, n, trace_skips);
-    order(r, q, a, n);
-    int offered = 0;
-    for (size_t i = 0; i < n && !offered; i++) {
-        int64_t expires = now + offer_ms(r, a[i].team, x->kind);
-        long long v = reserve(r, x, &a[i], now, expires);
-        if (v == -1 || v == -2)
-            break; /* gone meanwhile (another replica offered it), or Redis failed */
-        if (v == 0)
-            continue; /* the agent changed meanwhile: next one */
-        offered = 1;
-        trace_add(r, x->id, "offered", a[i].id, NULL, strategy_of(q));
+    for (size_t i = 0; i < n; i++) {
+        if (!a[i].offered)
+            continue;
+        trace_add(r, x->id, "offered", a[i].id, reason, strategy_of(q));
+        announce(r, x, a[i].id, now, a[i].expires);
+        cc_metric_add(r->m_offers, NULL, 1);
         if (!strcmp(strategy_of(q), "round_robin")) {
             redisReply *rep;
             if (cc_redis_run(r->redis, &rep, "SET {cc}:rr:%s %s", q->id, a[i].id) == CC_OK || rep)
                 free_reply(rep);
         }
-        announce(r, x, a[i].id, now, expires);
-        cc_metric_add(r->m_offers, NULL, 1);
     }
-    free(a);
-    return offered;
 }
 
-int routing_offer_interaction(struct router *r, const char *id, int trace_skips)
+static int ring_all(const struct ix *x, const Cc__V1__Queue *q)
+{
+    return !strcmp(strategy_of(q), "ring_all") && !strcmp(x->kind, "call");
+}
+
+/* Offers the interaction to the best eligible agent (ring_all: to every
+ * one, RING_MAX at most), trying the next when one moved meanwhile. */
+static int try_offer(struct router *r, const struct config *cfg, const struct ix *x,
+                     const Cc__V1__Queue *q, unsigned flags)
+{
+    struct candidate *a;
+    int64_t now = cc_time_now_ms();
+    int ring = ring_all(x, q);
+    size_t n = candidates(r, q, bar(q, now - x->enq), &a);
+    n = eligible(r, x, q, a, n, flags);
+    order(r, q, a, n);
+    n = exclude(r, x, a, n, ring, flags);
+    n = sticky_only(x, a, n, now, flags);
+    size_t step = ring ? RING_MAX : 1;
+    int got = 0;
+    for (size_t i = 0; i < n && got == 0; i += step) {
+        size_t k = n - i < step ? n - i : step;
+        got = reserve(r, cfg, x, &a[i], k, ring, now);
+        if (got > 0)
+            offered(r, x, q, &a[i], k, now, sticky_holds(x, now, flags) ? "sticky" : NULL);
+    }
+    free(a);
+    return got > 0;
+}
+
+int routing_offer_interaction(struct router *r, const char *id, unsigned flags)
 {
     struct ix x;
-    ProtobufCMessage *q;
     int64_t t0 = cc_time_mono_us();
     if (ix_read(r, id, &x) != CC_OK)
         return -1;
-    if (strcmp(x.state, "waiting") != 0 || config_copy(r, &r->queues, x.queue, &q) != CC_OK)
-        return 0;
-    int offered = try_offer(r, &x, (const Cc__V1__Queue *)q, trace_skips);
-    protobuf_c_message_free_unpacked(q, NULL);
+    const struct config *c = config_get(r);
+    const Cc__V1__Queue *q = config_queue(c, x.queue);
+    int offered = q && !strcmp(x.state, "waiting") ? try_offer(r, c, &x, q, flags) : 0;
+    config_put(c);
     cc_metric_observe(r->m_decision, NULL, (double)(cc_time_mono_us() - t0) / 1e6);
     return offered;
 }
 
-/* The head (best score) of every queue whose skill the agent holds. */
-static int best_waiting(struct router *r, const char *agent, char *best, size_t cap)
-{
-    char **ids = NULL;
-    size_t n = 0;
-    double best_score = 0;
-    int found = 0;
-    if (config_ids(r, &r->queues, &ids, &n) != CC_OK)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        ProtobufCMessage *obj;
-        redisReply *head = NULL, *cap_rep = NULL;
-        if (!ids[i] || config_copy(r, &r->queues, ids[i], &obj) != CC_OK)
-            continue;
-        const Cc__V1__Queue *q = (const Cc__V1__Queue *)obj;
-        if (cc_redis_run(r->redis, &cap_rep, "ZSCORE {cc}:rt:cand:%s %s", q->skill_id, agent) ==
-                CC_OK && cap_rep->type == REDIS_REPLY_STRING &&
-            cc_redis_run(r->redis, &head, "ZRANGE {cc}:wait:%s 0 0 WITHSCORES", q->id) == CC_OK &&
-            head->elements == 2) {
-            double score = strtod(head->element[1]->str, NULL);
-            if (!found || score < best_score) {
-                snprintf(best, cap, "%s", head->element[0]->str);
-                best_score = score, found = 1;
-            }
-        }
-        free_reply(cap_rep);
-        free_reply(head);
-        protobuf_c_message_free_unpacked(obj, NULL);
-    }
-    for (size_t i = 0; i < n; i++)
-        free(ids[i]);
-    free(ids);
-    return found;
-}
+/* --- an agent became available -------------------------------------------------------------- */
 
-void routing_offer_agent(struct router *r, const char *agent_id)
-{
-    char id[64];
-    /* each round offers one interaction; chats may take several */
-    for (int round = 0; round < 16 && best_waiting(r, agent_id, id, sizeof id); round++)
-        if (routing_offer_interaction(r, id, 1) <= 0)
-            break;
-}
-
-/* The waiting interactions at the head of every queue get another chance,
- * in priority and age order across the queues:
- * a widening step may have come due, or a replica may have died between
- * queueing an interaction and routing it. Runs every SWEEP_MS on each
- * replica; events do the routing, this only catches what no event will. */
+/* A waiting interaction at the head of a queue whose skill the agent holds. */
 struct head {
     char id[64];
     double score;
+    size_t queue;    /* index in the queue list */
+    int64_t capacity; /* the agent's capacity in the queue's skill */
 };
+
+#define HEADS_PER_QUEUE 5
 
 static int by_score(const void *x, const void *y)
 {
@@ -437,31 +506,132 @@ static int by_score(const void *x, const void *y)
     return (a->score > b->score) - (a->score < b->score);
 }
 
+/* Reads the first HEADS_PER_QUEUE interactions waiting in each queue with
+ * cap[i] >= 0 (every queue when cap is NULL) into h, on pipeline c. */
+static size_t read_heads(struct cc_redis_conn *c, Cc__V1__Queue *const *qs, size_t nq,
+                         const int64_t *cap, struct head *h)
+{
+    size_t nh = 0;
+    for (size_t i = 0; i < nq; i++) {
+        char key[96], last[8];
+        snprintf(key, sizeof key, "{cc}:wait:%s", qs[i]->id);
+        snprintf(last, sizeof last, "%d", HEADS_PER_QUEUE - 1);
+        const char *argv[] = {"ZRANGE", key, "0", last, "WITHSCORES"};
+        if (!cap || cap[i] >= 0)
+            cc_redis_append(c, 5, argv, NULL);
+    }
+    for (size_t i = 0; i < nq; i++) {
+        redisReply *rep;
+        if ((cap && cap[i] < 0) || cc_redis_reply(c, &rep) != CC_OK)
+            continue;
+        for (size_t j = 0; j + 1 < rep->elements && j < 2 * HEADS_PER_QUEUE; j += 2, nh++) {
+            snprintf(h[nh].id, sizeof h[nh].id, "%s", rep->element[j]->str);
+            h[nh].score = strtod(rep->element[j + 1]->str, NULL);
+            h[nh].queue = i, h[nh].capacity = cap ? cap[i] : 0;
+        }
+        freeReplyObject(rep);
+    }
+    qsort(h, nh, sizeof *h, by_score);
+    return nh;
+}
+
+/* The agent's record and the first HEADS_PER_QUEUE interactions waiting in
+ * every queue whose skill it holds, best first: two pipelined rounds. */
+static size_t agent_heads(struct router *r, Cc__V1__Queue *const *qs, size_t nq,
+                          const char *agent, struct candidate *me, struct head **out)
+{
+    struct cc_redis_conn *c;
+    size_t nh = 0;
+    int64_t *cap = calloc(nq + 1, sizeof *cap);
+    struct head *h = calloc(nq * HEADS_PER_QUEUE + 1, sizeof *h);
+    *out = h;
+    if (!cap || !h || cc_redis_acquire(r->redis, &c) != CC_OK) {
+        free(cap);
+        return 0;
+    }
+    agent_append(c, agent);
+    for (size_t i = 0; i < nq; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "{cc}:rt:cand:%s", qs[i]->skill_id);
+        const char *argv[] = {"ZSCORE", key, agent};
+        cc_redis_append(c, 3, argv, NULL);
+    }
+    int ok = agent_reply(c, agent, 0, me);
+    for (size_t i = 0; i < nq; i++) {
+        redisReply *rep;
+        cap[i] = -1;
+        if (cc_redis_reply(c, &rep) == CC_OK && rep->type == REDIS_REPLY_STRING)
+            cap[i] = strtoll(rep->str, NULL, 10);
+        free_reply(rep);
+    }
+    if (ok)
+        nh = read_heads(c, qs, nq, cap, h);
+    cc_redis_release(r->redis, c);
+    free(cap);
+    return nh;
+}
+
+/* Offers head `h` to agent `me` when it is eligible; 1 when offered. */
+static int offer_to_agent(struct router *r, const struct config *c, const struct head *h,
+                          struct candidate *me)
+{
+    const Cc__V1__Queue *q = c->queues[h->queue];
+    struct ix x;
+    int64_t now = cc_time_now_ms();
+    if (ix_read(r, h->id, &x) != CC_OK || strcmp(x.state, "waiting") != 0 ||
+        h->capacity < bar(q, now - x.enq) || skip_reason(me, q, x.kind) ||
+        !strcmp(x.excluded, me->id) || (sticky_holds(&x, now, 0) && strcmp(x.sticky, me->id)))
+        return 0;
+    me->capacity = h->capacity;
+    if (reserve(r, c, &x, me, 1, ring_all(&x, q), now) <= 0)
+        return 0;
+    offered(r, &x, q, me, 1, now, !strcmp(x.sticky, me->id) ? "sticky" : NULL);
+    return 1;
+}
+
+/* An agent freed while interactions wait takes the highest-priority, oldest
+ * one it is eligible for (the strategy chooses among several free agents;
+ * one freed agent is the only choice). The excluded agent of an interaction
+ * gets it only through the sweep, when nobody else took it. */
+void routing_offer_agent(struct router *r, const char *agent_id)
+{
+    const struct config *c = config_get(r);
+    /* each round offers one interaction; chats may take several */
+    for (int round = 0, more = 1; round < 16 && more; round++) {
+        struct candidate me;
+        struct head *h;
+        int64_t t0 = cc_time_mono_us();
+        size_t nh = agent_heads(r, c->queues, c->nqueues, agent_id, &me, &h);
+        more = 0;
+        for (size_t i = 0; i < nh && !more; i++)
+            more = offer_to_agent(r, c, &h[i], &me);
+        free(h);
+        cc_metric_observe(r->m_decision, NULL, (double)(cc_time_mono_us() - t0) / 1e6);
+    }
+    config_put(c);
+}
+
+/* The waiting interactions at the head of every queue get another chance,
+ * in priority and age order across the queues:
+ * a widening step or the end of a sticky window may have come due, or a
+ * replica may have died between queueing an interaction and routing it.
+ * Runs every SWEEP_MS on each replica; events do the routing, this only
+ * catches what no event will. */
+
 void routing_sweep(struct router *r)
 {
-    char **ids = NULL;
-    size_t n = 0, nh = 0;
+    struct cc_redis_conn *conn;
     requeue_lost_offers(r);
     expire_waiting(r);
-    if (config_ids(r, &r->queues, &ids, &n) != CC_OK)
-        return;
-    struct head *heads = calloc(n * 5 + 1, sizeof *heads);
-    for (size_t i = 0; i < n; i++) {
-        redisReply *rep = NULL;
-        if (heads && ids[i] &&
-            cc_redis_run(r->redis, &rep, "ZRANGE {cc}:wait:%s 0 4 WITHSCORES", ids[i]) == CC_OK)
-            for (size_t j = 0; j + 1 < rep->elements; j += 2, nh++) {
-                snprintf(heads[nh].id, sizeof heads[nh].id, "%s", rep->element[j]->str);
-                heads[nh].score = strtod(rep->element[j + 1]->str, NULL);
-            }
-        free_reply(rep);
-        free(ids[i]);
+    const struct config *c = config_get(r);
+    struct head *h = calloc(c->nqueues * HEADS_PER_QUEUE + 1, sizeof *h);
+    if (h && cc_redis_acquire(r->redis, &conn) == CC_OK) {
+        /* across queues too: the highest priority, then the oldest, goes first */
+        size_t nh = read_heads(conn, c->queues, c->nqueues, NULL, h);
+        cc_redis_release(r->redis, conn);
+        for (size_t i = 0; i < nh; i++)
+            routing_offer_interaction(r, h[i].id, 0);
     }
-    free(ids);
-    /* across queues too: the highest priority, then the oldest, goes first */
-    if (heads)
-        qsort(heads, nh, sizeof *heads, by_score);
-    for (size_t i = 0; i < nh; i++)
-        routing_offer_interaction(r, heads[i].id, 0);
-    free(heads);
+    free(h);
+    config_put(c);
 }
