@@ -1,28 +1,31 @@
 /* events.c - the event hub of api-gateway: agent status changes published by
- * agent-registry on cc.presence.changed.<agent_id> are unpacked once,
- * rendered once as an SSE frame and queued, by reference, for every open
- * stream that wants them (its own agent's events, or all for monitors).
+ * agent-registry on cc.presence.changed.<agent_id>, and offers made or
+ * withdrawn by skill-router on cc.router.offer[_withdrawn].<agent_id>, are
+ * unpacked once, rendered once as an SSE frame and queued, by reference,
+ * for every open stream that wants them (its own agent's events; monitors
+ * get every status change).
  * One mutex guards the list of subscriptions and their queues; each
  * subscription has a condition variable its stream waits on. */
 #include "events.h"
 #include "cc/v1/presence.pb-c.h"
+#include "cc/v1/routing.pb-c.h"
 #include "cc_log.h"
 #include "cc_pbjson.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define FRAME_HEAD "event: status\ndata: "
 #define FRAME_TAIL "\n\n"
 
 struct events_msg {
     atomic_int refs;
     size_t len;   /* of frame, without the NUL */
-    char frame[]; /* FRAME_HEAD <one-line JSON> FRAME_TAIL, NUL-terminated */
+    char frame[]; /* "event: <name>\ndata: <one-line JSON>\n\n", NUL-terminated */
 };
 
 struct events_sub {
@@ -35,7 +38,30 @@ struct events_sub {
     int overflow;                   /* an event found the queue full */
 };
 
+/* One kind of event the hub streams. */
+struct source {
+    const char *subject;
+    const char *event; /* the SSE event name */
+    const ProtobufCMessageDescriptor *desc;
+    int personal;      /* only for the agent it names, not for monitors */
+};
+
+static const struct source sources[] = {
+    {"cc.presence.changed.*", "status", &cc__v1__agent_status__descriptor, 0},
+    {"cc.router.offer.*", "offer", &cc__v1__offer__descriptor, 1},
+    {"cc.router.offer_withdrawn.*", "offer_withdrawn", &cc__v1__offer__descriptor, 1},
+};
+
+#define NSOURCES (sizeof sources / sizeof *sources)
+
+/* The hub and one source: a NATS handler's argument. */
+struct handler {
+    struct events *ev;
+    const struct source *src;
+};
+
 struct events {
+    struct handler handlers[NSOURCES];
     pthread_mutex_t lock;    /* guards subs, nsubs and every subscription's queue */
     struct events_sub *subs; /* open subscriptions */
     int nsubs, max_subs;
@@ -79,22 +105,25 @@ const char *events_msg_frame(const struct events_msg *m, size_t *len)
     return m->frame;
 }
 
-/* The SSE frame of `st` with one reference (the caller's); NULL when out of memory. */
-static struct events_msg *frame_new(const Cc__V1__AgentStatus *st)
+/* The SSE frame `event` of `msg` with one reference (the caller's); NULL
+ * when out of memory. */
+static struct events_msg *frame_new(const char *event, const ProtobufCMessage *msg)
 {
-    cJSON *j = cc_pbjson_to_json(&st->base, 1);
+    cJSON *j = cc_pbjson_to_json(msg, 1);
     char *json = j ? cJSON_PrintUnformatted(j) : NULL; /* one line: newlines are escaped */
+    char head[64];
     struct events_msg *m = NULL;
     cJSON_Delete(j);
     if (!json)
         return NULL;
-    size_t head = strlen(FRAME_HEAD), body = strlen(json), tail = strlen(FRAME_TAIL);
-    if ((m = malloc(sizeof *m + head + body + tail + 1))) {
+    size_t hlen = (size_t)snprintf(head, sizeof head, "event: %s\ndata: ", event);
+    size_t body = strlen(json), tail = strlen(FRAME_TAIL);
+    if ((m = malloc(sizeof *m + hlen + body + tail + 1))) {
         atomic_init(&m->refs, 1);
-        m->len = head + body + tail;
-        memcpy(m->frame, FRAME_HEAD, head);
-        memcpy(m->frame + head, json, body);
-        memcpy(m->frame + head + body, FRAME_TAIL, tail + 1);
+        m->len = hlen + body + tail;
+        memcpy(m->frame, head, hlen);
+        memcpy(m->frame + hlen, json, body);
+        memcpy(m->frame + hlen + body, FRAME_TAIL, tail + 1);
     }
     cJSON_free(json);
     return m;
@@ -115,38 +144,46 @@ static void push(struct events_sub *sub, struct events_msg *m)
     pthread_cond_signal(&sub->ready);
 }
 
-/* Queues `m` for every subscription that wants the events of `agent_id`. */
-static void fan_out(struct events *ev, const char *agent_id, struct events_msg *m)
+/* Queues `m` for every subscription that wants the events of `agent_id`:
+ * that agent's own, and the monitors unless the event is personal. */
+static void fan_out(struct events *ev, const char *agent_id, int personal, struct events_msg *m)
 {
     pthread_mutex_lock(&ev->lock);
     for (struct events_sub *s = ev->subs; s; s = s->next)
-        if (!s->agent_id || (agent_id && strcmp(s->agent_id, agent_id) == 0))
+        if ((!s->agent_id && !personal) || (s->agent_id && !strcmp(s->agent_id, agent_id)))
             push(s, m);
     pthread_mutex_unlock(&ev->lock);
 }
 
-/* NATS handler of EVENTS_SUBJECT: one AgentStatus per message, in order. */
-static void on_status(void *arg, const struct cc_nats_msg *msg)
+/* NATS handler: one message per event, in order; the agent is the last
+ * token of the subject. */
+static void on_event(void *arg, const struct cc_nats_msg *msg)
 {
-    struct events *ev = arg;
-    Cc__V1__AgentStatus *st = cc__v1__agent_status__unpack(NULL, msg->len, msg->data);
-    if (!st) {
-        CC_WARN("events: unreadable AgentStatus on %s, skipped", msg->subject);
+    const struct handler *h = arg;
+    const struct source *src = h->src;
+    const char *agent = strrchr(msg->subject, '.') + 1;
+    ProtobufCMessage *body = protobuf_c_message_unpack(src->desc, NULL, msg->len, msg->data);
+    if (!body) {
+        CC_WARN("events: unreadable %s on %s, skipped", src->desc->short_name, msg->subject);
         return;
     }
-    struct events_msg *m = frame_new(st);
+    struct events_msg *m = frame_new(src->event, body);
     if (m)
-        fan_out(ev, st->agent_id, m);
+        fan_out(h->ev, agent, src->personal, m);
     else
-        CC_ERROR("events: out of memory, the status of %s is not streamed",
-                 st->agent_id ? st->agent_id : "?");
+        CC_ERROR("events: out of memory, a %s event of %s is not streamed", src->event, agent);
     events_msg_unref(m);
-    cc__v1__agent_status__free_unpacked(st, NULL);
+    protobuf_c_message_free_unpacked(body, NULL);
 }
 
 enum cc_status events_start(struct events *ev, struct cc_nats *nats)
 {
-    return cc_nats_subscribe(nats, EVENTS_SUBJECT, NULL, on_status, ev);
+    enum cc_status st = CC_OK;
+    for (size_t i = 0; i < NSOURCES && st == CC_OK; i++) {
+        ev->handlers[i] = (struct handler){ev, &sources[i]};
+        st = cc_nats_subscribe(nats, sources[i].subject, NULL, on_event, &ev->handlers[i]);
+    }
+    return st;
 }
 
 /* A new subscription's own parts (not yet in the hub's list); NULL when out of memory. */

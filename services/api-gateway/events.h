@@ -1,8 +1,10 @@
-/* events.h - api-gateway's event hub: one NATS subscription to
- * cc.presence.changed.> whose events (packed cc.v1.AgentStatus) are framed
- * once as server-sent events and fanned out to the open event streams, each
- * through a bounded queue of its own (a slow reader never holds up the
- * others). The HTTP side of the streams is sse.c. */
+/* events.h - api-gateway's event hub: NATS subscriptions to agent status
+ * changes (cc.presence.changed.*, SSE event `status`) and offers
+ * (cc.router.offer.*, `offer`; cc.router.offer_withdrawn.*,
+ * `offer_withdrawn`) whose events are framed once as server-sent events and
+ * fanned out to the open event streams, each through a bounded queue of its
+ * own (a slow reader never holds up the others). The HTTP side of the
+ * streams is sse.c. */
 #ifndef EVENTS_H
 #define EVENTS_H
 
@@ -11,8 +13,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-#define EVENTS_SUBJECT "cc.presence.changed.>"
 
 struct events;     /* the hub */
 struct events_sub; /* one open stream's subscription */
@@ -30,7 +30,7 @@ enum events_next {
  * CC_ERR_NOMEM (*out is then NULL). Free with events_free. */
 enum cc_status events_new(struct events **out, int queue_cap, int max_subs);
 
-/* Subscribes the hub to EVENTS_SUBJECT on `nats`; call once. From then on
+/* Subscribes the hub to its subjects on `nats`; call once. From then on
  * the hub must outlive the connection's handlers (drain NATS before
  * events_free). Returns cc_nats_subscribe's status. */
 enum cc_status events_start(struct events *ev, struct cc_nats *nats);

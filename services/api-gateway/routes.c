@@ -6,8 +6,8 @@
 #include "account.h"
 #include "cc/v1/registry.pb-c.h"
 #include "forward.h"
-#include "trace.h"
 #include "openapi.h"
+#include "routing.h"
 #include "sse.h"
 #include "status.h"
 
@@ -47,6 +47,7 @@ static const struct route_def table[] = {
     SPECIAL("GET", "me/status", status_get, "cc.presence.get", 0),
     SPECIAL("PUT", "me/status", status_put, "cc.presence.set", CC_HTTP_JSON),
     SPECIAL("GET", "me/events", sse_me, NULL, 0),
+    SPECIAL("GET", "me/offers", offers_get, "cc.router.offers", 0),
 
     OBJECT_ROUTES("users",         "users",         cc__v1__user__descriptor),
     ROUTE("POST", "users/{id}/archive",   OBJ("users", "archive"),   &cc__v1__user__descriptor,
@@ -71,6 +72,7 @@ static const struct route_def table[] = {
     SPECIAL("PUT", "agents/{id}/status", status_put, "cc.presence.set", CC_HTTP_JSON),
 
     SPECIAL("GET", "monitor/agents", status_list, "cc.presence.list", 0),
+    SPECIAL("GET", "monitor/queues", queues_get, "cc.router.queues", 0),
     SPECIAL("GET", "interactions/{id}/trace", trace_get, "cc.router.trace", 0),
     SPECIAL("GET", "monitor/events", sse_monitor, NULL, 0),
 

@@ -545,6 +545,8 @@ static void on_router(void *arg, const struct cc_nats_msg *m)
     const char *verb = m->subject + strlen("cc.router.");
     if (!strcmp(verb, "enqueue"))
         on_enqueue(r, m);
+    else if (!strcmp(verb, "offers") || !strcmp(verb, "queues"))
+        offers_request(r, m, verb);
     else
         on_action(r, m, verb);
 }

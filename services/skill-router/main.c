@@ -34,6 +34,7 @@ int main(int argc, char **argv)
     r.m_decision = cc_metrics_histogram(svc.metrics, "cc_router_decision_seconds",
                                         "Time to decide and reserve one interaction", bounds,
                                         (int)(sizeof bounds / sizeof bounds[0]));
+    offers_metrics(&r);
     int rc = 1, sweeping = 0;
     if (config_start(&r) == CC_OK && interactions_start(&r) == CC_OK &&
         (sweeping = pthread_create(&r.sweeper, NULL, sweeper, &r) == 0) &&

@@ -32,7 +32,7 @@ struct router {
     struct cc_redis *redis;
     pthread_mutex_t lock;  /* guards the config pointer */
     struct config *config; /* never NULL once started */
-    struct cc_metric *m_offers, *m_outcomes, *m_decision;
+    struct cc_metric *m_offers, *m_outcomes, *m_decision, *m_waiting, *m_oldest;
     pthread_t sweeper;
     volatile int stopping; /* set before joining the sweeper */
 };
@@ -66,6 +66,28 @@ void expire_waiting(struct router *r);
 /* Appends one step to the routing trace of interaction `id`. */
 void trace_add(struct router *r, const char *id, const char *step, const char *agent_id,
                const char *reason, const char *strategy);
+
+/* --- offers.c: what people see of routing ------------------------------------------------ */
+
+/* An offer read back from its interaction's record (the strings point into it). */
+struct offer_view {
+    Cc__V1__Offer msg;
+    Cc__V1__Customer customer;
+    char id[64], agent[64], offer_id[96], offered_at[32], expires_at[32];
+    redisReply *rep;
+};
+
+/* The offer of interaction `id` ringing for `agent`; CC_ERR_NOT_FOUND when
+ * it does not ring for that agent now. Release with offer_view_release. */
+enum cc_status offer_read(struct router *r, const char *id, const char *agent,
+                          struct offer_view *v);
+void offer_view_release(struct offer_view *v);
+
+/* cc.router.offers and cc.router.queues (`verb` "offers" or "queues"). */
+void offers_request(struct router *r, const struct cc_nats_msg *m, const char *verb);
+
+/* Registers the waiting gauges, set from Redis at each /metrics scrape. */
+void offers_metrics(struct router *r);
 
 /* --- routing.c: choosing an agent ------------------------------------------------------ */
 

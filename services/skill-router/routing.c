@@ -24,8 +24,7 @@ struct candidate {
     char id[64];
     int64_t capacity, since, offers, calls, chats, version, handled;
     char status[16], state[20], pending[16], team[64];
-    int64_t expires; /* set by reserve() */
-    int offered;     /* set by reserve() */
+    int offered; /* set by reserve() */
 };
 
 struct ix {
@@ -42,11 +41,6 @@ static void free_reply(redisReply *r)
 static void copy_str(char *dst, size_t cap, const redisReply *v)
 {
     snprintf(dst, cap, "%s", v && v->type == REDIS_REPLY_STRING ? v->str : "");
-}
-
-static char *str_or_null(const redisReply *v)
-{
-    return v && v->type == REDIS_REPLY_STRING && v->len ? v->str : NULL;
 }
 
 static int64_t num(const redisReply *v)
@@ -364,9 +358,8 @@ static int reserve(struct router *r, const struct config *cfg, const struct ix *
     for (size_t i = 0; i < n; i++) {
         int waiting = !strcmp(a[i].state, "waiting");
         char(*v)[24] = &args[ARGS_PER_AGENT * i];
-        a[i].expires = now + offer_ms(cfg, a[i].team, x->kind);
         snprintf(v[0], sizeof *v, "%lld", (long long)a[i].version);
-        snprintf(v[1], sizeof *v, "%lld", (long long)a[i].expires);
+        snprintf(v[1], sizeof *v, "%lld", (long long)(now + offer_ms(cfg, a[i].team, x->kind)));
         snprintf(v[2], sizeof *v, "%s", waiting ? "offering" : "");
         snprintf(v[3], sizeof *v, "%lld", waiting && a[i].since ? (long long)(now - a[i].since) : 0LL);
         argv[k++] = a[i].id;
@@ -395,30 +388,15 @@ out:
 
 /* Tells the agent (cc.router.offer.<agent>) and the registry (which publishes
  * the agent's new status) that the offer was made. */
-static void announce(struct router *r, const struct ix *x, const char *agent, int64_t now,
-                     int64_t expires)
+static void announce(struct router *r, const struct ix *x, const char *agent)
 {
-    Cc__V1__Offer offer = CC__V1__OFFER__INIT;
-    Cc__V1__Customer customer = CC__V1__CUSTOMER__INIT;
-    char subject[128], at[32], exp[32], offer_id[96];
-    redisReply *rep;
-    cc_time_format_ms(now, at, sizeof at);
-    cc_time_format_ms(expires, exp, sizeof exp);
-    snprintf(offer_id, sizeof offer_id, "%s:%lld", x->id, (long long)now);
-    offer.offer_id = offer_id, offer.interaction_id = CC_PB_STR(x->id);
-    offer.kind = CC_PB_STR(x->kind), offer.queue_id = CC_PB_STR(x->queue);
-    offer.offered_at = at, offer.expires_at = exp, offer.agent_id = CC_PB_STR(agent);
-    if (cc_redis_run(r->redis, &rep,
-                     "HMGET {cc}:ix:%s chat_id preview customer_id customer_name customer_phone",
-                     x->id) == CC_OK && rep->elements == 5) {
-        offer.chat_id = str_or_null(rep->element[0]), offer.preview = str_or_null(rep->element[1]);
-        customer.id = str_or_null(rep->element[2]), customer.name = str_or_null(rep->element[3]);
-        customer.phone = str_or_null(rep->element[4]);
-        offer.customer = &customer;
+    struct offer_view v;
+    char subject[128];
+    if (offer_read(r, x->id, agent, &v) == CC_OK) {
+        snprintf(subject, sizeof subject, "cc.router.offer.%s", agent);
+        cc_nats_publish(r->nats, subject, &v.msg.base);
+        offer_view_release(&v);
     }
-    snprintf(subject, sizeof subject, "cc.router.offer.%s", agent);
-    cc_nats_publish(r->nats, subject, &offer.base);
-    free_reply(rep);
     Cc__V1__RoutingEvent ev = CC__V1__ROUTING_EVENT__INIT;
     ev.agent_id = CC_PB_STR(agent), ev.event = CC_PB_STR("offer");
     ev.kind = CC_PB_STR(x->kind), ev.queue_id = CC_PB_STR(x->queue);
@@ -428,13 +406,13 @@ static void announce(struct router *r, const struct ix *x, const char *agent, in
 
 /* After reserve(): traces, announces and counts the offers made. */
 static void offered(struct router *r, const struct ix *x, const Cc__V1__Queue *q,
-                    const struct candidate *a, size_t n, int64_t now, const char *reason)
+                    const struct candidate *a, size_t n, const char *reason)
 {
     for (size_t i = 0; i < n; i++) {
         if (!a[i].offered)
             continue;
         trace_add(r, x->id, "offered", a[i].id, reason, strategy_of(q));
-        announce(r, x, a[i].id, now, a[i].expires);
+        announce(r, x, a[i].id);
         cc_metric_add(r->m_offers, NULL, 1);
         if (!strcmp(strategy_of(q), "round_robin")) {
             redisReply *rep;
@@ -468,7 +446,7 @@ static int try_offer(struct router *r, const struct config *cfg, const struct ix
         size_t k = n - i < step ? n - i : step;
         got = reserve(r, cfg, x, &a[i], k, ring, now);
         if (got > 0)
-            offered(r, x, q, &a[i], k, now, sticky_holds(x, now, flags) ? "sticky" : NULL);
+            offered(r, x, q, &a[i], k, sticky_holds(x, now, flags) ? "sticky" : NULL);
     }
     free(a);
     return got > 0;
@@ -585,7 +563,7 @@ static int offer_to_agent(struct router *r, const struct config *c, const struct
     me->capacity = h->capacity;
     if (reserve(r, c, &x, me, 1, ring_all(&x, q), now) <= 0)
         return 0;
-    offered(r, &x, q, me, 1, now, !strcmp(x.sticky, me->id) ? "sticky" : NULL);
+    offered(r, &x, q, me, 1, !strcmp(x.sticky, me->id) ? "sticky" : NULL);
     return 1;
 }
 

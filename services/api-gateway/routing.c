@@ -1,0 +1,81 @@
+/* routing.c - what skill-router knows, over HTTP: the routing trace of an
+ * interaction (supervisors and admins), the caller's ringing offers, and the
+ * interactions waiting per queue. Each is one request to skill-router with
+ * the caller, answered as a list. */
+#include "routing.h"
+#include "auth.h"
+#include "cc/v1/routing.pb-c.h"
+#include "forward.h"
+
+#include <string.h>
+
+static int staff(const Cc__V1__Caller *c)
+{
+    return c->role && (!strcmp(c->role, "admin") || !strcmp(c->role, "supervisor"));
+}
+
+static cJSON *item(const void *items, size_t i)
+{
+    return forward_json(((ProtobufCMessage *const *)items)[i]);
+}
+
+/* Asks `subject` with `q` and answers its list reply (message `desc`, whose
+ * repeated field `items` is the list). */
+static void ask_list(const struct gw_route *rt, const Cc__V1__OfferAction *q,
+                     const ProtobufCMessageDescriptor *desc, struct cc_http_resp *resp)
+{
+    ProtobufCMessage *rep = NULL;
+    if (forward_request(rt->gw, rt->spec->subject, &q->base, desc, &rep, resp) != CC_OK)
+        return;
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc,
+                                                                                        "items");
+    size_t n = *(const size_t *)((const char *)rep + f->quantifier_offset);
+    cJSON *j = forward_list(n, item, *(ProtobufCMessage ***)((char *)rep + f->offset), NULL);
+    protobuf_c_message_free_unpacked(rep, NULL);
+    if (j)
+        cc_http_json(resp, 200, j);
+    else
+        cc_http_error(resp, CC_ERR_NOMEM, NULL);
+}
+
+void trace_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
+{
+    const struct gw_route *rt = arg;
+    Cc__V1__Caller caller;
+    Cc__V1__OfferAction q = CC__V1__OFFER_ACTION__INIT;
+    if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
+        return;
+    if (!staff(&caller)) {
+        cc_http_error(resp, CC_ERR_FORBIDDEN, "supervisors and admins only");
+        return;
+    }
+    q.caller = &caller;
+    q.interaction_id = CC_PB_STR(req->params[0]);
+    ask_list(rt, &q, &cc__v1__trace__descriptor, resp);
+}
+
+void offers_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
+{
+    const struct gw_route *rt = arg;
+    Cc__V1__Caller caller;
+    Cc__V1__OfferAction q = CC__V1__OFFER_ACTION__INIT;
+    if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
+        return;
+    q.caller = &caller;
+    ask_list(rt, &q, &cc__v1__offer_list__descriptor, resp);
+}
+
+void queues_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
+{
+    const struct gw_route *rt = arg;
+    Cc__V1__Caller caller;
+    Cc__V1__OfferAction q = CC__V1__OFFER_ACTION__INIT;
+    if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
+        return;
+    if (!staff(&caller)) {
+        cc_http_error(resp, CC_ERR_FORBIDDEN, "supervisors and admins only");
+        return;
+    }
+    q.caller = &caller;
+    ask_list(rt, &q, &cc__v1__queue_stats_list__descriptor, resp);
+}

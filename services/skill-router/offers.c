@@ -1,0 +1,287 @@
+/* offers.c - what people see of routing: the offers ringing for an agent
+ * (announced on cc.router.offer.<agent>, listed by cc.router.offers), the
+ * interactions waiting per queue (cc.router.queues) and the Prometheus
+ * gauges cc_router_waiting and cc_router_oldest_wait_seconds. */
+#include "router.h"
+#include "cc_log.h"
+#include "cc_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char queue_stats_lua[];
+static struct cc_redis_script queue_stats_script = CC_REDIS_SCRIPT("queue_stats", queue_stats_lua);
+
+#define MAX_LISTED_OFFERS 64
+
+static void free_reply(redisReply *r)
+{
+    if (r)
+        freeReplyObject(r);
+}
+
+static char *field(const redisReply *rep, size_t i)
+{
+    const redisReply *v = rep->element[i];
+    return v->type == REDIS_REPLY_STRING && v->len ? v->str : NULL;
+}
+
+/* --- offers ------------------------------------------------------------------------------ */
+
+enum cc_status offer_read(struct router *r, const char *id, const char *agent,
+                          struct offer_view *v)
+{
+    memset(v, 0, sizeof *v);
+    cc__v1__offer__init(&v->msg);
+    cc__v1__customer__init(&v->customer);
+    enum cc_status st = cc_redis_run(r->redis, &v->rep,
+                                     "HMGET {cc}:ix:%s state agent ring kind queue chat_id preview "
+                                     "customer_id customer_name customer_phone offered_at expires_at",
+                                     id);
+    if (st != CC_OK || v->rep->elements != 12) {
+        offer_view_release(v);
+        return st == CC_OK ? CC_ERR_INTERNAL : st;
+    }
+    const redisReply *f = v->rep;
+    const char *state = field(f, 0), *to = field(f, 1), *ring = field(f, 2);
+    int mine = to && !strcmp(to, agent);
+    if (!mine && ring && !strcmp(ring, "1")) {
+        redisReply *m;
+        if (cc_redis_run(r->redis, &m, "SISMEMBER {cc}:ring:%s %s", id, agent) == CC_OK)
+            mine = m->integer == 1;
+        free_reply(m);
+    }
+    if (!state || strcmp(state, "offered") != 0 || !mine) {
+        offer_view_release(v);
+        return CC_ERR_NOT_FOUND;
+    }
+    int64_t at = field(f, 10) ? strtoll(field(f, 10), NULL, 10) : 0;
+    int64_t expires = field(f, 11) ? strtoll(field(f, 11), NULL, 10) : 0;
+    cc_time_format_ms(at, v->offered_at, sizeof v->offered_at);
+    cc_time_format_ms(expires, v->expires_at, sizeof v->expires_at);
+    snprintf(v->offer_id, sizeof v->offer_id, "%s:%lld", id, (long long)at);
+    snprintf(v->agent, sizeof v->agent, "%s", agent);
+    snprintf(v->id, sizeof v->id, "%s", id);
+    v->msg.offer_id = v->offer_id, v->msg.interaction_id = v->id, v->msg.agent_id = v->agent;
+    v->msg.kind = field(f, 3), v->msg.queue_id = field(f, 4), v->msg.chat_id = field(f, 5);
+    v->msg.preview = field(f, 6);
+    v->customer.id = field(f, 7), v->customer.name = field(f, 8), v->customer.phone = field(f, 9);
+    v->msg.customer = &v->customer;
+    v->msg.offered_at = v->offered_at, v->msg.expires_at = v->expires_at;
+    return CC_OK;
+}
+
+void offer_view_release(struct offer_view *v)
+{
+    free_reply(v->rep);
+    v->rep = NULL;
+}
+
+/* cc.router.offers: the offers ringing for the caller (or agent_id, for a
+ * service acting for the agent), oldest first. Entries of {cc}:aoff:<agent>
+ * that no longer ring (a lost event) are dropped on the way. */
+static void on_offers(struct router *r, const struct cc_nats_msg *m,
+                      const Cc__V1__OfferAction *a)
+{
+    const char *agent = a->caller && a->caller->user_id ? a->caller->user_id : a->agent_id;
+    struct offer_view *views = NULL;
+    Cc__V1__Offer **items = NULL;
+    Cc__V1__OfferList list = CC__V1__OFFER_LIST__INIT;
+    redisReply *ids = NULL;
+    enum cc_status st = agent ? cc_redis_run(r->redis, &ids, "SMEMBERS {cc}:aoff:%s", agent)
+                              : CC_ERR_INVALID;
+    size_t n = st == CC_OK ? ids->elements : 0;
+    if (n > MAX_LISTED_OFFERS)
+        n = MAX_LISTED_OFFERS;
+    if (st == CC_OK && (!(views = calloc(n + 1, sizeof *views)) ||
+                        !(items = calloc(n + 1, sizeof *items))))
+        st = CC_ERR_NOMEM;
+    for (size_t i = 0; st == CC_OK && i < n; i++) {
+        enum cc_status one = offer_read(r, ids->element[i]->str, agent, &views[list.n_items]);
+        if (one == CC_OK) {
+            items[list.n_items] = &views[list.n_items].msg;
+            list.n_items++;
+        } else if (one == CC_ERR_NOT_FOUND) {
+            redisReply *rep;
+            cc_redis_run(r->redis, &rep, "SREM {cc}:aoff:%s %s", agent, ids->element[i]->str);
+            free_reply(rep);
+        }
+    }
+    /* RFC 3339 times of one format sort as text */
+    for (size_t i = 1; i < list.n_items; i++)
+        for (size_t j = i; j > 0 && strcmp(items[j - 1]->offered_at, items[j]->offered_at) > 0; j--) {
+            Cc__V1__Offer *t = items[j];
+            items[j] = items[j - 1], items[j - 1] = t;
+        }
+    list.items = items;
+    if (st == CC_OK)
+        cc_nats_respond(r->nats, m, &list.base);
+    else
+        cc_nats_respond_error(r->nats, m, st, st == CC_ERR_INVALID ? "agent_id required" : NULL);
+    for (size_t i = 0; views && i < list.n_items; i++)
+        offer_view_release(&views[i]);
+    free(views);
+    free(items);
+    free_reply(ids);
+}
+
+/* --- waiting per queue ---------------------------------------------------------------------- */
+
+struct waiting {
+    int64_t count, oldest_ms; /* oldest_ms 0: none waiting */
+};
+
+static enum cc_status waiting_in(struct router *r, const char *queue, struct waiting *w)
+{
+    char key[96];
+    struct cc_redis_conn *c;
+    redisReply *rep = NULL;
+    memset(w, 0, sizeof *w);
+    snprintf(key, sizeof key, "{cc}:wait:%s", queue);
+    const char *argv[] = {key};
+    enum cc_status st = cc_redis_acquire(r->redis, &c);
+    if (st != CC_OK)
+        return st;
+    st = cc_redis_eval(c, &queue_stats_script, &rep, 1, 1, argv, NULL);
+    cc_redis_release(r->redis, c);
+    if (st == CC_OK && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2) {
+        w->count = rep->element[0]->integer;
+        w->oldest_ms = strtoll(rep->element[1]->str ? rep->element[1]->str : "0", NULL, 10);
+    } else if (st == CC_OK) {
+        st = CC_ERR_INTERNAL;
+    }
+    free_reply(rep);
+    return st;
+}
+
+/* The queues `caller` may see: every one for an admin (*all set); for a
+ * supervisor, those agent-registry lists for them (it applies the
+ * assignment rule and its switch), as ids in *ids (free each and it). */
+static enum cc_status visible_queues(struct router *r, const Cc__V1__Caller *caller, int *all,
+                                     char ***ids, size_t *n)
+{
+    Cc__V1__ObjectRequest req = CC__V1__OBJECT_REQUEST__INIT;
+    Cc__V1__Page page = CC__V1__PAGE__INIT;
+    ProtobufCMessage *rep = NULL;
+    *all = 0, *ids = NULL, *n = 0;
+    if (!caller || !caller->role)
+        return CC_ERR_FORBIDDEN;
+    if (!strcmp(caller->role, "admin"))
+        return *all = 1, CC_OK;
+    if (strcmp(caller->role, "supervisor") != 0)
+        return CC_ERR_FORBIDDEN;
+    page.has_limit = 1, page.limit = 500;
+    req.caller = (Cc__V1__Caller *)caller, req.page = &page;
+    enum cc_status st = cc_nats_request(r->nats, "cc.registry.obj.queues.list", &req.base,
+                                        &cc__v1__object_reply__descriptor, 5000, &rep, NULL, 0);
+    const Cc__V1__ObjectReply *list = (const Cc__V1__ObjectReply *)rep;
+    if (st == CC_OK && !(*ids = calloc(list->n_items + 1, sizeof **ids)))
+        st = CC_ERR_NOMEM;
+    for (size_t i = 0; st == CC_OK && i < list->n_items; i++) {
+        Cc__V1__Queue *q = cc__v1__queue__unpack(NULL, list->items[i].len, list->items[i].data);
+        if (q && q->id && ((*ids)[*n] = strdup(q->id)))
+            (*n)++;
+        if (q)
+            cc__v1__queue__free_unpacked(q, NULL);
+    }
+    if (rep)
+        protobuf_c_message_free_unpacked(rep, NULL);
+    return st;
+}
+
+static int listed(int all, char **ids, size_t n, const char *queue)
+{
+    for (size_t i = 0; !all && i < n; i++)
+        if (!strcmp(ids[i], queue))
+            return 1;
+    return all;
+}
+
+/* cc.router.queues: waiting count and oldest wait of every queue the
+ * caller may see, in the configuration's order. */
+static void on_queues(struct router *r, const struct cc_nats_msg *m, const Cc__V1__OfferAction *a)
+{
+    char **visible = NULL;
+    size_t nvisible = 0;
+    int all = 0;
+    const struct config *c = config_get(r);
+    Cc__V1__QueueStats *stats = calloc(c->nqueues + 1, sizeof *stats);
+    Cc__V1__QueueStats **items = calloc(c->nqueues + 1, sizeof *items);
+    char (*oldest)[32] = calloc(c->nqueues + 1, sizeof *oldest);
+    Cc__V1__QueueStatsList list = CC__V1__QUEUE_STATS_LIST__INIT;
+    int64_t now = cc_time_now_ms();
+    enum cc_status st = stats && items && oldest ? visible_queues(r, a->caller, &all, &visible, &nvisible)
+                                                 : CC_ERR_NOMEM;
+    for (size_t i = 0; st == CC_OK && i < c->nqueues; i++) {
+        const Cc__V1__Queue *q = c->queues[i];
+        struct waiting w;
+        if (!listed(all, visible, nvisible, q->id) || (st = waiting_in(r, q->id, &w)) != CC_OK)
+            continue;
+        Cc__V1__QueueStats *s = &stats[list.n_items];
+        cc__v1__queue_stats__init(s);
+        s->queue_id = q->id, s->name = q->name, s->channel = q->channel;
+        s->has_waiting = s->has_oldest_wait_s = 1;
+        s->waiting = w.count;
+        if (w.oldest_ms) {
+            cc_time_format_ms(w.oldest_ms, oldest[list.n_items], sizeof *oldest);
+            s->oldest_enqueued_at = oldest[list.n_items];
+            s->oldest_wait_s = (double)(now - w.oldest_ms) / 1000.0;
+        }
+        items[list.n_items++] = s;
+    }
+    list.items = items;
+    if (st == CC_OK)
+        cc_nats_respond(r->nats, m, &list.base);
+    else
+        cc_nats_respond_error(r->nats, m, st, st == CC_ERR_FORBIDDEN ? "supervisors and admins only"
+                                                                     : NULL);
+    for (size_t i = 0; i < nvisible; i++)
+        free(visible[i]);
+    free(visible);
+    free(stats);
+    free(items);
+    free(oldest);
+    config_put(c);
+}
+
+/* Sets the gauges of every queue before /metrics is rendered. */
+static void collect(struct cc_metrics *metrics, void *arg)
+{
+    struct router *r = arg;
+    const struct config *c = config_get(r);
+    int64_t now = cc_time_now_ms();
+    (void)metrics;
+    for (size_t i = 0; i < c->nqueues; i++) {
+        struct waiting w;
+        char labels[128];
+        if (waiting_in(r, c->queues[i]->id, &w) != CC_OK)
+            continue;
+        snprintf(labels, sizeof labels, "queue=\"%s\"", c->queues[i]->id);
+        cc_metric_set(r->m_waiting, labels, (double)w.count);
+        cc_metric_set(r->m_oldest, labels, w.oldest_ms ? (double)(now - w.oldest_ms) / 1000.0 : 0);
+    }
+    config_put(c);
+}
+
+void offers_metrics(struct router *r)
+{
+    r->m_waiting = cc_metrics_gauge(r->svc->metrics, "cc_router_waiting",
+                                    "Interactions waiting per queue");
+    r->m_oldest = cc_metrics_gauge(r->svc->metrics, "cc_router_oldest_wait_seconds",
+                                   "How long the oldest interaction waiting per queue has waited");
+    cc_metrics_on_collect(r->svc->metrics, collect, r);
+}
+
+void offers_request(struct router *r, const struct cc_nats_msg *m, const char *verb)
+{
+    Cc__V1__OfferAction *a = cc__v1__offer_action__unpack(NULL, m->len, m->data);
+    if (!a)
+        cc_nats_respond_error(r->nats, m, CC_ERR_INVALID, "unreadable OfferAction");
+    else if (!strcmp(verb, "offers"))
+        on_offers(r, m, a);
+    else
+        on_queues(r, m, a);
+    if (a)
+        cc__v1__offer_action__free_unpacked(a, NULL);
+}
