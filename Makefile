@@ -75,6 +75,14 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBCC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# chat-gateway's provider layer is pure functions: its test links those objects too.
+CHAT_PROVIDER_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard services/chat-gateway/provider*.c))
+$(BUILD)/obj/tests/unit/test_chat_providers.o: CFLAGS += -Iservices/chat-gateway
+$(BUILD)/tests/test_chat_providers: $(BUILD)/obj/tests/unit/test_chat_providers.o \
+                                    $(CHAT_PROVIDER_OBJ) $(LIBCC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
 # Integration tests need real servers: tests/system starts them and runs these.
 $(BUILD)/tests/it_%: $(BUILD)/obj/tests/integration/it_%.o $(LIBCC)
 	@mkdir -p $(dir $@)
@@ -83,6 +91,18 @@ $(BUILD)/tests/it_%: $(BUILD)/obj/tests/integration/it_%.o $(LIBCC)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIB) $(LIBCC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The contact-center simulator (docs/ccsim.md): make sim [SIM_SCENARIO=...] [SIM_ARGS=...]
+SIM_SCENARIO ?= tools/ccsim/scenarios/mmc.json
+CCSIM_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/ccsim/*.c))
+all build: $(BUILD)/bin/ccsim
+$(BUILD)/bin/ccsim: $(CCSIM_OBJ) $(LIBCC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+.PHONY: sim
+sim: build
+	CC_BIN_DIR=$(abspath $(BUILD))/bin $(PYTHON) tools/ccsim/run.py $(SIM_ARGS) $(SIM_SCENARIO)
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 build

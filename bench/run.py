@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
-"""make bench: starts nats-server, redis-server, agent-registry and
-api-gateway (release build, production password hashing) on free ports and
-runs each benchmark binary against them."""
+"""make bench: starts nats-server, redis-server and the services a benchmark
+needs (release build) on free ports and runs each benchmark binary against
+them: bench_api (agent-registry and api-gateway, production password
+hashing), bench_presence (agent-registry), bench_routing (agent-registry and
+two skill-router replicas).
+
+Usage: bench/run.py [name ...] runs only the named benchmarks (bench_routing).
+The services are taken from CC_BIN_DIR (default build/bin) and the benchmark
+binaries from CC_BENCH_DIR (default: bench/ beside CC_BIN_DIR, so
+CC_BIN_DIR=build/hbench/bin runs build/hbench/bench/*)."""
 import os
 import subprocess
 import sys
@@ -10,23 +17,35 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "system"))
 os.environ.setdefault("CC_BIN_DIR", os.path.join(HERE, "..", "build", "bin"))
+BENCH_DIR = os.path.abspath(os.environ.get(
+    "CC_BENCH_DIR", os.path.join(os.path.dirname(os.path.abspath(os.environ["CC_BIN_DIR"])),
+                                 "bench")))
 
 import harness  # noqa: E402
 
 PASSWORD = "bench-password-1"
+QUIET = {"CC_LOG_LEVEL": "warn"}
 
 
-def run(name, registry_env):
-    """Runs build/bench/<name> against a fresh system; returns its exit code."""
+def run(name, registry_env, gateway=True, routers=0):
+    """Runs <bench dir>/<name> against a fresh system with agent-registry,
+    api-gateway when `gateway` and `routers` skill-router replicas; returns
+    its exit code."""
     work = tempfile.mkdtemp(prefix="cc-bench-")
     c = harness.Cluster(work)
     try:
-        c.start("agent-registry", env={"CC_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
-                                       "CC_LOG_LEVEL": "warn", **registry_env})
-        gw = c.start("api-gateway", env={"CC_LOG_LEVEL": "warn"})
-        env = dict(os.environ, CC_BENCH_API=gw.base, CC_BENCH_NATS=c.nats.url,
-                   CC_BENCH_REDIS=c.redis.url, CC_BENCH_PASSWORD=PASSWORD)
-        rc = subprocess.run([os.path.join(HERE, "..", "build", "bench", name)], env=env).returncode
+        c.start("agent-registry", env={"CC_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD, **QUIET,
+                                       **registry_env})
+        env = dict(os.environ, CC_BENCH_NATS=c.nats.url, CC_BENCH_REDIS=c.redis.url,
+                   CC_BENCH_PASSWORD=PASSWORD)
+        if gateway:
+            env["CC_BENCH_API"] = c.start("api-gateway", env=QUIET).base
+        for i in range(routers):
+            c.start("skill-router", env=QUIET, key=f"skill-router-{i + 1}")
+        # the benchmark reads these processes' CPU time to say where it went
+        procs = [("nats", c.nats), ("redis", c.redis), *c.services.items()]
+        env["CC_BENCH_PIDS"] = ",".join(f"{k}:{p.p.pid}" for k, p in procs)
+        rc = subprocess.run([os.path.join(BENCH_DIR, name)], env=env).returncode
     finally:
         failures = c.close()
     if failures:
@@ -35,17 +54,41 @@ def run(name, registry_env):
     return rc
 
 
-def main():
-    harness.SAN_ENV.clear()  # release binaries
-    print(f"machine: {os.cpu_count()} cores; services: release build, one replica each")
+def bench_api():
     print("== sign-in (production argon2id) and authenticated GET through api-gateway")
-    rc = run("bench_api", {})
+    return run("bench_api", {})
+
+
+def bench_presence():
     # creating and signing in 10,000 agents is set-up, not what is measured:
     # cheap password hashing keeps it to seconds
     print("== agent state changes and wrap-up timers (agent-registry)")
-    rc |= run("bench_presence", harness.FAST_HASH)
+    return run("bench_presence", harness.FAST_HASH)
+
+
+def bench_routing():
+    print("== routing: 10,000 agents, 50 queues, 1,000 waiting, two skill-router replicas")
+    return run("bench_routing", {**harness.FAST_HASH, "CC_REGISTRY_WORKERS": "8"},
+               gateway=False, routers=2)
+
+
+BENCHES = {"bench_api": bench_api, "bench_presence": bench_presence,
+           "bench_routing": bench_routing}
+
+
+def main(names):
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        print(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(BENCHES)}")
+        return 2
+    harness.SAN_ENV.clear()  # release binaries
+    print(f"machine: {os.cpu_count()} cores; services: release build "
+          f"({harness.BIN_DIR}), benchmarks: {BENCH_DIR}")
+    rc = 0
+    for name in names or BENCHES:
+        rc |= BENCHES[name]()
     return rc
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -1,9 +1,13 @@
-/* bench_lib.c - samples and baselines shared by the benchmarks. */
+/* bench_lib.c - samples, baselines and set-up requests shared by the
+ * benchmarks. */
 #include "bench_lib.h"
+#include "cc/v1/presence.pb-c.h"
+#include "cc/v1/registry.pb-c.h"
 #include "cc_nats.h"
 #include "cc_redis.h"
 #include "cc_time.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -84,3 +88,89 @@ int redis_baseline(const char *url, struct samples *s)
     return 0;
 }
 
+
+/* --- set-up through agent-registry ----------------------------------------------------- */
+
+static Cc__V1__Caller admin = {PROTOBUF_C_MESSAGE_INIT(&cc__v1__caller__descriptor),
+                               CC_PB_STR("bench"), CC_PB_STR("admin"), NULL};
+
+/* Sends an ObjectRequest carrying `body` packed; the reply is *rep (may be NULL). */
+static enum cc_status object_request(struct cc_nats *n, const char *subject,
+                                     Cc__V1__ObjectRequest *req, const ProtobufCMessage *body,
+                                     ProtobufCMessage **rep)
+{
+    uint8_t buf[1024];
+    size_t len = protobuf_c_message_get_packed_size(body);
+    *rep = NULL;
+    if (len > sizeof buf)
+        return CC_ERR_INVALID;
+    protobuf_c_message_pack(body, buf);
+    req->caller = &admin, req->has_body = 1, req->body.data = buf, req->body.len = len;
+    return cc_nats_request(n, subject, &req->base, &cc__v1__object_reply__descriptor, 10000, rep,
+                           NULL, 0);
+}
+
+enum cc_status bench_create(struct cc_nats *n, const char *kind, const ProtobufCMessage *obj,
+                            char *id, size_t idcap)
+{
+    Cc__V1__ObjectRequest req = CC__V1__OBJECT_REQUEST__INIT;
+    ProtobufCMessage *rep;
+    char subject[96];
+    const ProtobufCMessageDescriptor *desc = obj->descriptor;
+    snprintf(subject, sizeof subject, "cc.registry.obj.%s.create", kind);
+    enum cc_status st = object_request(n, subject, &req, obj, &rep);
+    snprintf(id, idcap, "%s", "");
+    if (st != CC_OK)
+        return st;
+    Cc__V1__ObjectReply *r = (Cc__V1__ObjectReply *)rep;
+    ProtobufCMessage *made = protobuf_c_message_unpack(desc, NULL, r->body.len, r->body.data);
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc, "id");
+    if (made && f) {
+        const char *made_id = *(char *const *)((const char *)made + f->offset);
+        snprintf(id, idcap, "%s", made_id ? made_id : "");
+    }
+    if (made)
+        protobuf_c_message_free_unpacked(made, NULL);
+    protobuf_c_message_free_unpacked(rep, NULL);
+    return CC_OK;
+}
+
+enum cc_status bench_put_skill(struct cc_nats *n, const char *user, const char *skill,
+                               int64_t capacity)
+{
+    Cc__V1__ObjectRequest req = CC__V1__OBJECT_REQUEST__INIT;
+    Cc__V1__AgentSkill as = CC__V1__AGENT_SKILL__INIT;
+    ProtobufCMessage *rep;
+    as.has_capacity = 1, as.capacity = capacity, as.has_active = as.active = 1;
+    req.parent_id = CC_PB_STR(user), req.id = CC_PB_STR(skill);
+    enum cc_status st = object_request(n, "cc.registry.agent_skills.put", &req, &as.base, &rep);
+    if (rep)
+        protobuf_c_message_free_unpacked(rep, NULL);
+    return st;
+}
+
+enum cc_status bench_sign_in(struct cc_nats *n, const char *login, const char *password)
+{
+    Cc__V1__LoginRequest req = CC__V1__LOGIN_REQUEST__INIT;
+    ProtobufCMessage *rep = NULL;
+    req.login = CC_PB_STR(login), req.password = CC_PB_STR(password);
+    enum cc_status st = cc_nats_request(n, "cc.registry.auth.login", &req.base,
+                                        &cc__v1__login_reply__descriptor, 10000, &rep, NULL, 0);
+    if (rep)
+        protobuf_c_message_free_unpacked(rep, NULL);
+    return st;
+}
+
+enum cc_status bench_set_status(struct cc_nats *n, const char *agent, const char *status)
+{
+    Cc__V1__Caller self = CC__V1__CALLER__INIT;
+    Cc__V1__StatusChange sc = CC__V1__STATUS_CHANGE__INIT;
+    ProtobufCMessage *rep = NULL;
+    self.user_id = CC_PB_STR(agent), self.role = CC_PB_STR("agent");
+    sc.caller = &self, sc.status = CC_PB_STR(status);
+    enum cc_status st = cc_nats_request(n, "cc.presence.set", &sc.base,
+                                        &cc__v1__agent_status__descriptor, 10000, &rep, NULL, 0);
+    if (rep)
+        protobuf_c_message_free_unpacked(rep, NULL);
+    return st;
+}

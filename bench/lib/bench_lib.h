@@ -1,8 +1,11 @@
 /* bench_lib.h - what every benchmark shares: latency samples with
- * percentiles, and the baselines measured in the same run (a bare NATS
- * request round trip and a bare Redis EVALSHA round trip). */
+ * percentiles, the baselines measured in the same run (a bare NATS
+ * request round trip and a bare Redis EVALSHA round trip), and set-up
+ * requests to agent-registry made as api-gateway would make them. */
 #ifndef BENCH_LIB_H
 #define BENCH_LIB_H
+
+#include "cc_nats.h"
 
 #include <stddef.h>
 
@@ -27,5 +30,23 @@ int nats_baseline(const char *url, struct samples *s);
 
 /* 5,000 sequential EVALSHA calls of a script returning 1. */
 int redis_baseline(const char *url, struct samples *s);
+
+/* --- set-up through agent-registry (cc.registry.*), as an admin caller ------------ */
+
+/* Creates one configuration object of `kind` ("users", "teams", "skills",
+ * "queues", ...) from `obj` and copies the new object's id into `id` (`idcap`
+ * bytes; "" when the reply cannot be read). Returns the request's status. */
+enum cc_status bench_create(struct cc_nats *n, const char *kind, const ProtobufCMessage *obj,
+                            char *id, size_t idcap);
+
+/* Gives user `user` skill `skill` at `capacity` (1..100), active. */
+enum cc_status bench_put_skill(struct cc_nats *n, const char *user, const char *skill,
+                               int64_t capacity);
+
+/* Signs `login` in (offline -> ready), as the desktop would. */
+enum cc_status bench_sign_in(struct cc_nats *n, const char *login, const char *password);
+
+/* Agent `agent` chooses `status` ("callcenter", ...) for themself. */
+enum cc_status bench_set_status(struct cc_nats *n, const char *agent, const char *status);
 
 #endif

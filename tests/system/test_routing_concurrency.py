@@ -1,4 +1,4 @@
-"""Two skill-router replicas, dozens of agents and a thousand chats, agents
+"""Two skill-router replicas, hundreds of agents and a thousand chats, agents
 accepting, declining and letting offers time out at random, one replica
 killed with kill -9 and restarted mid-run: no chat is offered to two agents
 at once, no agent holds more than its capacity, every chat ends, and no agent
@@ -17,7 +17,7 @@ from test_routing import Bus
 def ix_state(bus, ix_id):
     return bus("cc.router.get", "OfferAction", "Interaction", {"interaction_id": ix_id}, ok=None)
 
-AGENTS = 30
+AGENTS = int(os.environ.get("CC_LOAD_AGENTS", "200"))
 CHATS = int(os.environ.get("CC_LOAD_CHATS", "1000"))
 
 
