@@ -218,6 +218,7 @@ static void fill_msg(struct cc_nats_msg *m, natsMsg *msg)
     m->data = (const uint8_t *)natsMsg_GetData(msg);
     m->len = (size_t)natsMsg_GetDataLength(msg);
     m->delivered = 0;
+    m->seq = 0;
     m->raw = msg;
 }
 
@@ -421,7 +422,7 @@ static void handle_fetched(struct consumer *c, natsMsg *msg)
     int64_t retry_ms = 1000;
     fill_msg(&m, msg);
     if (natsMsg_GetMetaData(&meta, msg) == NATS_OK)
-        m.delivered = (int)meta->NumDelivered;
+        m.delivered = (int)meta->NumDelivered, m.seq = meta->Sequence.Stream;
     jsMsgMetaData_Destroy(meta);
     switch (c->fn(c->arg, &m, &retry_ms)) {
     case CC_NATS_ACK:

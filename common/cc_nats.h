@@ -27,6 +27,7 @@ struct cc_nats_msg {
     const uint8_t *data;
     size_t len;
     int delivered; /* JetStream: 1 on first delivery, more on redelivery; else 0 */
+    uint64_t seq;  /* JetStream: the message's sequence in its stream; else 0 */
     void *raw;     /* the adapter's message, for cc_nats_respond */
 };
 

@@ -48,8 +48,8 @@ struct kind {
     enum cc_status (*prepare)(struct op *op, ProtobufCMessage *obj, const ProtobufCMessage *old);
     /* Refuses (409) or cascades before obj is deleted. */
     enum cc_status (*before_delete)(struct op *op, const ProtobufCMessage *obj);
-    /* Removes what must never be answered. */
-    void (*redact)(ProtobufCMessage *obj);
+    /* Removes what must never be answered to the caller of `op`. */
+    void (*redact)(const struct op *op, ProtobufCMessage *obj);
 };
 
 /* The kinds, by name ("users", "teams", ...); NULL when unknown. */

@@ -227,7 +227,7 @@ static void do_list(struct op *op, const struct kind *k, const Cc__V1__ObjectReq
     ProtobufCBinaryData *bins = st == CC_OK ? calloc(n ? n : 1, sizeof *bins) : NULL;
     for (size_t i = 0; bins && i < n; i++) {
         if (k->redact)
-            k->redact(items[i]);
+            k->redact(op, items[i]);
         bins[i].len = protobuf_c_message_get_packed_size(items[i]);
         bins[i].data = malloc(bins[i].len ? bins[i].len : 1);
         if (bins[i].data)
@@ -305,7 +305,7 @@ static void serve(struct op *op, const struct kind *k, const Cc__V1__ObjectReque
         cc_nats_respond_error(op->reg->nats, m, st, op->why[0] ? op->why : NULL);
     else if (obj) {
         if (k->redact)
-            k->redact(obj);
+            k->redact(op, obj);
         registry_reply(op->reg, m, obj);
     }
     else

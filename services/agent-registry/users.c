@@ -245,8 +245,9 @@ static enum cc_status user_before_delete(struct op *op, const ProtobufCMessage *
     return st;
 }
 
-static void user_redact(ProtobufCMessage *obj)
+static void user_redact(const struct op *op, ProtobufCMessage *obj)
 {
+    (void)op;
     store_set_str(obj, "password", NULL);
 }
 

@@ -1,7 +1,9 @@
 /* gateway.c - the life of struct api_gateway: its configuration, the
  * OpenAPI document, the routing table and the event hub. */
 #include "gateway.h"
-#include "events.h"
+#include "cc/v1/presence.pb-c.h"
+#include "cc/v1/routing.pb-c.h"
+#include "cc_events.h"
 #include "openapi.h"
 #include "routes.h"
 
@@ -27,7 +29,26 @@ static enum cc_status events_setup(struct api_gateway *gw)
         cc_env_int("CC_SSE_MAX_STREAMS", 2000, 1, 100000, &streams) != CC_OK)
         return CC_ERR_INVALID;
     gw->sse_keepalive_us = keepalive * 1000000;
-    return events_new(&gw->events, (int)queue, (int)streams);
+    return cc_events_new(&gw->events, (int)queue, (int)streams);
+}
+
+/* What the desktops' event streams carry (SPEC section 9). */
+static enum cc_status events_sources(struct cc_events *ev, struct cc_nats *nats)
+{
+    static const struct {
+        const char *subject, *event;
+        const ProtobufCMessageDescriptor *desc;
+        int personal;
+    } sources[] = {
+        {"cc.presence.changed.*", "status", &cc__v1__agent_status__descriptor, 0},
+        {"cc.router.offer.*", "offer", &cc__v1__offer__descriptor, 1},
+        {"cc.router.offer_withdrawn.*", "offer_withdrawn", &cc__v1__offer__descriptor, 1},
+    };
+    enum cc_status st = CC_OK;
+    for (size_t i = 0; i < sizeof sources / sizeof *sources && st == CC_OK; i++)
+        st = cc_events_source(ev, nats, sources[i].subject, sources[i].event, sources[i].desc,
+                              sources[i].personal);
+    return st;
 }
 
 enum cc_status api_gateway_init(struct api_gateway *gw, struct cc_service *svc)
@@ -40,7 +61,7 @@ enum cc_status api_gateway_init(struct api_gateway *gw, struct cc_service *svc)
     if (st == CC_OK)
         st = routes_build(gw);
     if (st == CC_OK)
-        st = events_start(gw->events, svc->nats);
+        st = events_sources(gw->events, svc->nats);
     if (st != CC_OK)
         api_gateway_release(gw);
     return st;
@@ -49,7 +70,7 @@ enum cc_status api_gateway_init(struct api_gateway *gw, struct cc_service *svc)
 void api_gateway_release(struct api_gateway *gw)
 {
     routes_release(gw);
-    events_free(gw->events);
+    cc_events_free(gw->events);
     gw->events = NULL;
     free(gw->openapi);
     gw->openapi = NULL;

@@ -15,7 +15,7 @@
 
 struct api_gateway;
 struct fwd_spec; /* forward.h */
-struct events;   /* events.h */
+struct cc_events;   /* events.h */
 
 /* What a route handler receives as `arg`. */
 struct gw_route {
@@ -30,7 +30,7 @@ struct api_gateway {
     struct cc_http_route *routes; /* malloc'ed, nroutes entries */
     struct gw_route *bound;       /* malloc'ed, the routes' args */
     int nroutes;
-    struct events *events;    /* the presence event hub, owned */
+    struct cc_events *events;    /* the presence event hub, owned */
     int64_t sse_keepalive_us; /* CC_SSE_KEEPALIVE_S: keepalives and session re-checks */
 };
 

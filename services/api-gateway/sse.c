@@ -12,7 +12,7 @@
 #include "auth.h"
 #include "cc_log.h"
 #include "cc_time.h"
-#include "events.h"
+#include "cc_events.h"
 #include "gateway.h"
 
 #include <stdio.h>
@@ -28,11 +28,11 @@
 struct sse {
     struct api_gateway *gw;    /* borrowed */
     struct cc_http_req *req;   /* borrowed: used only by sse_read, while the request lasts */
-    struct events_sub *sub;    /* owned */
+    struct cc_events_sub *sub;    /* owned */
     char *user_id;             /* malloc'ed: the session's user, checked at each keepalive */
     char key[SESSION_KEY_MAX]; /* the session's Redis key */
     int64_t next_keepalive_us; /* cc_time_mono_us */
-    struct events_msg *msg;    /* owned reference to the frame being sent, or NULL */
+    struct cc_events_msg *msg;    /* owned reference to the frame being sent, or NULL */
     const char *out;           /* the text being sent: msg's frame or a comment line */
     size_t out_len, out_off;
 };
@@ -102,9 +102,9 @@ static enum cc_status stream_session(struct api_gateway *gw, struct cc_http_req 
 }
 
 /* Sets what sse_read sends next; `m` (may be NULL) is the reference it takes over. */
-static void set_output(struct sse *s, struct events_msg *m, const char *text, size_t len)
+static void set_output(struct sse *s, struct cc_events_msg *m, const char *text, size_t len)
 {
-    events_msg_unref(s->msg);
+    cc_events_msg_unref(s->msg);
     s->msg = m;
     s->out = text;
     s->out_len = len;
@@ -134,7 +134,7 @@ static enum cc_status keepalive(struct sse *s, int64_t now)
  * stream must end. */
 static enum cc_status next_output(struct sse *s)
 {
-    struct events_msg *m;
+    struct cc_events_msg *m;
     const char *frame;
     size_t len;
     set_output(s, NULL, NULL, 0);
@@ -145,16 +145,16 @@ static enum cc_status next_output(struct sse *s)
         if (now >= s->next_keepalive_us)
             return keepalive(s, now);
         int64_t until = now + STOP_POLL_US;
-        switch (events_sub_next(s->sub, until < s->next_keepalive_us ? until : s->next_keepalive_us,
+        switch (cc_events_sub_next(s->sub, until < s->next_keepalive_us ? until : s->next_keepalive_us,
                                 &m)) {
-        case EVENTS_MSG:
-            frame = events_msg_frame(m, &len);
+        case CC_EVENTS_MSG:
+            frame = cc_events_msg_frame(m, &len);
             set_output(s, m, frame, len);
             return CC_OK;
-        case EVENTS_OVERFLOW:
+        case CC_EVENTS_OVERFLOW:
             CC_WARN("sse: stream of %s fell behind (queue full), ending it", s->user_id);
             return CC_ERR_TOO_LARGE;
-        case EVENTS_TIMEOUT:
+        case CC_EVENTS_TIMEOUT:
             break;
         }
     }
@@ -176,8 +176,8 @@ static ssize_t sse_read(void *arg, char *buf, size_t max)
 static void sse_free(void *arg)
 {
     struct sse *s = arg;
-    events_msg_unref(s->msg);
-    events_sub_close(s->sub);
+    cc_events_msg_unref(s->msg);
+    cc_events_sub_close(s->sub);
     free(s->user_id);
     free(s);
 }
@@ -190,7 +190,7 @@ static enum cc_status sse_new(struct api_gateway *gw, struct cc_http_req *req, c
     enum cc_status st = CC_ERR_NOMEM;
     *out = NULL;
     if (!s || !(s->user_id = strdup(user_id)) ||
-        (st = events_sub_open(gw->events, all ? NULL : user_id, &s->sub)) != CC_OK) {
+        (st = cc_events_sub_open(gw->events, all ? NULL : user_id, &s->sub)) != CC_OK) {
         if (s)
             free(s->user_id);
         free(s);

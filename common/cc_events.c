@@ -1,14 +1,7 @@
-/* events.c - the event hub of api-gateway: agent status changes published by
- * agent-registry on cc.presence.changed.<agent_id>, and offers made or
- * withdrawn by skill-router on cc.router.offer[_withdrawn].<agent_id>, are
- * unpacked once, rendered once as an SSE frame and queued, by reference,
- * for every open stream that wants them (its own agent's events; monitors
- * get every status change).
- * One mutex guards the list of subscriptions and their queues; each
- * subscription has a condition variable its stream waits on. */
-#include "events.h"
-#include "cc/v1/presence.pb-c.h"
-#include "cc/v1/routing.pb-c.h"
+/* cc_events.c - the event hub of SSE streams (cc_events.h). One mutex
+ * guards the list of subscriptions and their queues; each subscription has
+ * a condition variable its stream waits on. */
+#include "cc_events.h"
 #include "cc_log.h"
 #include "cc_pbjson.h"
 
@@ -22,55 +15,42 @@
 
 #define FRAME_TAIL "\n\n"
 
-struct events_msg {
+struct cc_events_msg {
     atomic_int refs;
     size_t len;   /* of frame, without the NUL */
     char frame[]; /* "event: <name>\ndata: <one-line JSON>\n\n", NUL-terminated */
 };
 
-struct events_sub {
-    struct events *hub;
-    struct events_sub *prev, *next; /* the hub's list */
+struct cc_events_sub {
+    struct cc_events *hub;
+    struct cc_events_sub *prev, *next; /* the hub's list */
     char *agent_id;                 /* malloc'ed; NULL: every event */
     pthread_cond_t ready;           /* signalled when an event is queued or lost */
-    struct events_msg **ring;       /* hub->queue_cap slots, one reference each */
+    struct cc_events_msg **ring;       /* hub->queue_cap slots, one reference each */
     size_t head, count;             /* first queued slot, events queued */
     int overflow;                   /* an event found the queue full */
 };
 
 /* One kind of event the hub streams. */
 struct source {
-    const char *subject;
+    struct cc_events *hub;
     const char *event; /* the SSE event name */
     const ProtobufCMessageDescriptor *desc;
-    int personal;      /* only for the agent it names, not for monitors */
+    int personal;      /* only for the key it names, not for every-key subscriptions */
 };
 
-static const struct source sources[] = {
-    {"cc.presence.changed.*", "status", &cc__v1__agent_status__descriptor, 0},
-    {"cc.router.offer.*", "offer", &cc__v1__offer__descriptor, 1},
-    {"cc.router.offer_withdrawn.*", "offer_withdrawn", &cc__v1__offer__descriptor, 1},
-};
-
-#define NSOURCES (sizeof sources / sizeof *sources)
-
-/* The hub and one source: a NATS handler's argument. */
-struct handler {
-    struct events *ev;
-    const struct source *src;
-};
-
-struct events {
-    struct handler handlers[NSOURCES];
+struct cc_events {
+    struct source sources[CC_EVENTS_MAX_SOURCES];
+    int nsources;
     pthread_mutex_t lock;    /* guards subs, nsubs and every subscription's queue */
-    struct events_sub *subs; /* open subscriptions */
+    struct cc_events_sub *subs; /* open subscriptions */
     int nsubs, max_subs;
     size_t queue_cap;
 };
 
-enum cc_status events_new(struct events **out, int queue_cap, int max_subs)
+enum cc_status cc_events_new(struct cc_events **out, int queue_cap, int max_subs)
 {
-    struct events *ev = calloc(1, sizeof *ev);
+    struct cc_events *ev = calloc(1, sizeof *ev);
     *out = NULL;
     if (!ev)
         return CC_ERR_NOMEM;
@@ -84,7 +64,7 @@ enum cc_status events_new(struct events **out, int queue_cap, int max_subs)
     return CC_OK;
 }
 
-void events_free(struct events *ev)
+void cc_events_free(struct cc_events *ev)
 {
     if (!ev)
         return;
@@ -93,13 +73,13 @@ void events_free(struct events *ev)
     free(ev);
 }
 
-void events_msg_unref(struct events_msg *m)
+void cc_events_msg_unref(struct cc_events_msg *m)
 {
     if (m && atomic_fetch_sub(&m->refs, 1) == 1)
         free(m);
 }
 
-const char *events_msg_frame(const struct events_msg *m, size_t *len)
+const char *cc_events_msg_frame(const struct cc_events_msg *m, size_t *len)
 {
     *len = m->len;
     return m->frame;
@@ -107,12 +87,12 @@ const char *events_msg_frame(const struct events_msg *m, size_t *len)
 
 /* The SSE frame `event` of `msg` with one reference (the caller's); NULL
  * when out of memory. */
-static struct events_msg *frame_new(const char *event, const ProtobufCMessage *msg)
+static struct cc_events_msg *frame_new(const char *event, const ProtobufCMessage *msg)
 {
     cJSON *j = cc_pbjson_to_json(msg, 1);
     char *json = j ? cJSON_PrintUnformatted(j) : NULL; /* one line: newlines are escaped */
     char head[64];
-    struct events_msg *m = NULL;
+    struct cc_events_msg *m = NULL;
     cJSON_Delete(j);
     if (!json)
         return NULL;
@@ -130,7 +110,7 @@ static struct events_msg *frame_new(const char *event, const ProtobufCMessage *m
 }
 
 /* Queues `m` for `sub` (lock held); a full queue marks the overflow instead. */
-static void push(struct events_sub *sub, struct events_msg *m)
+static void push(struct cc_events_sub *sub, struct cc_events_msg *m)
 {
     size_t cap = sub->hub->queue_cap;
     if (sub->overflow)
@@ -146,10 +126,10 @@ static void push(struct events_sub *sub, struct events_msg *m)
 
 /* Queues `m` for every subscription that wants the events of `agent_id`:
  * that agent's own, and the monitors unless the event is personal. */
-static void fan_out(struct events *ev, const char *agent_id, int personal, struct events_msg *m)
+static void fan_out(struct cc_events *ev, const char *agent_id, int personal, struct cc_events_msg *m)
 {
     pthread_mutex_lock(&ev->lock);
-    for (struct events_sub *s = ev->subs; s; s = s->next)
+    for (struct cc_events_sub *s = ev->subs; s; s = s->next)
         if ((!s->agent_id && !personal) || (s->agent_id && !strcmp(s->agent_id, agent_id)))
             push(s, m);
     pthread_mutex_unlock(&ev->lock);
@@ -159,38 +139,38 @@ static void fan_out(struct events *ev, const char *agent_id, int personal, struc
  * token of the subject. */
 static void on_event(void *arg, const struct cc_nats_msg *msg)
 {
-    const struct handler *h = arg;
-    const struct source *src = h->src;
+    const struct source *src = arg;
     const char *agent = strrchr(msg->subject, '.') + 1;
     ProtobufCMessage *body = protobuf_c_message_unpack(src->desc, NULL, msg->len, msg->data);
     if (!body) {
         CC_WARN("events: unreadable %s on %s, skipped", src->desc->short_name, msg->subject);
         return;
     }
-    struct events_msg *m = frame_new(src->event, body);
+    struct cc_events_msg *m = frame_new(src->event, body);
     if (m)
-        fan_out(h->ev, agent, src->personal, m);
+        fan_out(src->hub, agent, src->personal, m);
     else
         CC_ERROR("events: out of memory, a %s event of %s is not streamed", src->event, agent);
-    events_msg_unref(m);
+    cc_events_msg_unref(m);
     protobuf_c_message_free_unpacked(body, NULL);
 }
 
-enum cc_status events_start(struct events *ev, struct cc_nats *nats)
+enum cc_status cc_events_source(struct cc_events *ev, struct cc_nats *nats, const char *subject,
+                                const char *event, const ProtobufCMessageDescriptor *desc,
+                                int personal)
 {
-    enum cc_status st = CC_OK;
-    for (size_t i = 0; i < NSOURCES && st == CC_OK; i++) {
-        ev->handlers[i] = (struct handler){ev, &sources[i]};
-        st = cc_nats_subscribe(nats, sources[i].subject, NULL, on_event, &ev->handlers[i]);
-    }
-    return st;
+    if (ev->nsources == CC_EVENTS_MAX_SOURCES)
+        return CC_ERR_NOMEM;
+    struct source *src = &ev->sources[ev->nsources++];
+    *src = (struct source){ev, event, desc, personal};
+    return cc_nats_subscribe(nats, subject, NULL, on_event, src);
 }
 
 /* A new subscription's own parts (not yet in the hub's list); NULL when out of memory. */
-static struct events_sub *sub_new(struct events *ev, const char *agent_id)
+static struct cc_events_sub *sub_new(struct cc_events *ev, const char *agent_id)
 {
     pthread_condattr_t attr;
-    struct events_sub *sub = calloc(1, sizeof *sub);
+    struct cc_events_sub *sub = calloc(1, sizeof *sub);
     if (!sub)
         return NULL;
     sub->hub = ev;
@@ -213,20 +193,20 @@ static struct events_sub *sub_new(struct events *ev, const char *agent_id)
 }
 
 /* Frees what sub_new made and the events still queued. */
-static void sub_free(struct events_sub *sub)
+static void sub_free(struct cc_events_sub *sub)
 {
     size_t cap = sub->hub->queue_cap;
     for (size_t i = 0; i < sub->count; i++)
-        events_msg_unref(sub->ring[(sub->head + i) % cap]);
+        cc_events_msg_unref(sub->ring[(sub->head + i) % cap]);
     pthread_cond_destroy(&sub->ready);
     free(sub->ring);
     free(sub->agent_id);
     free(sub);
 }
 
-enum cc_status events_sub_open(struct events *ev, const char *agent_id, struct events_sub **out)
+enum cc_status cc_events_sub_open(struct cc_events *ev, const char *agent_id, struct cc_events_sub **out)
 {
-    struct events_sub *sub = sub_new(ev, agent_id);
+    struct cc_events_sub *sub = sub_new(ev, agent_id);
     *out = NULL;
     if (!sub)
         return CC_ERR_NOMEM;
@@ -248,9 +228,9 @@ enum cc_status events_sub_open(struct events *ev, const char *agent_id, struct e
     return CC_OK;
 }
 
-void events_sub_close(struct events_sub *sub)
+void cc_events_sub_close(struct cc_events_sub *sub)
 {
-    struct events *ev;
+    struct cc_events *ev;
     if (!sub)
         return;
     ev = sub->hub;
@@ -266,24 +246,24 @@ void events_sub_close(struct events_sub *sub)
     sub_free(sub);
 }
 
-enum events_next events_sub_next(struct events_sub *sub, int64_t deadline_us,
-                                 struct events_msg **out)
+enum cc_events_next cc_events_sub_next(struct cc_events_sub *sub, int64_t deadline_us,
+                                 struct cc_events_msg **out)
 {
-    struct events *ev = sub->hub;
+    struct cc_events *ev = sub->hub;
     struct timespec ts = {(time_t)(deadline_us / 1000000), (long)(deadline_us % 1000000) * 1000};
-    enum events_next r = EVENTS_TIMEOUT;
+    enum cc_events_next r = CC_EVENTS_TIMEOUT;
     *out = NULL;
     pthread_mutex_lock(&ev->lock);
     while (!sub->count && !sub->overflow)
         if (pthread_cond_timedwait(&sub->ready, &ev->lock, &ts) == ETIMEDOUT)
             break;
     if (sub->overflow) {
-        r = EVENTS_OVERFLOW;
+        r = CC_EVENTS_OVERFLOW;
     } else if (sub->count) {
         *out = sub->ring[sub->head];
         sub->head = (sub->head + 1) % ev->queue_cap;
         sub->count--;
-        r = EVENTS_MSG;
+        r = CC_EVENTS_MSG;
     }
     pthread_mutex_unlock(&ev->lock);
     return r;
