@@ -223,6 +223,23 @@ enum cc_status cc_redis_run(struct cc_redis *r, redisReply **reply, const char *
     return st;
 }
 
+enum cc_status cc_redis_do(struct cc_redis *r, const char *fmt, ...)
+{
+    struct cc_redis_conn *c;
+    redisReply *reply = NULL;
+    va_list ap;
+    if (cc_redis_acquire(r, &c) != CC_OK)
+        return CC_ERR_UNAVAILABLE;
+    va_start(ap, fmt);
+    redisReply *rep = redisvCommand(c->ctx, fmt, ap);
+    va_end(ap);
+    enum cc_status st = check_reply(c, rep, &reply);
+    cc_redis_release(r, c);
+    if (reply)
+        freeReplyObject(reply);
+    return st;
+}
+
 enum cc_status cc_redis_script_load(struct cc_redis_conn *c, struct cc_redis_script *s)
 {
     redisReply *rep;

@@ -55,6 +55,9 @@ enum cc_status cc_redis_cmd(struct cc_redis_conn *c, redisReply **reply, const c
 /* Borrows a connection, runs a format command and gives it back. */
 enum cc_status cc_redis_run(struct cc_redis *r, redisReply **reply, const char *fmt, ...);
 
+/* Like cc_redis_run for a command whose answer is not needed. */
+enum cc_status cc_redis_do(struct cc_redis *r, const char *fmt, ...);
+
 /* Calls `s` by EVALSHA with `nkeys` keys followed by args in argv; loads it
  * and retries once when Redis answers NOSCRIPT (after a restart). */
 enum cc_status cc_redis_eval(struct cc_redis_conn *c, struct cc_redis_script *s, redisReply **reply,

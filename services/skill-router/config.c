@@ -4,6 +4,7 @@
  * configuration for long. */
 #include "router.h"
 #include "cc_log.h"
+#include "cc_registry_load.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -19,73 +20,10 @@ static Cc__V1__Caller service_caller(void)
     return c;
 }
 
-static void free_all(ProtobufCMessage **items, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        protobuf_c_message_free_unpacked(items[i], NULL);
-    free(items);
-}
-
-/* Appends the objects of one list reply; CC_ERR_NOMEM on failure. */
-static enum cc_status take_page(const ProtobufCMessageDescriptor *desc,
-                                const Cc__V1__ObjectReply *list, ProtobufCMessage ***items,
-                                size_t *n)
-{
-    ProtobufCMessage **more = realloc(*items, (*n + list->n_items + 1) * sizeof **items);
-    if (!more)
-        return CC_ERR_NOMEM;
-    *items = more;
-    for (size_t i = 0; i < list->n_items; i++) {
-        ProtobufCMessage *obj = protobuf_c_message_unpack(desc, NULL, list->items[i].len,
-                                                          list->items[i].data);
-        if (obj)
-            (*items)[(*n)++] = obj;
-    }
-    return CC_OK;
-}
-
-/* Reads every page of `kind`; on CC_OK the caller owns *out. */
-static enum cc_status load(struct router *r, const char *kind,
-                           const ProtobufCMessageDescriptor *desc, ProtobufCMessage ***out,
-                           size_t *n)
-{
-    Cc__V1__Caller caller = service_caller();
-    Cc__V1__Page page = CC__V1__PAGE__INIT;
-    Cc__V1__ObjectRequest req = CC__V1__OBJECT_REQUEST__INIT;
-    ProtobufCMessage **items = NULL;
-    char subject[96], *cursor = NULL;
-    enum cc_status st;
-    snprintf(subject, sizeof subject, "cc.registry.obj.%s.list", kind);
-    *n = 0;
-    page.has_limit = 1, page.limit = 500;
-    req.caller = &caller, req.page = &page;
-    do {
-        ProtobufCMessage *rep = NULL;
-        page.cursor = cursor;
-        st = cc_nats_request(r->nats, subject, &req.base, &cc__v1__object_reply__descriptor,
-                             5000, &rep, NULL, 0);
-        free(cursor);
-        cursor = NULL;
-        if (st == CC_OK) {
-            Cc__V1__ObjectReply *list = (Cc__V1__ObjectReply *)rep;
-            st = take_page(desc, list, &items, n);
-            if (st == CC_OK && list->next_cursor && !(cursor = strdup(list->next_cursor)))
-                st = CC_ERR_NOMEM;
-            protobuf_c_message_free_unpacked(rep, NULL);
-        }
-    } while (st == CC_OK && cursor);
-    if (st != CC_OK) {
-        free_all(items, *n);
-        return st;
-    }
-    *out = items;
-    return CC_OK;
-}
-
 static void config_free(struct config *c)
 {
-    free_all((ProtobufCMessage **)c->queues, c->nqueues);
-    free_all((ProtobufCMessage **)c->teams, c->nteams);
+    cc_registry_free((ProtobufCMessage **)c->queues, c->nqueues);
+    cc_registry_free((ProtobufCMessage **)c->teams, c->nteams);
     free(c);
 }
 
@@ -103,11 +41,12 @@ static enum cc_status reload(struct router *r)
     struct config *c = config_new(), *old;
     if (!c)
         return CC_ERR_NOMEM;
-    enum cc_status st = load(r, "queues", &cc__v1__queue__descriptor,
-                             (ProtobufCMessage ***)&c->queues, &c->nqueues);
+    Cc__V1__Caller caller = service_caller();
+    enum cc_status st = cc_registry_load(r->nats, "queues", &caller, &cc__v1__queue__descriptor,
+                                         (ProtobufCMessage ***)&c->queues, &c->nqueues);
     if (st == CC_OK)
-        st = load(r, "teams", &cc__v1__team__descriptor, (ProtobufCMessage ***)&c->teams,
-                  &c->nteams);
+        st = cc_registry_load(r->nats, "teams", &caller, &cc__v1__team__descriptor,
+                              (ProtobufCMessage ***)&c->teams, &c->nteams);
     if (st != CC_OK) {
         config_free(c);
         return st;
