@@ -3,6 +3,7 @@
 #   make test           unit tests under ASan+UBSan, system tests, compose check
 #   make test-asan      only the C unit tests under ASan+UBSan
 #   make bench          benchmarks (bench/)
+#   make sim            the contact-center simulator (tools/ccsim, docs/ccsim.md)
 #   make up / down / reset   run the whole system locally (data under .run/)
 #   make deps           install every Debian package needed (as root)
 
@@ -44,10 +45,15 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(BUILD)/gen
 	protoc-c --c_out=$(BUILD)/gen -Iproto $<
 
-# Lua scripts are embedded as C strings: foo.lua -> const char foo_lua[].
+# Lua scripts and web assets are embedded as C strings: foo.lua -> const char foo_lua[].
 $(BUILD)/gen/lua/%.c: %.lua tools/embed.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed.sh $< $@
+$(BUILD)/gen/asset/%.c: % tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh $< $@
+$(BUILD)/gen/asset/%.o: $(BUILD)/gen/asset/%.c
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c $(PROTO_C) | $(PROTO_C:.c=.h)
 	@mkdir -p $(dir $@)
@@ -62,7 +68,8 @@ $(LIBCC): $(COMMON_OBJ) $(PROTO_OBJ)
 # A service is every .c and .lua under services/<name>/, linked with libcc.
 define service_rule
 $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard services/$(1)/*.c)) \
-                   $(patsubst %.lua,$(BUILD)/gen/lua/%.o,$(wildcard services/$(1)/*.lua)) $(LIBCC)
+                   $(patsubst %.lua,$(BUILD)/gen/lua/%.o,$(wildcard services/$(1)/*.lua)) \
+                   $(patsubst %,$(BUILD)/gen/asset/%.o,$(wildcard services/$(1)/web/*)) $(LIBCC)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef

@@ -1,6 +1,7 @@
 /* gateway.c - the life of struct api_gateway: its configuration, the
  * OpenAPI document, the routing table and the event hub. */
 #include "gateway.h"
+#include "cc/v1/chat.pb-c.h"
 #include "cc/v1/presence.pb-c.h"
 #include "cc/v1/routing.pb-c.h"
 #include "cc_events.h"
@@ -17,6 +18,8 @@ const struct cc_env_var api_gateway_env[] = {
      "seconds between keepalives (and session re-checks) of event streams"},
     {"CC_SSE_QUEUE", "1024", "events queued for one event stream; beyond, the stream ends"},
     {"CC_SSE_MAX_STREAMS", "2000", "event streams open at once; beyond, 503"},
+    {"CC_FILE_DIR", "files", "where uploads are stored; chat-gateway must see the same directory"},
+    {"CC_FILE_MAX_BYTES", "20971520", "largest upload (413 beyond)"},
     {NULL, NULL, NULL},
 };
 
@@ -32,6 +35,16 @@ static enum cc_status events_setup(struct api_gateway *gw)
     return cc_events_new(&gw->events, (int)queue, (int)streams);
 }
 
+static enum cc_status files_setup(struct api_gateway *gw)
+{
+    int64_t max;
+    if (cc_env_int("CC_FILE_MAX_BYTES", 20971520, 1, 1LL << 32, &max) != CC_OK)
+        return CC_ERR_INVALID;
+    gw->file_max_bytes = (size_t)max;
+    gw->file_dir = cc_env_str("CC_FILE_DIR", "files");
+    return CC_OK;
+}
+
 /* What the desktops' event streams carry (SPEC section 9). */
 static enum cc_status events_sources(struct cc_events *ev, struct cc_nats *nats)
 {
@@ -43,6 +56,8 @@ static enum cc_status events_sources(struct cc_events *ev, struct cc_nats *nats)
         {"cc.presence.changed.*", "status", &cc__v1__agent_status__descriptor, 0},
         {"cc.router.offer.*", "offer", &cc__v1__offer__descriptor, 1},
         {"cc.router.offer_withdrawn.*", "offer_withdrawn", &cc__v1__offer__descriptor, 1},
+        {"cc.chat.message.*", "message", &cc__v1__chat_message__descriptor, 1},
+        {"cc.chat.updated.*", "chat_updated", &cc__v1__chat__descriptor, 1},
     };
     enum cc_status st = CC_OK;
     for (size_t i = 0; i < sizeof sources / sizeof *sources && st == CC_OK; i++)
@@ -56,6 +71,8 @@ enum cc_status api_gateway_init(struct api_gateway *gw, struct cc_service *svc)
     memset(gw, 0, sizeof *gw);
     gw->svc = svc;
     enum cc_status st = events_setup(gw);
+    if (st == CC_OK)
+        st = files_setup(gw);
     if (st == CC_OK)
         st = openapi_load(gw);
     if (st == CC_OK)

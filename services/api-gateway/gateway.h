@@ -15,7 +15,7 @@
 
 struct api_gateway;
 struct fwd_spec; /* forward.h */
-struct cc_events;   /* events.h */
+struct cc_events; /* cc_events.h */
 
 /* What a route handler receives as `arg`. */
 struct gw_route {
@@ -30,8 +30,10 @@ struct api_gateway {
     struct cc_http_route *routes; /* malloc'ed, nroutes entries */
     struct gw_route *bound;       /* malloc'ed, the routes' args */
     int nroutes;
-    struct cc_events *events;    /* the presence event hub, owned */
+    struct cc_events *events; /* the desktops' event hub, owned */
     int64_t sse_keepalive_us; /* CC_SSE_KEEPALIVE_S: keepalives and session re-checks */
+    const char *file_dir;     /* CC_FILE_DIR: uploads, shared with chat-gateway */
+    size_t file_max_bytes;    /* CC_FILE_MAX_BYTES: the upload cap (413 beyond) */
 };
 
 /* The service's own environment variables, for --help (NULL-terminated). */

@@ -4,8 +4,8 @@
  *
  * Wiring only: configuration, connections, routes and signal handling come
  * from common/cc_service; behaviour lives in the modules beside this file
- * (auth.c, forward.c, account.c, status.c, events.c, sse.c, openapi.c, the
- * table in routes.c). Order matters at the end: cc_service_run stops HTTP
+ * (auth.c, forward.c, account.c, status.c, routing.c, chats.c, sse.c,
+ * openapi.c, the table in routes.c). Order matters at the end: cc_service_run stops HTTP
  * (open streams end at once) and drains NATS before the hub is freed. */
 #include "cc_service.h"
 #include "gateway.h"
@@ -21,7 +21,7 @@ int main(int argc, char **argv)
         cc_service_release(&svc);
         return 1;
     }
-    int rc = cc_service_run(&svc, gw.routes, gw.nroutes, 0);
+    int rc = cc_service_run(&svc, gw.routes, gw.nroutes, gw.file_max_bytes);
     api_gateway_release(&gw);
     return rc;
 }

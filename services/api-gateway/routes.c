@@ -4,6 +4,7 @@
  * object kind is one OBJECT_ROUTES line. */
 #include "routes.h"
 #include "account.h"
+#include "chats.h"
 #include "cc/v1/registry.pb-c.h"
 #include "forward.h"
 #include "openapi.h"
@@ -70,6 +71,16 @@ static const struct route_def table[] = {
           &cc__v1__agent_skill__descriptor, FWD_CHILD_DELETE, 0),
     SPECIAL("GET", "agents/{id}/status", status_get, "cc.presence.get", 0),
     SPECIAL("PUT", "agents/{id}/status", status_put, "cc.presence.set", CC_HTTP_JSON),
+
+    SPECIAL("GET",   "chats",                 chats_list,     "cc.chat.list",     0),
+    SPECIAL("GET",   "chats/{id}",            chats_get,      "cc.chat.get",      0),
+    SPECIAL("PATCH", "chats/{id}",            chats_patch,    "cc.chat.update",   CC_HTTP_JSON),
+    SPECIAL("POST",  "chats/{id}/accept",     chats_action,   "cc.chat.accept",   CC_HTTP_JSON),
+    SPECIAL("POST",  "chats/{id}/decline",    chats_action,   "cc.chat.decline",  CC_HTTP_JSON),
+    SPECIAL("POST",  "chats/{id}/end",        chats_action,   "cc.chat.end",      CC_HTTP_JSON),
+    SPECIAL("GET",   "chats/{id}/messages",   chats_messages, "cc.chat.messages", 0),
+    SPECIAL("POST",  "chats/{id}/messages",   chats_send,     "cc.chat.send",     CC_HTTP_JSON),
+    SPECIAL("POST",  "files",                 files_upload,   NULL,               CC_HTTP_LARGE),
 
     SPECIAL("GET", "monitor/agents", status_list, "cc.presence.list", 0),
     SPECIAL("GET", "monitor/queues", queues_get, "cc.router.queues", 0),

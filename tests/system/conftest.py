@@ -18,4 +18,7 @@ def cluster(request):
     failures = c.close()
     if failures:
         pytest.fail("\n".join(failures))
-    shutil.rmtree(workdir, ignore_errors=True)
+    if os.environ.get("CC_TEST_KEEP"):  # the logs of every service, for a post-mortem
+        print(f"\nkept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)

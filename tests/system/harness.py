@@ -128,8 +128,10 @@ class Service(Proc):
         full = {"CC_NATS_URL": nats.url, "CC_REDIS_URL": redis.url,
                 "CC_HTTP_ADDR": f"127.0.0.1:{self.port}", "CC_LOG_LEVEL": "info", **SAN_ENV}
         full.update(env or {})
-        super().__init__(name, [os.path.join(BIN_DIR, name)], workdir, full)
         self.base = f"http://127.0.0.1:{self.port}"
+        if full.get("CC_PUBLIC_URL") == "self":  # chat-gateway's links point at itself
+            full["CC_PUBLIC_URL"] = self.base
+        super().__init__(name, [os.path.join(BIN_DIR, name)], workdir, full)
 
     def url(self, path):
         return self.base + path

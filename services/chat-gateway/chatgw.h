@@ -1,0 +1,153 @@
+/* chatgw.h - chat-gateway's shared state and the pieces its modules use.
+ *
+ * A provider webhook (webhooks.c) or a web-chat customer (webchat.c) is
+ * verified, parsed and stored in JetStream (CHAT_IN) before it is answered;
+ * inbound.c consumes CHAT_IN into chats in Redis (store.c) and hands new
+ * chats to skill-router; chats.c serves the chat subjects api-gateway calls
+ * for agents and supervisors; outbound.c consumes CHAT_OUT and delivers the
+ * agents' messages through the providers (provider.h). Stateless: any
+ * number of replicas. See docs/chat-gateway.md. */
+#ifndef CHATGW_H
+#define CHATGW_H
+
+#include "cc/v1/chat.pb-c.h"
+#include "cc/v1/registry.pb-c.h"
+#include "cc_events.h"
+#include "cc_service.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define CHAT_IN_STREAM "CHAT_IN"
+#define CHAT_OUT_STREAM "CHAT_OUT"
+
+/* One version of the channels, with their credentials: replaced whole on
+ * every change, shared read-only by reference count. */
+struct channels {
+    atomic_int refs;
+    Cc__V1__Channel **items;
+    size_t n;
+};
+
+struct chatgw {
+    struct cc_service *svc;
+    struct cc_nats *nats;
+    struct cc_redis *redis;
+    pthread_mutex_t lock;       /* guards the channels pointer */
+    struct channels *channels;  /* never NULL once started */
+    struct cc_events *events;   /* web-chat event streams */
+    const char *public_url;     /* how customers and providers reach this service */
+    const char *file_dir;       /* where files live (shared by every replica) */
+    int64_t file_max_bytes, link_ttl_s, sse_keepalive_us;
+    struct cc_metric *m_webhooks, *m_messages, *m_delivery_failures, *m_ingest_latency,
+        *m_offer_latency;
+};
+
+/* --- channels.c: the channels, with credentials, from agent-registry ---------------- */
+
+enum cc_status channels_start(struct chatgw *g);
+void channels_release(struct chatgw *g);
+
+/* The current version, held until channels_put. */
+const struct channels *channels_get(struct chatgw *g);
+void channels_put(const struct channels *c);
+
+/* Channel `id` of version `c`, or NULL. */
+const Cc__V1__Channel *channel_find(const struct channels *c, const char *id);
+
+/* --- store.c: chats and messages in Redis --------------------------------------------- */
+
+/* What storing an inbound message did. */
+struct stored {
+    char chat_id[64], message_id[64], agent_id[64];
+    int opened;   /* the message opened a new chat */
+    int created;  /* the message is new (0: a provider retry, already stored) */
+    int enqueued; /* the chat was handed to skill-router already */
+};
+
+/* Stores customer message `msg` (direction, text, attachments, created_at
+ * and seq set) of `conversation` on channel `ch`, once per
+ * `provider_message_id`, in the open chat of the conversation or a new one. */
+enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const char *conversation,
+                             const char *customer_name, const char *provider_message_id,
+                             Cc__V1__ChatMessage *msg, struct stored *out);
+
+/* Chat `id` (free with cc__v1__chat__free_unpacked); CC_ERR_NOT_FOUND. */
+enum cc_status store_chat(struct chatgw *g, const char *id, Cc__V1__Chat **out);
+
+/* Message `id` (free with cc__v1__chat_message__free_unpacked). */
+enum cc_status store_message(struct chatgw *g, const char *id, Cc__V1__ChatMessage **out);
+
+/* Writes message `m` back (its delivery changed). */
+enum cc_status store_message_put(struct chatgw *g, const Cc__V1__ChatMessage *m);
+
+/* Appends agent message `m` (id, created_at, seq set) to its chat; the first
+ * one moves a new chat to in_progress. */
+enum cc_status store_outbound(struct chatgw *g, Cc__V1__ChatMessage *m);
+
+/* The chat's messages in order (free each and the array). */
+enum cc_status store_messages(struct chatgw *g, const char *chat_id, Cc__V1__ChatMessage ***out,
+                              size_t *n);
+
+/* A new random id with `prefix` ("cht_", "msg_") into out (>= 32 bytes). */
+void store_new_id(const char *prefix, char *out, size_t cap);
+
+/* --- files.c: files in chats ----------------------------------------------------------- */
+
+/* Attachment of stored file `file_id` with a new expiring link; release
+ * with files_attachment_release. CC_ERR_NOT_FOUND when unknown. */
+enum cc_status files_attachment(struct chatgw *g, const char *file_id, Cc__V1__Attachment *att);
+void files_attachment_release(Cc__V1__Attachment *att);
+
+/* GET /files/{token}. */
+void files_serve(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+
+/* --- inbound.c: CHAT_IN into chats ---------------------------------------------------- */
+
+enum cc_status inbound_start(struct chatgw *g);
+
+/* Stores `in` in CHAT_IN (deduplicated on channel and provider message id)
+ * and returns once JetStream has it: what a webhook waits for before 2xx. */
+enum cc_status inbound_publish(struct chatgw *g, const Cc__V1__Inbound *in);
+
+/* --- outbound.c, http_client.c, media.c: talking to the providers ------------------ */
+
+enum cc_status outbound_start(struct chatgw *g);
+
+struct provider_request;
+
+/* Performs `req` within `timeout_ms`, keeping at most `max_bytes` of the
+ * answer (CC_ERR_TOO_LARGE beyond). *status is 0 when nothing answered
+ * (CC_ERR_UNAVAILABLE); *body (malloc'ed, NUL-terminated) may be NULL. */
+enum cc_status http_perform(const struct provider_request *req, long timeout_ms, size_t max_bytes,
+                            long *status, char **body, size_t *len);
+
+/* Fetches an inbound attachment from the provider (att->provider_ref) and
+ * stores it: att gets file_id, mime (sniffed), size and a link.
+ * CC_ERR_UNAVAILABLE: try again later; other errors: it cannot be fetched. */
+enum cc_status media_fetch(struct chatgw *g, const Cc__V1__Channel *ch, Cc__V1__Attachment *att);
+
+/* --- webhooks.c, webchat.c: the public HTTP side ------------------------------------ */
+
+void webhooks_post(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+void webhooks_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+void webchat_session_new(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+void webchat_send(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+void webchat_messages(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+void webchat_events(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+void webchat_widget(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+void webchat_demo(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+enum cc_status webchat_start(struct chatgw *g);
+
+/* --- chats.c: the chat subjects -------------------------------------------------------- */
+
+enum cc_status chats_start(struct chatgw *g);
+
+/* Publishes chat `c` changed (cc.chat.updated.<agent>, and to its web-chat
+ * customer). */
+void chats_publish_updated(struct chatgw *g, const Cc__V1__Chat *c);
+
+/* Publishes message `m` of chat `c` to whoever follows the chat. */
+void chats_publish_message(struct chatgw *g, const Cc__V1__Chat *c, const Cc__V1__ChatMessage *m);
+
+#endif

@@ -1,0 +1,428 @@
+/* chats.c - the chat subjects api-gateway calls for agents and supervisors
+ * (SPEC section 6): lists, a chat and its messages, accept / decline through
+ * skill-router, state, result and links, End chat, and the agent's messages,
+ * stored as pending and queued in CHAT_OUT for delivery (web chat: delivered
+ * at once to the customer's event stream). */
+#include "chatgw.h"
+#include "cc/v1/routing.pb-c.h"
+#include "cc_log.h"
+#include "cc_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUTER_TIMEOUT_MS 5000
+#define CLOSED_KEPT 10
+#define MAX_TEXT 4096
+#define HISTORY_MAX 100
+
+static void free_reply(redisReply *r)
+{
+    if (r)
+        freeReplyObject(r);
+}
+
+static int is_staff(const Cc__V1__Caller *c)
+{
+    return c->role && (!strcmp(c->role, "admin") || !strcmp(c->role, "supervisor"));
+}
+
+static int same(const char *a, const char *b)
+{
+    return a && b && !strcmp(a, b);
+}
+
+/* --- events ----------------------------------------------------------------------------- */
+
+static void publish_to(struct chatgw *g, const char *kind, const char *key,
+                       const ProtobufCMessage *msg)
+{
+    char subject[192];
+    if (!key || !*key)
+        return;
+    snprintf(subject, sizeof subject, "%s.%s", kind, key);
+    cc_nats_publish(g->nats, subject, msg);
+}
+
+static int webchat(const Cc__V1__Chat *c)
+{
+    return same(c->source, "webchat");
+}
+
+void chats_publish_updated(struct chatgw *g, const Cc__V1__Chat *c)
+{
+    publish_to(g, "cc.chat.updated", c->agent_id, &c->base);
+    if (webchat(c))
+        publish_to(g, "cc.webchat.chat_updated", c->from, &c->base);
+}
+
+void chats_publish_message(struct chatgw *g, const Cc__V1__Chat *c, const Cc__V1__ChatMessage *m)
+{
+    publish_to(g, "cc.chat.message", c->agent_id, &m->base);
+    if (webchat(c))
+        publish_to(g, "cc.webchat.message", c->from, &m->base);
+}
+
+/* --- helpers ---------------------------------------------------------------------------- */
+
+/* Who may read chat `c`: its agent, the agent it rings for, staff. */
+static int may_read(const Cc__V1__Caller *who, const Cc__V1__Chat *c)
+{
+    return is_staff(who) || same(who->user_id, c->agent_id) || same(who->user_id, c->offered_to);
+}
+
+/* Asks skill-router `verb` about the chat's interaction for the caller. */
+static enum cc_status router(struct chatgw *g, const char *verb, const Cc__V1__Caller *caller,
+                             const char *chat_id, char *why, size_t whycap)
+{
+    Cc__V1__OfferAction a = CC__V1__OFFER_ACTION__INIT;
+    ProtobufCMessage *rep = NULL;
+    char subject[64];
+    snprintf(subject, sizeof subject, "cc.router.%s", verb);
+    a.caller = (Cc__V1__Caller *)caller, a.interaction_id = CC_PB_STR(chat_id);
+    enum cc_status st = cc_nats_request(g->nats, subject, &a.base, &cc__v1__interaction__descriptor,
+                                        ROUTER_TIMEOUT_MS, &rep, why, whycap);
+    if (rep)
+        protobuf_c_message_free_unpacked(rep, NULL);
+    return st;
+}
+
+/* --- verbs ------------------------------------------------------------------------------ */
+
+struct call {
+    struct chatgw *g;
+    const struct cc_nats_msg *m;
+    const Cc__V1__ChatRequest *req;
+    const Cc__V1__Caller *who;
+    Cc__V1__Chat *chat; /* the chat named, loaded */
+    char why[256];
+};
+
+static enum cc_status fail(struct call *c, enum cc_status st, const char *why)
+{
+    snprintf(c->why, sizeof c->why, "%s", why);
+    return st;
+}
+
+/* Reloads the chat, answers it and tells its followers it changed. */
+static enum cc_status answer_changed(struct call *c)
+{
+    Cc__V1__Chat *fresh;
+    enum cc_status st = store_chat(c->g, c->chat->id, &fresh);
+    if (st != CC_OK)
+        return st;
+    chats_publish_updated(c->g, fresh);
+    cc_nats_respond(c->g->nats, c->m, &fresh->base);
+    cc__v1__chat__free_unpacked(fresh, NULL);
+    return CC_OK;
+}
+
+static enum cc_status do_get(struct call *c)
+{
+    if (!may_read(c->who, c->chat))
+        return fail(c, CC_ERR_FORBIDDEN, "not your chat");
+    cc_nats_respond(c->g->nats, c->m, &c->chat->base);
+    return CC_OK;
+}
+
+static enum cc_status do_accept(struct call *c)
+{
+    enum cc_status st = router(c->g, "accept", c->who, c->chat->id, c->why, sizeof c->why);
+    if (st != CC_OK)
+        return st;
+    int64_t now = cc_time_now_ms();
+    st = cc_redis_do(c->g->redis, "HSET {cc}:chat:%s agent %s start %lld offered_to %s", c->chat->id,
+             c->who->user_id, (long long)now, "");
+    if (st == CC_OK)
+        st = cc_redis_do(c->g->redis, "SADD {cc}:chats:active:%s %s", c->who->user_id, c->chat->id);
+    return st == CC_OK ? answer_changed(c) : st;
+}
+
+static enum cc_status do_decline(struct call *c)
+{
+    enum cc_status st = router(c->g, "decline", c->who, c->chat->id, c->why, sizeof c->why);
+    if (st == CC_OK)
+        cc_nats_respond(c->g->nats, c->m, &c->chat->base);
+    return st;
+}
+
+static enum cc_status do_end(struct call *c)
+{
+    const Cc__V1__Chat *ch = c->chat;
+    if (same(ch->state, "completed"))
+        return do_get(c); /* a retry */
+    if (!is_staff(c->who) && !same(c->who->user_id, ch->agent_id))
+        return fail(c, CC_ERR_FORBIDDEN, "not your chat");
+    if (!ch->agent_id)
+        return fail(c, CC_ERR_CONFLICT, "the chat has not been accepted");
+    enum cc_status st = router(c->g, "end", c->who, ch->id, c->why, sizeof c->why);
+    if (st == CC_ERR_NOT_FOUND)
+        st = CC_OK; /* the interaction's record expired: end the chat anyway */
+    if (st != CC_OK)
+        return st;
+    st = cc_redis_do(c->g->redis, "HSET {cc}:chat:%s state completed end %lld", ch->id,
+             (long long)cc_time_now_ms());
+    if (st == CC_OK)
+        st = cc_redis_do(c->g->redis, "SREM {cc}:chats:active:%s %s", ch->agent_id, ch->id);
+    if (st == CC_OK)
+        st = cc_redis_do(c->g->redis, "LPUSH {cc}:chats:closed:%s %s", ch->agent_id, ch->id);
+    if (st == CC_OK)
+        st = cc_redis_do(c->g->redis, "LTRIM {cc}:chats:closed:%s 0 %d", ch->agent_id, CLOSED_KEPT - 1);
+    if (st == CC_OK)
+        st = cc_redis_do(c->g->redis, "SREM {cc}:chats:open %s", ch->id);
+    if (st == CC_OK && ch->channel_id && ch->from) /* the next message opens a new chat */
+        st = cc_redis_do(c->g->redis, "EVAL %s 1 {cc}:conv:%s:%s %s",
+                 "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end",
+                 ch->channel_id, ch->from, ch->id);
+    return st == CC_OK ? answer_changed(c) : st;
+}
+
+static int settable_state(const char *from, const char *to)
+{
+    return !strcmp(to, from) || (!strcmp(from, "new") && !strcmp(to, "in_progress"));
+}
+
+static enum cc_status do_update(struct call *c)
+{
+    const Cc__V1__Chat *p = c->req->patch;
+    const Cc__V1__ChatLinks *l = p ? p->links : NULL;
+    if (!is_staff(c->who) && !same(c->who->user_id, c->chat->agent_id))
+        return fail(c, CC_ERR_FORBIDDEN, "not your chat");
+    if (!p)
+        return fail(c, CC_ERR_INVALID, "nothing to change");
+    if (p->state && !settable_state(c->chat->state, p->state))
+        return fail(c, CC_ERR_CONFLICT,
+                    !strcmp(p->state, "completed") ? "state: use End chat to complete a chat"
+                                                   : "state: only new -> in_progress");
+    struct {
+        const char *field, *value;
+    } set[] = {{"state", p->state},
+               {"result_id", p->result_id},
+               {"result_details", p->result_details},
+               {"account_id", l ? l->account_id : NULL},
+               {"contact_id", l ? l->contact_id : NULL},
+               {"activity_id", l ? l->activity_id : NULL},
+               {"case_id", l ? l->case_id : NULL}};
+    for (size_t i = 0; i < sizeof set / sizeof *set; i++) {
+        if (set[i].value && strlen(set[i].value) > MAX_TEXT)
+            return fail(c, CC_ERR_INVALID, "a field is too long");
+        if (set[i].value && cc_redis_do(c->g->redis, "HSET {cc}:chat:%s %s %s", c->chat->id, set[i].field,
+                                set[i].value) != CC_OK)
+            return CC_ERR_UNAVAILABLE;
+    }
+    return answer_changed(c);
+}
+
+static enum cc_status do_messages(struct call *c)
+{
+    Cc__V1__ChatMessage **items;
+    Cc__V1__MessageList list = CC__V1__MESSAGE_LIST__INIT;
+    size_t n;
+    if (!may_read(c->who, c->chat))
+        return fail(c, CC_ERR_FORBIDDEN, "not your chat");
+    enum cc_status st = store_messages(c->g, c->chat->id, &items, &n);
+    if (st != CC_OK)
+        return st;
+    list.items = items, list.n_items = n;
+    cc_nats_respond(c->g->nats, c->m, &list.base);
+    for (size_t i = 0; i < n; i++)
+        cc__v1__chat_message__free_unpacked(items[i], NULL);
+    free(items);
+    return CC_OK;
+}
+
+/* Queues message `m` of chat `ch` for its provider, or hands it to the
+ * web-chat customer at once. */
+static enum cc_status deliver(struct chatgw *g, const Cc__V1__Chat *ch, Cc__V1__ChatMessage *m)
+{
+    if (webchat(ch)) {
+        m->delivery = CC_PB_STR("sent");
+        return store_message_put(g, m);
+    }
+    Cc__V1__Outbound out = CC__V1__OUTBOUND__INIT;
+    uint8_t buf[256];
+    char subject[160];
+    out.chat_id = m->chat_id, out.message_id = m->id;
+    size_t len = protobuf_c_message_pack(&out.base, buf);
+    snprintf(subject, sizeof subject, "cc.chat.out.%s", ch->channel_id);
+    return cc_nats_js_publish(g->nats, subject, buf, len, m->id, 5000, NULL);
+}
+
+static enum cc_status do_send(struct call *c)
+{
+    const Cc__V1__ChatRequest *r = c->req;
+    Cc__V1__ChatMessage m = CC__V1__CHAT_MESSAGE__INIT;
+    Cc__V1__Attachment att = CC__V1__ATTACHMENT__INIT, *atts[1] = {&att};
+    char id[40], at[32];
+    if (!same(c->who->user_id, c->chat->agent_id))
+        return fail(c, CC_ERR_FORBIDDEN, "only the chat's agent writes in it");
+    if (same(c->chat->state, "completed"))
+        return fail(c, CC_ERR_CONFLICT, "the chat is completed");
+    if ((!r->text || !*r->text) && !r->file_id)
+        return fail(c, CC_ERR_INVALID, "text or file_id required");
+    if (r->text && strlen(r->text) > MAX_TEXT)
+        return fail(c, CC_ERR_INVALID, "text: at most 4096 bytes");
+    if (r->file_id) {
+        enum cc_status st = files_attachment(c->g, r->file_id, &att);
+        if (st != CC_OK)
+            return fail(c, CC_ERR_INVALID, "file_id: no such file");
+        m.n_attachments = 1, m.attachments = atts;
+    }
+    int64_t now = cc_time_now_ms();
+    store_new_id("msg_", id, sizeof id);
+    cc_time_format_ms(now, at, sizeof at);
+    m.id = id, m.chat_id = c->chat->id, m.direction = CC_PB_STR("out");
+    m.author = CC_PB_STR("agent"), m.agent_id = c->who->user_id, m.text = r->text;
+    m.created_at = at, m.delivery = CC_PB_STR("pending"), m.has_seq = 1, m.seq = now * 1000;
+    enum cc_status st = store_outbound(c->g, &m);
+    if (st == CC_OK)
+        st = deliver(c->g, c->chat, &m);
+    if (st == CC_ERR_CONFLICT)
+        return fail(c, st, "the chat is completed");
+    if (st == CC_OK) {
+        Cc__V1__Chat *fresh = NULL;
+        cc_metric_add(c->g->m_messages, "direction=\"out\"", 1);
+        if (store_chat(c->g, c->chat->id, &fresh) == CC_OK) {
+            chats_publish_message(c->g, fresh, &m);
+            if (!same(fresh->state, c->chat->state))
+                chats_publish_updated(c->g, fresh);
+            cc__v1__chat__free_unpacked(fresh, NULL);
+        }
+        cc_nats_respond(c->g->nats, c->m, &m.base);
+    }
+    files_attachment_release(&att);
+    return st;
+}
+
+/* --- lists ------------------------------------------------------------------------------ */
+
+static int matches(const Cc__V1__Chat *c, const Cc__V1__ChatFilter *f)
+{
+    if (!f)
+        return 1;
+    if (f->agent_id && !same(f->agent_id, c->agent_id))
+        return 0;
+    if (f->queue_id && !same(f->queue_id, c->queue_id))
+        return 0;
+    if (f->source && !same(f->source, c->source))
+        return 0;
+    if (f->customer && !(c->name && strcasestr(c->name, f->customer)) &&
+        !(c->from && strstr(c->from, f->customer)))
+        return 0;
+    return 1;
+}
+
+/* The chat ids of a view: the agent's own lists, or for staff every open
+ * chat (active), the latest completed ones (closed), or the history from
+ * newest to oldest within since/until (by creation). */
+static enum cc_status view_ids(struct call *c, redisReply **ids)
+{
+    const Cc__V1__ChatRequest *r = c->req;
+    const char *view = r->view ? r->view : "active";
+    const char *me = c->who->user_id;
+    if (!strcmp(view, "history")) {
+        if (!is_staff(c->who))
+            return fail(c, CC_ERR_FORBIDDEN, "history: supervisors and admins only");
+        int64_t since = 0, until = INT64_MAX;
+        const Cc__V1__ChatFilter *f = r->filter;
+        if ((f && f->since && cc_time_parse_ms(f->since, &since) != 0) ||
+            (f && f->until && cc_time_parse_ms(f->until, &until) != 0))
+            return fail(c, CC_ERR_INVALID, "since, until: RFC 3339 times");
+        if (r->page && r->page->cursor && *r->page->cursor)
+            until = strtoll(r->page->cursor, NULL, 10); /* exclusive: older than the last seen */
+        return cc_redis_run(c->g->redis, ids, "ZREVRANGEBYSCORE {cc}:chats:all (%lld %lld",
+                            (long long)until, (long long)since);
+    }
+    if (!strcmp(view, "active"))
+        return is_staff(c->who) ? cc_redis_run(c->g->redis, ids, "SMEMBERS {cc}:chats:open")
+                                : cc_redis_run(c->g->redis, ids, "SMEMBERS {cc}:chats:active:%s",
+                                               me);
+    if (!strcmp(view, "closed"))
+        return cc_redis_run(c->g->redis, ids, "LRANGE {cc}:chats:closed:%s 0 %d", me,
+                            CLOSED_KEPT - 1);
+    return fail(c, CC_ERR_INVALID, "view: active, closed or history");
+}
+
+static enum cc_status do_list(struct call *c)
+{
+    redisReply *ids = NULL;
+    Cc__V1__ChatList list = CC__V1__CHAT_LIST__INIT;
+    char cursor[32] = "";
+    size_t limit = HISTORY_MAX;
+    if (c->req->page && c->req->page->has_limit && c->req->page->limit > 0 &&
+        (size_t)c->req->page->limit < limit)
+        limit = (size_t)c->req->page->limit;
+    enum cc_status st = view_ids(c, &ids);
+    Cc__V1__Chat **items = st == CC_OK ? calloc(ids->elements + 1, sizeof *items) : NULL;
+    if (st == CC_OK && !items)
+        st = CC_ERR_NOMEM;
+    for (size_t i = 0; st == CC_OK && i < ids->elements && list.n_items < limit; i++) {
+        Cc__V1__Chat *ch;
+        if (store_chat(c->g, ids->element[i]->str, &ch) != CC_OK)
+            continue;
+        if (matches(ch, c->req->filter))
+            items[list.n_items++] = ch;
+        else
+            cc__v1__chat__free_unpacked(ch, NULL);
+        if (list.n_items == limit && i + 1 < ids->elements && same(c->req->view, "history")) {
+            int64_t created = 0;
+            cc_time_parse_ms(ch->created_at, &created);
+            snprintf(cursor, sizeof cursor, "%lld", (long long)created);
+            list.next_cursor = cursor;
+        }
+    }
+    list.items = items;
+    if (st == CC_OK)
+        cc_nats_respond(c->g->nats, c->m, &list.base);
+    for (size_t i = 0; i < list.n_items; i++)
+        cc__v1__chat__free_unpacked(items[i], NULL);
+    free(items);
+    free_reply(ids);
+    return st;
+}
+
+/* cc.chat.<verb> */
+static void on_chat(void *arg, const struct cc_nats_msg *m)
+{
+    static const struct {
+        const char *verb;
+        enum cc_status (*fn)(struct call *c);
+    } verbs[] = {{"get", do_get},     {"accept", do_accept},     {"decline", do_decline},
+                 {"end", do_end},     {"update", do_update},     {"messages", do_messages},
+                 {"send", do_send}};
+    struct call c = {arg, m, NULL, NULL, NULL, ""};
+    Cc__V1__ChatRequest *req = cc__v1__chat_request__unpack(NULL, m->len, m->data);
+    const char *verb = m->subject + strlen("cc.chat.");
+    enum cc_status st = CC_OK;
+    c.req = req;
+    if (!req || !req->caller || !req->caller->user_id || !req->caller->role)
+        st = fail(&c, CC_ERR_INVALID, "unreadable request");
+    else if (c.who = req->caller, !strcmp(verb, "list"))
+        st = do_list(&c);
+    else if ((st = req->chat_id ? store_chat(c.g, req->chat_id, &c.chat) : CC_ERR_NOT_FOUND) != CC_OK)
+        fail(&c, st, st == CC_ERR_NOT_FOUND ? "no such chat" : "");
+    else {
+        st = fail(&c, CC_ERR_NOT_FOUND, "no such verb");
+        for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+            if (!strcmp(verb, verbs[i].verb)) {
+                c.why[0] = 0;
+                st = verbs[i].fn(&c);
+                break;
+            }
+    }
+    if (st != CC_OK)
+        cc_nats_respond_error(c.g->nats, m, st, c.why[0] ? c.why : NULL);
+    if (c.chat)
+        cc__v1__chat__free_unpacked(c.chat, NULL);
+    if (req)
+        cc__v1__chat_request__free_unpacked(req, NULL);
+}
+
+enum cc_status chats_start(struct chatgw *g)
+{
+    enum cc_status st = CC_OK;
+    for (int i = 0; i < 4 && st == CC_OK; i++)
+        st = cc_nats_subscribe(g->nats, "cc.chat.*", "chat-gateway", on_chat, g);
+    return st;
+}

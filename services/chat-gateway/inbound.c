@@ -1,0 +1,259 @@
+/* inbound.c - customer messages from JetStream into chats: what webhooks
+ * and the web-chat widget stored in CHAT_IN is applied here, by a durable
+ * consumer the replicas share. Storing is idempotent per provider message
+ * id, so a redelivery (a replica killed before its ack) changes nothing; a
+ * chat opened by a message is handed to skill-router until that succeeds. */
+#include "chatgw.h"
+#include "cc/v1/routing.pb-c.h"
+#include "cc_log.h"
+#include "cc_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUTER_TIMEOUT_MS 5000
+
+static void free_reply(redisReply *r)
+{
+    if (r)
+        freeReplyObject(r);
+}
+
+enum cc_status inbound_publish(struct chatgw *g, const Cc__V1__Inbound *in)
+{
+    char subject[160], msg_id[512];
+    size_t len = protobuf_c_message_get_packed_size(&in->base);
+    uint8_t *buf = malloc(len + 1);
+    if (!buf)
+        return CC_ERR_NOMEM;
+    protobuf_c_message_pack(&in->base, buf);
+    snprintf(subject, sizeof subject, "cc.chat.in.%s", in->channel_id);
+    snprintf(msg_id, sizeof msg_id, "%s:%s:%s", in->channel_id, in->kind,
+             in->provider_message_id);
+    enum cc_status st = cc_nats_js_publish(g->nats, subject, buf, len, msg_id, 5000, NULL);
+    free(buf);
+    return st;
+}
+
+/* Hands chat `s` to skill-router (idempotent on the chat id) and marks it. */
+static enum cc_status enqueue(struct chatgw *g, const Cc__V1__Channel *ch, const Cc__V1__Inbound *in,
+                              const struct stored *s)
+{
+    Cc__V1__Interaction ix = CC__V1__INTERACTION__INIT;
+    Cc__V1__Customer cust = CC__V1__CUSTOMER__INIT;
+    ProtobufCMessage *rep = NULL;
+    char customer[320], why[256] = "";
+    redisReply *r;
+    snprintf(customer, sizeof customer, "%s:%s", ch->id, in->conversation);
+    cust.id = customer, cust.name = in->customer_name, cust.phone = in->customer_phone;
+    ix.id = CC_PB_STR(s->chat_id), ix.kind = CC_PB_STR("chat"), ix.queue_id = ch->queue_id;
+    ix.customer = &cust, ix.preview = in->text, ix.chat_id = CC_PB_STR(s->chat_id);
+    enum cc_status st = cc_nats_request(g->nats, "cc.router.enqueue", &ix.base,
+                                        &cc__v1__interaction__descriptor, ROUTER_TIMEOUT_MS, &rep,
+                                        why, sizeof why);
+    if (rep)
+        protobuf_c_message_free_unpacked(rep, NULL);
+    if (st != CC_OK) {
+        CC_WARN("inbound: chat %s not handed to skill-router yet: %s", s->chat_id,
+                why[0] ? why : cc_status_str(st));
+        return st;
+    }
+    if (cc_redis_run(g->redis, &r, "HSET {cc}:chat:%s enqueued 1 first_in %lld", s->chat_id,
+                     (long long)(in->has_order ? in->order / 1000 : cc_time_now_ms())) == CC_OK ||
+        r)
+        free_reply(r);
+    return CC_OK;
+}
+
+/* The chat message of a customer message event. */
+static void to_message(const Cc__V1__Inbound *in, Cc__V1__ChatMessage *m, char *text, size_t cap)
+{
+    cc__v1__chat_message__init(m);
+    m->direction = CC_PB_STR("in"), m->author = CC_PB_STR("customer");
+    m->text = in->text;
+    if (!m->text && in->note) { /* what we cannot show is noted, not dropped */
+        snprintf(text, cap, "[%s]", in->note);
+        m->text = text;
+    }
+    m->n_attachments = in->n_attachments, m->attachments = in->attachments;
+    m->provider_message_id = in->provider_message_id;
+    m->created_at = in->received_at;
+    m->delivery = CC_PB_STR("received");
+    m->has_seq = 1, m->seq = in->order;
+}
+
+/* Fetches the message's files from the provider, unless it is stored
+ * already. Returns 0, or -1 when a provider could not answer now (retry). */
+#define MEDIA_TRIES 5
+static int fetch_media(struct chatgw *g, const Cc__V1__Channel *ch, Cc__V1__Inbound *in,
+                       int delivered)
+{
+    redisReply *rep;
+    int stored = 0;
+    if (!in->n_attachments)
+        return 0;
+    if (cc_redis_run(g->redis, &rep, "EXISTS {cc}:pmsg:%s:%s", ch->id, in->provider_message_id) ==
+        CC_OK)
+        stored = rep->integer == 1;
+    free_reply(rep);
+    for (size_t i = 0; !stored && i < in->n_attachments; i++) {
+        Cc__V1__Attachment *a = in->attachments[i];
+        if (a->file_id || !a->provider_ref || !strcmp(ch->type, "webchat"))
+            continue;
+        if (media_fetch(g, ch, a) == CC_ERR_UNAVAILABLE && delivered < MEDIA_TRIES)
+            return -1; /* else kept with its provider reference only */
+    }
+    return 0;
+}
+
+static enum cc_nats_verdict on_message(struct chatgw *g, const Cc__V1__Channel *ch,
+                                       Cc__V1__Inbound *in, int delivered, int64_t *retry_ms)
+{
+    Cc__V1__ChatMessage m;
+    struct stored s;
+    char note[160];
+    if (fetch_media(g, ch, in, delivered) != 0) {
+        *retry_ms = 2000;
+        return CC_NATS_RETRY;
+    }
+    to_message(in, &m, note, sizeof note);
+    if (store_inbound(g, ch, in->conversation, in->customer_name, in->provider_message_id, &m,
+                      &s) != CC_OK) {
+        *retry_ms = 1000;
+        return CC_NATS_RETRY;
+    }
+    if (!s.enqueued && enqueue(g, ch, in, &s) != CC_OK) {
+        *retry_ms = 1000; /* stored: the redelivery only hands it over */
+        return CC_NATS_RETRY;
+    }
+    if (s.created) {
+        Cc__V1__Chat *c = NULL;
+        Cc__V1__ChatMessage *stored = NULL;
+        if (store_chat(g, s.chat_id, &c) == CC_OK && store_message(g, s.message_id, &stored) == CC_OK)
+            chats_publish_message(g, c, stored);
+        if (c)
+            cc__v1__chat__free_unpacked(c, NULL);
+        if (stored)
+            cc__v1__chat_message__free_unpacked(stored, NULL);
+        cc_metric_add(g->m_messages, "direction=\"in\"", 1);
+    }
+    return CC_NATS_ACK;
+}
+
+/* The stored message a provider id names ({cc}:pmsg), or NULL. */
+static Cc__V1__ChatMessage *by_provider_id(struct chatgw *g, const char *channel, const char *pid)
+{
+    redisReply *rep;
+    Cc__V1__ChatMessage *m = NULL;
+    char msg[64] = "";
+    if (pid && cc_redis_run(g->redis, &rep, "GET {cc}:pmsg:%s:%s", channel, pid) == CC_OK &&
+        rep->type == REDIS_REPLY_STRING) {
+        const char *sp = strchr(rep->str, ' ');
+        if (sp)
+            snprintf(msg, sizeof msg, "%s", sp + 1);
+    }
+    free_reply(rep);
+    if (msg[0])
+        store_message(g, msg, &m);
+    return m;
+}
+
+/* An edit replaces the text of the customer's message; a failed delivery
+ * marks our message failed with the provider's reason. */
+static void on_change(struct chatgw *g, const Cc__V1__Inbound *in)
+{
+    int edit = !strcmp(in->kind, "edit");
+    Cc__V1__ChatMessage *m = by_provider_id(g, in->channel_id,
+                                            edit ? in->provider_message_id : in->refers_to);
+    if (!m)
+        return;
+    int changed = 0;
+    if (edit && strcmp(m->direction, "in") == 0) {
+        free(m->text);
+        m->text = in->text ? strdup(in->text) : NULL;
+        changed = 1;
+    } else if (!edit && in->receipt && !strcmp(in->receipt, "failed") &&
+               strcmp(m->direction, "out") == 0) {
+        free(m->delivery);
+        free(m->delivery_error);
+        m->delivery = strdup("failed");
+        m->delivery_error = in->text ? strdup(in->text) : NULL;
+        cc_metric_add(g->m_delivery_failures, NULL, 1);
+        changed = 1;
+    }
+    Cc__V1__Chat *c = NULL;
+    if (changed && store_message_put(g, m) == CC_OK && store_chat(g, m->chat_id, &c) == CC_OK)
+        chats_publish_message(g, c, m);
+    if (c)
+        cc__v1__chat__free_unpacked(c, NULL);
+    cc__v1__chat_message__free_unpacked(m, NULL);
+}
+
+static enum cc_nats_verdict on_inbound(void *arg, const struct cc_nats_msg *msg, int64_t *retry_ms)
+{
+    struct chatgw *g = arg;
+    Cc__V1__Inbound *in = cc__v1__inbound__unpack(NULL, msg->len, msg->data);
+    enum cc_nats_verdict v = CC_NATS_ACK;
+    if (!in || !in->channel_id || !in->kind || !in->provider_message_id) {
+        CC_ERROR("inbound: unreadable event on %s dropped", msg->subject);
+        if (in)
+            cc__v1__inbound__free_unpacked(in, NULL);
+        return CC_NATS_TERM;
+    }
+    const struct channels *cs = channels_get(g);
+    const Cc__V1__Channel *ch = channel_find(cs, in->channel_id);
+    if (!ch) {
+        CC_WARN("inbound: channel %s is gone; its message %s is dropped", in->channel_id,
+                in->provider_message_id);
+    } else if (!strcmp(in->kind, "message") || !strcmp(in->kind, "unsupported")) {
+        if (in->conversation)
+            v = on_message(g, ch, in, msg->delivered, retry_ms);
+    } else {
+        on_change(g, in);
+    }
+    channels_put(cs);
+    cc__v1__inbound__free_unpacked(in, NULL);
+    return v;
+}
+
+/* The first offer of a chat: the time from its first message to the offer. */
+static void on_offer(void *arg, const struct cc_nats_msg *msg)
+{
+    struct chatgw *g = arg;
+    Cc__V1__Offer *o = cc__v1__offer__unpack(NULL, msg->len, msg->data);
+    redisReply *rep = NULL;
+    if (o && o->chat_id && o->agent_id &&
+        cc_redis_run(g->redis, &rep, "HGET {cc}:chat:%s first_in", o->chat_id) == CC_OK &&
+        rep->type == REDIS_REPLY_STRING) {
+        int64_t first = strtoll(rep->str, NULL, 10);
+        free_reply(rep);
+        rep = NULL;
+        if (first > 0 &&
+            cc_redis_run(g->redis, &rep, "HSET {cc}:chat:%s first_in 0", o->chat_id) == CC_OK)
+            cc_metric_observe(g->m_offer_latency, NULL,
+                              (double)(cc_time_now_ms() - first) / 1000.0);
+    }
+    free_reply(rep);
+    if (o)
+        cc__v1__offer__free_unpacked(o, NULL);
+}
+
+enum cc_status inbound_start(struct chatgw *g)
+{
+    static const char *in_subjects[] = {"cc.chat.in.>"}, *out_subjects[] = {"cc.chat.out.>"};
+    static const struct cc_nats_stream streams[] = {
+        {CHAT_IN_STREAM, in_subjects, 1, 30 * 86400, 3600, 0},
+        {CHAT_OUT_STREAM, out_subjects, 1, 30 * 86400, 3600, 0},
+    };
+    static const struct cc_nats_consumer consumer = {CHAT_IN_STREAM, "cc.chat.in.>", "chat-in",
+                                                     30000, -1, 32};
+    enum cc_status st = cc_nats_stream_ensure(g->nats, &streams[0]);
+    if (st == CC_OK)
+        st = cc_nats_stream_ensure(g->nats, &streams[1]);
+    if (st == CC_OK)
+        st = cc_nats_consume(g->nats, &consumer, on_inbound, g);
+    if (st == CC_OK)
+        st = cc_nats_subscribe(g->nats, "cc.router.offer.*", "chat-gateway", on_offer, g);
+    return st;
+}

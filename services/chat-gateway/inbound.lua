@@ -1,0 +1,39 @@
+-- Stores one customer message in its conversation's open chat, once: a
+-- provider's retry (the same provider message id) changes nothing. A message
+-- of a conversation without an open chat opens one.
+-- KEYS[1] {cc}:pmsg:<channel>:<provider message id>
+-- KEYS[2] {cc}:conv:<channel>:<conversation> (its open chat)
+-- KEYS[3] {cc}:convlast:<channel>:<conversation> (its latest chat)
+-- KEYS[4] {cc}:chats:all (by creation)  KEYS[5] {cc}:chats:open
+-- ARGV[1] new message id  ARGV[2] packed ChatMessage  ARGV[3] order in the chat
+-- ARGV[4] new chat id  ARGV[5] now ms  ARGV[6..] the new chat's field, value pairs
+-- The chat's and message's own keys ({cc}:chat:<id>, {cc}:chatmsgs:<id>,
+-- {cc}:msg:<id>) are made here: the chat is only known here, and they share
+-- the {cc} hash slot with the rest.
+-- Returns {chat id, message id, 1 when the chat opened now, 1 when the message
+-- is new, the chat's enqueued flag, its agent}.
+local function answer(chat, msg, opened, new)
+  local c = redis.call('HMGET', '{cc}:chat:' .. chat, 'enqueued', 'agent')
+  return {chat, msg, opened, new, c[1] or '0', c[2] or ''}
+end
+
+local seen = redis.call('GET', KEYS[1])
+if seen then
+  local chat, msg = string.match(seen, '^(%S+) (%S+)$')
+  return answer(chat, msg, 0, 0)
+end
+local chat, opened = redis.call('GET', KEYS[2]), 0
+if not chat then
+  chat, opened = ARGV[4], 1
+  for i = 6, #ARGV, 2 do
+    redis.call('HSET', '{cc}:chat:' .. chat, ARGV[i], ARGV[i + 1])
+  end
+  redis.call('SET', KEYS[2], chat)
+  redis.call('SET', KEYS[3], chat, 'EX', 2592000)
+  redis.call('ZADD', KEYS[4], ARGV[5], chat)
+  redis.call('SADD', KEYS[5], chat)
+end
+redis.call('HSET', '{cc}:msg:' .. ARGV[1], 'chat', chat, 'pb', ARGV[2])
+redis.call('ZADD', '{cc}:chatmsgs:' .. chat, ARGV[3], ARGV[1])
+redis.call('SET', KEYS[1], chat .. ' ' .. ARGV[1], 'EX', 2592000)
+return answer(chat, ARGV[1], opened, 1)

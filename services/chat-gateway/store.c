@@ -1,0 +1,242 @@
+/* store.c - chats and their messages in Redis (docs/chat-gateway.md):
+ *   {cc}:chat:<id>            hash: the chat's fields, times in ms
+ *   {cc}:chatmsgs:<id>        sorted set: message ids by order (arrival time)
+ *   {cc}:msg:<id>             hash: chat, pb (the packed ChatMessage)
+ *   {cc}:pmsg:<channel>:<pid> "<chat> <message>": a provider message stored once
+ *   {cc}:conv:<channel>:<c>   the open chat of a conversation
+ *   {cc}:convlast:<channel>:<c> its latest chat
+ *   {cc}:chats:all / :open    every chat by creation / the chats not completed
+ *   {cc}:chats:active:<agent> / :closed:<agent>  the agent's lists */
+#include "chatgw.h"
+#include "cc_time.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char inbound_lua[], outbound_lua[];
+static struct cc_redis_script inbound_script = CC_REDIS_SCRIPT("inbound", inbound_lua);
+static struct cc_redis_script outbound_script = CC_REDIS_SCRIPT("outbound", outbound_lua);
+
+static void free_reply(redisReply *r)
+{
+    if (r)
+        freeReplyObject(r);
+}
+
+void store_new_id(const char *prefix, char *out, size_t cap)
+{
+    unsigned char raw[12];
+    char hex[2 * sizeof raw + 1];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    snprintf(out, cap, "%s%s", prefix, hex);
+}
+
+/* Packs `m` into a malloc'ed buffer; NULL when out of memory. */
+static uint8_t *pack(const ProtobufCMessage *m, size_t *len)
+{
+    *len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(*len + 1);
+    if (buf)
+        protobuf_c_message_pack(m, buf);
+    return buf;
+}
+
+enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const char *conversation,
+                             const char *customer_name, const char *provider_message_id,
+                             Cc__V1__ChatMessage *msg, struct stored *out)
+{
+    char kp[512], kconv[384], klast[384], order[32], now_s[24], new_chat[40];
+    size_t len;
+    struct cc_redis_conn *c;
+    redisReply *rep = NULL;
+    int64_t now = cc_time_now_ms();
+    memset(out, 0, sizeof *out);
+    store_new_id("msg_", out->message_id, sizeof out->message_id);
+    store_new_id("cht_", new_chat, sizeof new_chat);
+    msg->id = out->message_id;
+    uint8_t *pb = pack(&msg->base, &len);
+    if (!pb)
+        return CC_ERR_NOMEM;
+    snprintf(kp, sizeof kp, "{cc}:pmsg:%s:%s", ch->id, provider_message_id);
+    snprintf(kconv, sizeof kconv, "{cc}:conv:%s:%s", ch->id, conversation);
+    snprintf(klast, sizeof klast, "{cc}:convlast:%s:%s", ch->id, conversation);
+    snprintf(order, sizeof order, "%lld", (long long)msg->seq);
+    snprintf(now_s, sizeof now_s, "%lld", (long long)now);
+    const char *argv[] = {kp, kconv, klast, "{cc}:chats:all", "{cc}:chats:open",
+                          out->message_id, (const char *)pb, order, new_chat, now_s,
+                          "channel", ch->id, "source", ch->type, "queue", ch->queue_id ? ch->queue_id : "",
+                          "state", "new", "name", customer_name ? customer_name : "",
+                          "from", conversation, "to", ch->name ? ch->name : "", "created", now_s,
+                          "conv", conversation, "enqueued", "0"};
+    size_t lens[sizeof argv / sizeof *argv];
+    for (size_t i = 0; i < sizeof argv / sizeof *argv; i++)
+        lens[i] = i == 6 ? len : strlen(argv[i]); /* argv[6]: the packed message */
+    enum cc_status st = cc_redis_acquire(g->redis, &c);
+    if (st == CC_OK) {
+        st = cc_redis_eval(c, &inbound_script, &rep, 5, (int)(sizeof argv / sizeof *argv), argv,
+                           lens);
+        cc_redis_release(g->redis, c);
+    }
+    if (st == CC_OK && (rep->type != REDIS_REPLY_ARRAY || rep->elements != 6))
+        st = CC_ERR_INTERNAL;
+    if (st == CC_OK) {
+        redisReply **e = rep->element;
+        snprintf(out->chat_id, sizeof out->chat_id, "%s", e[0]->str);
+        snprintf(out->message_id, sizeof out->message_id, "%s", e[1]->str);
+        out->opened = e[2]->integer == 1, out->created = e[3]->integer == 1;
+        out->enqueued = !strcmp(e[4]->str, "1");
+        snprintf(out->agent_id, sizeof out->agent_id, "%s", e[5]->str);
+    }
+    msg->id = NULL;
+    free(pb);
+    free_reply(rep);
+    return st;
+}
+
+enum cc_status store_outbound(struct chatgw *g, Cc__V1__ChatMessage *m)
+{
+    char kchat[96], kmsgs[96], kmsg[96], order[32];
+    size_t len;
+    struct cc_redis_conn *c;
+    redisReply *rep = NULL;
+    uint8_t *pb = pack(&m->base, &len);
+    if (!pb)
+        return CC_ERR_NOMEM;
+    snprintf(kchat, sizeof kchat, "{cc}:chat:%s", m->chat_id);
+    snprintf(kmsgs, sizeof kmsgs, "{cc}:chatmsgs:%s", m->chat_id);
+    snprintf(kmsg, sizeof kmsg, "{cc}:msg:%s", m->id);
+    snprintf(order, sizeof order, "%lld", (long long)m->seq);
+    const char *argv[] = {kchat, kmsgs, kmsg, m->id, (const char *)pb, order, m->chat_id};
+    size_t lens[] = {strlen(kchat), strlen(kmsgs), strlen(kmsg), strlen(m->id), len,
+                     strlen(order), strlen(m->chat_id)};
+    enum cc_status st = cc_redis_acquire(g->redis, &c);
+    if (st == CC_OK) {
+        st = cc_redis_eval(c, &outbound_script, &rep, 3, 7, argv, lens);
+        cc_redis_release(g->redis, c);
+    }
+    if (st == CC_OK && rep->type == REDIS_REPLY_INTEGER && rep->integer < 0)
+        st = CC_ERR_CONFLICT;
+    free(pb);
+    free_reply(rep);
+    return st;
+}
+
+enum cc_status store_message(struct chatgw *g, const char *id, Cc__V1__ChatMessage **out)
+{
+    redisReply *rep;
+    *out = NULL;
+    enum cc_status st = cc_redis_run(g->redis, &rep, "HMGET {cc}:msg:%s chat pb", id);
+    if (st == CC_OK && (rep->element[0]->type != REDIS_REPLY_STRING ||
+                        rep->element[1]->type != REDIS_REPLY_STRING))
+        st = CC_ERR_NOT_FOUND;
+    if (st == CC_OK && !(*out = cc__v1__chat_message__unpack(NULL, rep->element[1]->len,
+                                                             (uint8_t *)rep->element[1]->str)))
+        st = CC_ERR_INTERNAL;
+    if (st == CC_OK && !(*out)->chat_id && !((*out)->chat_id = strdup(rep->element[0]->str)))
+        st = CC_ERR_NOMEM;
+    if (st != CC_OK && *out) {
+        cc__v1__chat_message__free_unpacked(*out, NULL);
+        *out = NULL;
+    }
+    free_reply(rep);
+    return st;
+}
+
+enum cc_status store_message_put(struct chatgw *g, const Cc__V1__ChatMessage *m)
+{
+    size_t len;
+    redisReply *rep;
+    uint8_t *pb = pack(&m->base, &len);
+    if (!pb)
+        return CC_ERR_NOMEM;
+    enum cc_status st = cc_redis_run(g->redis, &rep, "HSET {cc}:msg:%s pb %b", m->id, pb, len);
+    free_reply(rep);
+    free(pb);
+    return st;
+}
+
+enum cc_status store_messages(struct chatgw *g, const char *chat_id, Cc__V1__ChatMessage ***out,
+                              size_t *n)
+{
+    redisReply *ids;
+    *out = NULL, *n = 0;
+    enum cc_status st = cc_redis_run(g->redis, &ids, "ZRANGE {cc}:chatmsgs:%s 0 -1", chat_id);
+    if (st == CC_OK && !(*out = calloc(ids->elements + 1, sizeof **out)))
+        st = CC_ERR_NOMEM;
+    for (size_t i = 0; st == CC_OK && i < ids->elements; i++)
+        if (store_message(g, ids->element[i]->str, &(*out)[*n]) == CC_OK)
+            (*n)++;
+    free_reply(ids);
+    return st;
+}
+
+/* --- chats ----------------------------------------------------------------------------- */
+
+/* A stored time (ms) as RFC 3339, or NULL when unset. */
+static char *time_field(const char *ms)
+{
+    char buf[32];
+    if (!ms || !*ms || !strcmp(ms, "0"))
+        return NULL;
+    cc_time_format_ms(strtoll(ms, NULL, 10), buf, sizeof buf);
+    return strdup(buf);
+}
+
+static char *str_field(const char *v)
+{
+    return v && *v ? strdup(v) : NULL;
+}
+
+enum cc_status store_chat(struct chatgw *g, const char *id, Cc__V1__Chat **out)
+{
+    static const char *const fields[] = {"channel", "source", "queue", "agent", "state", "name",
+                                         "from", "to", "start", "end", "result_id",
+                                         "result_details", "account_id", "contact_id",
+                                         "activity_id", "case_id", "created", "offered_to"};
+    enum { N = sizeof fields / sizeof *fields };
+    char key[96];
+    const char *argv[N + 2] = {"HMGET", key};
+    redisReply *rep;
+    struct cc_redis_conn *c;
+    *out = NULL;
+    snprintf(key, sizeof key, "{cc}:chat:%s", id);
+    memcpy(argv + 2, fields, sizeof fields);
+    enum cc_status st = cc_redis_acquire(g->redis, &c);
+    if (st != CC_OK)
+        return st;
+    st = cc_redis_cmdv(c, &rep, N + 2, argv, NULL);
+    cc_redis_release(g->redis, c);
+    if (st == CC_OK && (rep->elements != N || rep->element[4]->type != REDIS_REPLY_STRING))
+        st = CC_ERR_NOT_FOUND;
+    Cc__V1__Chat *ch = st == CC_OK ? calloc(1, sizeof *ch) : NULL;
+    Cc__V1__ChatLinks *links = st == CC_OK ? calloc(1, sizeof *links) : NULL;
+    if (st == CC_OK && (!ch || !links))
+        st = CC_ERR_NOMEM;
+    if (st == CC_OK) {
+        const char *v[N];
+        for (int i = 0; i < N; i++)
+            v[i] = rep->element[i]->type == REDIS_REPLY_STRING ? rep->element[i]->str : NULL;
+        cc__v1__chat__init(ch);
+        cc__v1__chat_links__init(links);
+        ch->id = strdup(id);
+        ch->channel_id = str_field(v[0]), ch->source = str_field(v[1]);
+        ch->queue_id = str_field(v[2]), ch->agent_id = str_field(v[3]);
+        ch->state = str_field(v[4]), ch->name = str_field(v[5]), ch->from = str_field(v[6]);
+        ch->to = str_field(v[7]), ch->start_time = time_field(v[8]);
+        ch->end_time = time_field(v[9]), ch->result_id = str_field(v[10]);
+        ch->result_details = str_field(v[11]);
+        links->account_id = str_field(v[12]), links->contact_id = str_field(v[13]);
+        links->activity_id = str_field(v[14]), links->case_id = str_field(v[15]);
+        ch->created_at = time_field(v[16]), ch->offered_to = str_field(v[17]);
+        ch->links = links;
+        *out = ch;
+    } else {
+        free(ch);
+        free(links);
+    }
+    free_reply(rep);
+    return st;
+}
