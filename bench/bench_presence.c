@@ -39,8 +39,8 @@ struct bench {
     pthread_mutex_t lock;
 };
 
-static Cc__V1__Caller admin = {PROTOBUF_C_MESSAGE_INIT(&cc__v1__caller__descriptor),
-                               CC_PB_STR("bench"), CC_PB_STR("admin"), NULL};
+static Cc__V1__Caller admin = {.base = PROTOBUF_C_MESSAGE_INIT(&cc__v1__caller__descriptor),
+                               .user_id = CC_PB_STR("bench"), .role = CC_PB_STR("admin")};
 
 static enum cc_status create(struct bench *b, const char *kind, const ProtobufCMessage *obj,
                              const ProtobufCMessageDescriptor *desc, char *id)

@@ -10,6 +10,7 @@ The services are taken from CC_BIN_DIR (default build/bin) and the benchmark
 binaries from CC_BENCH_DIR (default: bench/ beside CC_BIN_DIR, so
 CC_BIN_DIR=build/hbench/bin runs build/hbench/bench/*)."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,10 @@ def run(name, registry_env, gateway=True, routers=0):
     if failures:
         print("\n".join(failures))
         return 1
+    if rc == 0:
+        shutil.rmtree(work, ignore_errors=True)  # kept with its logs when something failed
+    else:
+        print(f"logs kept in {work}")
     return rc
 
 
@@ -67,7 +72,7 @@ def bench_presence():
 
 
 def bench_routing():
-    print("== routing: 10,000 agents, 50 queues, 1,000 waiting, two skill-router replicas")
+    print("== routing: agents online, 50 queues, chats waiting, two skill-router replicas")
     return run("bench_routing", {**harness.FAST_HASH, "CC_REGISTRY_WORKERS": "8"},
                gateway=False, routers=2)
 

@@ -88,23 +88,22 @@ int redis_baseline(const char *url, struct samples *s)
     return 0;
 }
 
-
 /* --- set-up through agent-registry ----------------------------------------------------- */
 
-static Cc__V1__Caller admin = {PROTOBUF_C_MESSAGE_INIT(&cc__v1__caller__descriptor),
-                               CC_PB_STR("bench"), CC_PB_STR("admin"), NULL};
-
-/* Sends an ObjectRequest carrying `body` packed; the reply is *rep (may be NULL). */
+/* Sends an ObjectRequest carrying `body` packed, as an admin; the reply is *rep (may be
+ * NULL). */
 static enum cc_status object_request(struct cc_nats *n, const char *subject,
                                      Cc__V1__ObjectRequest *req, const ProtobufCMessage *body,
                                      ProtobufCMessage **rep)
 {
+    Cc__V1__Caller admin = CC__V1__CALLER__INIT;
     uint8_t buf[1024];
     size_t len = protobuf_c_message_get_packed_size(body);
     *rep = NULL;
     if (len > sizeof buf)
         return CC_ERR_INVALID;
     protobuf_c_message_pack(body, buf);
+    admin.user_id = CC_PB_STR("bench"), admin.role = CC_PB_STR("admin");
     req->caller = &admin, req->has_body = 1, req->body.data = buf, req->body.len = len;
     return cc_nats_request(n, subject, &req->base, &cc__v1__object_reply__descriptor, 10000, rep,
                            NULL, 0);
