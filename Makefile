@@ -102,7 +102,9 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIB) $(LIBCC)
 # The contact-center simulator (docs/ccsim.md): make sim [SIM_SCENARIO=...] [SIM_ARGS=...]
 SIM_SCENARIO ?= tools/ccsim/scenarios/mmc.json
 CCSIM_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/ccsim/*.c))
+ifneq ($(CCSIM_OBJ),)
 all build: $(BUILD)/bin/ccsim
+endif
 $(BUILD)/bin/ccsim: $(CCSIM_OBJ) $(LIBCC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
