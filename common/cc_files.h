@@ -1,5 +1,5 @@
 /* cc_files.h - files agents send and customers send, stored once where
- * every replica can read them: the bytes in a directory (CC_FILE_DIR: a
+ * every replica can read them: the bytes in a directory (CC_FILES_DIR: a
  * shared volume, ReadWriteMany in Kubernetes), what they are in Redis
  * ({cc}:file:<id>), and unguessable, expiring links ({cc}:filetok:<token>,
  * 256 random bits, gone after the link's lifetime). The type is sniffed

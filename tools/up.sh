@@ -17,6 +17,7 @@ export CC_NATS_URL="nats://127.0.0.1:$CC_NATS_PORT" CC_REDIS_URL="redis://127.0.
 export CC_API_PORT CC_CHAT_PORT CC_CALL_PORT CC_REGISTRY_PORT CC_ROUTER_PORT CC_CRM_PORT
 export CC_BOOTSTRAP_ADMIN_LOGIN
 export CC_FILES_DIR="${CC_FILES_DIR:-$RUN/files}"
+export CC_PUBLIC_URL="${CC_PUBLIC_URL:-http://127.0.0.1:$CC_CHAT_PORT}"
 
 alive() { [ -f "$RUN/pids/$1.pid" ] && kill -0 "$(cat "$RUN/pids/$1.pid")" 2>/dev/null; }
 

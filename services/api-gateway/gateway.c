@@ -18,7 +18,7 @@ const struct cc_env_var api_gateway_env[] = {
      "seconds between keepalives (and session re-checks) of event streams"},
     {"CC_SSE_QUEUE", "1024", "events queued for one event stream; beyond, the stream ends"},
     {"CC_SSE_MAX_STREAMS", "2000", "event streams open at once; beyond, 503"},
-    {"CC_FILE_DIR", "files", "where uploads are stored; chat-gateway must see the same directory"},
+    {"CC_FILES_DIR", "files", "where uploads are stored; chat-gateway must see the same directory"},
     {"CC_FILE_MAX_BYTES", "20971520", "largest upload (413 beyond)"},
     {NULL, NULL, NULL},
 };
@@ -41,7 +41,7 @@ static enum cc_status files_setup(struct api_gateway *gw)
     if (cc_env_int("CC_FILE_MAX_BYTES", 20971520, 1, 1LL << 32, &max) != CC_OK)
         return CC_ERR_INVALID;
     gw->file_max_bytes = (size_t)max;
-    gw->file_dir = cc_env_str("CC_FILE_DIR", "files");
+    gw->file_dir = cc_env_str("CC_FILES_DIR", "files");
     return CC_OK;
 }
 

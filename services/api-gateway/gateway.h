@@ -32,7 +32,7 @@ struct api_gateway {
     int nroutes;
     struct cc_events *events; /* the desktops' event hub, owned */
     int64_t sse_keepalive_us; /* CC_SSE_KEEPALIVE_S: keepalives and session re-checks */
-    const char *file_dir;     /* CC_FILE_DIR: uploads, shared with chat-gateway */
+    const char *file_dir;     /* CC_FILES_DIR: uploads, shared with chat-gateway */
     size_t file_max_bytes;    /* CC_FILE_MAX_BYTES: the upload cap (413 beyond) */
 };
 

@@ -13,7 +13,7 @@
 static const struct cc_env_var env[] = {
     {"CC_PUBLIC_URL", "http://127.0.0.1:8081",
      "how customers and providers reach chat-gateway (file links, the widget)"},
-    {"CC_FILE_DIR", "files", "where files live; every replica must see the same directory"},
+    {"CC_FILES_DIR", "files", "where files live; every replica must see the same directory"},
     {"CC_FILE_MAX_BYTES", "20971520", "largest file accepted or fetched"},
     {"CC_FILE_LINK_TTL_S", "604800", "how long a file link works"},
     {"CC_SSE_KEEPALIVE_S", "15", "seconds between keepalives of web-chat event streams"},
@@ -25,7 +25,7 @@ static int setup(struct chatgw *g, struct cc_service *svc)
     int64_t keepalive;
     g->svc = svc, g->nats = svc->nats, g->redis = svc->redis;
     g->public_url = cc_env_str("CC_PUBLIC_URL", "http://127.0.0.1:8081");
-    g->file_dir = cc_env_str("CC_FILE_DIR", "files");
+    g->file_dir = cc_env_str("CC_FILES_DIR", "files");
     if (cc_env_int("CC_FILE_MAX_BYTES", 20971520, 1, 1LL << 32, &g->file_max_bytes) != CC_OK ||
         cc_env_int("CC_FILE_LINK_TTL_S", 604800, 60, 31536000, &g->link_ttl_s) != CC_OK ||
         cc_env_int("CC_SSE_KEEPALIVE_S", 15, 1, 3600, &keepalive) != CC_OK)
