@@ -108,6 +108,12 @@ endif
 $(BUILD)/bin/ccsim: $(CCSIM_OBJ) $(LIBCC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# its pure modules (scenario, workload, theory) have a unit test of their own
+$(BUILD)/obj/tests/unit/test_ccsim.o: CFLAGS += -Itools/ccsim
+$(BUILD)/tests/test_ccsim: $(BUILD)/obj/tests/unit/test_ccsim.o \
+                           $(patsubst %,$(BUILD)/obj/tools/ccsim/%.o,scenario workload theory) $(LIBCC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 .PHONY: sim
 sim: build
