@@ -1,5 +1,6 @@
 /* cc_metrics.c - metric families, each a list of labelled series under a lock. */
 #include "cc_metrics.h"
+#include "cc_log.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -31,8 +32,11 @@ struct cc_metric {
 struct cc_metrics {
     pthread_mutex_t lock; /* guards the family list */
     struct cc_metric *head, *tail;
-    cc_metrics_collect_fn collect;
-    void *collect_arg;
+    struct {
+        cc_metrics_collect_fn fn;
+        void *arg;
+    } collect[CC_METRICS_MAX_COLLECT];
+    int ncollect;
 };
 
 enum cc_status cc_metrics_new(struct cc_metrics **out)
@@ -121,8 +125,9 @@ struct cc_metric *cc_metrics_histogram(struct cc_metrics *m, const char *name, c
 
 void cc_metrics_on_collect(struct cc_metrics *m, cc_metrics_collect_fn fn, void *arg)
 {
-    m->collect = fn;
-    m->collect_arg = arg;
+    CC_ASSERT(m->ncollect < CC_METRICS_MAX_COLLECT);
+    m->collect[m->ncollect].fn = fn;
+    m->collect[m->ncollect++].arg = arg;
 }
 
 /* Finds or creates the series for `labels`; call with f->lock held. */
@@ -222,8 +227,8 @@ static void render_histogram(struct cc_buf *out, const struct cc_metric *f, cons
 enum cc_status cc_metrics_render(struct cc_metrics *m, struct cc_buf *out)
 {
     static const char *types[] = {"counter", "gauge", "histogram"};
-    if (m->collect)
-        m->collect(m, m->collect_arg);
+    for (int i = 0; i < m->ncollect; i++)
+        m->collect[i].fn(m, m->collect[i].arg);
     pthread_mutex_lock(&m->lock);
     for (struct cc_metric *f = m->head; f; f = f->next) {
         cc_buf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,

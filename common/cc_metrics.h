@@ -32,7 +32,10 @@ struct cc_metric *cc_metrics_gauge(struct cc_metrics *m, const char *name, const
 struct cc_metric *cc_metrics_histogram(struct cc_metrics *m, const char *name, const char *help,
                                        const double *bounds, int nbounds);
 
-/* Sets the one collect callback. */
+#define CC_METRICS_MAX_COLLECT 4
+
+/* Adds a collect callback (CC_METRICS_MAX_COLLECT at most), called before
+ * each render in the order added. */
 void cc_metrics_on_collect(struct cc_metrics *m, cc_metrics_collect_fn fn, void *arg);
 
 /* Adds `v` (>= 0) to a counter's or gauge's series; `labels` may be NULL. */

@@ -32,25 +32,51 @@ static void free_reply(redisReply *r)
 
 /* --- trace -------------------------------------------------------------------------------- */
 
+/* Packs one step into buf (at least 512 bytes); returns its length, 0 when too long. */
+static size_t trace_pack(const struct trace_step *t, const char *at, uint8_t *buf, size_t cap)
+{
+    Cc__V1__TraceStep s = CC__V1__TRACE_STEP__INIT;
+    s.at = CC_PB_STR(at), s.step = CC_PB_STR(t->step), s.agent_id = CC_PB_STR(t->agent_id);
+    s.reason = CC_PB_STR(t->reason), s.strategy = CC_PB_STR(t->strategy);
+    size_t len = protobuf_c_message_get_packed_size(&s.base);
+    return len <= cap ? protobuf_c_message_pack(&s.base, buf) : 0;
+}
+
+void trace_steps(struct router *r, const char *id, const struct trace_step *steps, size_t n)
+{
+    enum { MAX = 16, CAP = 512 };
+    char key[96], at[32], ttl[16];
+    uint8_t bufs[MAX][CAP];
+    const char *argv[MAX + 2];
+    size_t lens[MAX + 2];
+    struct cc_redis_conn *c;
+    redisReply *rep;
+    size_t argc = 2;
+    if (n > MAX)
+        n = MAX;
+    cc_time_format_ms(cc_time_now_ms(), at, sizeof at);
+    snprintf(key, sizeof key, "{cc}:trace:%s", id);
+    argv[0] = "RPUSH", argv[1] = key, lens[0] = 5, lens[1] = strlen(key);
+    for (size_t i = 0; i < n; i++)
+        if ((lens[argc] = trace_pack(&steps[i], at, bufs[i], CAP)))
+            argv[argc++] = (const char *)bufs[i];
+    if (argc == 2 || cc_redis_acquire(r->redis, &c) != CC_OK)
+        return;
+    snprintf(ttl, sizeof ttl, "%d", TRACE_TTL_S);
+    const char *expire[] = {"EXPIRE", key, ttl};
+    cc_redis_append(c, (int)argc, argv, lens); /* one round trip for both */
+    cc_redis_append(c, 3, expire, NULL);
+    for (int i = 0; i < 2; i++)
+        if (cc_redis_reply(c, &rep) == CC_OK || rep)
+            free_reply(rep);
+    cc_redis_release(r->redis, c);
+}
+
 void trace_add(struct router *r, const char *id, const char *step, const char *agent_id,
                const char *reason, const char *strategy)
 {
-    Cc__V1__TraceStep s = CC__V1__TRACE_STEP__INIT;
-    char at[32];
-    uint8_t buf[512];
-    redisReply *rep;
-    cc_time_format_ms(cc_time_now_ms(), at, sizeof at);
-    s.at = at, s.step = CC_PB_STR(step), s.agent_id = CC_PB_STR(agent_id);
-    s.reason = CC_PB_STR(reason), s.strategy = CC_PB_STR(strategy);
-    size_t len = protobuf_c_message_get_packed_size(&s.base);
-    if (len > sizeof buf)
-        return;
-    protobuf_c_message_pack(&s.base, buf);
-    if (cc_redis_run(r->redis, &rep, "RPUSH {cc}:trace:%s %b", id, buf, len) == CC_OK) {
-        free_reply(rep);
-        cc_redis_run(r->redis, &rep, "EXPIRE {cc}:trace:%s %d", id, TRACE_TTL_S);
-    }
-    free_reply(rep);
+    struct trace_step t = {step, agent_id, reason, strategy};
+    trace_steps(r, id, &t, 1);
 }
 
 /* --- records -------------------------------------------------------------------------------- */

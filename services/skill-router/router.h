@@ -63,6 +63,15 @@ void requeue_lost_offers(struct router *r);
 /* Ends the waiting interactions whose queue's max_wait_s has passed. */
 void expire_waiting(struct router *r);
 
+/* One step of a routing trace (strings may be NULL). */
+struct trace_step {
+    const char *step, *agent_id, *reason, *strategy;
+};
+
+/* Appends `n` steps (16 at most) to the trace of interaction `id` in one
+ * round trip. */
+void trace_steps(struct router *r, const char *id, const struct trace_step *steps, size_t n);
+
 /* Appends one step to the routing trace of interaction `id`. */
 void trace_add(struct router *r, const char *id, const char *step, const char *agent_id,
                const char *reason, const char *strategy);

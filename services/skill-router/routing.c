@@ -197,17 +197,28 @@ static int by_id(const void *x, const void *y)
     return strcmp(((const struct candidate *)x)->id, ((const struct candidate *)y)->id);
 }
 
-/* Interactions each candidate accepted today ({cc}:handled:<day>). */
+/* Interactions each candidate accepted today ({cc}:handled:<day>), in one HMGET. */
 static void load_handled(struct router *r, struct candidate *a, size_t n)
 {
-    char day[16];
+    char day[16], key[48];
+    struct cc_redis_conn *c;
+    redisReply *rep = NULL;
+    const char **argv = calloc(n + 2, sizeof *argv);
     cc_time_day(cc_time_now_ms(), day, sizeof day);
-    for (size_t i = 0; i < n; i++) {
-        redisReply *rep;
-        if (cc_redis_run(r->redis, &rep, "HGET {cc}:handled:%s %s", day, a[i].id) == CC_OK)
-            a[i].handled = num(rep);
-        free_reply(rep);
+    snprintf(key, sizeof key, "{cc}:handled:%s", day);
+    if (!argv || !n || cc_redis_acquire(r->redis, &c) != CC_OK) {
+        free(argv);
+        return;
     }
+    argv[0] = "HMGET", argv[1] = key;
+    for (size_t i = 0; i < n; i++)
+        argv[i + 2] = a[i].id;
+    if (cc_redis_cmdv(c, &rep, (int)n + 2, argv, NULL) == CC_OK && rep->elements == n)
+        for (size_t i = 0; i < n; i++)
+            a[i].handled = num(rep->element[i]);
+    free_reply(rep);
+    cc_redis_release(r->redis, c);
+    free(argv);
 }
 
 /* Round robin: the agents after the one chosen last in this queue come first. */
@@ -248,22 +259,34 @@ static void order(struct router *r, const Cc__V1__Queue *q, struct candidate *a,
             struct candidate t = a[i - 1];
             a[i - 1] = a[j], a[j] = t;
         }
-    } else { /* longest_idle, and ring_all until ringing several is built */
+    } else { /* longest_idle; ring_all rings them in this order */
         qsort(a, n, sizeof *a, by_idle);
     }
 }
 
-/* Keeps the candidates who can take the interaction now (the excluded
- * agent among them), tracing the others. */
-static size_t eligible(struct router *r, const struct ix *x, const Cc__V1__Queue *q,
-                       struct candidate *a, size_t n, unsigned flags)
+/* The agents skipped in one decision and why, traced when nobody was offered. */
+struct skips {
+    struct trace_step steps[MAX_TRACED_SKIPS];
+    size_t n;
+};
+
+static void skip(struct skips *sk, const char *agent, const char *why)
 {
-    size_t kept = 0, traced = 0;
+    if (sk && sk->n < MAX_TRACED_SKIPS)
+        sk->steps[sk->n++] = (struct trace_step){"skipped", agent, why, NULL};
+}
+
+/* Keeps the candidates who can take the interaction now (the excluded
+ * agent among them), noting the others in `sk` (may be NULL). */
+static size_t eligible(const struct ix *x, const Cc__V1__Queue *q, struct candidate *a, size_t n,
+                       struct skips *sk)
+{
+    size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         const char *why = skip_reason(&a[i], q, x->kind);
-        if (why && (flags & ROUTE_TRACE_SKIPS) && traced++ < MAX_TRACED_SKIPS)
-            trace_add(r, x->id, "skipped", a[i].id, why, NULL);
-        if (!why)
+        if (why)
+            skip(sk, a[i].id, why);
+        else
             a[kept++] = a[i];
     }
     return kept;
@@ -271,8 +294,8 @@ static size_t eligible(struct router *r, const struct ix *x, const Cc__V1__Queue
 
 /* The agent who just declined or missed the interaction is skipped while
  * any other eligible agent exists: moved last (ringing several: left out). */
-static size_t exclude(struct router *r, const struct ix *x, struct candidate *a, size_t n,
-                      int ring, unsigned flags)
+static size_t exclude(const struct ix *x, struct candidate *a, size_t n, int ring,
+                      struct skips *sk)
 {
     for (size_t i = 0; x->excluded[0] && n > 1 && i < n; i++) {
         if (strcmp(a[i].id, x->excluded) != 0)
@@ -280,8 +303,7 @@ static size_t exclude(struct router *r, const struct ix *x, struct candidate *a,
         struct candidate ex = a[i];
         memmove(&a[i], &a[i + 1], (n - 1 - i) * sizeof *a);
         a[n - 1] = ex;
-        if (flags & ROUTE_TRACE_SKIPS)
-            trace_add(r, x->id, "skipped", ex.id, "excluded", NULL);
+        skip(sk, ex.id, "excluded");
         return ring ? n - 1 : n;
     }
     return n;
@@ -436,9 +458,10 @@ static int try_offer(struct router *r, const struct config *cfg, const struct ix
     int64_t now = cc_time_now_ms();
     int ring = ring_all(x, q);
     size_t n = candidates(r, q, bar(q, now - x->enq), &a);
-    n = eligible(r, x, q, a, n, flags);
+    struct skips sk = {.n = 0}, *trace = flags & ROUTE_TRACE_SKIPS ? &sk : NULL;
+    n = eligible(x, q, a, n, trace);
     order(r, q, a, n);
-    n = exclude(r, x, a, n, ring, flags);
+    n = exclude(x, a, n, ring, trace);
     n = sticky_only(x, a, n, now, flags);
     size_t step = ring ? RING_MAX : 1;
     int got = 0;
@@ -448,6 +471,8 @@ static int try_offer(struct router *r, const struct config *cfg, const struct ix
         if (got > 0)
             offered(r, x, q, &a[i], k, sticky_holds(x, now, flags) ? "sticky" : NULL);
     }
+    if (got <= 0 && sk.n) /* why it waits */
+        trace_steps(r, x->id, sk.steps, sk.n);
     free(a);
     return got > 0;
 }
