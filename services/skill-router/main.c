@@ -13,6 +13,7 @@ static void *sweeper(void *arg)
 {
     struct router *r = arg;
     while (!__atomic_load_n(&r->stopping, __ATOMIC_ACQUIRE)) {
+        agents_sync(r);
         routing_sweep(r);
         usleep(SWEEP_MS * 1000);
     }
@@ -36,7 +37,7 @@ int main(int argc, char **argv)
                                         (int)(sizeof bounds / sizeof bounds[0]));
     offers_metrics(&r);
     int rc = 1, sweeping = 0;
-    if (config_start(&r) == CC_OK && interactions_start(&r) == CC_OK &&
+    if (config_start(&r) == CC_OK && agents_start(&r) == CC_OK && interactions_start(&r) == CC_OK &&
         (sweeping = pthread_create(&r.sweeper, NULL, sweeper, &r) == 0) &&
         cc_service_serve(&svc, NULL, 0, 0) == CC_OK) {
         cc_service_wait(&svc);
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
     if (sweeping)
         pthread_join(r.sweeper, NULL);
     cc_service_release(&svc); /* drains NATS: no handler runs after this */
+    agents_release(&r);
     config_release(&r);
     pthread_mutex_destroy(&r.lock);
     return rc;

@@ -26,6 +26,17 @@ struct config {
     size_t nteams;
 };
 
+/* An agent as a decision sees it: its presence record and its capacity in
+ * the skill at hand. */
+struct candidate {
+    char id[64];
+    int64_t capacity, since, offers, calls, chats, version, handled;
+    char status[16], state[20], pending[16], team[64];
+    int offered; /* set by reserve() */
+};
+
+struct agents; /* agents.c */
+
 struct router {
     struct cc_service *svc;
     struct cc_nats *nats;
@@ -33,6 +44,7 @@ struct router {
     pthread_mutex_t lock;  /* guards the config pointer */
     struct config *config; /* never NULL once started */
     struct cc_metric *m_offers, *m_outcomes, *m_decision, *m_waiting, *m_oldest;
+    struct agents *agents;       /* this replica's view of the agents */
     pthread_t sweeper;
     volatile int stopping; /* set before joining the sweeper */
 };
@@ -97,6 +109,27 @@ void offers_request(struct router *r, const struct cc_nats_msg *m, const char *v
 
 /* Registers the waiting gauges, set from Redis at each /metrics scrape. */
 void offers_metrics(struct router *r);
+
+/* --- agents.c: this replica's view of the agents ------------------------------------ */
+
+enum cc_status agents_start(struct router *r);
+void agents_release(struct router *r);
+
+/* Reloads the view from Redis when it is RESYNC_MS old or marked stale. */
+void agents_sync(struct router *r);
+void agents_resync_soon(struct router *r);
+
+/* Copies the agents holding `skill` at capacity >= min, highest first, into
+ * *out (free it); (size_t)-1 when the view does not know the skill. */
+size_t agents_candidates(struct router *r, const char *skill, int64_t min, struct candidate **out);
+
+/* Reads agent `id` again from Redis (a reservation found it moved). */
+void agents_refresh(struct router *r, const char *id);
+
+/* Queues the read of agent `id`'s presence record on pipeline `c`;
+ * agent_reply reads it into `a` (0 when unreadable). */
+void agent_append(struct cc_redis_conn *c, const char *id);
+int agent_reply(struct cc_redis_conn *c, const char *id, int64_t capacity, struct candidate *a);
 
 /* --- routing.c: choosing an agent ------------------------------------------------------ */
 

@@ -20,13 +20,6 @@
 extern const char reserve_lua[];
 static struct cc_redis_script reserve_script = CC_REDIS_SCRIPT("reserve", reserve_lua);
 
-struct candidate {
-    char id[64];
-    int64_t capacity, since, offers, calls, chats, version, handled;
-    char status[16], state[20], pending[16], team[64];
-    int offered; /* set by reserve() */
-};
-
 struct ix {
     char id[64], state[16], queue[64], kind[8], excluded[64], sticky[64];
     int64_t enq, sticky_until;
@@ -81,8 +74,7 @@ static int64_t bar(const Cc__V1__Queue *q, int64_t waited_ms)
 
 /* Reads the agents holding the queue's skill at or above `min`, with their
  * presence records, in one pipeline. Returns how many (<= MAX_CANDIDATES). */
-/* Queues the read of agent `id`'s presence record on pipeline `c`. */
-static void agent_append(struct cc_redis_conn *c, const char *id)
+void agent_append(struct cc_redis_conn *c, const char *id)
 {
     char key[96];
     snprintf(key, sizeof key, "{cc}:agent:%s", id);
@@ -91,9 +83,7 @@ static void agent_append(struct cc_redis_conn *c, const char *id)
     cc_redis_append(c, 11, argv, NULL);
 }
 
-/* Reads the reply of agent_append into `a`; 0 when unreadable. */
-static int agent_reply(struct cc_redis_conn *c, const char *id, int64_t capacity,
-                       struct candidate *a)
+int agent_reply(struct cc_redis_conn *c, const char *id, int64_t capacity, struct candidate *a)
 {
     redisReply *rec;
     if (cc_redis_reply(c, &rec) != CC_OK || rec->elements != 9) {
@@ -267,13 +257,17 @@ static void order(struct router *r, const Cc__V1__Queue *q, struct candidate *a,
 /* The agents skipped in one decision and why, traced when nobody was offered. */
 struct skips {
     struct trace_step steps[MAX_TRACED_SKIPS];
+    char agents[MAX_TRACED_SKIPS][64]; /* copied: the candidates move */
     size_t n;
 };
 
 static void skip(struct skips *sk, const char *agent, const char *why)
 {
-    if (sk && sk->n < MAX_TRACED_SKIPS)
-        sk->steps[sk->n++] = (struct trace_step){"skipped", agent, why, NULL};
+    if (!sk || sk->n == MAX_TRACED_SKIPS)
+        return;
+    snprintf(sk->agents[sk->n], sizeof sk->agents[0], "%s", agent);
+    sk->steps[sk->n] = (struct trace_step){"skipped", sk->agents[sk->n], why, NULL};
+    sk->n++;
 }
 
 /* Keeps the candidates who can take the interaction now (the excluded
@@ -457,7 +451,10 @@ static int try_offer(struct router *r, const struct config *cfg, const struct ix
     struct candidate *a;
     int64_t now = cc_time_now_ms();
     int ring = ring_all(x, q);
-    size_t n = candidates(r, q, bar(q, now - x->enq), &a);
+    int64_t min = bar(q, now - x->enq);
+    size_t n = agents_candidates(r, q->skill_id, min, &a);
+    if (n == (size_t)-1) /* not in this replica's view yet: from Redis */
+        n = candidates(r, q, min, &a);
     struct skips sk = {.n = 0}, *trace = flags & ROUTE_TRACE_SKIPS ? &sk : NULL;
     n = eligible(x, q, a, n, trace);
     order(r, q, a, n);
@@ -468,6 +465,9 @@ static int try_offer(struct router *r, const struct config *cfg, const struct ix
     for (size_t i = 0; i < n && got == 0; i += step) {
         size_t k = n - i < step ? n - i : step;
         got = reserve(r, cfg, x, &a[i], k, ring, now);
+        for (size_t j = i; got >= 0 && j < i + k; j++)
+            if (!a[j].offered) /* its record moved since the view read it */
+                agents_refresh(r, a[j].id);
         if (got > 0)
             offered(r, x, q, &a[i], k, sticky_holds(x, now, flags) ? "sticky" : NULL);
     }

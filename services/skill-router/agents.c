@@ -1,0 +1,294 @@
+/* agents.c - each replica's view of the agents routing chooses from: their
+ * presence records and the skills they hold with their capacity, in memory,
+ * so that a decision reads no agent from Redis.
+ *
+ * The view is loaded from Redis at start and again every RESYNC_MS, and
+ * every cc.presence.changed event updates it (each replica subscribes on its
+ * own, outside the queue group). A stale view is never wrong, only slower:
+ * reserve.lua offers an agent only at the version the decision read, and an
+ * agent whose record moved is read again (agents_refresh). */
+#include "router.h"
+#include "cc/v1/presence.pb-c.h"
+#include "cc_log.h"
+#include "cc_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESYNC_MS 5000
+
+struct member {
+    size_t agent; /* index in the view's agents */
+    int64_t capacity;
+};
+
+struct skill_view {
+    char *id;
+    struct member *members; /* by capacity, highest first */
+    size_t n;
+};
+
+struct agents {
+    pthread_rwlock_t lock;
+    struct candidate *agents; /* sorted by id */
+    size_t n;
+    struct skill_view *skills;
+    size_t nskills;
+    int64_t synced_ms;
+};
+
+static void free_reply(redisReply *r)
+{
+    if (r)
+        freeReplyObject(r);
+}
+
+static int by_agent_id(const void *x, const void *y)
+{
+    return strcmp(((const struct candidate *)x)->id, ((const struct candidate *)y)->id);
+}
+
+static int by_capacity(const void *x, const void *y)
+{
+    const struct member *a = x, *b = y;
+    return (a->capacity < b->capacity) - (a->capacity > b->capacity);
+}
+
+static void skills_free(struct skill_view *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(s[i].id);
+        free(s[i].members);
+    }
+    free(s);
+}
+
+static struct candidate *find(struct agents *v, const char *id)
+{
+    struct candidate key;
+    snprintf(key.id, sizeof key.id, "%s", id);
+    return bsearch(&key, v->agents, v->n, sizeof *v->agents, by_agent_id);
+}
+
+/* The distinct skills of the configured queues. */
+static size_t queue_skills(const struct config *c, const char **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->nqueues; i++) {
+        const char *s = c->queues[i]->skill_id;
+        int seen = !s;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = !strcmp(out[j], s);
+        if (!seen)
+            out[n++] = s;
+    }
+    return n;
+}
+
+/* Reads the members of every queue's skill and every member's record: two
+ * pipelined rounds. */
+static enum cc_status load(struct router *r, struct candidate **agents, size_t *nagents,
+                           struct skill_view **skills, size_t *nskills)
+{
+    const struct config *c = config_get(r);
+    const char **ids = calloc(c->nqueues + 1, sizeof *ids);
+    redisReply **sets = NULL;
+    struct cc_redis_conn *conn;
+    size_t ns = ids ? queue_skills(c, ids) : 0, total = 0, n = 0;
+    enum cc_status st = ids ? cc_redis_acquire(r->redis, &conn) : CC_ERR_NOMEM;
+    *agents = NULL, *skills = NULL, *nagents = *nskills = 0;
+    if (st == CC_OK && !(sets = calloc(ns + 1, sizeof *sets)))
+        st = CC_ERR_NOMEM;
+    for (size_t i = 0; st == CC_OK && i < ns; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "{cc}:rt:cand:%s", ids[i]);
+        const char *argv[] = {"ZRANGE", key, "0", "-1", "WITHSCORES"};
+        cc_redis_append(conn, 5, argv, NULL);
+    }
+    for (size_t i = 0; st == CC_OK && i < ns; i++)
+        if ((st = cc_redis_reply(conn, &sets[i])) == CC_OK)
+            total += sets[i]->elements / 2;
+    struct candidate *a = st == CC_OK ? calloc(total + 1, sizeof *a) : NULL;
+    struct skill_view *sv = st == CC_OK ? calloc(ns + 1, sizeof *sv) : NULL;
+    if (st == CC_OK && (!a || !sv))
+        st = CC_ERR_NOMEM;
+    /* the distinct agents, sorted by id */
+    for (size_t i = 0; st == CC_OK && i < ns; i++)
+        for (size_t j = 0; j + 1 < sets[i]->elements; j += 2)
+            snprintf(a[n++].id, sizeof a->id, "%s", sets[i]->element[j]->str);
+    if (st == CC_OK) {
+        qsort(a, n, sizeof *a, by_agent_id);
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!kept || strcmp(a[kept - 1].id, a[i].id))
+                a[kept++] = a[i];
+        n = kept;
+        for (size_t i = 0; i < n; i++)
+            agent_append(conn, a[i].id);
+        for (size_t i = 0; i < n; i++) {
+            struct candidate tmp;
+            if (agent_reply(conn, a[i].id, 0, &tmp))
+                a[i] = tmp;
+        }
+    }
+    struct agents view = {.agents = a, .n = n};
+    for (size_t i = 0; st == CC_OK && i < ns; i++) {
+        sv[i].id = strdup(ids[i]);
+        sv[i].members = calloc(sets[i]->elements / 2 + 1, sizeof *sv[i].members);
+        if (!sv[i].id || !sv[i].members) {
+            st = CC_ERR_NOMEM;
+            break;
+        }
+        for (size_t j = 0; j + 1 < sets[i]->elements; j += 2) {
+            struct candidate *ag = find(&view, sets[i]->element[j]->str);
+            if (ag)
+                sv[i].members[sv[i].n++] = (struct member){
+                    (size_t)(ag - a), strtoll(sets[i]->element[j + 1]->str, NULL, 10)};
+        }
+        qsort(sv[i].members, sv[i].n, sizeof *sv[i].members, by_capacity);
+    }
+    if (sets)
+        cc_redis_release(r->redis, conn);
+    for (size_t i = 0; sets && i < ns; i++)
+        free_reply(sets[i]);
+    free(sets);
+    free(ids);
+    config_put(c);
+    if (st != CC_OK) {
+        free(a);
+        skills_free(sv, ns);
+        return st;
+    }
+    *agents = a, *nagents = n, *skills = sv, *nskills = ns;
+    return CC_OK;
+}
+
+void agents_sync(struct router *r)
+{
+    struct agents *v = r->agents;
+    struct candidate *a, *old_a;
+    struct skill_view *s, *old_s;
+    size_t na, ns, old_ns;
+    int64_t now = cc_time_now_ms();
+    if (now - v->synced_ms < RESYNC_MS || load(r, &a, &na, &s, &ns) != CC_OK)
+        return;
+    pthread_rwlock_wrlock(&v->lock);
+    old_a = v->agents, old_s = v->skills, old_ns = v->nskills;
+    v->agents = a, v->n = na, v->skills = s, v->nskills = ns, v->synced_ms = now;
+    pthread_rwlock_unlock(&v->lock);
+    free(old_a);
+    skills_free(old_s, old_ns);
+}
+
+void agents_resync_soon(struct router *r)
+{
+    pthread_rwlock_wrlock(&r->agents->lock);
+    r->agents->synced_ms = 0;
+    pthread_rwlock_unlock(&r->agents->lock);
+}
+
+size_t agents_candidates(struct router *r, const char *skill, int64_t min, struct candidate **out)
+{
+    struct agents *v = r->agents;
+    size_t n = 0;
+    *out = NULL;
+    pthread_rwlock_rdlock(&v->lock);
+    const struct skill_view *s = NULL;
+    for (size_t i = 0; skill && i < v->nskills && !s; i++)
+        if (!strcmp(v->skills[i].id, skill))
+            s = &v->skills[i];
+    if (s && (*out = calloc(s->n + 1, sizeof **out)))
+        for (size_t i = 0; i < s->n && s->members[i].capacity >= min; i++) {
+            (*out)[n] = v->agents[s->members[i].agent];
+            (*out)[n++].capacity = s->members[i].capacity;
+        }
+    pthread_rwlock_unlock(&v->lock);
+    return s ? n : (size_t)-1;
+}
+
+/* Copies a status event into the view when it is newer than what it holds. */
+static void apply(struct agents *v, const Cc__V1__AgentStatus *s)
+{
+    int64_t since = 0;
+    pthread_rwlock_wrlock(&v->lock);
+    struct candidate *a = find(v, s->agent_id);
+    if (!a)
+        v->synced_ms = 0; /* an agent the view does not hold yet: reload at the next sweep */
+    if (a && s->has_version && s->version > a->version) {
+        snprintf(a->status, sizeof a->status, "%s", s->status ? s->status : "");
+        snprintf(a->state, sizeof a->state, "%s", s->state ? s->state : "");
+        snprintf(a->pending, sizeof a->pending, "%s", s->pending ? s->pending : "");
+        a->offers = s->offers, a->calls = s->active_calls, a->chats = s->active_chats;
+        if (s->state_since && cc_time_parse_ms(s->state_since, &since) == 0)
+            a->since = since;
+        a->version = s->version;
+    }
+    pthread_rwlock_unlock(&v->lock);
+}
+
+static void on_changed(void *arg, const struct cc_nats_msg *m)
+{
+    struct router *r = arg;
+    Cc__V1__AgentStatus *s = cc__v1__agent_status__unpack(NULL, m->len, m->data);
+    if (s && s->agent_id)
+        apply(r->agents, s);
+    if (s)
+        cc__v1__agent_status__free_unpacked(s, NULL);
+}
+
+void agents_refresh(struct router *r, const char *id)
+{
+    struct cc_redis_conn *c;
+    struct candidate fresh;
+    if (cc_redis_acquire(r->redis, &c) != CC_OK)
+        return;
+    agent_append(c, id);
+    int ok = agent_reply(c, id, 0, &fresh);
+    cc_redis_release(r->redis, c);
+    if (!ok)
+        return;
+    pthread_rwlock_wrlock(&r->agents->lock);
+    struct candidate *a = find(r->agents, id);
+    if (a && fresh.version >= a->version) {
+        int64_t capacity = a->capacity;
+        *a = fresh;
+        a->capacity = capacity;
+    }
+    pthread_rwlock_unlock(&r->agents->lock);
+}
+
+static void on_skills_changed(void *arg, const struct cc_nats_msg *m)
+{
+    (void)m;
+    agents_resync_soon(arg); /* an agent's skills, team or agent settings changed */
+    agents_sync(arg);
+}
+
+enum cc_status agents_start(struct router *r)
+{
+    if (!(r->agents = calloc(1, sizeof *r->agents)) ||
+        pthread_rwlock_init(&r->agents->lock, NULL) != 0)
+        return CC_ERR_NOMEM;
+    agents_sync(r);
+    enum cc_status st = cc_nats_subscribe(r->nats, "cc.presence.changed.*", NULL, on_changed, r);
+    if (st == CC_OK)
+        st = cc_nats_subscribe(r->nats, "cc.registry.changed.agent_skills", NULL,
+                               on_skills_changed, r);
+    if (st == CC_OK)
+        st = cc_nats_subscribe(r->nats, "cc.registry.changed.users", NULL, on_skills_changed, r);
+    if (st == CC_OK)
+        st = cc_nats_subscribe(r->nats, "cc.registry.changed.queues", NULL, on_skills_changed, r);
+    return st;
+}
+
+void agents_release(struct router *r)
+{
+    if (!r->agents)
+        return;
+    free(r->agents->agents);
+    skills_free(r->agents->skills, r->agents->nskills);
+    pthread_rwlock_destroy(&r->agents->lock);
+    free(r->agents);
+    r->agents = NULL;
+}
