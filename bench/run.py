@@ -3,7 +3,8 @@
 needs (release build) on free ports and runs each benchmark binary against
 them: bench_api (agent-registry and api-gateway, production password
 hashing), bench_presence (agent-registry), bench_routing (agent-registry and
-two skill-router replicas).
+two skill-router replicas), bench_webhooks (agent-registry, api-gateway,
+skill-router and chat-gateway).
 
 Usage: bench/run.py [name ...] runs only the named benchmarks (bench_routing).
 The services are taken from CC_BIN_DIR (default build/bin) and the benchmark
@@ -28,10 +29,10 @@ PASSWORD = "bench-password-1"
 QUIET = {"CC_LOG_LEVEL": "warn"}
 
 
-def run(name, registry_env, gateway=True, routers=0):
+def run(name, registry_env, gateway=True, routers=0, chat=False):
     """Runs <bench dir>/<name> against a fresh system with agent-registry,
-    api-gateway when `gateway` and `routers` skill-router replicas; returns
-    its exit code."""
+    api-gateway when `gateway`, `routers` skill-router replicas and
+    chat-gateway when `chat`; returns its exit code."""
     work = tempfile.mkdtemp(prefix="cc-bench-")
     c = harness.Cluster(work)
     try:
@@ -43,6 +44,9 @@ def run(name, registry_env, gateway=True, routers=0):
             env["CC_BENCH_API"] = c.start("api-gateway", env=QUIET).base
         for i in range(routers):
             c.start("skill-router", env=QUIET, key=f"skill-router-{i + 1}")
+        if chat:  # its file links point at itself
+            env["CC_BENCH_CHAT"] = c.start("chat-gateway",
+                                           env={"CC_PUBLIC_URL": "self", **QUIET}).base
         # the benchmark reads these processes' CPU time to say where it went
         procs = [("nats", c.nats), ("redis", c.redis), *c.services.items()]
         env["CC_BENCH_PIDS"] = ",".join(f"{k}:{p.p.pid}" for k, p in procs)
@@ -77,8 +81,17 @@ def bench_routing():
                gateway=False, routers=2)
 
 
+def bench_webhooks():
+    # skill-router takes the chats the customers open (they wait: nobody is
+    # signed in). Without it chat-gateway's consumer retries each new chat every
+    # second, and once 1,000 wait (JetStream's default MaxAckPending) it takes
+    # no other message: nothing more would reach Redis.
+    print("== webhook ingest: signed Telegram updates to chat-gateway, stored in JetStream")
+    return run("bench_webhooks", harness.FAST_HASH, routers=1, chat=True)
+
+
 BENCHES = {"bench_api": bench_api, "bench_presence": bench_presence,
-           "bench_routing": bench_routing}
+           "bench_routing": bench_routing, "bench_webhooks": bench_webhooks}
 
 
 def main(names):

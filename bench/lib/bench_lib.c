@@ -7,8 +7,11 @@
 #include "cc_redis.h"
 #include "cc_time.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct samples samples_new(void)
@@ -86,6 +89,120 @@ int redis_baseline(const char *url, struct samples *s)
     cc_redis_release(r, c);
     cc_redis_free(r);
     return 0;
+}
+
+/* Connects and makes sure the baseline's stream exists; NULL on failure. */
+static struct cc_nats *js_connect(const char *url)
+{
+    static const char *subjects[] = {"bench.js.in"};
+    static const struct cc_nats_stream stream = {.name = "BENCH_JS",
+                                                 .subjects = subjects,
+                                                 .nsubjects = 1,
+                                                 .max_age_s = 3600,
+                                                 .duplicate_window_s = 3600};
+    struct cc_nats *n;
+    if (cc_nats_connect(&n, url, "bench-js") != CC_OK)
+        return NULL;
+    for (int i = 0; i < 200 && !cc_nats_connected(n); i++)
+        usleep(10000);
+    if (cc_nats_stream_ensure(n, &stream) == CC_OK)
+        return n;
+    cc_nats_free(n);
+    return NULL;
+}
+
+int js_baseline(const char *url, struct samples *s)
+{
+    struct cc_nats *n = js_connect(url);
+    uint8_t payload[200];
+    char msg_id[32];
+    int rc = -1;
+    memset(payload, 'x', sizeof payload);
+    if (!n)
+        return -1;
+    for (int i = 0; i < 5200; i++) {
+        int duplicate = 0;
+        snprintf(msg_id, sizeof msg_id, "bench-%d", i);
+        int64_t t0 = cc_time_mono_us();
+        if (cc_nats_js_publish(n, "bench.js.in", payload, sizeof payload, msg_id, 5000,
+                               &duplicate) != CC_OK ||
+            duplicate)
+            goto out;
+        if (i >= 200) /* warm-up */
+            add(s, (double)(cc_time_mono_us() - t0));
+    }
+    rc = 0;
+out:
+    cc_nats_drain(n, 1000);
+    cc_nats_free(n);
+    return rc;
+}
+
+/* One publisher thread of js_load. */
+struct js_worker {
+    pthread_t thread;
+    struct cc_nats *n; /* shared */
+    atomic_long *next; /* the next message id, shared */
+    int64_t until_us;
+    double *us; /* latencies, `cap` at most */
+    size_t count, cap;
+    int failed;
+};
+
+static void *js_work(void *arg)
+{
+    struct js_worker *w = arg;
+    uint8_t payload[200];
+    char msg_id[32];
+    memset(payload, 'x', sizeof payload);
+    while (!w->failed && cc_time_mono_us() < w->until_us) {
+        int duplicate = 0;
+        snprintf(msg_id, sizeof msg_id, "load-%ld", atomic_fetch_add(w->next, 1));
+        int64_t t0 = cc_time_mono_us();
+        w->failed = cc_nats_js_publish(w->n, "bench.js.in", payload, sizeof payload, msg_id, 5000,
+                                       &duplicate) != CC_OK ||
+                    duplicate;
+        if (!w->failed && w->count < w->cap) /* the cap allows 50,000 a second */
+            w->us[w->count++] = (double)(cc_time_mono_us() - t0);
+    }
+    return NULL;
+}
+
+int js_load(const char *url, int threads, int seconds, struct samples *s, double *rate)
+{
+    struct cc_nats *n = js_connect(url);
+    struct js_worker *ws = calloc((size_t)(threads > 0 ? threads : 1), sizeof *ws);
+    atomic_long next = 0;
+    int started = 0, rc = n && ws && threads > 0 ? 0 : -1;
+    long acked = 0;
+    int64_t t0 = cc_time_mono_us();
+    size_t cap = (size_t)seconds * 50000 / (size_t)(threads > 0 ? threads : 1) + 1000;
+    while (rc == 0 && started < threads) {
+        struct js_worker *w = &ws[started];
+        *w = (struct js_worker){
+            .n = n, .next = &next, .cap = cap, .until_us = t0 + (int64_t)seconds * 1000000};
+        if (!(w->us = malloc(sizeof(double) * cap)))
+            rc = -1;
+        else if (pthread_create(&w->thread, NULL, js_work, w) != 0)
+            free(w->us), rc = -1;
+        else
+            started++;
+    }
+    for (int i = 0; i < started; i++) { /* the started ones end by until_us */
+        pthread_join(ws[i].thread, NULL);
+        for (size_t j = 0; j < ws[i].count; j++)
+            add(s, ws[i].us[j]);
+        rc |= ws[i].failed ? -1 : 0;
+        acked += (long)ws[i].count;
+        free(ws[i].us);
+    }
+    *rate = (double)acked / ((double)(cc_time_mono_us() - t0) / 1e6);
+    free(ws);
+    if (n) {
+        cc_nats_drain(n, 1000);
+        cc_nats_free(n);
+    }
+    return rc;
 }
 
 /* --- set-up through agent-registry ----------------------------------------------------- */

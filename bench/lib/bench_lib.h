@@ -1,7 +1,8 @@
 /* bench_lib.h - what every benchmark shares: latency samples with
  * percentiles, the baselines measured in the same run (a bare NATS
- * request round trip and a bare Redis EVALSHA round trip), and set-up
- * requests to agent-registry made as api-gateway would make them. */
+ * request round trip, a bare Redis EVALSHA round trip and a bare JetStream
+ * publish), and set-up requests to agent-registry made as api-gateway would
+ * make them. */
 #ifndef BENCH_LIB_H
 #define BENCH_LIB_H
 
@@ -30,6 +31,19 @@ int nats_baseline(const char *url, struct samples *s);
 
 /* 5,000 sequential EVALSHA calls of a script returning 1. */
 int redis_baseline(const char *url, struct samples *s);
+
+/* 5,000 sequential JetStream publishes of 200 bytes, each with its own
+ * Nats-Msg-Id and waiting for its PubAck (what chat-gateway does per event),
+ * to a stream of its own (BENCH_JS, subject bench.js.in, file storage, the
+ * duplicate window of CHAT_IN) after 200 of warm-up. Returns 0, or -1 when
+ * NATS or JetStream failed. */
+int js_baseline(const char *url, struct samples *s);
+
+/* The same publishes from `threads` threads sharing one connection (as a
+ * service's HTTP threads share its one) for `seconds`: their latencies into
+ * `s` and the acknowledged publishes per second into *rate. Returns 0, or -1
+ * when a publish or a thread failed. */
+int js_load(const char *url, int threads, int seconds, struct samples *s, double *rate);
 
 /* --- set-up through agent-registry (cc.registry.*), as an admin caller ------------ */
 

@@ -2,7 +2,8 @@
  * presence records and the skills they hold with their capacity, in memory,
  * so that a decision reads no agent from Redis.
  *
- * The view is loaded from Redis at start and again every RESYNC_MS, and
+ * The view is loaded from Redis at start, by the sweeper every RESYNC_MS
+ * and within RESYNC_STALE_MS of a change of skills, teams or agents, and
  * every cc.presence.changed event updates it (each replica subscribes on its
  * own, outside the queue group). A stale view is never wrong, only slower:
  * reserve.lua offers an agent only at the version the decision read, and an
@@ -16,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RESYNC_MS 5000
+#define RESYNC_MS 30000     /* a full reload this often anyway */
+#define RESYNC_STALE_MS 1000 /* at most this often while changes come in */
 
 struct member {
     size_t agent; /* index in the view's agents */
@@ -36,6 +38,7 @@ struct agents {
     struct skill_view *skills;
     size_t nskills;
     int64_t synced_ms;
+    int stale; /* the registry changed skills, teams or agents */
 };
 
 static void free_reply(redisReply *r)
@@ -171,11 +174,15 @@ void agents_sync(struct router *r)
     struct skill_view *s, *old_s;
     size_t na, ns, old_ns;
     int64_t now = cc_time_now_ms();
-    if (now - v->synced_ms < RESYNC_MS || load(r, &a, &na, &s, &ns) != CC_OK)
+    pthread_rwlock_rdlock(&v->lock);
+    int64_t age = now - v->synced_ms;
+    int due = age >= RESYNC_MS || (v->stale && age >= RESYNC_STALE_MS);
+    pthread_rwlock_unlock(&v->lock);
+    if (!due || load(r, &a, &na, &s, &ns) != CC_OK)
         return;
     pthread_rwlock_wrlock(&v->lock);
     old_a = v->agents, old_s = v->skills, old_ns = v->nskills;
-    v->agents = a, v->n = na, v->skills = s, v->nskills = ns, v->synced_ms = now;
+    v->agents = a, v->n = na, v->skills = s, v->nskills = ns, v->synced_ms = now, v->stale = 0;
     pthread_rwlock_unlock(&v->lock);
     free(old_a);
     skills_free(old_s, old_ns);
@@ -184,7 +191,7 @@ void agents_sync(struct router *r)
 void agents_resync_soon(struct router *r)
 {
     pthread_rwlock_wrlock(&r->agents->lock);
-    r->agents->synced_ms = 0;
+    r->agents->stale = 1;
     pthread_rwlock_unlock(&r->agents->lock);
 }
 
@@ -214,7 +221,7 @@ static void apply(struct agents *v, const Cc__V1__AgentStatus *s)
     pthread_rwlock_wrlock(&v->lock);
     struct candidate *a = find(v, s->agent_id);
     if (!a)
-        v->synced_ms = 0; /* an agent the view does not hold yet: reload at the next sweep */
+        v->stale = 1; /* an agent the view does not hold yet */
     if (a && s->has_version && s->version > a->version) {
         snprintf(a->status, sizeof a->status, "%s", s->status ? s->status : "");
         snprintf(a->state, sizeof a->state, "%s", s->state ? s->state : "");
@@ -262,7 +269,6 @@ static void on_skills_changed(void *arg, const struct cc_nats_msg *m)
 {
     (void)m;
     agents_resync_soon(arg); /* an agent's skills, team or agent settings changed */
-    agents_sync(arg);
 }
 
 enum cc_status agents_start(struct router *r)
@@ -270,6 +276,8 @@ enum cc_status agents_start(struct router *r)
     if (!(r->agents = calloc(1, sizeof *r->agents)) ||
         pthread_rwlock_init(&r->agents->lock, NULL) != 0)
         return CC_ERR_NOMEM;
+    r->agents->stale = 1;
+    r->agents->synced_ms = -RESYNC_MS;
     agents_sync(r);
     enum cc_status st = cc_nats_subscribe(r->nats, "cc.presence.changed.*", NULL, on_changed, r);
     if (st == CC_OK)

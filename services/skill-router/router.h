@@ -115,7 +115,7 @@ void offers_metrics(struct router *r);
 enum cc_status agents_start(struct router *r);
 void agents_release(struct router *r);
 
-/* Reloads the view from Redis when it is RESYNC_MS old or marked stale. */
+/* Reloads the view from Redis when it is due (the sweeper calls it). */
 void agents_sync(struct router *r);
 void agents_resync_soon(struct router *r);
 
