@@ -35,6 +35,9 @@ static void ask(struct api_gateway *gw, const char *verb, Cc__V1__ChatRequest *r
     } else if (desc == &cc__v1__message_list__descriptor) {
         const Cc__V1__MessageList *l = (const Cc__V1__MessageList *)rep;
         j = forward_list(l->n_items, item, l->items, l->next_cursor);
+    } else if (desc == &cc__v1__quick_reply_list__descriptor) {
+        const Cc__V1__QuickReplyList *l = (const Cc__V1__QuickReplyList *)rep;
+        j = forward_list(l->n_items, item, l->items, NULL);
     } else {
         j = forward_json(rep);
     }
@@ -150,6 +153,18 @@ void chats_messages(void *arg, struct cc_http_req *req, struct cc_http_resp *res
         return;
     r.caller = &caller, r.chat_id = CC_PB_STR(req->params[0]);
     ask(rt->gw, "messages", &r, &cc__v1__message_list__descriptor, resp);
+}
+
+/* GET /chats/{id}/quick-replies: those of the chat's queue. */
+void chats_quick_replies(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
+{
+    const struct gw_route *rt = arg;
+    Cc__V1__Caller caller;
+    Cc__V1__ChatRequest r = CC__V1__CHAT_REQUEST__INIT;
+    if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
+        return;
+    r.caller = &caller, r.chat_id = CC_PB_STR(req->params[0]);
+    ask(rt->gw, "quick_replies", &r, &cc__v1__quick_reply_list__descriptor, resp);
 }
 
 /* POST /chats/{id}/messages {text} or {file_id} (or both: a caption). */

@@ -80,6 +80,7 @@ static const struct route_def table[] = {
     SPECIAL("POST",  "chats/{id}/end",        chats_action,   "cc.chat.end",      CC_HTTP_JSON),
     SPECIAL("GET",   "chats/{id}/messages",   chats_messages, "cc.chat.messages", 0),
     SPECIAL("POST",  "chats/{id}/messages",   chats_send,     "cc.chat.send",     CC_HTTP_JSON),
+    SPECIAL("GET",   "chats/{id}/quick-replies", chats_quick_replies, "cc.chat.quick_replies", 0),
     SPECIAL("POST",  "files",                 files_upload,   NULL,               CC_HTTP_LARGE),
 
     SPECIAL("GET", "monitor/agents", status_list, "cc.presence.list", 0),

@@ -6,6 +6,7 @@
 #include "chatgw.h"
 #include "cc/v1/routing.pb-c.h"
 #include "cc_log.h"
+#include "cc_registry_load.h"
 #include "cc_time.h"
 
 #include <stdio.h>
@@ -295,6 +296,40 @@ static enum cc_status do_send(struct call *c)
     return st;
 }
 
+/* The quick replies of the chat's queue (those naming no queue too), by
+ * name, for its agent to pick, edit and send. */
+static enum cc_status do_quick_replies(struct call *c)
+{
+    Cc__V1__Caller service = CC__V1__CALLER__INIT;
+    Cc__V1__QuickReplyList list = CC__V1__QUICK_REPLY_LIST__INIT;
+    Cc__V1__QuickReply **all = NULL;
+    size_t n = 0;
+    if (!may_read(c->who, c->chat))
+        return fail(c, CC_ERR_FORBIDDEN, "not your chat");
+    service.user_id = CC_PB_STR("chat-gateway"), service.role = CC_PB_STR("admin");
+    enum cc_status st = cc_registry_load(c->g->nats, "quick_replies", &service,
+                                         &cc__v1__quick_reply__descriptor,
+                                         (ProtobufCMessage ***)&all, &n);
+    if (st != CC_OK)
+        return st;
+    Cc__V1__QuickReply **keep = calloc(n + 1, sizeof *keep);
+    for (size_t i = 0; keep && i < n; i++) {
+        int fits = all[i]->n_queue_ids == 0;
+        for (size_t j = 0; j < all[i]->n_queue_ids && !fits; j++)
+            fits = same(all[i]->queue_ids[j], c->chat->queue_id);
+        if (fits)
+            keep[list.n_items++] = all[i];
+    }
+    list.items = keep;
+    if (keep)
+        cc_nats_respond(c->g->nats, c->m, &list.base);
+    else
+        st = CC_ERR_NOMEM;
+    free(keep);
+    cc_registry_free((ProtobufCMessage **)all, n);
+    return st;
+}
+
 /* --- lists ------------------------------------------------------------------------------ */
 
 static int matches(const Cc__V1__Chat *c, const Cc__V1__ChatFilter *f)
@@ -390,7 +425,7 @@ static void on_chat(void *arg, const struct cc_nats_msg *m)
         enum cc_status (*fn)(struct call *c);
     } verbs[] = {{"get", do_get},     {"accept", do_accept},     {"decline", do_decline},
                  {"end", do_end},     {"update", do_update},     {"messages", do_messages},
-                 {"send", do_send}};
+                 {"send", do_send},   {"quick_replies", do_quick_replies}};
     struct call c = {arg, m, NULL, NULL, NULL, ""};
     Cc__V1__ChatRequest *req = cc__v1__chat_request__unpack(NULL, m->len, m->data);
     const char *verb = m->subject + strlen("cc.chat.");

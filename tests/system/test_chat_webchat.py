@@ -169,3 +169,29 @@ def test_widget_is_served(desk):
     assert js.status_code == 200 and "EventSource" in js.text
     page = requests.get(f"{chat_base}/webchat/demo/{desk['channel']['id']}", timeout=5)
     assert page.status_code == 200 and "widget.js" in page.text
+
+
+def test_quick_replies_of_the_chat_queue(desk):
+    admin, agent = desk["admin"], desk["agent"]
+    other = make(admin, "/api/v1/queues", {"name": "Other", "channel": "chat",
+                                           "skill_id": skill(admin, "Other")["id"]})
+    make(admin, "/api/v1/quick-replies", {"name": "Hello", "text": "Dzień dobry, w czym mogę pomóc? 🙂",
+                                          "queue_ids": [desk["queue"]["id"]]})
+    make(admin, "/api/v1/quick-replies", {"name": "Bye", "text": "Miłego dnia!", "queue_ids": []})
+    make(admin, "/api/v1/quick-replies", {"name": "Elsewhere", "text": "x",
+                                          "queue_ids": [other["id"]]})
+    cust = Customer(desk["chat"].base, desk["channel"]["id"])
+    cust.say("Hej")
+    chat_id = offered_chat(agent)
+    agent.post(f"/api/v1/chats/{chat_id}/accept")
+    qr = agent.get(f"/api/v1/chats/{chat_id}/quick-replies").json()["items"]
+    assert sorted(q["name"] for q in qr) == ["Bye", "Hello"]
+    hello = next(q for q in qr if q["name"] == "Hello")
+    edited = hello["text"].replace("pomóc", "dziś pomóc")  # picked by name, edited, sent
+    assert agent.post(f"/api/v1/chats/{chat_id}/messages", {"text": edited}).status_code == 200
+    assert wait_until(lambda: [m["text"] for m in cust.messages()
+                               if m["direction"] == "out"]) == [edited]
+    outsider = user(admin, "olaf", agent={"enabled": True})
+    olaf = Api(admin.base).login("olaf", "password-olaf")
+    assert olaf.get(f"/api/v1/chats/{chat_id}/quick-replies").status_code == 403
+    del outsider
