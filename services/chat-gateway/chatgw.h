@@ -39,6 +39,9 @@ struct chatgw {
     const char *public_url;     /* how customers and providers reach this service */
     const char *file_dir;       /* where files live (shared by every replica) */
     int64_t file_max_bytes, link_ttl_s, sse_keepalive_us;
+    pthread_t sweeper;          /* inbound.c: chats not handed to skill-router yet */
+    int sweeping;
+    volatile int stopping;
     struct cc_metric *m_webhooks, *m_messages, *m_delivery_failures, *m_ingest_latency,
         *m_offer_latency;
 };
@@ -69,8 +72,9 @@ struct stored {
  * and seq set) of `conversation` on channel `ch`, once per
  * `provider_message_id`, in the open chat of the conversation or a new one. */
 enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const char *conversation,
-                             const char *customer_name, const char *provider_message_id,
-                             Cc__V1__ChatMessage *msg, struct stored *out);
+                             const char *customer_name, const char *customer_phone,
+                             const char *provider_message_id, Cc__V1__ChatMessage *msg,
+                             struct stored *out);
 
 /* Chat `id` (free with cc__v1__chat__free_unpacked); CC_ERR_NOT_FOUND. */
 enum cc_status store_chat(struct chatgw *g, const char *id, Cc__V1__Chat **out);
@@ -105,6 +109,9 @@ void files_serve(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 /* --- inbound.c: CHAT_IN into chats ---------------------------------------------------- */
 
 enum cc_status inbound_start(struct chatgw *g);
+
+/* Stops the sweeper of chats not handed to skill-router yet. */
+void inbound_stop(struct chatgw *g);
 
 /* Stores `in` in CHAT_IN (deduplicated on channel and provider message id)
  * and returns once JetStream has it: what a webhook waits for before 2xx. */

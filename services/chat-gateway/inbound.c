@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ROUTER_TIMEOUT_MS 5000
 
@@ -36,34 +37,62 @@ enum cc_status inbound_publish(struct chatgw *g, const Cc__V1__Inbound *in)
     return st;
 }
 
-/* Hands chat `s` to skill-router (idempotent on the chat id) and marks it. */
-static enum cc_status enqueue(struct chatgw *g, const Cc__V1__Channel *ch, const Cc__V1__Inbound *in,
-                              const struct stored *s)
+/* Hands chat `id` to skill-router (idempotent on the chat id) from what its
+ * record holds, and marks it handed over. */
+static enum cc_status enqueue(struct chatgw *g, const char *id)
 {
     Cc__V1__Interaction ix = CC__V1__INTERACTION__INIT;
     Cc__V1__Customer cust = CC__V1__CUSTOMER__INIT;
     ProtobufCMessage *rep = NULL;
     char customer[320], why[256] = "";
     redisReply *r;
-    snprintf(customer, sizeof customer, "%s:%s", ch->id, in->conversation);
-    cust.id = customer, cust.name = in->customer_name, cust.phone = in->customer_phone;
-    ix.id = CC_PB_STR(s->chat_id), ix.kind = CC_PB_STR("chat"), ix.queue_id = ch->queue_id;
-    ix.customer = &cust, ix.preview = in->text, ix.chat_id = CC_PB_STR(s->chat_id);
-    enum cc_status st = cc_nats_request(g->nats, "cc.router.enqueue", &ix.base,
-                                        &cc__v1__interaction__descriptor, ROUTER_TIMEOUT_MS, &rep,
-                                        why, sizeof why);
+    enum cc_status st = cc_redis_run(g->redis, &r,
+                                     "HMGET {cc}:chat:%s channel queue from name phone preview", id);
+    if (st != CC_OK || r->element[0]->type != REDIS_REPLY_STRING) {
+        if (r)
+            freeReplyObject(r);
+        return st == CC_OK ? CC_ERR_NOT_FOUND : st;
+    }
+    redisReply **e = r->element;
+    snprintf(customer, sizeof customer, "%s:%s", e[0]->str, e[2]->str ? e[2]->str : "");
+    cust.id = customer, cust.name = e[3]->len ? e[3]->str : NULL;
+    cust.phone = e[4]->type == REDIS_REPLY_STRING && e[4]->len ? e[4]->str : NULL;
+    ix.id = CC_PB_STR(id), ix.kind = CC_PB_STR("chat"), ix.queue_id = e[1]->str;
+    ix.customer = &cust, ix.chat_id = CC_PB_STR(id);
+    ix.preview = e[5]->type == REDIS_REPLY_STRING && e[5]->len ? e[5]->str : NULL;
+    st = cc_nats_request(g->nats, "cc.router.enqueue", &ix.base, &cc__v1__interaction__descriptor,
+                         ROUTER_TIMEOUT_MS, &rep, why, sizeof why);
+    freeReplyObject(r);
     if (rep)
         protobuf_c_message_free_unpacked(rep, NULL);
     if (st != CC_OK) {
-        CC_WARN("inbound: chat %s not handed to skill-router yet: %s", s->chat_id,
+        CC_WARN("inbound: chat %s not handed to skill-router yet: %s", id,
                 why[0] ? why : cc_status_str(st));
         return st;
     }
-    if (cc_redis_run(g->redis, &r, "HSET {cc}:chat:%s enqueued 1 first_in %lld", s->chat_id,
-                     (long long)(in->has_order ? in->order / 1000 : cc_time_now_ms())) == CC_OK ||
-        r)
-        free_reply(r);
+    cc_redis_do(g->redis, "HSET {cc}:chat:%s enqueued 1", id);
+    cc_redis_do(g->redis, "ZREM {cc}:chats:unrouted %s", id);
     return CC_OK;
+}
+
+/* Chats not handed to skill-router yet ({cc}:chats:unrouted: it was down
+ * or refused): tried again every UNROUTED_MS by every replica, so that the
+ * messages waiting for it are not held in CHAT_IN meanwhile. */
+#define UNROUTED_MS 1000
+static void *unrouted_sweeper(void *arg)
+{
+    struct chatgw *g = arg;
+    while (!__atomic_load_n(&g->stopping, __ATOMIC_ACQUIRE)) {
+        redisReply *due = NULL;
+        if (cc_redis_run(g->redis, &due, "ZRANGEBYSCORE {cc}:chats:unrouted -inf %lld LIMIT 0 100",
+                         (long long)cc_time_now_ms() - UNROUTED_MS) == CC_OK)
+            for (size_t i = 0; i < due->elements; i++)
+                if (enqueue(g, due->element[i]->str) == CC_ERR_NOT_FOUND)
+                    cc_redis_do(g->redis, "ZREM {cc}:chats:unrouted %s", due->element[i]->str);
+        free_reply(due);
+        usleep(UNROUTED_MS * 1000);
+    }
+    return NULL;
 }
 
 /* The chat message of a customer message event. */
@@ -118,14 +147,16 @@ static enum cc_nats_verdict on_message(struct chatgw *g, const Cc__V1__Channel *
         return CC_NATS_RETRY;
     }
     to_message(in, &m, note, sizeof note);
-    if (store_inbound(g, ch, in->conversation, in->customer_name, in->provider_message_id, &m,
+    if (store_inbound(g, ch, in->conversation, in->customer_name, in->customer_phone,
+                      in->provider_message_id, &m,
                       &s) != CC_OK) {
         *retry_ms = 1000;
         return CC_NATS_RETRY;
     }
-    if (!s.enqueued && enqueue(g, ch, in, &s) != CC_OK) {
-        *retry_ms = 1000; /* stored: the redelivery only hands it over */
-        return CC_NATS_RETRY;
+    if (!s.enqueued) { /* the sweeper tries again when skill-router cannot take it now */
+        cc_redis_do(g->redis, "ZADD {cc}:chats:unrouted NX %lld %s", (long long)cc_time_now_ms(),
+                    s.chat_id);
+        enqueue(g, s.chat_id);
     }
     if (s.created) {
         Cc__V1__Chat *c = NULL;
@@ -255,5 +286,16 @@ enum cc_status inbound_start(struct chatgw *g)
         st = cc_nats_consume(g->nats, &consumer, on_inbound, g);
     if (st == CC_OK)
         st = cc_nats_subscribe(g->nats, "cc.router.offer.*", "chat-gateway", on_offer, g);
+    if (st == CC_OK && pthread_create(&g->sweeper, NULL, unrouted_sweeper, g) != 0)
+        st = CC_ERR_NOMEM;
+    g->sweeping = st == CC_OK;
     return st;
+}
+
+void inbound_stop(struct chatgw *g)
+{
+    __atomic_store_n(&g->stopping, 1, __ATOMIC_RELEASE);
+    if (g->sweeping)
+        pthread_join(g->sweeper, NULL);
+    g->sweeping = 0;
 }

@@ -75,6 +75,7 @@ int main(int argc, char **argv)
     } else {
         CC_ERROR("chat-gateway: start-up failed");
     }
+    inbound_stop(&g);
     cc_service_release(&svc); /* drains NATS: no handler runs after this */
     channels_release(&g);
     cc_events_free(g.events);

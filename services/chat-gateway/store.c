@@ -45,8 +45,9 @@ static uint8_t *pack(const ProtobufCMessage *m, size_t *len)
 }
 
 enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const char *conversation,
-                             const char *customer_name, const char *provider_message_id,
-                             Cc__V1__ChatMessage *msg, struct stored *out)
+                             const char *customer_name, const char *customer_phone,
+                             const char *provider_message_id, Cc__V1__ChatMessage *msg,
+                             struct stored *out)
 {
     char kp[512], kconv[384], klast[384], order[32], now_s[24], new_chat[40];
     size_t len;
@@ -70,7 +71,9 @@ enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const 
                           "channel", ch->id, "source", ch->type, "queue", ch->queue_id ? ch->queue_id : "",
                           "state", "new", "name", customer_name ? customer_name : "",
                           "from", conversation, "to", ch->name ? ch->name : "", "created", now_s,
-                          "conv", conversation, "enqueued", "0"};
+                          "conv", conversation, "enqueued", "0", "first_in", now_s,
+                          "phone", customer_phone ? customer_phone : "",
+                          "preview", msg->text ? msg->text : ""};
     size_t lens[sizeof argv / sizeof *argv];
     for (size_t i = 0; i < sizeof argv / sizeof *argv; i++)
         lens[i] = i == 6 ? len : strlen(argv[i]); /* argv[6]: the packed message */

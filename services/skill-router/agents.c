@@ -21,7 +21,7 @@
 #define RESYNC_STALE_MS 1000 /* at most this often while changes come in */
 
 struct member {
-    size_t agent; /* index in the view's agents */
+    char agent[64];
     int64_t capacity;
 };
 
@@ -144,10 +144,12 @@ static enum cc_status load(struct router *r, struct candidate **agents, size_t *
             break;
         }
         for (size_t j = 0; j + 1 < sets[i]->elements; j += 2) {
-            struct candidate *ag = find(&view, sets[i]->element[j]->str);
-            if (ag)
-                sv[i].members[sv[i].n++] = (struct member){
-                    (size_t)(ag - a), strtoll(sets[i]->element[j + 1]->str, NULL, 10)};
+            struct member *m = &sv[i].members[sv[i].n];
+            if (!find(&view, sets[i]->element[j]->str))
+                continue;
+            snprintf(m->agent, sizeof m->agent, "%s", sets[i]->element[j]->str);
+            m->capacity = strtoll(sets[i]->element[j + 1]->str, NULL, 10);
+            sv[i].n++;
         }
         qsort(sv[i].members, sv[i].n, sizeof *sv[i].members, by_capacity);
     }
@@ -207,21 +209,23 @@ size_t agents_candidates(struct router *r, const char *skill, int64_t min, struc
             s = &v->skills[i];
     if (s && (*out = calloc(s->n + 1, sizeof **out)))
         for (size_t i = 0; i < s->n && s->members[i].capacity >= min; i++) {
-            (*out)[n] = v->agents[s->members[i].agent];
+            const struct candidate *a = find(v, s->members[i].agent);
+            if (!a)
+                continue;
+            (*out)[n] = *a;
             (*out)[n++].capacity = s->members[i].capacity;
         }
     pthread_rwlock_unlock(&v->lock);
     return s ? n : (size_t)-1;
 }
 
-/* Copies a status event into the view when it is newer than what it holds. */
-static void apply(struct agents *v, const Cc__V1__AgentStatus *s)
+/* Copies a status event into the view when it is newer than what it holds;
+ * 0 when the view does not hold the agent. */
+static int apply(struct agents *v, const Cc__V1__AgentStatus *s)
 {
     int64_t since = 0;
     pthread_rwlock_wrlock(&v->lock);
     struct candidate *a = find(v, s->agent_id);
-    if (!a)
-        v->stale = 1; /* an agent the view does not hold yet */
     if (a && s->has_version && s->version > a->version) {
         snprintf(a->status, sizeof a->status, "%s", s->status ? s->status : "");
         snprintf(a->state, sizeof a->state, "%s", s->state ? s->state : "");
@@ -232,14 +236,82 @@ static void apply(struct agents *v, const Cc__V1__AgentStatus *s)
         a->version = s->version;
     }
     pthread_rwlock_unlock(&v->lock);
+    return a != NULL;
+}
+
+/* An agent the view does not hold yet (new, or given its first skill):
+ * its record and its capacity in each skill of the view, read from Redis
+ * and added. */
+static void add_agent(struct router *r, const char *id)
+{
+    struct agents *v = r->agents;
+    struct cc_redis_conn *c;
+    struct candidate fresh;
+    size_t ns;
+    char **skills;
+    int64_t *cap;
+    pthread_rwlock_rdlock(&v->lock);
+    ns = v->nskills;
+    skills = calloc(ns + 1, sizeof *skills);
+    for (size_t i = 0; skills && i < ns; i++)
+        skills[i] = strdup(v->skills[i].id);
+    pthread_rwlock_unlock(&v->lock);
+    cap = calloc(ns + 1, sizeof *cap);
+    if (!skills || !cap || cc_redis_acquire(r->redis, &c) != CC_OK)
+        goto out;
+    agent_append(c, id);
+    for (size_t i = 0; i < ns; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "{cc}:rt:cand:%s", skills[i] ? skills[i] : "");
+        const char *argv[] = {"ZSCORE", key, id};
+        cc_redis_append(c, 3, argv, NULL);
+    }
+    int ok = agent_reply(c, id, 0, &fresh);
+    for (size_t i = 0; i < ns; i++) {
+        redisReply *rep;
+        cap[i] = -1;
+        if (cc_redis_reply(c, &rep) == CC_OK && rep->type == REDIS_REPLY_STRING)
+            cap[i] = strtoll(rep->str, NULL, 10);
+        free_reply(rep);
+    }
+    cc_redis_release(r->redis, c);
+    pthread_rwlock_wrlock(&v->lock);
+    struct candidate *grown = ok && !find(v, id) && v->nskills == ns
+                                  ? realloc(v->agents, (v->n + 1) * sizeof *v->agents)
+                                  : NULL;
+    if (grown) {
+        size_t at = 0;
+        v->agents = grown;
+        while (at < v->n && strcmp(v->agents[at].id, id) < 0)
+            at++;
+        memmove(&v->agents[at + 1], &v->agents[at], (v->n - at) * sizeof *v->agents);
+        v->agents[at] = fresh, v->n++;
+        for (size_t i = 0; i < ns; i++) {
+            struct skill_view *sv = &v->skills[i];
+            struct member *more = cap[i] >= 0 ? realloc(sv->members, (sv->n + 1) * sizeof *more)
+                                              : NULL;
+            if (!more)
+                continue;
+            sv->members = more;
+            snprintf(more[sv->n].agent, sizeof more->agent, "%s", id);
+            more[sv->n++].capacity = cap[i];
+            qsort(sv->members, sv->n, sizeof *sv->members, by_capacity);
+        }
+    }
+    pthread_rwlock_unlock(&v->lock);
+out:
+    for (size_t i = 0; skills && i < ns; i++)
+        free(skills[i]);
+    free(skills);
+    free(cap);
 }
 
 static void on_changed(void *arg, const struct cc_nats_msg *m)
 {
     struct router *r = arg;
     Cc__V1__AgentStatus *s = cc__v1__agent_status__unpack(NULL, m->len, m->data);
-    if (s && s->agent_id)
-        apply(r->agents, s);
+    if (s && s->agent_id && !apply(r->agents, s) && s->status && !strcmp(s->status, "callcenter"))
+        add_agent(r, s->agent_id);
     if (s)
         cc__v1__agent_status__free_unpacked(s, NULL);
 }

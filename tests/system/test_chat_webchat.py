@@ -195,3 +195,16 @@ def test_quick_replies_of_the_chat_queue(desk):
     olaf = Api(admin.base).login("olaf", "password-olaf")
     assert olaf.get(f"/api/v1/chats/{chat_id}/quick-replies").status_code == 403
     del outsider
+
+
+def test_messages_are_stored_while_skill_router_is_down(desk, cluster):
+    router = cluster.services["skill-router"]
+    router.kill9()
+    cust = Customer(desk["chat"].base, desk["channel"]["id"])
+    for text in ("one", "two", "three"):
+        cust.say(text)
+    # stored and in order although no router takes the chat
+    assert wait_until(lambda: [m["text"] for m in cust.messages()] == ["one", "two", "three"])
+    router.start().wait_ready()
+    chat_id = offered_chat(desk["agent"])  # handed over once skill-router is back
+    assert desk["agent"].post(f"/api/v1/chats/{chat_id}/accept").status_code == 200
