@@ -81,15 +81,33 @@ void chats_list(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     ask(rt->gw, "list", &r, &cc__v1__chat_list__descriptor, resp);
 }
 
-void chats_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
+/* The reply of cc.chat.<verb>. */
+static const ProtobufCMessageDescriptor *reply_of(const char *verb)
+{
+    if (!strcmp(verb, "messages"))
+        return &cc__v1__message_list__descriptor;
+    if (!strcmp(verb, "quick_replies"))
+        return &cc__v1__quick_reply_list__descriptor;
+    return &cc__v1__chat__descriptor;
+}
+
+/* GET /chats/{id}, /chats/{id}/messages, /chats/{id}/quick-replies and
+ * POST /chats/{id}/accept, /decline, /end (empty body or {}): the verb is
+ * the last word of the route's subject. */
+void chats_about(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
     const struct gw_route *rt = arg;
+    const char *verb = strrchr(rt->spec->subject, '.') + 1;
     Cc__V1__Caller caller;
     Cc__V1__ChatRequest r = CC__V1__CHAT_REQUEST__INIT;
     if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
         return;
+    if (req->json && (!cJSON_IsObject(req->json) || req->json->child)) {
+        cc_http_error(resp, CC_ERR_INVALID, "body: empty or {}");
+        return;
+    }
     r.caller = &caller, r.chat_id = CC_PB_STR(req->params[0]);
-    ask(rt->gw, "get", &r, &cc__v1__chat__descriptor, resp);
+    ask(rt->gw, verb, &r, reply_of(verb), resp);
 }
 
 /* PATCH /chats/{id} {state, result_id, result_details, links}. */
@@ -126,45 +144,6 @@ void chats_patch(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     r.caller = &caller, r.chat_id = CC_PB_STR(req->params[0]), r.patch = (Cc__V1__Chat *)patch;
     ask(rt->gw, "update", &r, &cc__v1__chat__descriptor, resp);
     protobuf_c_message_free_unpacked(patch, NULL);
-}
-
-/* POST /chats/{id}/accept, /decline, /end: the verb is the route's subject. */
-void chats_action(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
-{
-    const struct gw_route *rt = arg;
-    Cc__V1__Caller caller;
-    Cc__V1__ChatRequest r = CC__V1__CHAT_REQUEST__INIT;
-    if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
-        return;
-    if (req->json && (!cJSON_IsObject(req->json) || req->json->child)) {
-        cc_http_error(resp, CC_ERR_INVALID, "body: empty or {}");
-        return;
-    }
-    r.caller = &caller, r.chat_id = CC_PB_STR(req->params[0]);
-    ask(rt->gw, strrchr(rt->spec->subject, '.') + 1, &r, &cc__v1__chat__descriptor, resp);
-}
-
-void chats_messages(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
-{
-    const struct gw_route *rt = arg;
-    Cc__V1__Caller caller;
-    Cc__V1__ChatRequest r = CC__V1__CHAT_REQUEST__INIT;
-    if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
-        return;
-    r.caller = &caller, r.chat_id = CC_PB_STR(req->params[0]);
-    ask(rt->gw, "messages", &r, &cc__v1__message_list__descriptor, resp);
-}
-
-/* GET /chats/{id}/quick-replies: those of the chat's queue. */
-void chats_quick_replies(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
-{
-    const struct gw_route *rt = arg;
-    Cc__V1__Caller caller;
-    Cc__V1__ChatRequest r = CC__V1__CHAT_REQUEST__INIT;
-    if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
-        return;
-    r.caller = &caller, r.chat_id = CC_PB_STR(req->params[0]);
-    ask(rt->gw, "quick_replies", &r, &cc__v1__quick_reply_list__descriptor, resp);
 }
 
 /* POST /chats/{id}/messages {text} or {file_id} (or both: a caption). */

@@ -6,11 +6,8 @@
 #include "cc_http.h"
 
 void chats_list(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
-void chats_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+void chats_about(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 void chats_patch(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
-void chats_action(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
-void chats_messages(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
-void chats_quick_replies(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 void chats_send(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 void files_upload(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 
