@@ -68,3 +68,44 @@ enum cc_status cc_registry_load(struct cc_nats *nats, const char *kind,
     *out = items;
     return CC_OK;
 }
+
+enum cc_status cc_queue_scope(struct cc_nats *nats, const Cc__V1__Caller *caller,
+                              struct cc_queue_scope *out)
+{
+    ProtobufCMessage **queues = NULL;
+    size_t n = 0;
+    memset(out, 0, sizeof *out);
+    if (!caller || !caller->role)
+        return CC_ERR_FORBIDDEN;
+    if (!strcmp(caller->role, "admin"))
+        return out->all = 1, CC_OK;
+    if (strcmp(caller->role, "supervisor") != 0)
+        return CC_ERR_FORBIDDEN;
+    enum cc_status st = cc_registry_load(nats, "queues", caller, &cc__v1__queue__descriptor,
+                                         &queues, &n);
+    if (st == CC_OK && !(out->ids = calloc(n + 1, sizeof *out->ids)))
+        st = CC_ERR_NOMEM;
+    for (size_t i = 0; st == CC_OK && i < n; i++) {
+        const Cc__V1__Queue *q = (const Cc__V1__Queue *)queues[i];
+        if (q->id && (out->ids[out->n] = strdup(q->id)))
+            out->n++;
+    }
+    cc_registry_free(queues, n);
+    return st;
+}
+
+int cc_queue_scope_has(const struct cc_queue_scope *s, const char *id)
+{
+    for (size_t i = 0; !s->all && id && i < s->n; i++)
+        if (!strcmp(s->ids[i], id))
+            return 1;
+    return s->all;
+}
+
+void cc_queue_scope_release(struct cc_queue_scope *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->ids[i]);
+    free(s->ids);
+    memset(s, 0, sizeof *s);
+}

@@ -20,4 +20,23 @@ enum cc_status cc_registry_load(struct cc_nats *nats, const char *kind,
 /* Frees what cc_registry_load made. */
 void cc_registry_free(ProtobufCMessage **items, size_t n);
 
+/* The queues a member of staff may see (SPEC section 8): every queue for
+ * an admin; for a supervisor those agent-registry lists for them (it
+ * applies the assignment rule and its switch). */
+struct cc_queue_scope {
+    int all;
+    char **ids; /* when !all */
+    size_t n;
+};
+
+/* Fills *out for `caller`; CC_ERR_FORBIDDEN for other roles. Release with
+ * cc_queue_scope_release. */
+enum cc_status cc_queue_scope(struct cc_nats *nats, const Cc__V1__Caller *caller,
+                              struct cc_queue_scope *out);
+
+/* 1 when queue `id` is in the scope. */
+int cc_queue_scope_has(const struct cc_queue_scope *s, const char *id);
+
+void cc_queue_scope_release(struct cc_queue_scope *s);
+
 #endif

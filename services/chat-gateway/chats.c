@@ -67,10 +67,19 @@ void chats_publish_message(struct chatgw *g, const Cc__V1__Chat *c, const Cc__V1
 
 /* --- helpers ---------------------------------------------------------------------------- */
 
-/* Who may read chat `c`: its agent, the agent it rings for, staff. */
-static int may_read(const Cc__V1__Caller *who, const Cc__V1__Chat *c)
+/* Who may read chat `c`: its agent, the agent it rings for, an admin, a
+ * supervisor of its queue (SPEC section 8: their assigned queues unless
+ * the switch says otherwise). */
+static int may_read(struct chatgw *g, const Cc__V1__Caller *who, const Cc__V1__Chat *c)
 {
-    return is_staff(who) || same(who->user_id, c->agent_id) || same(who->user_id, c->offered_to);
+    struct cc_queue_scope scope;
+    if (same(who->user_id, c->agent_id) || same(who->user_id, c->offered_to))
+        return 1;
+    if (!is_staff(who) || cc_queue_scope(g->nats, who, &scope) != CC_OK)
+        return 0;
+    int in = cc_queue_scope_has(&scope, c->queue_id);
+    cc_queue_scope_release(&scope);
+    return in;
 }
 
 /* Asks skill-router `verb` about the chat's interaction for the caller. */
@@ -121,7 +130,7 @@ static enum cc_status answer_changed(struct call *c)
 
 static enum cc_status do_get(struct call *c)
 {
-    if (!may_read(c->who, c->chat))
+    if (!may_read(c->g, c->who, c->chat))
         return fail(c, CC_ERR_FORBIDDEN, "not your chat");
     cc_nats_respond(c->g->nats, c->m, &c->chat->base);
     return CC_OK;
@@ -153,7 +162,7 @@ static enum cc_status do_end(struct call *c)
     const Cc__V1__Chat *ch = c->chat;
     if (same(ch->state, "completed"))
         return do_get(c); /* a retry */
-    if (!is_staff(c->who) && !same(c->who->user_id, ch->agent_id))
+    if (!same(c->who->user_id, ch->agent_id) && !may_read(c->g, c->who, ch))
         return fail(c, CC_ERR_FORBIDDEN, "not your chat");
     if (!ch->agent_id)
         return fail(c, CC_ERR_CONFLICT, "the chat has not been accepted");
@@ -188,7 +197,7 @@ static enum cc_status do_update(struct call *c)
 {
     const Cc__V1__Chat *p = c->req->patch;
     const Cc__V1__ChatLinks *l = p ? p->links : NULL;
-    if (!is_staff(c->who) && !same(c->who->user_id, c->chat->agent_id))
+    if (!same(c->who->user_id, c->chat->agent_id) && !may_read(c->g, c->who, c->chat))
         return fail(c, CC_ERR_FORBIDDEN, "not your chat");
     if (!p)
         return fail(c, CC_ERR_INVALID, "nothing to change");
@@ -220,7 +229,7 @@ static enum cc_status do_messages(struct call *c)
     Cc__V1__ChatMessage **items;
     Cc__V1__MessageList list = CC__V1__MESSAGE_LIST__INIT;
     size_t n;
-    if (!may_read(c->who, c->chat))
+    if (!may_read(c->g, c->who, c->chat))
         return fail(c, CC_ERR_FORBIDDEN, "not your chat");
     enum cc_status st = store_messages(c->g, c->chat->id, &items, &n);
     if (st != CC_OK)
@@ -304,7 +313,7 @@ static enum cc_status do_quick_replies(struct call *c)
     Cc__V1__QuickReplyList list = CC__V1__QUICK_REPLY_LIST__INIT;
     Cc__V1__QuickReply **all = NULL;
     size_t n = 0;
-    if (!may_read(c->who, c->chat))
+    if (!may_read(c->g, c->who, c->chat))
         return fail(c, CC_ERR_FORBIDDEN, "not your chat");
     service.user_id = CC_PB_STR("chat-gateway"), service.role = CC_PB_STR("admin");
     enum cc_status st = cc_registry_load(c->g->nats, "quick_replies", &service,
@@ -332,8 +341,11 @@ static enum cc_status do_quick_replies(struct call *c)
 
 /* --- lists ------------------------------------------------------------------------------ */
 
-static int matches(const Cc__V1__Chat *c, const Cc__V1__ChatFilter *f)
+static int matches(const Cc__V1__Chat *c, const Cc__V1__ChatFilter *f,
+                   const struct cc_queue_scope *scope)
 {
+    if (scope && !cc_queue_scope_has(scope, c->queue_id))
+        return 0;
     if (!f)
         return 1;
     if (f->agent_id && !same(f->agent_id, c->agent_id))
@@ -388,7 +400,13 @@ static enum cc_status do_list(struct call *c)
     if (c->req->page && c->req->page->has_limit && c->req->page->limit > 0 &&
         (size_t)c->req->page->limit < limit)
         limit = (size_t)c->req->page->limit;
-    enum cc_status st = view_ids(c, &ids);
+    struct cc_queue_scope scope = {0, NULL, 0};
+    const char *view = c->req->view ? c->req->view : "active";
+    /* staff lists (every open chat, the history) hold their queues' chats */
+    int scoped = is_staff(c->who) && strcmp(view, "closed") != 0;
+    enum cc_status st = scoped ? cc_queue_scope(c->g->nats, c->who, &scope) : CC_OK;
+    if (st == CC_OK)
+        st = view_ids(c, &ids);
     Cc__V1__Chat **items = st == CC_OK ? calloc(ids->elements + 1, sizeof *items) : NULL;
     if (st == CC_OK && !items)
         st = CC_ERR_NOMEM;
@@ -396,7 +414,7 @@ static enum cc_status do_list(struct call *c)
         Cc__V1__Chat *ch;
         if (store_chat(c->g, ids->element[i]->str, &ch) != CC_OK)
             continue;
-        if (matches(ch, c->req->filter))
+        if (matches(ch, c->req->filter, scoped ? &scope : NULL))
             items[list.n_items++] = ch;
         else
             cc__v1__chat__free_unpacked(ch, NULL);
@@ -414,6 +432,7 @@ static enum cc_status do_list(struct call *c)
         cc__v1__chat__free_unpacked(items[i], NULL);
     free(items);
     free_reply(ids);
+    cc_queue_scope_release(&scope);
     return st;
 }
 

@@ -4,6 +4,7 @@
  * gauges cc_router_waiting and cc_router_oldest_wait_seconds. */
 #include "router.h"
 #include "cc_log.h"
+#include "cc_registry_load.h"
 #include "cc_time.h"
 
 #include <stdio.h>
@@ -155,68 +156,23 @@ static enum cc_status waiting_in(struct router *r, const char *queue, struct wai
     return st;
 }
 
-/* The queues `caller` may see: every one for an admin (*all set); for a
- * supervisor, those agent-registry lists for them (it applies the
- * assignment rule and its switch), as ids in *ids (free each and it). */
-static enum cc_status visible_queues(struct router *r, const Cc__V1__Caller *caller, int *all,
-                                     char ***ids, size_t *n)
-{
-    Cc__V1__ObjectRequest req = CC__V1__OBJECT_REQUEST__INIT;
-    Cc__V1__Page page = CC__V1__PAGE__INIT;
-    ProtobufCMessage *rep = NULL;
-    *all = 0, *ids = NULL, *n = 0;
-    if (!caller || !caller->role)
-        return CC_ERR_FORBIDDEN;
-    if (!strcmp(caller->role, "admin"))
-        return *all = 1, CC_OK;
-    if (strcmp(caller->role, "supervisor") != 0)
-        return CC_ERR_FORBIDDEN;
-    page.has_limit = 1, page.limit = 500;
-    req.caller = (Cc__V1__Caller *)caller, req.page = &page;
-    enum cc_status st = cc_nats_request(r->nats, "cc.registry.obj.queues.list", &req.base,
-                                        &cc__v1__object_reply__descriptor, 5000, &rep, NULL, 0);
-    const Cc__V1__ObjectReply *list = (const Cc__V1__ObjectReply *)rep;
-    if (st == CC_OK && !(*ids = calloc(list->n_items + 1, sizeof **ids)))
-        st = CC_ERR_NOMEM;
-    for (size_t i = 0; st == CC_OK && i < list->n_items; i++) {
-        Cc__V1__Queue *q = cc__v1__queue__unpack(NULL, list->items[i].len, list->items[i].data);
-        if (q && q->id && ((*ids)[*n] = strdup(q->id)))
-            (*n)++;
-        if (q)
-            cc__v1__queue__free_unpacked(q, NULL);
-    }
-    if (rep)
-        protobuf_c_message_free_unpacked(rep, NULL);
-    return st;
-}
-
-static int listed(int all, char **ids, size_t n, const char *queue)
-{
-    for (size_t i = 0; !all && i < n; i++)
-        if (!strcmp(ids[i], queue))
-            return 1;
-    return all;
-}
-
 /* cc.router.queues: waiting count and oldest wait of every queue the
  * caller may see, in the configuration's order. */
 static void on_queues(struct router *r, const struct cc_nats_msg *m, const Cc__V1__OfferAction *a)
 {
-    char **visible = NULL;
-    size_t nvisible = 0;
-    int all = 0;
+    struct cc_queue_scope scope = {0, NULL, 0};
     const struct config *c = config_get(r);
     Cc__V1__QueueStats *stats = calloc(c->nqueues + 1, sizeof *stats);
     Cc__V1__QueueStats **items = calloc(c->nqueues + 1, sizeof *items);
     char (*oldest)[32] = calloc(c->nqueues + 1, sizeof *oldest);
     Cc__V1__QueueStatsList list = CC__V1__QUEUE_STATS_LIST__INIT;
     int64_t now = cc_time_now_ms();
-    enum cc_status st = stats && items && oldest ? visible_queues(r, a->caller, &all, &visible, &nvisible)
+    enum cc_status st = stats && items && oldest ? cc_queue_scope(r->nats, a->caller, &scope)
                                                  : CC_ERR_NOMEM;
     for (size_t i = 0; st == CC_OK && i < c->nqueues; i++) {
         const Cc__V1__Queue *q = c->queues[i];
         struct waiting w;
-        if (!listed(all, visible, nvisible, q->id) || (st = waiting_in(r, q->id, &w)) != CC_OK)
+        if (!cc_queue_scope_has(&scope, q->id) || (st = waiting_in(r, q->id, &w)) != CC_OK)
             continue;
         Cc__V1__QueueStats *s = &stats[list.n_items];
         cc__v1__queue_stats__init(s);
@@ -236,9 +192,7 @@ static void on_queues(struct router *r, const struct cc_nats_msg *m, const Cc__V
     else
         cc_nats_respond_error(r->nats, m, st, st == CC_ERR_FORBIDDEN ? "supervisors and admins only"
                                                                      : NULL);
-    for (size_t i = 0; i < nvisible; i++)
-        free(visible[i]);
-    free(visible);
+    cc_queue_scope_release(&scope);
     free(stats);
     free(items);
     free(oldest);

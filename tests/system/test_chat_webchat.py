@@ -208,3 +208,27 @@ def test_messages_are_stored_while_skill_router_is_down(desk, cluster):
     router.start().wait_ready()
     chat_id = offered_chat(desk["agent"])  # handed over once skill-router is back
     assert desk["agent"].post(f"/api/v1/chats/{chat_id}/accept").status_code == 200
+
+
+def test_supervisors_see_the_chats_of_their_queues(desk):
+    admin, chat_base = desk["admin"], desk["chat"].base
+    sue = user(admin, "sue", role="supervisor")
+    s = skill(admin, "Theirs")
+    q = make(admin, "/api/v1/queues", {"name": "Theirs", "channel": "chat", "skill_id": s["id"],
+                                       "supervisor_ids": [sue["id"]]})
+    ch = make(admin, "/api/v1/channels", {"type": "webchat", "name": "Shop", "queue_id": q["id"],
+                                         "credentials": {}})
+    Customer(chat_base, desk["channel"]["id"]).say("to the Web queue")
+    Customer(chat_base, ch["id"]).say("to Sue's queue")
+    sup = Api(admin.base).login("sue", "password-sue")
+    theirs = wait_until(lambda: sup.get("/api/v1/chats", view="active").json()["items"])
+    assert [c["queue_id"] for c in theirs] == [q["id"]]
+    assert [c["queue_id"] for c in sup.get("/api/v1/chats", view="history").json()["items"]] \
+        == [q["id"]]
+    everyone = wait_until(lambda: (lambda xs: xs if len(xs) == 2 else None)(
+        admin.get("/api/v1/chats", view="active").json()["items"]))
+    other = next(c for c in everyone if c["queue_id"] != q["id"])
+    assert sup.get(f"/api/v1/chats/{other['id']}").status_code == 403
+    assert sup.get(f"/api/v1/chats/{theirs[0]['id']}").status_code == 200
+    assert sup.get(f"/api/v1/chats/{theirs[0]['id']}/messages").json()["items"][0]["text"] \
+        == "to Sue's queue"
