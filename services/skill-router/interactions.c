@@ -32,8 +32,7 @@ static void free_reply(redisReply *r)
 
 /* --- trace -------------------------------------------------------------------------------- */
 
-/* Packs one step into buf (at least 512 bytes); returns its length, 0 when too long. */
-static size_t trace_pack(const struct trace_step *t, const char *at, uint8_t *buf, size_t cap)
+size_t trace_pack(const struct trace_step *t, const char *at, uint8_t *buf, size_t cap)
 {
     Cc__V1__TraceStep s = CC__V1__TRACE_STEP__INIT;
     s.at = CC_PB_STR(at), s.step = CC_PB_STR(t->step), s.agent_id = CC_PB_STR(t->agent_id);
@@ -204,37 +203,69 @@ static void sticky_agent(struct router *r, const char *customer, int64_t until, 
     free_reply(rep);
 }
 
+/* What store_new did. */
+struct stored_ix {
+    int created;
+    int64_t enq, prio;
+};
+
 static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
-                                const struct queue_facts *f, int *created)
+                                const struct queue_facts *f, struct stored_ix *out)
 {
-    char kix[96], kwait[96], sscore[40], senq[24], sprio[24];
+    char kix[96], kwait[96], ktrace[96], sscore[40], senq[24], sprio[24], sttl[16], at[32];
+    char sticky[64] = "", suntil[24] = "";
     const Cc__V1__Customer *c = in->customer;
     struct cc_redis_conn *conn;
     redisReply *rep;
     int64_t now = cc_time_now_ms(), prio = f->priority + (in->has_priority ? in->priority : 0);
     snprintf(kix, sizeof kix, "{cc}:ix:%s", in->id);
     snprintf(kwait, sizeof kwait, "{cc}:wait:%s", in->queue_id);
+    snprintf(ktrace, sizeof ktrace, "{cc}:trace:%s", in->id);
     snprintf(sscore, sizeof sscore, "%.0f", score(prio, now));
     snprintf(senq, sizeof senq, "%lld", (long long)now);
     snprintf(sprio, sizeof sprio, "%lld", (long long)prio);
-    char sticky[64] = "", suntil[24] = "";
+    snprintf(sttl, sizeof sttl, "%d", TRACE_TTL_S);
     if (f->sticky_wait_s >= 0 && c && c->id)
         sticky_agent(r, c->id, now + f->sticky_wait_s * 1000, sticky, sizeof sticky, suntil,
                      sizeof suntil);
-    const char *argv[] = {kix, kwait, in->id, sscore, "state", "waiting", "queue", in->queue_id,
+    /* the trace starts in the same script: enqueued, and sticky when it is */
+    struct trace_step steps[] = {{"enqueued", NULL, NULL, NULL},
+                                 {"sticky", sticky, "last served this customer", NULL}};
+    uint8_t packed[2][512];
+    size_t plen[2];
+    char nsteps[4];
+    cc_time_format_ms(now, at, sizeof at);
+    int n = sticky[0] ? 2 : 1;
+    for (int i = 0; i < n; i++)
+        plen[i] = trace_pack(&steps[i], at, packed[i], sizeof packed[i]);
+    snprintf(nsteps, sizeof nsteps, "%d", n);
+    const char *argv[] = {kix, kwait, ktrace, in->id, sscore, sttl, nsteps,
+                          (const char *)packed[0], (const char *)packed[1],
+                          "state", "waiting", "queue", in->queue_id,
                           "kind", in->kind, "enq", senq, "prio", sprio, "attempts", "0",
                           "customer_id", c && c->id ? c->id : "", "customer_name",
                           c && c->name ? c->name : "", "customer_phone",
                           c && c->phone ? c->phone : "", "preview", in->preview ? in->preview : "",
                           "chat_id", in->chat_id ? in->chat_id : "", "sticky", sticky,
                           "sticky_until", suntil};
+    enum { ARGC = sizeof argv / sizeof *argv };
+    const char *args[ARGC];
+    size_t lens[ARGC], k = 0;
+    for (size_t i = 0; i < ARGC; i++) { /* the second trace step only when sticky */
+        if (i == 8 && n < 2)
+            continue;
+        args[k] = argv[i];
+        lens[k++] = i == 7 ? plen[0] : i == 8 ? plen[1] : strlen(argv[i]);
+    }
+    memset(out, 0, sizeof *out);
+    out->enq = now, out->prio = prio;
     enum cc_status st = cc_redis_acquire(r->redis, &conn);
     if (st != CC_OK)
         return st;
-    st = cc_redis_eval(conn, &enqueue_script, &rep, 2, (int)(sizeof argv / sizeof *argv), argv, NULL);
-    *created = st == CC_OK && rep->integer == 1;
+    st = cc_redis_eval(conn, &enqueue_script, &rep, 3, (int)k, args, lens);
+    out->created = st == CC_OK && rep->integer == 1;
     free_reply(rep);
-    if (*created && f->max_wait_s > 0) { /* the sweep ends it if still waiting then */
+    if (out->created && f->max_wait_s > 0) { /* the sweep ends it if still waiting then */
         st = cc_redis_cmd(conn, &rep, "ZADD {cc}:deadline %lld %s",
                           (long long)(now + f->max_wait_s * 1000), in->id);
         free_reply(rep);
@@ -243,31 +274,34 @@ static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
     return st;
 }
 
-static void trace_enqueued(struct router *r, const char *id)
+/* Answers a new interaction from what was stored, without reading it back. */
+static void reply_new(struct router *r, const struct cc_nats_msg *m, const Cc__V1__Interaction *in,
+                      const struct stored_ix *s)
 {
-    redisReply *rep;
-    trace_add(r, id, "enqueued", NULL, NULL, NULL);
-    if (cc_redis_run(r->redis, &rep, "HGET {cc}:ix:%s sticky", id) == CC_OK &&
-        rep->type == REDIS_REPLY_STRING && rep->len)
-        trace_add(r, id, "sticky", rep->str, "last served this customer", NULL);
-    free_reply(rep);
+    Cc__V1__Interaction ix = CC__V1__INTERACTION__INIT;
+    char enq[32];
+    cc_time_format_ms(s->enq, enq, sizeof enq);
+    ix.id = in->id, ix.kind = in->kind, ix.queue_id = in->queue_id, ix.chat_id = in->chat_id;
+    ix.state = CC_PB_STR("waiting"), ix.enqueued_at = enq;
+    ix.has_priority = ix.has_attempts = 1;
+    ix.priority = s->prio, ix.attempts = 0;
+    cc_nats_respond(r->nats, m, &ix.base);
 }
 
 static void on_enqueue(struct router *r, const struct cc_nats_msg *m)
 {
     Cc__V1__Interaction *in = cc__v1__interaction__unpack(NULL, m->len, m->data);
     struct queue_facts f;
-    int created = 0;
+    struct stored_ix s = {0, 0, 0};
     const char *why = in ? check_new(r, in, &f) : "unreadable interaction";
-    enum cc_status st = why ? CC_ERR_INVALID : store_new(r, in, &f, &created);
+    enum cc_status st = why ? CC_ERR_INVALID : store_new(r, in, &f, &s);
     if (st != CC_OK) {
         cc_nats_respond_error(r->nats, m, st, why);
+    } else if (!s.created) {
+        reply_record(r, m, in->id); /* a retry: as it is now */
     } else {
-        if (created)
-            trace_enqueued(r, in->id);
-        reply_record(r, m, in->id);
-        if (created)
-            routing_offer_interaction(r, in->id, ROUTE_TRACE_SKIPS | ROUTE_ARRIVAL);
+        reply_new(r, m, in, &s);
+        routing_offer_interaction(r, in->id, ROUTE_TRACE_SKIPS | ROUTE_ARRIVAL);
     }
     if (in)
         cc__v1__interaction__free_unpacked(in, NULL);

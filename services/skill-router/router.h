@@ -84,6 +84,10 @@ struct trace_step {
  * round trip. */
 void trace_steps(struct router *r, const char *id, const struct trace_step *steps, size_t n);
 
+/* Packs step `t` stamped `at` into buf; returns its length, 0 when it does
+ * not fit in `cap`. */
+size_t trace_pack(const struct trace_step *t, const char *at, uint8_t *buf, size_t cap);
+
 /* Appends one step to the routing trace of interaction `id`. */
 void trace_add(struct router *r, const char *id, const char *step, const char *agent_id,
                const char *reason, const char *strategy);

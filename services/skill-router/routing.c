@@ -427,8 +427,8 @@ static void offered(struct router *r, const struct ix *x, const Cc__V1__Queue *q
     for (size_t i = 0; i < n; i++) {
         if (!a[i].offered)
             continue;
+        announce(r, x, a[i].id); /* the agent first, then the bookkeeping */
         trace_add(r, x->id, "offered", a[i].id, reason, strategy_of(q));
-        announce(r, x, a[i].id);
         cc_metric_add(r->m_offers, NULL, 1);
         if (!strcmp(strategy_of(q), "round_robin")) {
             redisReply *rep;
