@@ -4,6 +4,7 @@
 #   make test-asan      only the C unit tests under ASan+UBSan
 #   make bench          benchmarks (bench/)
 #   make sim            the contact-center simulator (tools/ccsim, docs/ccsim.md)
+#   make screenshots    the web desktop's main screens into docs/screenshots/ (docs/desktop.md)
 #   make up / down / reset   run the whole system locally (data under .run/)
 #   make deps           install every Debian package needed (as root)
 
@@ -118,6 +119,11 @@ $(BUILD)/tests/test_ccsim: $(BUILD)/obj/tests/unit/test_ccsim.o \
 .PHONY: sim
 sim: build
 	CC_BIN_DIR=$(abspath $(BUILD))/bin $(PYTHON) tools/ccsim/run.py $(SIM_ARGS) $(SIM_SCENARIO)
+
+# The web desktop in headless Chromium, one PNG per main screen (docs/desktop.md).
+.PHONY: screenshots
+screenshots: build
+	CC_BIN_DIR=$(abspath $(BUILD))/bin $(PYTHON) tests/system/screenshots.py docs/screenshots
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 build

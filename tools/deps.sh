@@ -8,6 +8,7 @@ PKGS="build-essential pkg-config git ca-certificates curl procps
   libcjson-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev libuv1-dev
   nats-server redis-server
   python3 python3-pytest python3-requests python3-prometheus-client python3-yaml
+  chromium python3-websocket fonts-noto-color-emoji
   docker-compose"
 missing=""
 for p in $PKGS; do

@@ -1,12 +1,13 @@
 /* main.c - api-gateway: the staff HTTP/JSON API, authenticated by bearer
  * token and forwarded to the owning services over NATS, and the staff event
- * streams (SSE) fed from NATS.
+ * streams (SSE) fed from NATS, and the web desktop's files.
  *
  * Wiring only: configuration, connections, routes and signal handling come
  * from common/cc_service; behaviour lives in the modules beside this file
  * (auth.c, forward.c, account.c, status.c, routing.c, chats.c, sse.c,
- * openapi.c, the table in routes.c). Order matters at the end: cc_service_run stops HTTP
- * (open streams end at once) and drains NATS before the hub is freed. */
+ * openapi.c, web.c, the table in routes.c). Order matters at the end:
+ * cc_service_run stops HTTP (open streams end at once) and drains NATS before
+ * the hub is freed. */
 #include "cc_service.h"
 #include "gateway.h"
 

@@ -1,7 +1,8 @@
 /* routes.c - the staff API of api-gateway as one table (SPEC section 9):
  * each row is a method, a path, its handler and its static forwarding spec
  * (agent-registry subject, protobuf message, verb shape). A configuration
- * object kind is one OBJECT_ROUTES line. */
+ * object kind is one OBJECT_ROUTES line; the web desktop's files (web.c) are
+ * WEB rows at the site root. */
 #include "routes.h"
 #include "account.h"
 #include "chats.h"
@@ -11,6 +12,7 @@
 #include "routing.h"
 #include "sse.h"
 #include "status.h"
+#include "web.h"
 
 #include <stdlib.h>
 
@@ -30,6 +32,8 @@ struct route_def {
     {method, API path, forward_object, {subject, type, verb}, flags}
 #define SPECIAL(method, path, fn, subject, flags) \
     {method, API path, fn, {subject, NULL, FWD_SPECIAL}, flags}
+/* A file of the web desktop (web.c), at the site root. */
+#define WEB(path) {"GET", path, web_serve, {NULL, NULL, FWD_SPECIAL}, 0}
 
 /* list, create, get, update and delete of `kind` (message `type`) under /api/v1/<path>. */
 #define OBJECT_ROUTES(path, kind, type) \
@@ -92,6 +96,9 @@ static const struct route_def table[] = {
           &cc__v1__permissions__descriptor, FWD_READ, 0),
     ROUTE("PUT", "settings/permissions", "cc.registry.settings.put",
           &cc__v1__permissions__descriptor, FWD_WRITE, CC_HTTP_JSON),
+
+    WEB("/"), WEB("/app.css"), WEB("/favicon.svg"), WEB("/app.js"), WEB("/api.js"),
+    WEB("/ui.js"), WEB("/desk.js"), WEB("/chat.js"), WEB("/supervisor.js"), WEB("/admin.js"),
 };
 /* clang-format on */
 

@@ -1,0 +1,297 @@
+// desk.js - the agent desk: the status panel (status, state and its timer,
+// DnD / Ready / Callcenter, Pause with a cause, End wrap-up), chat
+// invitations (Accept, Open, Cancel, the time left, a sound and a visual
+// cue), the chats panel (Active, Closed) and the open chat (chat.js).
+// #/desk shows a chat beside the panels; #/chat/<id> is the chat's record page.
+import { api, events, list, idleSignOut } from "./api.js";
+import { h, clear, field, select, since, until, toast, fail, STATUS, STATE, CHAT_STATE, SOURCE } from "./ui.js";
+import { chatView } from "./chat.js";
+
+// A short two-tone beep; the AudioContext is made on the first user gesture
+// (browsers refuse sound before one).
+let audio = null;
+function armAudio() {
+  if (audio || !window.AudioContext) return;
+  try {
+    audio = new AudioContext();
+  } catch (e) {
+    audio = null;
+  }
+}
+addEventListener("pointerdown", armAudio, { capture: true });
+addEventListener("keydown", armAudio, { capture: true });
+
+function beep() {
+  if (!audio || audio.state !== "running") return;
+  const t = audio.currentTime;
+  for (const [at, freq] of [[0, 880], [0.18, 1175]]) {
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.0001, t + at);
+    gain.gain.exponentialRampToValueAtTime(0.2, t + at + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + at + 0.15);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(t + at);
+    osc.stop(t + at + 0.16);
+  }
+}
+
+export function deskView(root, me, recordId) {
+  const state = { status: null, offers: new Map(), active: [], closed: [], tab: "active", causes: [], unread: new Set() };
+  const queues = new Map();
+  let current = null; // the open chat (chatView)
+  let stopped = false;
+  const baseTitle = recordId ? "Chat · Contact center" : "Desk · Contact center";
+  document.title = baseTitle;
+
+  // --- status panel ---
+  // the words are a live region (announced when they change); the timer
+  // beside them is not
+  const words = h("span.status-words", { role: "status", "aria-live": "polite" });
+  const timerSlot = h("span.timer-slot");
+  const indicator = h("div.indicator", { id: "status-indicator" }, h("span.dot", { "aria-hidden": "true" }), words, timerSlot);
+  // only agents work queues (Callcenter); DnD and Ready are for everyone
+  const statuses = me.role === "agent" ? ["dnd", "ready", "callcenter"] : ["dnd", "ready"];
+  const statusButtons = statuses.map((s) =>
+    h("button.seg-button", { type: "button", dataset: { status: s }, "aria-pressed": "false", onclick: () => setStatus({ status: s }) },
+      STATUS[s]));
+  const cause = select([], "", { id: "pause-cause" });
+  const pauseButton = h("button", { type: "button", onclick: () => setStatus({ state: "pause", pause_cause_id: cause.value }) }, "Pause");
+  const waitingButton = h("button.primary", { type: "button", onclick: () => setStatus({ state: "waiting" }) }, "End wrap-up");
+  const pauseRow = h("div.pause-row", field("Pause cause", cause), pauseButton);
+  const pendingNote = h("p.pending");
+  const statusPanel = h("section.panel.status-panel", { "aria-labelledby": "status-title" },
+    h("h2", { id: "status-title" }, "Status"), indicator,
+    h("div.seg", { role: "group", "aria-label": "Status" }, statusButtons),
+    pauseRow, waitingButton, pendingNote);
+
+  // --- invitations ---
+  const invites = h("ul.invites", { id: "invitations", "aria-label": "Chat invitations" });
+  const invitePanel = h("section.panel.invite-panel", { "aria-labelledby": "invites-title" },
+    h("h2", { id: "invites-title" }, "Invitations"), invites);
+
+  // --- chats ---
+  const tabs = ["active", "closed"].map((t) =>
+    h("button", { type: "button", role: "tab", id: `tab-${t}`, "aria-controls": "chat-list", onclick: () => { state.tab = t; renderChats(); } },
+      t === "active" ? "Active" : "Closed"));
+  const chatList = h("ul.chat-list", { id: "chat-list", role: "tabpanel" });
+  const chatsPanel = h("section.panel.chats-panel", { "aria-labelledby": "chats-title" },
+    h("h2", { id: "chats-title" }, "Chats"), h("div.tabs", { role: "tablist", "aria-label": "Chats" }, tabs), chatList);
+  tabs[0].parentElement.addEventListener("keydown", (ev) => {
+    if (ev.key !== "ArrowLeft" && ev.key !== "ArrowRight") return;
+    state.tab = state.tab === "active" ? "closed" : "active";
+    renderChats();
+    document.getElementById(`tab-${state.tab}`).focus();
+  });
+
+  const convo = h("div.conversation-slot", h("p.empty", "Accept an invitation or pick a chat from the list."));
+  const desk = h("div.desk", { class: recordId ? "desk record" : "desk" },
+    h("div.left", statusPanel, invitePanel, recordId ? null : chatsPanel), convo);
+  clear(root, desk);
+
+  function renderStatus() {
+    const s = state.status;
+    if (!s) return;
+    const stateText = s.state ? STATE[s.state] || s.state : null;
+    const causeName = s.pause_cause_id ? (state.causes.find((c) => c.id === s.pause_cause_id) || {}).name : null;
+    indicator.className = `indicator status-${s.status} state-${s.state || "none"}`;
+    indicator.dataset.status = s.status;
+    indicator.dataset.state = s.state || "";
+    clear(words, h("strong.status-text", STATUS[s.status] || s.status),
+      stateText ? h("span.state-text", ` · ${stateText}${causeName ? ` (${causeName})` : ""}`) : null);
+    clear(timerSlot, since(s.state_since));
+    for (const b of statusButtons) b.setAttribute("aria-pressed", String(b.dataset.status === s.status));
+    const cc = s.status === "callcenter";
+    pauseRow.hidden = !cc || !state.causes.length;
+    pauseButton.textContent = s.state === "pause" ? "Change cause" : "Pause";
+    waitingButton.hidden = !cc || !(s.state === "post_processing" || s.state === "pause");
+    waitingButton.textContent = s.state === "pause" ? "End pause" : "End wrap-up";
+    const pend = s.pending ? STATE[s.pending] || STATUS[s.pending] || s.pending : null;
+    pendingNote.textContent = pend ? `${pend} when the last chat ends.` : "";
+    pendingNote.hidden = !pend;
+  }
+
+  async function setStatus(body) {
+    try {
+      state.status = await api("PUT", "/me/status", body);
+      renderStatus();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  // --- invitations ---
+  function renderInvites() {
+    const now = Date.now();
+    for (const [k, o] of state.offers) if (Date.parse(o.expires_at) + 1000 < now) state.offers.delete(k);
+    clear(invites, [...state.offers.values()].map(inviteView));
+    invitePanel.classList.toggle("ringing", state.offers.size > 0);
+    document.title = state.offers.size ? `(${state.offers.size}) Invitation · ${baseTitle}` : baseTitle;
+    if (!state.offers.size) invites.append(h("li.empty", "No invitations."));
+  }
+
+  function inviteView(o) {
+    const c = o.customer || {};
+    const titleId = `invite-${o.offer_id}`;
+    const queue = queues.get(o.queue_id); // names only for staff who may read queues
+    return h("li.invite", { "aria-labelledby": titleId, dataset: { chat: o.chat_id || "", offer: o.offer_id } },
+      h("h3", { id: titleId }, `Chat from ${c.name || c.phone || c.id || "a customer"}`),
+      queue ? h("p.meta", `Queue: ${queue}`) : null,
+      o.preview ? h("blockquote.preview", o.preview) : null,
+      h("p.left-time", "Time left: ", until(o.expires_at)),
+      h("div.row",
+        h("button.primary", { type: "button", onclick: () => answer(o, "accept") }, "Accept"),
+        h("button", { type: "button", onclick: () => answer(o, "open") }, "Open"),
+        h("button.ghost", { type: "button", onclick: () => answer(o, "cancel") }, "Cancel")));
+  }
+
+  function addOffer(o, cue) {
+    if (!o || o.kind !== "chat" || !o.chat_id) return;
+    const isNew = !state.offers.has(o.offer_id);
+    state.offers.set(o.offer_id, o);
+    renderInvites();
+    if (isNew && cue) {
+      beep();
+      toast(`New chat from ${(o.customer || {}).name || "a customer"}.`);
+    }
+  }
+
+  // By offer id: a declined chat may already ring again here under a new offer.
+  function dropOffer(o) {
+    for (const [k, x] of state.offers) {
+      if (o.offer_id ? k === o.offer_id : x.interaction_id === o.interaction_id) state.offers.delete(k);
+    }
+    renderInvites();
+  }
+
+  async function answer(o, how) {
+    const verb = how === "cancel" ? "decline" : "accept";
+    try {
+      await api("POST", `/chats/${o.chat_id}/${verb}`, {});
+      dropOffer(o);
+      if (how === "cancel") {
+        toast("Invitation cancelled: the chat goes to another agent.");
+        return;
+      }
+      await loadChats();
+      if (how === "open") location.hash = `#/chat/${encodeURIComponent(o.chat_id)}`;
+      else openChat(o.chat_id);
+    } catch (e) {
+      dropOffer(o);
+      fail(e);
+    }
+  }
+
+  // --- chats ---
+  function renderChats() {
+    for (const t of tabs) t.setAttribute("aria-selected", String(t.id === `tab-${state.tab}`));
+    for (const t of tabs) t.tabIndex = t.id === `tab-${state.tab}` ? 0 : -1;
+    tabs[0].textContent = `Active (${state.active.length})`;
+    tabs[1].textContent = `Closed (${state.closed.length})`;
+    chatList.setAttribute("aria-labelledby", `tab-${state.tab}`);
+    const items = state.tab === "active" ? state.active : state.closed;
+    clear(chatList, items.map((c) =>
+      h("li", h("button.chat-item", {
+        type: "button", "aria-current": current && current.id === c.id ? "true" : null, dataset: { chat: c.id },
+        onclick: () => openChat(c.id),
+      },
+      h("span.name", c.name || c.from || c.id), " ",
+      state.unread.has(c.id) ? h("span.badge", { "aria-label": "new messages" }, "●") : null,
+      h("span.meta", `${SOURCE[c.source] || c.source || ""} · ${CHAT_STATE[c.state] || c.state}`)))));
+    if (!items.length) chatList.append(h("li.empty", state.tab === "active" ? "No active chats." : "No closed chats."));
+  }
+
+  async function loadChats() {
+    try {
+      const [a, c] = await Promise.all([api("GET", "/chats?view=active"), api("GET", "/chats?view=closed")]);
+      state.active = a.items.filter((x) => x.agent_id === me.id);
+      state.closed = c.items;
+      renderChats();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  function openChat(id) {
+    if (current) current.close();
+    state.unread.delete(id);
+    current = chatView(convo, id, { me, queues, record: !!recordId, onChanged: loadChats });
+    renderChats();
+  }
+
+  // --- load and listen ---
+  async function loadAll() {
+    try {
+      const [s, offers] = await Promise.all([api("GET", "/me/status"), api("GET", "/me/offers")]);
+      if (stopped) return;
+      state.status = s;
+      renderStatus();
+      state.offers.clear();
+      offers.items.forEach((o) => addOffer(o, false));
+      renderInvites();
+    } catch (e) {
+      fail(e);
+    }
+    loadChats();
+  }
+
+  async function loadLookups() {
+    try {
+      // only agents pause (other roles cannot be in Callcenter, and managers may not read causes)
+      if (me.role === "agent") state.causes = await list("/pause-causes");
+      clear(cause, state.causes.map((c) => h("option", { value: c.id }, c.name)));
+      if (me.role === "admin" || me.role === "supervisor") {
+        for (const q of await list("/queues")) queues.set(q.id, q.name);
+      }
+      renderStatus();
+      renderInvites();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  const stream = events("/me/events", {
+    open: loadAll,
+    status(s) {
+      if (s.agent_id !== me.id) return;
+      if (s.status === "offline" && s.reason === "idle_logout") {
+        idleSignOut(false);
+        return;
+      }
+      state.status = s;
+      renderStatus();
+    },
+    offer: (o) => addOffer(o, true),
+    offer_withdrawn: (o) => dropOffer(o),
+    message(m) {
+      if (current && current.id === m.chat_id) current.onMessage(m);
+      else if (m.direction === "in") {
+        state.unread.add(m.chat_id);
+        renderChats();
+      }
+    },
+    chat_updated(c) {
+      if (current) current.onChat(c);
+      loadChats();
+    },
+  });
+  // expired invitations go (the countdown itself is ui.js's timer)
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    if ([...state.offers.values()].some((o) => Date.parse(o.expires_at) + 1000 < now)) renderInvites();
+  }, 1000);
+
+  loadLookups();
+  if (recordId) openChat(recordId);
+  renderInvites();
+  renderChats();
+
+  return () => {
+    stopped = true;
+    stream.close();
+    clearInterval(sweep);
+    if (current) current.close();
+    document.title = "Contact center";
+  };
+}

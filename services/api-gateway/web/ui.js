@@ -1,0 +1,152 @@
+// ui.js - small DOM helpers shared by the views: an element builder, the
+// running timers, notices, the confirmation dialog and labelled fields.
+
+// h("button.primary", {onclick}, "Send") -> <button class="primary">Send</button>
+export function h(tag, attrs, ...children) {
+  const [name, ...classes] = tag.split(".");
+  const el = document.createElement(name || "div");
+  if (classes.length) el.className = classes.join(" ");
+  if (attrs && (typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs))) {
+    children.unshift(attrs);
+    attrs = null;
+  }
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "value" || k === "checked" || k === "selected") el[k] = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : String(c));
+  }
+}
+
+export function clear(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+let uid = 0;
+export function id(prefix = "f") {
+  return `${prefix}-${++uid}`;
+}
+
+// A labelled control: field("Login", h("input", {...})).
+export function field(label, control, hint) {
+  if (!control.id) control.id = id();
+  const hintEl = hint ? h("small.hint", { id: control.id + "-hint" }, hint) : null;
+  if (hintEl) control.setAttribute("aria-describedby", hintEl.id);
+  return h("div.field", h("label", { for: control.id }, label), control, hintEl);
+}
+
+export function check(label, control) {
+  if (!control.id) control.id = id();
+  return h("div.field.check", control, h("label", { for: control.id }, label));
+}
+
+export function select(options, value, attrs = {}) {
+  const s = h("select", attrs);
+  for (const o of options) {
+    const [v, text] = Array.isArray(o) ? o : [o, o];
+    s.append(h("option", { value: v }, text));
+  }
+  if (value !== undefined && value !== null) s.value = value;
+  return s;
+}
+
+// --- time -------------------------------------------------------------------------
+
+export function clock(seconds) {
+  seconds = Math.max(0, Math.floor(seconds));
+  const hh = Math.floor(seconds / 3600);
+  const mm = String(Math.floor((seconds % 3600) / 60)).padStart(2, "0");
+  const ss = String(seconds % 60).padStart(2, "0");
+  return hh ? `${hh}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+export function when(iso) {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return isNaN(d) ? iso : d.toLocaleString([], { dateStyle: "short", timeStyle: "medium" });
+}
+
+// Elements with data-since (ISO) show the time since; data-until the time
+// left ("25 s"); both are refreshed every second by one timer.
+export function since(iso) {
+  return h("span.timer", { dataset: { since: iso || "" } }, iso ? clock((Date.now() - Date.parse(iso)) / 1000) : "");
+}
+
+export function until(iso) {
+  const el = h("span.timer", { dataset: { until: iso || "" } });
+  tickOne(el);
+  return el;
+}
+
+function tickOne(el) {
+  if (el.dataset.since) {
+    el.textContent = clock((Date.now() - Date.parse(el.dataset.since)) / 1000);
+  } else if (el.dataset.until) {
+    const left = Math.max(0, Math.ceil((Date.parse(el.dataset.until) - Date.now()) / 1000));
+    el.textContent = `${left} s`;
+    el.classList.toggle("urgent", left <= 10);
+  }
+}
+
+setInterval(() => document.querySelectorAll("[data-since],[data-until]").forEach(tickOne), 1000);
+
+// --- notices and confirmation ---------------------------------------------------------
+
+let toastTimer = null;
+export function toast(text, kind = "info") {
+  const t = document.getElementById("toast");
+  t.textContent = text;
+  t.className = `toast show ${kind}`;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (t.className = "toast"), kind === "error" ? 6000 : 3000);
+}
+
+export function fail(e) {
+  toast(e && e.message ? e.message : String(e), "error");
+}
+
+// Resolves true when the user answers Yes.
+export function confirmDialog(text) {
+  const d = document.getElementById("confirm");
+  document.getElementById("confirm-text").textContent = text;
+  d.returnValue = "";
+  return new Promise((resolve) => {
+    d.addEventListener("close", () => resolve(d.returnValue === "yes"), { once: true });
+    d.showModal();
+    d.querySelector("button[value=yes]").focus();
+  });
+}
+
+// --- labels -----------------------------------------------------------------------------
+
+export const STATUS = { offline: "Offline", dnd: "DnD", ready: "Ready", callcenter: "Callcenter" };
+export const STATE = {
+  waiting: "Waiting",
+  pause: "Pause",
+  offering: "Offering",
+  busy: "Busy",
+  post_processing: "Post-processing",
+  missed: "Missed",
+};
+export const CHAT_STATE = { new: "New", in_progress: "In progress", completed: "Completed" };
+export const SOURCE = {
+  telegram: "Telegram",
+  viber: "Viber",
+  infobip_whatsapp: "WhatsApp (Infobip)",
+  whatsapp_cloud: "WhatsApp",
+  messenger: "Messenger",
+  webchat: "Web chat",
+};

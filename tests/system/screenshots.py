@@ -1,0 +1,172 @@
+"""Screenshots of the web desktop's main screens (make screenshots).
+
+Starts nats-server, redis-server and the services on free ports (binaries
+from $CC_BIN_DIR, as the system tests do), fills them with a small contact
+center, drives headless Chromium through sign-in, the agent desk with an
+invitation, a conversation, the chat record page, the supervisor view and
+two administration pages, and writes one PNG per screen (1366x768) into the
+directory given (default docs/screenshots)."""
+import os
+import shutil
+import struct
+import sys
+import tempfile
+import zlib
+
+from browser import Browser
+from harness import ADMIN_PASSWORD, Api, Cluster
+from test_chat_webchat import Customer
+from test_desktop import make_stack, sign_in, status_is
+from test_registry_objects import user
+from test_routing import wait_until
+
+SLOW = 30
+
+
+def receipt_png(width=220, height=140):
+    """A small picture of a receipt (white paper, grey lines), as PNG bytes."""
+    rows = []
+    for y in range(height):
+        row = bytearray([0])
+        for x in range(width):
+            paper = 16 <= x < width - 16 and 8 <= y < height - 8
+            line = paper and 28 <= x < width - 28 and y % 14 in (0, 1) and 20 <= y < height - 20
+            short = line and y > height - 40 and x > width // 2
+            c = (120, 128, 140) if line and not short else (255, 255, 255) if paper else (214, 226, 245)
+            row += bytes(c)
+        rows.append(bytes(row))
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+
+
+def shot(page, out, name):
+    page.eval("document.activeElement && document.activeElement.blur()")
+    page.eval("document.getElementById('toast').className = 'toast'")
+    page.eval("new Promise((r) => setTimeout(r, 400))")  # let the toasts and timers settle
+    path = os.path.join(out, name)
+    page.screenshot(path)
+    print("wrote", os.path.relpath(path))
+
+
+def team_of_agents(stack):
+    """Three more agents in the supervisor's team, in different states."""
+    admin, team_id = stack["admin"], stack["team"]["id"]
+    lunch = next(p for p in admin.get("/api/v1/pause-causes").json()["items"] if p["name"] == "Lunch")
+    people = [("piotr", "Piotr", "Nowak"), ("ana", "Ana", "García"), ("lee", "Lee", "Chen")]
+    apis = {}
+    for login, first, last in people:
+        user(admin, login, first_name=first, last_name=last, agent={"enabled": True, "team_id": team_id})
+        apis[login] = Api(admin.base).login(login, "password-" + login)
+    apis["piotr"].put("/api/v1/me/status", {"status": "callcenter"})
+    apis["piotr"].put("/api/v1/me/status", {"state": "pause", "pause_cause_id": lunch["id"]})
+    apis["lee"].put("/api/v1/me/status", {"status": "callcenter"})
+    for name in ("Thank you", "Order status"):
+        admin.post("/api/v1/quick-replies", {"name": name, "text": f"{name}: …", "queue_ids": []})
+    for name in ("Solved", "Call back", "Sale"):
+        admin.post("/api/v1/results", {"name": name})
+    return apis
+
+
+def agent_screens(browser, stack, out, tmp):
+    page = browser.page()
+    page.goto(stack["gw"] + "/")
+    page.wait("!!__cc.control('Login')")
+    shot(page, out, "signin.png")
+
+    sign_in(page, stack["gw"], "wanda", "password-wanda")
+    page.wait(status_is("ready"), SLOW)
+    page.click("Callcenter")
+    page.wait(status_is("callcenter", "waiting"), SLOW)
+    cust = Customer(stack["chat"], stack["channel"]["id"], name="Łucja Kowalska")
+    cust.say("Dzień dobry 👋 I was charged twice for order 1042, can you help?")
+    page.wait("!!document.querySelector('.invite')", SLOW)
+    shot(page, out, "desk-invitation.png")
+
+    page.click("Accept")
+    page.wait("!!document.querySelector('.msg.customer')", SLOW)
+    page.focus("Message")
+    page.type("Hello Łucja, I am sorry about that. Let me check order 1042 🙂")
+    page.press("Enter")
+    wait_until(lambda: any(m["direction"] == "out" for m in cust.messages()), SLOW)
+    cust.say("Thank you! Here is the receipt.")
+    png = os.path.join(tmp, "receipt.png")
+    with open(png, "wb") as f:
+        f.write(receipt_png())
+    page.set_files("input[type=file]", [png])
+    page.click("Send")
+    page.wait("!!document.querySelector('.msg.agent .att-image img')", SLOW)
+    page.fill("Select text", "Greeting")
+    page.click("Emoji")
+    page.wait("!!document.querySelector('.msg.customer + .msg.customer, .msg.customer ~ .msg.customer')", SLOW)
+    shot(page, out, "desk-conversation.png")
+
+    chat_id = page.eval("document.querySelector('#chat-list .chat-item').dataset.chat")
+    page.eval("__cc.control('Message').value = ''")
+    page.goto(f"{stack['gw']}/#/chat/{chat_id}")
+    page.wait("!!document.querySelector('.record .profile-list dd')", SLOW)
+    page.fill("Result details", "Refund of the duplicate charge requested")
+    page.fill("Case", "CS-2041")
+    shot(page, out, "chat-record.png")
+    return page, chat_id
+
+
+def supervisor_screen(browser, stack, out):
+    waiting = Customer(stack["chat"], stack["channel"]["id"], name="Olga")
+    waiting.say("Is anyone there?")
+    page = browser.page()
+    sign_in(page, stack["gw"], "sam", "password-sam")
+    page.wait("document.getElementById('live-state').textContent === 'live'", SLOW)
+    page.wait("document.querySelectorAll('#agents-body tr[data-agent]').length >= 4", SLOW)
+    page.wait("[...document.querySelectorAll('#queues-body td.num')].some(e => e.textContent === '1')", SLOW)
+    page.click("Trace of Olga", timeout=SLOW)
+    page.wait("!!document.querySelector('#trace tr[data-step]')", SLOW)
+    shot(page, out, "supervisor.png")
+
+
+def admin_screens(browser, stack, out):
+    page = browser.page()
+    sign_in(page, stack["gw"], "admin", ADMIN_PASSWORD)
+    page.wait("location.hash === '#/admin/users'")
+    page.click("Edit wanda", timeout=SLOW)
+    page.wait("[...document.querySelectorAll('.agent-skills tbody th')].length > 0", SLOW)
+    shot(page, out, "admin-users.png")
+    page.click("Queues")
+    page.click("Edit Web", timeout=SLOW)
+    page.wait("document.getElementById('editor-title').textContent === 'Queue: Web'", SLOW)
+    shot(page, out, "admin-queues.png")
+
+
+def main():
+    out = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    os.makedirs(out, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="cc-shots-")
+    cluster = Cluster(work)
+    browser = None
+    try:
+        stack = make_stack(cluster)
+        team_of_agents(stack)
+        browser = Browser()
+        pages = [agent_screens(browser, stack, out, work)[0]]
+        supervisor_screen(browser, stack, out)
+        admin_screens(browser, stack, out)
+        errors = [e for p in browser.pages for e in p.errors]
+        if errors:
+            print("console errors:\n" + "\n".join(errors), file=sys.stderr)
+            return 1
+        del pages
+        return 0
+    finally:
+        if browser:
+            browser.close()
+        failures = cluster.close()
+        if failures:
+            print("\n".join(failures), file=sys.stderr)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
