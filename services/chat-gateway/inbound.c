@@ -47,7 +47,8 @@ static enum cc_status enqueue(struct chatgw *g, const char *id)
     char customer[320], why[256] = "";
     redisReply *r;
     enum cc_status st = cc_redis_run(g->redis, &r,
-                                     "HMGET {cc}:chat:%s channel queue from name phone preview", id);
+                                     "HMGET {cc}:chat:%s channel queue from name phone preview source",
+                                     id);
     if (st != CC_OK || r->element[0]->type != REDIS_REPLY_STRING) {
         if (r)
             freeReplyObject(r);
@@ -60,6 +61,7 @@ static enum cc_status enqueue(struct chatgw *g, const char *id)
     ix.id = CC_PB_STR(id), ix.kind = CC_PB_STR("chat"), ix.queue_id = e[1]->str;
     ix.customer = &cust, ix.chat_id = CC_PB_STR(id);
     ix.preview = e[5]->type == REDIS_REPLY_STRING && e[5]->len ? e[5]->str : NULL;
+    ix.source = e[6]->type == REDIS_REPLY_STRING ? e[6]->str : NULL;
     st = cc_nats_request(g->nats, "cc.router.enqueue", &ix.base, &cc__v1__interaction__descriptor,
                          ROUTER_TIMEOUT_MS, &rep, why, sizeof why);
     freeReplyObject(r);
@@ -112,6 +114,29 @@ static void to_message(const Cc__V1__Inbound *in, Cc__V1__ChatMessage *m, char *
     m->has_seq = 1, m->seq = in->order;
 }
 
+/* Keeps the name of a new chat's queue on the chat (agents may not read
+ * queues themselves); best effort: the id is there anyway. */
+static void name_queue(struct chatgw *g, const char *chat_id, const char *queue_id)
+{
+    Cc__V1__ObjectRequest req = CC__V1__OBJECT_REQUEST__INIT;
+    Cc__V1__Caller service = CC__V1__CALLER__INIT;
+    ProtobufCMessage *rep = NULL;
+    service.user_id = CC_PB_STR("chat-gateway"), service.role = CC_PB_STR("admin");
+    req.caller = &service, req.id = CC_PB_STR(queue_id);
+    if (cc_nats_request(g->nats, "cc.registry.obj.queues.get", &req.base,
+                        &cc__v1__object_reply__descriptor, 2000, &rep, NULL, 0) == CC_OK) {
+        const Cc__V1__ObjectReply *o = (const Cc__V1__ObjectReply *)rep;
+        Cc__V1__Queue *q = o->has_body ? cc__v1__queue__unpack(NULL, o->body.len, o->body.data)
+                                       : NULL;
+        if (q && q->name)
+            cc_redis_do(g->redis, "HSET {cc}:chat:%s queue_name %s", chat_id, q->name);
+        if (q)
+            cc__v1__queue__free_unpacked(q, NULL);
+    }
+    if (rep)
+        protobuf_c_message_free_unpacked(rep, NULL);
+}
+
 /* Fetches the message's files from the provider, unless it is stored
  * already. Returns 0, or -1 when a provider could not answer now (retry). */
 #define MEDIA_TRIES 5
@@ -153,6 +178,8 @@ static enum cc_nats_verdict on_message(struct chatgw *g, const Cc__V1__Channel *
         *retry_ms = 1000;
         return CC_NATS_RETRY;
     }
+    if (s.opened)
+        name_queue(g, s.chat_id, ch->queue_id);
     if (!s.enqueued) { /* the sweeper tries again when skill-router cannot take it now */
         cc_redis_do(g->redis, "ZADD {cc}:chats:unrouted NX %lld %s", (long long)cc_time_now_ms(),
                     s.chat_id);

@@ -198,7 +198,8 @@ enum cc_status store_chat(struct chatgw *g, const char *id, Cc__V1__Chat **out)
     static const char *const fields[] = {"channel", "source", "queue", "agent", "state", "name",
                                          "from", "to", "start", "end", "result_id",
                                          "result_details", "account_id", "contact_id",
-                                         "activity_id", "case_id", "created", "offered_to"};
+                                         "activity_id", "case_id", "created", "offered_to",
+                                         "queue_name"};
     enum { N = sizeof fields / sizeof *fields };
     char key[96];
     const char *argv[N + 2] = {"HMGET", key};
@@ -234,6 +235,7 @@ enum cc_status store_chat(struct chatgw *g, const char *id, Cc__V1__Chat **out)
         links->account_id = str_field(v[12]), links->contact_id = str_field(v[13]);
         links->activity_id = str_field(v[14]), links->case_id = str_field(v[15]);
         ch->created_at = time_field(v[16]), ch->offered_to = str_field(v[17]);
+        ch->queue_name = str_field(v[18]);
         ch->links = links;
         *out = ch;
     } else {

@@ -247,7 +247,7 @@ static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
                           c && c->name ? c->name : "", "customer_phone",
                           c && c->phone ? c->phone : "", "preview", in->preview ? in->preview : "",
                           "chat_id", in->chat_id ? in->chat_id : "", "sticky", sticky,
-                          "sticky_until", suntil};
+                          "sticky_until", suntil, "source", in->source ? in->source : ""};
     enum { ARGC = sizeof argv / sizeof *argv };
     const char *args[ARGC];
     size_t lens[ARGC], k = 0;

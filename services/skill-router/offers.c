@@ -38,9 +38,10 @@ enum cc_status offer_read(struct router *r, const char *id, const char *agent,
     cc__v1__customer__init(&v->customer);
     enum cc_status st = cc_redis_run(r->redis, &v->rep,
                                      "HMGET {cc}:ix:%s state agent ring kind queue chat_id preview "
-                                     "customer_id customer_name customer_phone offered_at expires_at",
+                                     "customer_id customer_name customer_phone offered_at expires_at "
+                                     "source",
                                      id);
-    if (st != CC_OK || v->rep->elements != 12) {
+    if (st != CC_OK || v->rep->elements != 13) {
         offer_view_release(v);
         return st == CC_OK ? CC_ERR_INTERNAL : st;
     }
@@ -70,6 +71,13 @@ enum cc_status offer_read(struct router *r, const char *id, const char *agent,
     v->customer.id = field(f, 7), v->customer.name = field(f, 8), v->customer.phone = field(f, 9);
     v->msg.customer = &v->customer;
     v->msg.offered_at = v->offered_at, v->msg.expires_at = v->expires_at;
+    v->msg.source = field(f, 12);
+    const struct config *c = config_get(r);
+    const Cc__V1__Queue *q = config_queue(c, v->msg.queue_id);
+    if (q && q->name)
+        snprintf(v->queue_name, sizeof v->queue_name, "%s", q->name);
+    config_put(c);
+    v->msg.queue_name = v->queue_name[0] ? v->queue_name : NULL;
     return CC_OK;
 }
 

@@ -98,7 +98,7 @@ void trace_add(struct router *r, const char *id, const char *step, const char *a
 struct offer_view {
     Cc__V1__Offer msg;
     Cc__V1__Customer customer;
-    char id[64], agent[64], offer_id[96], offered_at[32], expires_at[32];
+    char id[64], agent[64], offer_id[96], offered_at[32], expires_at[32], queue_name[128];
     redisReply *rep;
 };
 

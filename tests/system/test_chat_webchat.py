@@ -74,11 +74,13 @@ def test_web_chat_whole_lifecycle(desk):
     cust.say("Dzień dobry 👋 ¿qué tal?")
     chat_id = offered_chat(agent)
     offer = events.until(lambda f: f.get("event") == "offer", 10)
-    assert json.loads(offer["data"])["preview"] == "Dzień dobry 👋 ¿qué tal?"
+    offered = json.loads(offer["data"])
+    assert offered["preview"] == "Dzień dobry 👋 ¿qué tal?"
+    assert offered["queue_name"] == "Web" and offered["source"] == "webchat"
     c = agent.post(f"/api/v1/chats/{chat_id}/accept").json()
     assert c["agent_id"] == desk["agent_id"] and c["state"] == "new" and c["start_time"]
     assert c["source"] == "webchat" and c["queue_id"] == desk["queue"]["id"]
-    assert c["name"] == "Łucja" and c["to"] == "Site"
+    assert c["name"] == "Łucja" and c["to"] == "Site" and c["queue_name"] == "Web"
     assert [x["id"] for x in agent.get("/api/v1/chats", view="active").json()["items"]] == [chat_id]
     # the customer's stream sees the agent's reply
     cstream = Stream(chat_base, f"/webchat/v1/sessions/{cust.id}/events", cust.token, via="query")

@@ -220,7 +220,7 @@ export function chatView(root, chatId, opts) {
     const done = chat.state === "completed";
     endButton.hidden = done;
     composer.querySelector("fieldset").disabled = done || Boolean(chat.agent_id && chat.agent_id !== opts.me.id);
-    const queue = (opts.queues && opts.queues.get(chat.queue_id)) || chat.queue_id;
+    const queue = chat.queue_name || (opts.queues && opts.queues.get(chat.queue_id)) || chat.queue_id;
     clear(profile, [
       ["From", chat.from], ["To", chat.to], ["Source", SOURCE[chat.source] || chat.source], ["Queue", queue],
       ["Start time", when(chat.start_time)], ["End time", when(chat.end_time)],

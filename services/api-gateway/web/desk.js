@@ -134,10 +134,11 @@ export function deskView(root, me, recordId) {
   function inviteView(o) {
     const c = o.customer || {};
     const titleId = `invite-${o.offer_id}`;
-    const queue = queues.get(o.queue_id); // names only for staff who may read queues
+    const queue = o.queue_name || queues.get(o.queue_id);
+    const source = SOURCE[o.source] || o.source;
     return h("li.invite", { "aria-labelledby": titleId, dataset: { chat: o.chat_id || "", offer: o.offer_id } },
       h("h3", { id: titleId }, `Chat from ${c.name || c.phone || c.id || "a customer"}`),
-      queue ? h("p.meta", `Queue: ${queue}`) : null,
+      queue || source ? h("p.meta", [source, queue ? `Queue: ${queue}` : null].filter(Boolean).join(" · ")) : null,
       o.preview ? h("blockquote.preview", o.preview) : null,
       h("p.left-time", "Time left: ", until(o.expires_at)),
       h("div.row",
