@@ -56,6 +56,7 @@ static enum cc_status events_sources(struct cc_events *ev, struct cc_nats *nats)
         {"cc.presence.changed.*", "status", &cc__v1__agent_status__descriptor, 0},
         {"cc.router.offer.*", "offer", &cc__v1__offer__descriptor, 1},
         {"cc.router.offer_withdrawn.*", "offer_withdrawn", &cc__v1__offer__descriptor, 1},
+        {"cc.router.queues_changed.*", "queues", &cc__v1__queue_stats_list__descriptor, 0},
         {"cc.chat.message.*", "message", &cc__v1__chat_message__descriptor, 1},
         {"cc.chat.updated.*", "chat_updated", &cc__v1__chat__descriptor, 1},
     };

@@ -46,6 +46,7 @@ struct router {
     struct cc_metric *m_offers, *m_outcomes, *m_decision, *m_waiting, *m_oldest;
     struct agents *agents;       /* this replica's view of the agents */
     pthread_t sweeper;
+    uint64_t waiting_seen;       /* the sweeper's last fingerprint of the queues */
     volatile int stopping; /* set before joining the sweeper */
 };
 

@@ -621,6 +621,34 @@ void routing_offer_agent(struct router *r, const char *agent_id)
  * Runs every SWEEP_MS on each replica; events do the routing, this only
  * catches what no event will. */
 
+/* A fingerprint of what waits: the count and the head of every queue. */
+static uint64_t waiting_fingerprint(struct cc_redis_conn *c, Cc__V1__Queue *const *qs, size_t nq)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < nq; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "{cc}:wait:%s", qs[i]->id);
+        const char *zcard[] = {"ZCARD", key}, *head[] = {"ZRANGE", key, "0", "0"};
+        cc_redis_append(c, 2, zcard, NULL);
+        cc_redis_append(c, 4, head, NULL);
+    }
+    for (size_t i = 0; i < 2 * nq; i++) {
+        redisReply *rep;
+        char text[96] = "";
+        if (cc_redis_reply(c, &rep) == CC_OK) {
+            if (rep->type == REDIS_REPLY_INTEGER)
+                snprintf(text, sizeof text, "%lld", rep->integer);
+            else if (rep->elements == 1)
+                snprintf(text, sizeof text, "%s", rep->element[0]->str);
+        }
+        free_reply(rep);
+        for (const char *p = text; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        h = (h ^ '|') * 1099511628211ULL;
+    }
+    return h;
+}
+
 void routing_sweep(struct router *r)
 {
     struct cc_redis_conn *conn;
@@ -631,9 +659,15 @@ void routing_sweep(struct router *r)
     if (h && cc_redis_acquire(r->redis, &conn) == CC_OK) {
         /* across queues too: the highest priority, then the oldest, goes first */
         size_t nh = read_heads(conn, c->queues, c->nqueues, NULL, h);
+        uint64_t seen = waiting_fingerprint(conn, c->queues, c->nqueues);
         cc_redis_release(r->redis, conn);
         for (size_t i = 0; i < nh; i++)
             routing_offer_interaction(r, h[i].id, 0);
+        if (seen != r->waiting_seen) { /* monitors read /monitor/queues again */
+            Cc__V1__QueueStatsList tick = CC__V1__QUEUE_STATS_LIST__INIT;
+            r->waiting_seen = seen;
+            cc_nats_publish(r->nats, "cc.router.queues_changed.all", &tick.base);
+        }
     }
     free(h);
     config_put(c);

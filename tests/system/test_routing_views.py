@@ -103,3 +103,14 @@ def test_monitor_queues_and_gauges(world):
     # an offered interaction no longer waits
     online(world, "mq")
     wait_until(lambda: admin.get("/api/v1/monitor/queues").json()["items"][0]["waiting"] < 2)
+
+
+def test_monitors_are_told_when_queues_change(world):
+    admin = world["admin"]
+    q = queue(world, "Watched")
+    s = Stream(admin.base, "/api/v1/monitor/events", admin.token)
+    assert s.frame().get("comment") == "connected"
+    world["bus"].enqueue("qc1", q)
+    f = s.until(lambda f: f.get("event") == "queues", 5)
+    assert json.loads(f["data"]) == {"items": []}  # a signal: /monitor/queues holds the figures
+    assert admin.get("/api/v1/monitor/queues").json()["items"][0]["waiting"] == 1

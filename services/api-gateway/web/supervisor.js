@@ -7,7 +7,7 @@ import { h, clear, field, select, since, when, fail, toast, STATUS, STATE, CHAT_
 
 // The monitor stream carries agent status only: queues are read again
 // every few seconds and after each agent change.
-const QUEUE_REFRESH_MS = 3000;
+const QUEUE_REFRESH_MS = 15000; // a fallback: the monitor stream says when queues change
 
 export function supervisorView(root, me) {
   document.title = "Supervisor · Contact center";
@@ -181,6 +181,9 @@ export function supervisorView(root, me) {
         return;
       }
       if (!merge(s)) loadAgents().catch(() => {});
+      soon();
+    },
+    queues() { /* what waits changed */
       soon();
     },
   });
