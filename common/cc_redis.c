@@ -208,33 +208,35 @@ enum cc_status cc_redis_cmd(struct cc_redis_conn *c, redisReply **reply, const c
     return check_reply(c, rep, reply);
 }
 
-enum cc_status cc_redis_run(struct cc_redis *r, redisReply **reply, const char *fmt, ...)
+/* Borrows a connection, runs a format command and gives it back. */
+static enum cc_status vrun(struct cc_redis *r, redisReply **reply, const char *fmt, va_list ap)
 {
     struct cc_redis_conn *c;
-    va_list ap;
     *reply = NULL;
     if (cc_redis_acquire(r, &c) != CC_OK)
         return CC_ERR_UNAVAILABLE;
-    va_start(ap, fmt);
     redisReply *rep = redisvCommand(c->ctx, fmt, ap);
-    va_end(ap);
     enum cc_status st = check_reply(c, rep, reply);
     cc_redis_release(r, c);
     return st;
 }
 
+enum cc_status cc_redis_run(struct cc_redis *r, redisReply **reply, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum cc_status st = vrun(r, reply, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
 enum cc_status cc_redis_do(struct cc_redis *r, const char *fmt, ...)
 {
-    struct cc_redis_conn *c;
-    redisReply *reply = NULL;
+    redisReply *reply;
     va_list ap;
-    if (cc_redis_acquire(r, &c) != CC_OK)
-        return CC_ERR_UNAVAILABLE;
     va_start(ap, fmt);
-    redisReply *rep = redisvCommand(c->ctx, fmt, ap);
+    enum cc_status st = vrun(r, &reply, fmt, ap);
     va_end(ap);
-    enum cc_status st = check_reply(c, rep, &reply);
-    cc_redis_release(r, c);
     if (reply)
         freeReplyObject(reply);
     return st;

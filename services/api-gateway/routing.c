@@ -38,44 +38,46 @@ static void ask_list(const struct gw_route *rt, const Cc__V1__OfferAction *q,
         cc_http_error(resp, CC_ERR_NOMEM, NULL);
 }
 
+/* The caller, when signed in (and staff when `staff_only`); else the
+ * error is answered and 0 returned. */
+static int caller_of(const struct gw_route *rt, struct cc_http_req *req,
+                     struct cc_http_resp *resp, int staff_only, Cc__V1__Caller *caller)
+{
+    if (auth_require(rt->gw, req, resp, caller) != CC_OK)
+        return 0;
+    if (staff_only && !staff(caller)) {
+        cc_http_error(resp, CC_ERR_FORBIDDEN, "supervisors and admins only");
+        return 0;
+    }
+    return 1;
+}
+
 void trace_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
-    const struct gw_route *rt = arg;
     Cc__V1__Caller caller;
     Cc__V1__OfferAction q = CC__V1__OFFER_ACTION__INIT;
-    if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
+    if (!caller_of(arg, req, resp, 1, &caller))
         return;
-    if (!staff(&caller)) {
-        cc_http_error(resp, CC_ERR_FORBIDDEN, "supervisors and admins only");
-        return;
-    }
-    q.caller = &caller;
-    q.interaction_id = CC_PB_STR(req->params[0]);
-    ask_list(rt, &q, &cc__v1__trace__descriptor, resp);
+    q.caller = &caller, q.interaction_id = CC_PB_STR(req->params[0]);
+    ask_list(arg, &q, &cc__v1__trace__descriptor, resp);
 }
 
 void offers_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
-    const struct gw_route *rt = arg;
     Cc__V1__Caller caller;
     Cc__V1__OfferAction q = CC__V1__OFFER_ACTION__INIT;
-    if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
+    if (!caller_of(arg, req, resp, 0, &caller))
         return;
     q.caller = &caller;
-    ask_list(rt, &q, &cc__v1__offer_list__descriptor, resp);
+    ask_list(arg, &q, &cc__v1__offer_list__descriptor, resp);
 }
 
 void queues_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
-    const struct gw_route *rt = arg;
     Cc__V1__Caller caller;
     Cc__V1__OfferAction q = CC__V1__OFFER_ACTION__INIT;
-    if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
+    if (!caller_of(arg, req, resp, 1, &caller))
         return;
-    if (!staff(&caller)) {
-        cc_http_error(resp, CC_ERR_FORBIDDEN, "supervisors and admins only");
-        return;
-    }
     q.caller = &caller;
-    ask_list(rt, &q, &cc__v1__queue_stats_list__descriptor, resp);
+    ask_list(arg, &q, &cc__v1__queue_stats_list__descriptor, resp);
 }
