@@ -121,22 +121,10 @@ void chats_patch(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     char why[256];
     if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
         return;
-    if (!cJSON_IsObject(req->json)) {
-        cc_http_error(resp, CC_ERR_INVALID, "body: a JSON object");
+    if (forward_fields_only(req->json, allowed, resp) != CC_OK)
         return;
-    }
-    for (const cJSON *f = req->json->child; f; f = f->next) {
-        int ok = 0;
-        for (const char *const *a = allowed; *a && !ok; a++)
-            ok = !strcmp(f->string, *a);
-        if (!ok) {
-            snprintf(why, sizeof why, "%.64s: not a field you can change", f->string);
-            cc_http_error(resp, CC_ERR_INVALID, why);
-            return;
-        }
-    }
-    enum cc_status st = cc_pbjson_from_json(&cc__v1__chat__descriptor, req->json, &patch, why,
-                                            sizeof why);
+    enum cc_status st =
+        cc_pbjson_from_json(&cc__v1__chat__descriptor, req->json, &patch, why, sizeof why);
     if (st != CC_OK) {
         cc_http_error(resp, st, why);
         return;

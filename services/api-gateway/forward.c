@@ -70,6 +70,27 @@ enum cc_status forward_pack(struct cc_pool *pool, const ProtobufCMessage *msg,
     return CC_OK;
 }
 
+enum cc_status forward_fields_only(const cJSON *body, const char *const *allowed,
+                                   struct cc_http_resp *resp)
+{
+    char why[128];
+    if (!cJSON_IsObject(body)) {
+        cc_http_error(resp, CC_ERR_INVALID, "body: a JSON object");
+        return CC_ERR_INVALID;
+    }
+    for (const cJSON *f = body->child; f; f = f->next) {
+        const char *const *a = allowed;
+        while (*a && strcmp(f->string, *a) != 0)
+            a++;
+        if (!*a) {
+            snprintf(why, sizeof why, "%.64s: not a field you can change", f->string);
+            cc_http_error(resp, CC_ERR_INVALID, why);
+            return CC_ERR_INVALID;
+        }
+    }
+    return CC_OK;
+}
+
 void forward_ok(struct cc_http_resp *resp)
 {
     cJSON *j = cJSON_CreateObject();
@@ -79,6 +100,24 @@ void forward_ok(struct cc_http_resp *resp)
         return;
     }
     cc_http_json(resp, 200, j);
+}
+
+/* What a 503 says when nothing answers `subject`: the service behind it. */
+static const char *unavailable(const char *subject)
+{
+    static const struct {
+        const char *prefix, *text;
+    } owners[] = {
+        {"cc.registry.", "agent-registry is unavailable"},
+        {"cc.presence.", "agent-registry is unavailable"},
+        {"cc.router.", "skill-router is unavailable"},
+        {"cc.chat.", "chat-gateway is unavailable"},
+        {"cc.call.", "call-router is unavailable"},
+    };
+    for (size_t i = 0; i < sizeof owners / sizeof *owners; i++)
+        if (!strncmp(subject, owners[i].prefix, strlen(owners[i].prefix)))
+            return owners[i].text;
+    return "the service is unavailable";
 }
 
 enum cc_status forward_request(struct api_gateway *gw, const char *subject,
@@ -95,7 +134,7 @@ enum cc_status forward_request(struct api_gateway *gw, const char *subject,
     if (err[0])
         cc_http_error(resp, st, err);
     else if (st == CC_ERR_UNAVAILABLE || st == CC_ERR_TIMEOUT)
-        cc_http_error(resp, st, "agent-registry is unavailable");
+        cc_http_error(resp, st, unavailable(subject));
     else
         cc_http_error(resp, st, NULL);
     return st;
@@ -128,8 +167,8 @@ static enum cc_status set_page(struct call *c, struct cc_http_req *req)
 
 /* Adds "prefix.key" for every null inside the nested objects of `obj`, so
  * that a PATCH can clear a nested field ({"agent": {"team_id": null}}). */
-static void null_paths(struct cc_http_req *req, const cJSON *obj, const char *prefix,
-                       char **fields, size_t *n)
+static void null_paths(struct cc_http_req *req, const cJSON *obj, const char *prefix, char **fields,
+                       size_t *n)
 {
     for (const cJSON *it = obj->child; it && *n < MAX_FIELDS; it = it->next) {
         char *path = cc_pool_printf(req->pool, "%s.%s", prefix, it->string);

@@ -58,6 +58,12 @@ enum cc_status forward_pack(struct cc_pool *pool, const ProtobufCMessage *msg,
  * result; NULL when out of memory. */
 cJSON *forward_json(const ProtobufCMessage *msg);
 
+/* Checks that `body` is a JSON object whose members are all named in
+ * `allowed` (NULL-terminated). Returns CC_OK, or CC_ERR_INVALID with the
+ * 400 answer already set in `resp`. */
+enum cc_status forward_fields_only(const cJSON *body, const char *const *allowed,
+                                   struct cc_http_resp *resp);
+
 /* Answers 200 {"status":"ok"}. */
 void forward_ok(struct cc_http_resp *resp);
 

@@ -1,6 +1,7 @@
 /* gateway.c - the life of struct api_gateway: its configuration, the
  * OpenAPI document, the routing table and the event hub. */
 #include "gateway.h"
+#include "cc/v1/call.pb-c.h"
 #include "cc/v1/chat.pb-c.h"
 #include "cc/v1/presence.pb-c.h"
 #include "cc/v1/routing.pb-c.h"
@@ -59,6 +60,7 @@ static enum cc_status events_sources(struct cc_events *ev, struct cc_nats *nats)
         {"cc.router.queues_changed.*", "queues", &cc__v1__queue_stats_list__descriptor, 0},
         {"cc.chat.message.*", "message", &cc__v1__chat_message__descriptor, 1},
         {"cc.chat.updated.*", "chat_updated", &cc__v1__chat__descriptor, 1},
+        {"cc.call.updated.*", "call_updated", &cc__v1__call__descriptor, 1},
     };
     enum cc_status st = CC_OK;
     for (size_t i = 0; i < sizeof sources / sizeof *sources && st == CC_OK; i++)

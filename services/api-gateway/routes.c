@@ -5,6 +5,7 @@
  * WEB rows at the site root. */
 #include "routes.h"
 #include "account.h"
+#include "calls.h"
 #include "chats.h"
 #include "cc/v1/registry.pb-c.h"
 #include "forward.h"
@@ -86,6 +87,10 @@ static const struct route_def table[] = {
     SPECIAL("POST",  "chats/{id}/messages",   chats_send,     "cc.chat.send",     CC_HTTP_JSON),
     SPECIAL("GET",   "chats/{id}/quick-replies", chats_about, "cc.chat.quick_replies", 0),
     SPECIAL("POST",  "files",                 files_upload,   NULL,               CC_HTTP_LARGE),
+
+    SPECIAL("GET",   "calls",                 calls_list,     "cc.call.list",     0),
+    SPECIAL("GET",   "calls/{id}",            calls_get,      "cc.call.get",      0),
+    SPECIAL("PATCH", "calls/{id}",            calls_patch,    "cc.call.update",   CC_HTTP_JSON),
 
     SPECIAL("GET", "monitor/agents", status_list, "cc.presence.list", 0),
     SPECIAL("GET", "monitor/queues", queues_get, "cc.router.queues", 0),
