@@ -4,7 +4,7 @@ set -u
 cd "$(dirname "$0")/.."
 PIDS=${CC_RUN_DIR:-.run}/pids
 [ -d "$PIDS" ] || { echo "nothing running"; exit 0; }
-for name in api-gateway crm-sync call-router chat-gateway skill-router agent-registry redis nats; do
+for name in kamailio api-gateway crm-sync call-router chat-gateway skill-router agent-registry redis nats; do
   f="$PIDS/$name.pid"
   [ -f "$f" ] || continue
   pid=$(cat "$f")

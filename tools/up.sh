@@ -3,7 +3,10 @@
 # redis-server (AOF, appendfsync everysec) with data under .run/, then every
 # service; waits until each /readyz answers and prints where to reach it.
 # Ports come from CC_*_PORT variables (SPEC section 9). `make down` stops
-# exactly what this started (pid files under .run/pids).
+# exactly what this started (pid files under .run/pids). When kamailio is
+# installed (make deps), the reference PBX (deploy/kamailio) is started too,
+# on CC_SIP_PORT (default 5060, address CC_SIP_ADDR), pointed at call-router
+# with the PBX token CC_PBX_TOKEN (generated into .run/pbx-token if unset).
 set -eu
 cd "$(dirname "$0")/.."
 RUN=${CC_RUN_DIR:-$(pwd)/.run}
@@ -48,6 +51,15 @@ else
 fi
 export CC_BOOTSTRAP_ADMIN_PASSWORD
 
+# call-router and the PBX share one token
+if [ -z "${CC_PBX_TOKEN:-}" ]; then
+  if [ ! -s "$RUN/pbx-token" ]; then
+    (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' > "$RUN/pbx-token")
+  fi
+  CC_PBX_TOKEN=$(cat "$RUN/pbx-token")
+fi
+export CC_PBX_TOKEN
+
 echo "starting nats-server on $CC_NATS_PORT and redis-server on $CC_REDIS_PORT"
 start nats nats-server -js -sd "$RUN/nats" -a 127.0.0.1 -p "$CC_NATS_PORT"
 start redis redis-server --port "$CC_REDIS_PORT" --bind 127.0.0.1 --dir "$RUN/redis" \
@@ -79,6 +91,28 @@ for svc in agent-registry skill-router chat-gateway call-router crm-sync api-gat
   printf '  %-15s ready  http://127.0.0.1:%s  (/healthz /readyz /metrics)\n' "$svc" "$port"
 done
 echo "all services ready in $(( $(date +%s) - t0 )) s"
+
+# The reference PBX: configured into .run/kamailio (deploy/kamailio/configure.sh)
+# with the queue numbers of CC_SIP_NUMBERS (default .run/sip-numbers).
+: "${CC_SIP_PORT:=5060}" "${CC_SIP_ADDR:=127.0.0.1}"
+udp_bound() { grep -q "^ *[0-9]*: [0-9A-F]*:$(printf '%04X' "$1") " /proc/net/udp; }
+sip_note="not started: kamailio is not installed (make deps)"
+if command -v kamailio >/dev/null; then
+  export CC_SIP_NUMBERS="${CC_SIP_NUMBERS:-$RUN/sip-numbers}"
+  [ -f "$CC_SIP_NUMBERS" ] || printf '# number queue_id   (one a line; make down && make up to apply,\n# or kamcmd -s unix:%s/kamailio/kamailio.ctl htable.sets numbers NUMBER QUEUE_ID)\n' \
+    "$RUN" > "$CC_SIP_NUMBERS"
+  CC_SIP_PORT=$CC_SIP_PORT CC_SIP_ADDR=$CC_SIP_ADDR \
+    CC_PBX_URL="http://127.0.0.1:$CC_CALL_PORT/pbx/v1" sh deploy/kamailio/configure.sh "$RUN/kamailio"
+  start kamailio kamailio -f "$RUN/kamailio/kamailio.cfg" -DD -E -m 256 -M 16
+  i=0
+  until udp_bound "$CC_SIP_PORT"; do
+    alive kamailio || { echo "kamailio exited; see $RUN/logs/kamailio.log"; tail -5 "$RUN/logs/kamailio.log"; exit 1; }
+    i=$((i + 1)); [ $i -lt 100 ] || { echo "kamailio did not open UDP $CC_SIP_PORT; see $RUN/logs/kamailio.log"; exit 1; }
+    sleep 0.1
+  done
+  sip_note="sip:$CC_SIP_ADDR:$CC_SIP_PORT (UDP, TCP); queue numbers in $CC_SIP_NUMBERS"
+fi
+printf '  %-15s %s\n' kamailio "$sip_note"
 echo
 echo "staff API:         http://127.0.0.1:$CC_API_PORT/api/v1/  (OpenAPI: /api/v1/openapi.yaml)"
 echo "first admin login:         $CC_BOOTSTRAP_ADMIN_LOGIN / $CC_BOOTSTRAP_ADMIN_PASSWORD $admin_note"

@@ -72,6 +72,6 @@ mv "$tmp" "$OUT/kamailio-local.cfg"
       printf '\t$sht(numbers=>%s) = "%s";\n' "$number" "$queue"
     done
   fi
-  echo "}"
+  printf '\treturn;\n}\n'  # a route may not be empty
 } > "$OUT/kamailio-numbers.cfg.tmp"
 mv "$OUT/kamailio-numbers.cfg.tmp" "$OUT/kamailio-numbers.cfg"

@@ -1,12 +1,14 @@
 """`make up` brings the whole system to ready quickly; `make down` leaves no
 process behind (the scripts behind them, on free ports and a temp data dir)."""
 import os
+import shutil
 import subprocess
 import tempfile
 import time
 
 import requests
 
+import sip
 from harness import ROOT, SAN_ENV, free_port
 
 PORT_VARS = ["CC_NATS_PORT", "CC_REDIS_PORT", "CC_API_PORT", "CC_CHAT_PORT", "CC_CALL_PORT",
@@ -19,6 +21,7 @@ def test_up_starts_everything_ready_within_15s_and_down_stops_all():
     env.pop("CC_BOOTSTRAP_ADMIN_PASSWORD", None)
     for var in PORT_VARS:
         env[var] = str(free_port())
+    env["CC_SIP_PORT"] = str(sip.free_sip_port())
     t0 = time.time()
     up = subprocess.run(["bash", "tools/up.sh"], cwd=ROOT, env=env, capture_output=True,
                         text=True, timeout=60)
@@ -34,7 +37,12 @@ def test_up_starts_everything_ready_within_15s_and_down_stops_all():
             assert r.status_code == 200, var
         pids = [int(open(os.path.join(run_dir, "pids", f)).read())
                 for f in os.listdir(os.path.join(run_dir, "pids"))]
-        assert len(pids) == 8
+        # the reference PBX when kamailio is installed (make deps)
+        kamailio = shutil.which("kamailio") is not None
+        assert len(pids) == 8 + kamailio, pids
+        if kamailio:
+            assert sip.udp_bound(int(env["CC_SIP_PORT"]))
+            assert f"sip:127.0.0.1:{env['CC_SIP_PORT']}" in up.stdout
     finally:
         down = subprocess.run(["bash", "tools/down.sh"], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=120)
