@@ -1,7 +1,9 @@
 /* cc_http.c - libmicrohttpd adapter: routing, body caps, JSON bodies, request
- * ids, access log, metrics and streamed answers. One thread per connection,
- * so handlers may block on a NATS request and stream callbacks may block
- * until they have something to send. */
+ * ids, access log, metrics, streamed answers and deferred answers. By default
+ * one thread per connection, so handlers may block on a NATS request and
+ * stream callbacks may block until they have something to send; with
+ * pool_threads an epoll loop on a few threads serves every connection and a
+ * handler may defer its answer (the connection is suspended meanwhile). */
 #include "cc_http.h"
 #include "cc_buf.h"
 #include "cc_config.h"
@@ -10,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,6 +47,11 @@ struct request {
     int status;
     size_t bytes_out;
     struct cc_http_stream *stream; /* the answer's stream while both live, else NULL */
+    /* deferred answers (cc_http_defer): `defer` is set by the handler; the
+     * answer arrives in `later` from any thread, under `lock` */
+    pthread_mutex_t lock;
+    enum { DEFER_NONE, DEFER_HANDLING, DEFER_SUSPENDED, DEFER_READY } defer;
+    struct cc_http_resp later;
 };
 
 /* A streamed body. MHD owns it once the response is made and frees it with
@@ -141,6 +149,7 @@ static struct request *request_new(struct cc_http *h, struct MHD_Connection *con
     struct request *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
+    pthread_mutex_init(&r->lock, NULL);
     r->start_us = cc_time_mono_us();
     r->h = h;
     r->req.pool = &r->pool;
@@ -161,6 +170,7 @@ static struct request *request_new(struct cc_http *h, struct MHD_Connection *con
     }
     if (!r->req.method || !r->req.path || !r->req.request_id) {
         cc_pool_release(&r->pool);
+        pthread_mutex_destroy(&r->lock);
         free(r);
         return NULL;
     }
@@ -324,9 +334,52 @@ static void dispatch(struct request *r, struct cc_http_resp *resp)
         cc_http_error(resp, CC_ERR_INVALID, why);
     } else {
         r->route->fn(r->route->arg, &r->req, resp);
-        if (!resp->status)
+        if (!resp->status && r->defer == DEFER_NONE)
             cc_http_error(resp, CC_ERR_INTERNAL, "handler gave no answer");
     }
+}
+
+struct cc_http_deferred *cc_http_defer(struct cc_http_req *req)
+{
+    struct request *r = (struct request *)req;
+    if (r->h->cfg.pool_threads <= 0 || r->defer != DEFER_NONE)
+        return NULL;
+    r->defer = DEFER_HANDLING;
+    return (struct cc_http_deferred *)r;
+}
+
+struct cc_http_req *cc_http_deferred_req(struct cc_http_deferred *d)
+{
+    return &((struct request *)d)->req;
+}
+
+void cc_http_resume(struct cc_http_deferred *d, struct cc_http_resp *resp)
+{
+    struct request *r = (struct request *)d;
+    pthread_mutex_lock(&r->lock);
+    r->later = *resp;
+    memset(resp, 0, sizeof *resp);
+    if (!r->later.status)
+        cc_http_error(&r->later, CC_ERR_INTERNAL, "deferred without an answer");
+    int suspended = r->defer == DEFER_SUSPENDED;
+    r->defer = DEFER_READY;
+    if (suspended)
+        MHD_resume_connection(r->req.conn);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* After the handler deferred: suspends the connection unless the answer
+ * already came. Returns 1 when the answer is ready to send now. */
+static int suspend_unless_ready(struct request *r, struct MHD_Connection *conn)
+{
+    pthread_mutex_lock(&r->lock);
+    int ready = r->defer == DEFER_READY;
+    if (!ready) {
+        r->defer = DEFER_SUSPENDED;
+        MHD_suspend_connection(conn);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return ready;
 }
 
 /* MHD's reader of a streamed body: asks the stream's function, counts bytes. */
@@ -426,12 +479,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->status) /* already answered on the first call */
         return MHD_YES;
-    if (r->body.data) {
-        r->req.body = r->body.data;
-        r->req.body_len = r->body.len;
+    if (r->defer == DEFER_NONE) {
+        if (r->body.data) {
+            r->req.body = r->body.data;
+            r->req.body_len = r->body.len;
+        }
+        dispatch(r, &resp);
+        if (r->defer == DEFER_NONE)
+            return send_response(r, conn, &resp);
+        resp_reset(&resp); /* a handler that deferred gave no answer now */
+        if (!suspend_unless_ready(r, conn))
+            return MHD_YES;
     }
-    dispatch(r, &resp);
-    return send_response(r, conn, &resp);
+    pthread_mutex_lock(&r->lock); /* resumed, or the answer came before suspending */
+    int ready = r->defer == DEFER_READY;
+    if (ready)
+        resp = r->later, r->later = (struct cc_http_resp){0};
+    pthread_mutex_unlock(&r->lock);
+    return ready ? send_response(r, conn, &resp) : MHD_YES;
 }
 
 static void log_access(struct cc_http *h, struct request *r, double seconds)
@@ -468,7 +533,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     log_access(h, r, (double)(cc_time_mono_us() - r->start_us) / 1e6);
     cJSON_Delete(r->req.json);
     cc_buf_release(&r->body);
+    resp_reset(&r->later);
     cc_pool_release(&r->pool);
+    pthread_mutex_destroy(&r->lock);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&h->inflight, 1);
@@ -516,12 +583,23 @@ enum cc_status cc_http_start(struct cc_http **out, const struct cc_http_config *
                                             "HTTP request duration by route", bounds,
                                             (int)(sizeof bounds / sizeof bounds[0]));
     }
-    h->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                                MHD_USE_ITC | MHD_USE_POLL,
-                            0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                            MHD_OPTION_CONNECTION_LIMIT, 4000, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+    if (cfg->pool_threads > 0)
+        h->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
+                                    MHD_ALLOW_SUSPEND_RESUME,
+                                0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->pool_threads,
+                                MHD_OPTION_CONNECTION_LIMIT, 20000, MHD_OPTION_CONNECTION_TIMEOUT,
+                                (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+                                MHD_OPTION_END);
+    else
+        h->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                                    MHD_USE_ITC | MHD_USE_POLL,
+                                0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                MHD_OPTION_CONNECTION_LIMIT, 4000, MHD_OPTION_CONNECTION_TIMEOUT,
+                                (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+                                MHD_OPTION_END);
     if (!h->d) {
         CC_ERROR("http: cannot listen on %s", cfg->addr);
         free(h->routes);

@@ -81,6 +81,8 @@ struct cc_http_config {
     size_t max_body;       /* bytes, 413 beyond */
     size_t max_large_body; /* bytes, for CC_HTTP_LARGE routes */
     struct cc_metrics *metrics; /* may be NULL */
+    int pool_threads;      /* 0: a thread per connection; N: an epoll loop on N threads, where
+                            * handlers must not block long and may defer (cc_http_defer) */
 };
 
 /* Starts serving `routes` (n entries, copied) in threads of its own.
@@ -124,6 +126,25 @@ void cc_http_stream(struct cc_http_resp *resp, int status, const char *content_t
 /* 1 once the server is stopping (cc_http_stop), else 0: a stream function
  * checks it and ends its stream. `req` must be a request in progress. */
 int cc_http_stopping(struct cc_http_req *req);
+
+/* A request whose answer comes later, from any thread (long-polls). */
+struct cc_http_deferred;
+
+/* Defers the answer of `req` (pool_threads servers only): the handler returns
+ * without an answer, the connection is suspended and holds no thread until
+ * cc_http_resume. Returns NULL when the server cannot defer (thread per
+ * connection, or out of memory): the handler then answers at once. The
+ * request (its pool, params, headers) stays valid until cc_http_resume. */
+struct cc_http_deferred *cc_http_defer(struct cc_http_req *req);
+
+/* Answers a deferred request with `resp` (its body, stream and headers pass
+ * to the server; headers must come from the request's pool, e.g. through
+ * cc_http_add_header before). Call it exactly once per cc_http_defer; `d`
+ * is invalid afterwards. Safe from any thread. */
+void cc_http_resume(struct cc_http_deferred *d, struct cc_http_resp *resp);
+
+/* The request of a deferred answer, valid until cc_http_resume. */
+struct cc_http_req *cc_http_deferred_req(struct cc_http_deferred *d);
 
 /* Sets an empty answer (204, 201 without body...). */
 void cc_http_empty(struct cc_http_resp *resp, int status);

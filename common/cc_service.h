@@ -18,6 +18,8 @@ struct cc_service {
     struct cc_metrics *metrics;
     struct cc_http *http;
     struct cc_metric *m_up; /* cc_dependency_up{dep=...} */
+    int http_pool_threads;  /* set before serving: 0 a thread per connection, N an epoll
+                             * loop on N threads where handlers may defer (cc_http_defer) */
 };
 
 /* Loads configuration (handling --help), blocks SIGTERM/SIGINT in every

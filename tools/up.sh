@@ -51,7 +51,7 @@ else
 fi
 export CC_BOOTSTRAP_ADMIN_PASSWORD
 
-# call-router and the PBX share one token
+# The token the PBX (Kamailio or any other) sends to call-router.
 if [ -z "${CC_PBX_TOKEN:-}" ]; then
   if [ ! -s "$RUN/pbx-token" ]; then
     (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' > "$RUN/pbx-token")
@@ -116,4 +116,5 @@ printf '  %-15s %s\n' kamailio "$sip_note"
 echo
 echo "staff API:         http://127.0.0.1:$CC_API_PORT/api/v1/  (OpenAPI: /api/v1/openapi.yaml)"
 echo "first admin login:         $CC_BOOTSTRAP_ADMIN_LOGIN / $CC_BOOTSTRAP_ADMIN_PASSWORD $admin_note"
+echo "PBX API:           http://127.0.0.1:$CC_CALL_PORT/pbx/v1/  (token in .run/pbx-token, docs/calls.md)"
 echo "logs: .run/logs/   stop: make down   wipe data: make reset"

@@ -293,6 +293,21 @@ static void offer_timer(struct registry *reg, const struct change *ch,
         freeReplyObject(rep);
 }
 
+/* 1 when the offer of a routing event's interaction still rings for the agent
+ * (its offer timer is set), or when that cannot be told. */
+static int offer_rings(struct registry *reg, const struct change *ch)
+{
+    redisReply *rep = NULL;
+    if (!ch->interaction_id)
+        return 1;
+    int rings = cc_redis_run(reg->redis, &rep, "ZSCORE " OFFER_TIMERS " %s|%s|%s", ch->agent_id,
+                             ch->interaction_id, ch->in.kind) != CC_OK ||
+                rep->type != REDIS_REPLY_NIL;
+    if (rep)
+        freeReplyObject(rep);
+    return rings;
+}
+
 /* --- the one way to change a record ----------------------------------------------- */
 
 /* Reads, decides and applies (retrying when another replica raced us);
@@ -301,9 +316,13 @@ static enum cc_status change_apply(struct registry *reg, const struct change *ch
                                    struct agent_rec *out, const char **why)
 {
     char hold[128] = "";
-    if (ch->interaction_id && (ch->in.ev == EV_ACCEPT || ch->in.ev == EV_END))
-        snprintf(hold, sizeof hold, "%c%s", ch->in.ev == EV_ACCEPT ? '+' : '-',
+    enum presence_event ev = ch->in.ev;
+    if (ch->interaction_id && (ev == EV_ACCEPT || ev == EV_END || ev == EV_CALL_START ||
+                               ev == EV_CALL_END))
+        snprintf(hold, sizeof hold, "%c%s", ev == EV_ACCEPT || ev == EV_CALL_START ? '+' : '-',
                  ch->interaction_id);
+    if (ev == EV_OFFER_TIMEOUT && ch->in.actor == ACTOR_ROUTER && !offer_rings(reg, ch))
+        return rec_read(reg, ch->agent_id, out); /* not ringing (any more): nothing to time out */
     for (int tries = 0; tries < CAS_TRIES; tries++) {
         struct agent_rec cur, next;
         struct presence_facts f;
@@ -425,7 +444,8 @@ static int route_event(const char *name, enum presence_event *ev)
         enum presence_event ev;
     } map[] = {{"offer", EV_OFFER}, {"offer_withdrawn", EV_OFFER_WITHDRAWN},
                {"accept", EV_ACCEPT}, {"decline", EV_DECLINE},
-               {"offer_timeout", EV_OFFER_TIMEOUT}, {"end", EV_END}};
+               {"offer_timeout", EV_OFFER_TIMEOUT}, {"end", EV_END},
+               {"call_start", EV_CALL_START}, {"call_end", EV_CALL_END}};
     for (size_t i = 0; name && i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(name, map[i].name)) {
             *ev = map[i].ev;

@@ -8,7 +8,8 @@
 -- ARGV[6] "+<interaction>" (accepted), "-<interaction>" (ended) or ""
 -- ARGV[7..] field, value pairs to set
 -- Returns the new version; 0 when the version moved (read again, decide
--- again); -1 when the interaction to end is no longer held (ended already).
+-- again); -1 when the interaction to end is no longer held (ended already)
+-- or the one to hold is held already (a retry).
 local ver = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if ver ~= tonumber(ARGV[1]) then
   return 0
@@ -19,7 +20,9 @@ if hold:sub(1, 1) == '-' then
     return -1
   end
 elseif hold:sub(1, 1) == '+' then
-  redis.call('SADD', KEYS[4], hold:sub(2))
+  if redis.call('SADD', KEYS[4], hold:sub(2)) == 0 then
+    return -1
+  end
 end
 for i = 7, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])

@@ -21,6 +21,12 @@
  *                                                (wrap-up > 0) or waiting
  *  timer            post_processing, missed,     waiting                       timer
  *                   pause with a daily limit
+ *  call_start       offline, dnd                 refused 409                   call-router
+ *  call_start       waiting, offering            busy, calls + 1               call-router
+ *  call_start       any other                    unchanged, calls + 1          call-router
+ *  call_end         busy, last interaction       pending, else waiting         call-router
+ *                                                (no wrap-up: not a queue call)
+ *  call_end         any other                    unchanged, calls - 1          call-router
  *  Anything else is refused with 409 and the record is unchanged. */
 #include "presence_fsm.h"
 
@@ -243,6 +249,35 @@ static enum cc_status timer(const struct agent_rec *c, const struct presence_fac
     return CC_OK;
 }
 
+/* A direct or outgoing call: the agent is on a call, so offered nothing else. */
+static enum cc_status call_start(const struct agent_rec *c, struct agent_rec *n, int64_t now,
+                                 const char **why)
+{
+    if (is(c->status, "offline"))
+        return refuse(why, "the agent is not signed in");
+    if (is(c->status, "dnd"))
+        return refuse(why, "the agent is in do not disturb");
+    n->calls++;
+    if (is(c->status, "callcenter") && (is(c->state, "waiting") || is(c->state, "offering")))
+        move(n, "callcenter", "busy", now);
+    return CC_OK;
+}
+
+static enum cc_status call_end(const struct agent_rec *c, const struct presence_facts *f,
+                               struct agent_rec *n, const char **why)
+{
+    struct presence_facts nowrap = *f;
+    nowrap.wrap_up_s = 0;
+    if (c->calls <= 0)
+        return refuse(why, "no such active call");
+    if (!is(c->state, "busy")) {
+        n->calls--;
+        return CC_OK;
+    }
+    struct presence_input in = {.ev = EV_END, .kind = "call"};
+    return end(c, &in, &nowrap, n, why);
+}
+
 enum cc_status presence_decide(const struct agent_rec *cur, const struct presence_input *in,
                                const struct presence_facts *f, struct agent_rec *next,
                                const char **why)
@@ -282,6 +317,10 @@ enum cc_status presence_decide(const struct agent_rec *cur, const struct presenc
         return end(cur, in, f, next, why);
     case EV_TIMER:
         return timer(cur, f, next);
+    case EV_CALL_START:
+        return call_start(cur, next, f->now_ms, why);
+    case EV_CALL_END:
+        return call_end(cur, f, next, why);
     }
     return refuse(why, "unknown event");
 }

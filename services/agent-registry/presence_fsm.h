@@ -36,6 +36,8 @@ enum presence_event {
     EV_OFFER_TIMEOUT, /* router: not answered in time */
     EV_END,           /* an active interaction ended */
     EV_TIMER,         /* the state timer fired */
+    EV_CALL_START,    /* call-router: a direct or outgoing call of the agent (not from a queue) */
+    EV_CALL_END,      /* call-router: that call ended (no wrap-up) */
 };
 
 enum presence_actor { ACTOR_AGENT, ACTOR_SUPERVISOR, ACTOR_ROUTER, ACTOR_TIMER, ACTOR_SYSTEM };

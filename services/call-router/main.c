@@ -1,13 +1,107 @@
-/* main.c - call-router: the PBX-facing call lifecycle.
+/* main.c - call-router: the PBX-facing call lifecycle (docs/calls.md).
  *
- * Wiring only: configuration, connections, routes and signal handling come
- * from common/cc_service; behaviour lives in the modules beside this file. */
-#include "cc_service.h"
+ * Wiring only: configuration, connections, subjects, routes, the sweeper and
+ * signal handling; behaviour lives in the modules beside this file. */
+#include "callrouter.h"
+#include "cc_log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SWEEP_MS 1000
+
+static const struct cc_env_var vars[] = {
+    {"CC_PBX_TOKEN", NULL, "bearer token the PBX sends (required; long and random)"},
+    {"CC_PBX_DEV_TOKEN", "0", "1 allows a short or placeholder CC_PBX_TOKEN (development only)"},
+    {"CC_CALL_HTTP_THREADS", "4", "HTTP threads (long-polls hold none)"},
+    {"CC_CRM_IDENTIFY_MS", "250", "how long a new call waits for crm-sync's contact; 0 = never"},
+    {NULL, NULL, NULL},
+};
+
+/* Refuses an unset, short or placeholder token unless development allows it. */
+static enum cc_status load_token(struct call_router *cr)
+{
+    const char *t = cc_env_str("CC_PBX_TOKEN", "");
+    int dev = !strcmp(cc_env_str("CC_PBX_DEV_TOKEN", "0"), "1");
+    static const char *const placeholders[] = {"change-me", "changeme", "replace-me", "placeholder"};
+    int weak = strlen(t) < 16;
+    for (size_t i = 0; i < sizeof placeholders / sizeof *placeholders; i++)
+        weak |= strcasestr(t, placeholders[i]) != NULL;
+    if (!*t || strlen(t) >= sizeof cr->token) {
+        CC_ERROR("CC_PBX_TOKEN must be set (at most %zu bytes)", sizeof cr->token - 1);
+        return CC_ERR_INVALID;
+    }
+    if (weak && !dev) {
+        CC_ERROR("CC_PBX_TOKEN is a placeholder or shorter than 16 characters; set a long random "
+                 "token (or CC_PBX_DEV_TOKEN=1 for development)");
+        return CC_ERR_INVALID;
+    }
+    memcpy(cr->token, t, strlen(t) + 1);
+    return CC_OK;
+}
+
+static void *sweep(void *arg)
+{
+    struct call_router *cr = arg;
+    while (!cr->stopping) {
+        flow_sweep(cr);
+        for (int i = 0; i < SWEEP_MS / 50 && !cr->stopping; i++)
+            usleep(50 * 1000);
+    }
+    return NULL;
+}
+
+static void metrics(struct call_router *cr)
+{
+    struct cc_metrics *m = cr->svc->metrics;
+    cr->m_calls = cc_metrics_counter(m, "cc_call_router_calls_total",
+                                     "calls created by direction (inbound, direct, outbound)");
+    cr->m_events = cc_metrics_counter(m, "cc_call_router_events_total",
+                                      "PBX events by result (applied, ignored)");
+    cr->m_route = cc_metrics_counter(m, "cc_call_router_route_requests_total",
+                                     "route long-polls received");
+}
 
 int main(int argc, char **argv)
 {
     struct cc_service svc;
-    if (cc_service_init(&svc, "call-router", "CC_CALL_PORT", 8082, NULL, argc, argv) != CC_OK)
+    struct call_router cr = {0};
+    struct cc_http_route routes[8];
+    int64_t threads, identify_ms;
+    int swept = 0;
+    if (cc_service_init(&svc, "call-router", "CC_CALL_PORT", 8082, vars, argc, argv) != CC_OK)
         return 1;
-    return cc_service_run(&svc, NULL, 0, 0);
+    cr.svc = &svc, cr.nats = svc.nats, cr.redis = svc.redis;
+    enum cc_status st = load_token(&cr);
+    if (st == CC_OK)
+        st = cc_env_int("CC_CALL_HTTP_THREADS", 4, 1, 64, &threads);
+    if (st == CC_OK)
+        st = cc_env_int("CC_CRM_IDENTIFY_MS", 250, 0, 5000, &identify_ms);
+    if (st == CC_OK) {
+        svc.http_pool_threads = (int)threads;
+        cr.identify_timeout_ms = identify_ms;
+        metrics(&cr);
+        st = calls_start(&cr);
+    }
+    if (st == CC_OK)
+        st = directory_start(&cr);
+    if (st == CC_OK)
+        st = flow_start(&cr);
+    if (st == CC_OK)
+        st = staff_start(&cr);
+    if (st == CC_OK)
+        st = pthread_create(&cr.sweeper, NULL, sweep, &cr) == 0 ? CC_OK : CC_ERR_INTERNAL;
+    swept = st == CC_OK;
+    if (st == CC_OK)
+        st = cc_service_serve(&svc, routes, pbx_routes(&cr, routes, 8), 0);
+    if (st == CC_OK)
+        cc_service_wait(&svc);
+    cr.stopping = 1;
+    waiters_free(cr.waiters); /* parked long-polls answer 204: the PBX asks again elsewhere */
+    if (swept)
+        pthread_join(cr.sweeper, NULL);
+    cc_service_release(&svc);
+    directory_free(cr.dir);
+    return st == CC_OK ? 0 : 1;
 }

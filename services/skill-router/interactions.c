@@ -83,7 +83,8 @@ void trace_add(struct router *r, const char *id, const char *step, const char *a
 struct record {
     char state[16], queue[64], kind[8], agent[64], chat_id[128], end_reason[16],
         customer_id[128];
-    int64_t enq, prio, attempts;
+    int64_t enq, prio, attempts, offered_ms, expires_ms;
+    int ring; /* offered to several agents at once ({cc}:ring:<id>) */
 };
 
 static enum cc_status record_read(struct router *r, const char *id, struct record *x)
@@ -92,7 +93,7 @@ static enum cc_status record_read(struct router *r, const char *id, struct recor
     memset(x, 0, sizeof *x);
     enum cc_status st = cc_redis_run(r->redis, &rep,
                                      "HMGET {cc}:ix:%s state queue kind agent enq prio attempts chat_id "
-                                     "end_reason customer_id",
+                                     "end_reason customer_id offered_at ring expires_at",
                                      id);
     if (st == CC_OK && rep->element[0]->type != REDIS_REPLY_STRING)
         st = CC_ERR_NOT_FOUND;
@@ -108,6 +109,9 @@ static enum cc_status record_read(struct router *r, const char *id, struct recor
         snprintf(x->chat_id, sizeof x->chat_id, "%s", e[7]->str ? e[7]->str : "");
         snprintf(x->end_reason, sizeof x->end_reason, "%s", e[8]->str ? e[8]->str : "");
         snprintf(x->customer_id, sizeof x->customer_id, "%s", e[9]->str ? e[9]->str : "");
+        x->offered_ms = e[10]->str ? strtoll(e[10]->str, NULL, 10) : 0;
+        x->ring = e[11]->str && !strcmp(e[11]->str, "1");
+        x->expires_ms = e[12]->str ? strtoll(e[12]->str, NULL, 10) : 0;
     }
     free_reply(rep);
     return st;
@@ -119,14 +123,46 @@ static double score(int64_t prio, int64_t enq_ms)
     return (double)(200 - prio) * 1e13 + (double)enq_ms;
 }
 
+/* The agents an offered interaction rings for, into ix->ringing (pointing
+ * into *ring or x). Returns CC_OK or the Redis failure. */
+static enum cc_status ringing_read(struct router *r, const char *id, struct record *x,
+                                   Cc__V1__Interaction *ix, redisReply **ring, char **one)
+{
+    *ring = NULL;
+    if (strcmp(x->state, "offered") != 0)
+        return CC_OK;
+    ix->has_offered_ms = ix->has_expires_ms = 1;
+    ix->offered_ms = x->offered_ms, ix->expires_ms = x->expires_ms;
+    if (!x->ring) {
+        *one = x->agent;
+        ix->ringing = one, ix->n_ringing = x->agent[0] ? 1 : 0;
+        return CC_OK;
+    }
+    enum cc_status st = cc_redis_run(r->redis, ring, "SMEMBERS {cc}:ring:%s", id);
+    if (st != CC_OK || (*ring)->type != REDIS_REPLY_ARRAY)
+        return st == CC_OK ? CC_ERR_INTERNAL : st;
+    ix->ringing = calloc((*ring)->elements + 1, sizeof *ix->ringing);
+    if (!ix->ringing)
+        return CC_ERR_NOMEM;
+    for (size_t i = 0; i < (*ring)->elements; i++)
+        ix->ringing[ix->n_ringing++] = (*ring)->element[i]->str;
+    return CC_OK;
+}
+
 static void reply_record(struct router *r, const struct cc_nats_msg *m, const char *id)
 {
     struct record x;
     Cc__V1__Interaction ix = CC__V1__INTERACTION__INIT;
-    char enq[32];
+    char enq[32], *one = NULL;
+    redisReply *ring = NULL;
     enum cc_status st = record_read(r, id, &x);
+    if (st == CC_OK)
+        st = ringing_read(r, id, &x, &ix, &ring, &one);
     if (st != CC_OK) {
         cc_nats_respond_error(r->nats, m, st, st == CC_ERR_NOT_FOUND ? "no such interaction" : NULL);
+        if (ring)
+            free(ix.ringing);
+        free_reply(ring);
         return;
     }
     cc_time_format_ms(x.enq, enq, sizeof enq);
@@ -138,6 +174,9 @@ static void reply_record(struct router *r, const struct cc_nats_msg *m, const ch
     ix.has_priority = ix.has_attempts = 1;
     ix.priority = x.prio, ix.attempts = x.attempts;
     cc_nats_respond(r->nats, m, &ix.base);
+    if (ring)
+        free(ix.ringing);
+    free_reply(ring);
 }
 
 static int id_ok(const char *s)
@@ -613,6 +652,18 @@ static void on_router(void *arg, const struct cc_nats_msg *m)
 
 #define LOST_OFFER_GRACE_MS 3000
 
+/* Tells the interaction's owner (call-router for calls) that it ended waiting. */
+static void expired_publish(struct router *r, const char *id, const struct record *x)
+{
+    Cc__V1__Interaction ix = CC__V1__INTERACTION__INIT;
+    ix.id = CC_PB_STR(id), ix.kind = CC_PB_STR(x->kind), ix.queue_id = CC_PB_STR(x->queue);
+    ix.state = CC_PB_STR("ended"), ix.end_reason = CC_PB_STR("timed_out");
+    char subject[64];
+    snprintf(subject, sizeof subject, "cc.router.expired.%s", x->kind);
+    if (cc_nats_publish(r->nats, subject, &ix.base) != CC_OK)
+        CC_WARN("cannot publish the expiry of %s", id);
+}
+
 void expire_waiting(struct router *r)
 {
     redisReply *due;
@@ -635,6 +686,7 @@ void expire_waiting(struct router *r)
         if (cc_redis_eval(c, &expire_script, &rep, 3, 4, argv, NULL) == CC_OK && rep->integer == 1) {
             trace_add(r, id, "ended", NULL, "timed_out", NULL);
             cc_metric_add(r->m_outcomes, "outcome=\"timed_out_waiting\"", 1);
+            expired_publish(r, id, &x);
         }
         free_reply(rep);
         cc_redis_release(r->redis, c);

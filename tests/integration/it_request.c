@@ -3,6 +3,8 @@
  * way a service on the bus would talk to another.
  * Usage: CC_TEST_NATS_URL=nats://... it_request SUBJECT REQUEST_TYPE REPLY_TYPE JSON
  * Types are message names of proto/cc/v1 (e.g. Interaction, OfferAction). */
+#include "cc/v1/call.pb-c.h"
+#include "cc/v1/crm.pb-c.h"
 #include "cc/v1/presence.pb-c.h"
 #include "cc/v1/registry.pb-c.h"
 #include "cc/v1/routing.pb-c.h"
@@ -22,7 +24,10 @@ static const ProtobufCMessageDescriptor *type(const char *name)
         &cc__v1__interaction__descriptor, &cc__v1__offer_action__descriptor,
         &cc__v1__offer__descriptor,       &cc__v1__trace__descriptor,
         &cc__v1__agent_status__descriptor, &cc__v1__routing_event__descriptor,
-        &cc__v1__status_change__descriptor, &cc__v1__agent_query__descriptor};
+        &cc__v1__status_change__descriptor, &cc__v1__agent_query__descriptor,
+        &cc__v1__call_request__descriptor, &cc__v1__call__descriptor,
+        &cc__v1__call_list__descriptor,   &cc__v1__contact_query__descriptor,
+        &cc__v1__contact_list__descriptor};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(all[i]->short_name, name) == 0)
             return all[i];

@@ -24,6 +24,10 @@ SAN_ENV = {
 }
 
 
+# call-router refuses to start without a real token; tests use this one.
+PBX_TOKEN = "pbx-token-for-tests-0123456789"
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -127,6 +131,8 @@ class Service(Proc):
         self.port = free_port()
         full = {"CC_NATS_URL": nats.url, "CC_REDIS_URL": redis.url,
                 "CC_HTTP_ADDR": f"127.0.0.1:{self.port}", "CC_LOG_LEVEL": "info", **SAN_ENV}
+        if name == "call-router":
+            full["CC_PBX_TOKEN"] = PBX_TOKEN
         full.update(env or {})
         self.base = f"http://127.0.0.1:{self.port}"
         if full.get("CC_PUBLIC_URL") == "self":  # chat-gateway's links point at itself

@@ -1,0 +1,21 @@
+-- Creates a call record unless the PBX created this call before (it retries).
+-- KEYS[1] {cc}:pbxcall:<call_id>  KEYS[2] {cc}:call:<id>  KEYS[3..] index sorted sets
+-- ARGV[1] the new id  ARGV[2] created ms (index score)  ARGV[3] ttl s of the call_id
+-- ARGV[4..] field, value pairs
+-- Returns {1, id} when created, {0, id} when it existed, then the record's
+-- field/value pairs.
+local old = redis.call('GET', KEYS[1])
+if old then
+  return {0, old, redis.call('HGETALL', '{cc}:call:' .. old)}
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+for i = 4, #ARGV, 2 do
+  if ARGV[i + 1] ~= '' then
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  end
+end
+redis.call('HSET', KEYS[2], 'version', 1)
+for k = 3, #KEYS do
+  redis.call('ZADD', KEYS[k], ARGV[2], ARGV[1])
+end
+return {1, ARGV[1], redis.call('HGETALL', KEYS[2])}

@@ -1,0 +1,31 @@
+-- Applies one change to a call record: fields set, version + 1, indexes kept.
+-- KEYS[1] {cc}:call:<id>  KEYS[2] {cc}:calls:active  KEYS[3] {cc}:calls:closed
+-- ARGV[1] id  ARGV[2] "1": also when ended  ARGV[3] now ms  ARGV[4] ttl s once ended
+-- ARGV[5..] field, value pairs ("" deletes the field)
+-- Returns {applied, record field/value pairs}: applied is 0 when the record
+-- was ended already (and ARGV[2] is not "1"); nil when there is no record.
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return nil
+end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'ended' and ARGV[2] ~= '1' then
+  return {0, redis.call('HGETALL', KEYS[1])}
+end
+for i = 5, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  else
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+local rec = redis.call('HMGET', KEYS[1], 'state', 'agent_id', 'enq')
+if rec[2] then
+  redis.call('ZADD', '{cc}:calls:agent:' .. rec[2], rec[3] or ARGV[3], ARGV[1])
+end
+if rec[1] == 'ended' and state ~= 'ended' then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
+end
+return {1, redis.call('HGETALL', KEYS[1])}

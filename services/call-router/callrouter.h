@@ -1,0 +1,173 @@
+/* callrouter.h - call-router's shared state and the pieces its modules use.
+ *
+ * A PBX speaks HTTP (/pbx/v1, docs/calls.md); a queue call becomes an
+ * interaction of kind "call" in skill-router, which offers it; the PBX learns
+ * the offer through a long-poll and reports what the agent's phone did. The
+ * call record lives in Redis ({cc}:call:<id>) and every version of it goes to
+ * the RECORDS stream for crm-sync. Stateless: any number of replicas. */
+#ifndef CALLROUTER_H
+#define CALLROUTER_H
+
+#include "cc/v1/call.pb-c.h"
+#include "cc/v1/routing.pb-c.h"
+#include "cc_service.h"
+
+#include <pthread.h>
+
+struct waiters;   /* waiters.c */
+struct directory; /* directory.c */
+
+struct call_router {
+    struct cc_service *svc;
+    struct cc_nats *nats;
+    struct cc_redis *redis;
+    char token[256];              /* CC_PBX_TOKEN */
+    int64_t identify_timeout_ms;  /* CC_CRM_IDENTIFY_MS: 0 = no identification */
+    struct waiters *waiters;
+    struct directory *dir;
+    struct cc_metric *m_calls, *m_events, *m_route;
+    pthread_t sweeper;
+    volatile int stopping;
+};
+
+/* --- calls.c: the call record -------------------------------------------------------- */
+
+/* A call record as read from Redis (strings are empty when unset). */
+struct call_rec {
+    char id[64], call_id[256], direction[12], from[128], to[128], queue_id[64], queue_name[128];
+    char agent_id[64], state[12], hangup_by[12], outcome[12], result_id[64];
+    char result_details[1024], customer_name[256], account_name[256];
+    char link_account[64], link_contact[64], link_activity[64], link_case[64];
+    int64_t enq_ms, offered_ms, answered_ms, ended_ms, attempts, version;
+    int64_t offered_done_ms; /* offers made up to then were reported missed by the PBX */
+};
+
+/* One change to a record: NULL-terminated field/value pairs, applied only
+ * when the record exists and its state is not "ended" (unless `any_state`). */
+struct call_change {
+    const char *fields[40];
+    int n;
+    int any_state;
+};
+
+void call_change_set(struct call_change *c, const char *field, const char *value);
+void call_change_ms(struct call_change *c, const char *field, int64_t ms);
+
+/* Creates the record of a new call under `call_id` unless the PBX created it
+ * before. *created is 1 for a new one; `rec` holds the record either way. */
+enum cc_status calls_create(struct call_router *cr, struct call_change *fields,
+                            const char *call_id, struct call_rec *rec, int *created);
+
+/* The interaction id of PBX call `call_id`. CC_ERR_NOT_FOUND when unknown. */
+enum cc_status calls_lookup(struct call_router *cr, const char *call_id, char *id, size_t cap);
+
+/* Reads record `id`. CC_ERR_NOT_FOUND when there is none. */
+enum cc_status calls_read(struct call_router *cr, const char *id, struct call_rec *rec);
+
+/* Applies `ch` to record `id` atomically (version + 1) and publishes the new
+ * version (RECORDS, cc.call.updated.<agent>). *applied (may be NULL) is 0 when
+ * the record was ended already (nothing changed). `rec` gets the record after. */
+enum cc_status calls_update(struct call_router *cr, const char *id, struct call_change *ch,
+                            struct call_rec *rec, int *applied);
+
+/* Fills `msg` (strings point into `rec`; `links` and time buffers are the caller's). */
+struct call_view {
+    Cc__V1__Call msg;
+    Cc__V1__ChatLinks links;
+    char enq[32], offered[32], answered[32], ended[32];
+};
+void calls_view(const struct call_rec *rec, struct call_view *v);
+
+/* Publishes the records whose publish failed earlier (sweeper). */
+void calls_republish(struct call_router *cr);
+
+/* Ensures the RECORDS stream; registers the staff subjects (staff.c). */
+enum cc_status calls_start(struct call_router *cr);
+
+/* --- staff.c: cc.call.list / get / update ------------------------------------------ */
+
+enum cc_status staff_start(struct call_router *cr);
+
+/* --- directory.c: agents by sip_account / agent_number ----------------------------------- */
+
+struct agent_entry {
+    char id[64], sip_uri[256], name[256];
+};
+
+enum cc_status directory_start(struct call_router *cr);
+void directory_free(struct directory *d);
+
+/* Finds the agent whose user id, sip_account or agent_number is `key`
+ * (reloading once on a miss: read your writes). CC_ERR_NOT_FOUND when none. */
+enum cc_status directory_find(struct call_router *cr, const char *key, struct agent_entry *out);
+
+/* The name of queue `queue_id` (reloading once on a miss). */
+enum cc_status directory_queue_name(struct call_router *cr, const char *queue_id, char *name,
+                                    size_t cap);
+
+/* --- waiters.c: long-polls of the PBX ------------------------------------------------- */
+
+/* Called (on the waiters' thread or a NATS thread) when the waiter of call
+ * `id` should look again; `timed_out` is 1 at its deadline. It answers with
+ * cc_http_resume, or parks `d` again with waiters_add until `deadline_ms`. */
+typedef void (*waiter_fn)(struct call_router *cr, struct cc_http_deferred *d, const char *id,
+                          int64_t deadline_ms, int timed_out);
+
+enum cc_status waiters_new(struct call_router *cr, waiter_fn fn, struct waiters **out);
+
+/* Parks deferred request `d` for call `id` until woken or `deadline_ms`. */
+enum cc_status waiters_add(struct waiters *w, const char *id, struct cc_http_deferred *d,
+                           int64_t deadline_ms);
+
+/* Wakes every waiter of call `id` (this replica's). */
+void waiters_wake(struct waiters *w, const char *id);
+
+/* Wakes every waiter as timed out and frees (at shutdown, before HTTP stops). */
+void waiters_free(struct waiters *w);
+
+/* --- flow.c: the call lifecycle ------------------------------------------------------ */
+
+enum cc_status flow_start(struct call_router *cr);
+
+/* What the route long-poll answers now: 200 with the offer(s), 204 nothing
+ * (yet or any more), 409 ended by the engine. Returns 0 when the caller
+ * should keep waiting (nothing yet and not ended). */
+int flow_route_answer(struct call_router *cr, const char *id, struct cc_http_resp *resp);
+
+/* POST /pbx/v1/calls, events, direct calls: see pbx.c for the HTTP side. */
+struct new_call {
+    const char *call_id, *queue_id, *from, *to;
+    int64_t priority;
+    int has_priority;
+};
+enum cc_status flow_create(struct call_router *cr, const struct new_call *nc, struct call_rec *rec,
+                           int *created, const char **why);
+
+struct call_event {
+    const char *type, *offer_id, *by, *reason;
+};
+enum cc_status flow_event(struct call_router *cr, const char *id, const struct call_event *ev,
+                          struct call_rec *rec, int *ignored, const char **why);
+
+struct direct_call {
+    const char *call_id, *direction, *from, *to;
+};
+enum cc_status flow_direct(struct call_router *cr, const struct agent_entry *agent,
+                           const struct direct_call *dc, struct call_rec *rec, int *created,
+                           const char **why);
+
+/* The agent's status ("offline", "dnd", ...) into `status`. */
+enum cc_status flow_agent_status(struct call_router *cr, const char *agent_id, char *status,
+                                 size_t cap);
+
+/* Reconciles calls the engine ended without the PBX (max_wait_s) and the
+ * sweeper's other chores. */
+void flow_sweep(struct call_router *cr);
+
+/* --- pbx.c: the HTTP API ---------------------------------------------------------------- */
+
+/* Fills `out` (room for `cap`) with the /pbx/v1 routes; returns how many, or
+ * -1 when they do not fit. */
+int pbx_routes(struct call_router *cr, struct cc_http_route *out, int cap);
+
+#endif
