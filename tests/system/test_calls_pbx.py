@@ -202,7 +202,7 @@ def test_no_answer_puts_the_agent_in_missed_and_max_no_answer_pauses(w):
     pbx.create("na-1", w["queue"])
     pbx.event("na-1", "no_answer", pbx.offer("na-1")["offer_id"])
     assert state(w, a)["state"] == "missed"
-    wait_until(lambda: state(w, a)["state"] == "waiting", timeout=5)
+    wait_until(lambda: state(w, a)["state"] == "waiting", timeout=15)
     pbx.event("na-1", "rejected", pbx.offer("na-1")["offer_id"])
     st = state(w, a)
     assert st["state"] == "pause" and st["pause_cause_id"] == "pc_no_answer"
