@@ -21,8 +21,8 @@ struct call_router {
     struct cc_service *svc;
     struct cc_nats *nats;
     struct cc_redis *redis;
-    char token[256];              /* CC_PBX_TOKEN */
-    int64_t identify_timeout_ms;  /* CC_CRM_IDENTIFY_MS: 0 = no identification */
+    char token[256];             /* CC_PBX_TOKEN */
+    int64_t identify_timeout_ms; /* CC_CRM_IDENTIFY_MS: 0 = no identification */
     struct waiters *waiters;
     struct directory *dir;
     struct cc_metric *m_calls, *m_events, *m_route;
@@ -55,8 +55,8 @@ void call_change_ms(struct call_change *c, const char *field, int64_t ms);
 
 /* Creates the record of a new call under `call_id` unless the PBX created it
  * before. *created is 1 for a new one; `rec` holds the record either way. */
-enum cc_status calls_create(struct call_router *cr, struct call_change *fields,
-                            const char *call_id, struct call_rec *rec, int *created);
+enum cc_status calls_create(struct call_router *cr, struct call_change *fields, const char *call_id,
+                            struct call_rec *rec, int *created);
 
 /* The interaction id of PBX call `call_id`. CC_ERR_NOT_FOUND when unknown. */
 enum cc_status calls_lookup(struct call_router *cr, const char *call_id, char *id, size_t cap);

@@ -32,18 +32,40 @@ static const struct field {
     const char *name;
     size_t off, cap; /* cap 0: an int64 */
 } fields[] = {
-#define S(f, name) {name, offsetof(struct call_rec, f), sizeof(((struct call_rec *)0)->f)}
-#define I(f, name) {name, offsetof(struct call_rec, f), 0}
-    S(id, "id"), S(call_id, "call_id"), S(direction, "direction"), S(from, "from"), S(to, "to"),
-    S(queue_id, "queue_id"), S(queue_name, "queue_name"), S(agent_id, "agent_id"),
-    S(state, "state"), S(hangup_by, "hangup_by"), S(outcome, "outcome"),
-    S(result_id, "result_id"), S(result_details, "result_details"),
-    S(customer_name, "customer_name"), S(account_name, "account_name"),
-    S(link_account, "link_account"), S(link_contact, "link_contact"),
-    S(link_activity, "link_activity"), S(link_case, "link_case"),
+#define S(f, name)                                                                                 \
+    {                                                                                              \
+        name, offsetof(struct call_rec, f), sizeof(((struct call_rec *)0)->f)                      \
+    }
+#define I(f, name)                                                                                 \
+    {                                                                                              \
+        name, offsetof(struct call_rec, f), 0                                                      \
+    }
+    S(id, "id"),
+    S(call_id, "call_id"),
+    S(direction, "direction"),
+    S(from, "from"),
+    S(to, "to"),
+    S(queue_id, "queue_id"),
+    S(queue_name, "queue_name"),
+    S(agent_id, "agent_id"),
+    S(state, "state"),
+    S(hangup_by, "hangup_by"),
+    S(outcome, "outcome"),
+    S(result_id, "result_id"),
+    S(result_details, "result_details"),
+    S(customer_name, "customer_name"),
+    S(account_name, "account_name"),
+    S(link_account, "link_account"),
+    S(link_contact, "link_contact"),
+    S(link_activity, "link_activity"),
+    S(link_case, "link_case"),
     I(offered_done_ms, "offered_done"),
-    I(enq_ms, "enq"), I(offered_ms, "offered"), I(answered_ms, "answered"),
-    I(ended_ms, "ended"), I(attempts, "attempts"), I(version, "version"),
+    I(enq_ms, "enq"),
+    I(offered_ms, "offered"),
+    I(answered_ms, "answered"),
+    I(ended_ms, "ended"),
+    I(attempts, "attempts"),
+    I(version, "version"),
 #undef S
 #undef I
 };
@@ -248,8 +270,8 @@ enum cc_status calls_update(struct call_router *cr, const char *id, struct call_
     snprintf(kcall, sizeof kcall, "{cc}:call:%s", id);
     snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
     snprintf(ttl, sizeof ttl, "%d", RECORD_TTL_S);
-    const char *argv[48] = {kcall, "{cc}:calls:active", "{cc}:calls:closed", id,
-                            ch->any_state ? "1" : "0", now, ttl};
+    const char *argv[48] = {
+        kcall, "{cc}:calls:active", "{cc}:calls:closed", id, ch->any_state ? "1" : "0", now, ttl};
     int argc = 7, ok = 0;
     for (int i = 0; i < ch->n && argc < 48; i++)
         argv[argc++] = ch->fields[i];

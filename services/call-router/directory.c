@@ -68,8 +68,8 @@ static enum cc_status load_queues(struct call_router *cr, const Cc__V1__Caller *
 {
     ProtobufCMessage **items = NULL;
     size_t n = 0;
-    enum cc_status st = cc_registry_load(cr->nats, "queues", caller, &cc__v1__queue__descriptor,
-                                         &items, &n);
+    enum cc_status st =
+        cc_registry_load(cr->nats, "queues", caller, &cc__v1__queue__descriptor, &items, &n);
     for (size_t i = 0; st == CC_OK && i < n; i++) {
         const Cc__V1__Queue *qu = (const Cc__V1__Queue *)items[i];
         struct agent_entry a = {0};
@@ -92,8 +92,8 @@ static enum cc_status reload(struct call_router *cr)
     size_t n = 0;
     struct entry *t = NULL, *q = NULL, *old, *oldq;
     caller.has_service = 1, caller.service = 1, caller.role = CC_PB_STR("admin");
-    enum cc_status st = cc_registry_load(cr->nats, "users", &caller, &cc__v1__user__descriptor,
-                                         &items, &n);
+    enum cc_status st =
+        cc_registry_load(cr->nats, "users", &caller, &cc__v1__user__descriptor, &items, &n);
     if (st != CC_OK)
         return st;
     if ((st = load_queues(cr, &caller, &q)) != CC_OK) {
@@ -137,7 +137,7 @@ static enum cc_status lookup(struct call_router *cr, int queues, const char *key
                              struct agent_entry *out)
 {
     struct directory *d = cr->dir;
-    if (!key || !*key || strlen(key) >= sizeof ((struct entry *)0)->key)
+    if (!key || !*key || strlen(key) >= sizeof((struct entry *)0)->key)
         return CC_ERR_NOT_FOUND;
     if (find_in(d, queues ? &d->queues : &d->table, key, out))
         return CC_OK;

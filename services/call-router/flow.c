@@ -42,9 +42,9 @@ static enum cc_status router_ask(struct call_router *cr, const char *verb, const
     char subject[64];
     a.interaction_id = CC_PB_STR(id), a.agent_id = CC_PB_STR(agent_id);
     snprintf(subject, sizeof subject, "cc.router.%s", verb);
-    enum cc_status st = cc_nats_request(cr->nats, subject, &a.base,
-                                        &cc__v1__interaction__descriptor, BUS_TIMEOUT_MS, &reply,
-                                        why, whycap);
+    enum cc_status st =
+        cc_nats_request(cr->nats, subject, &a.base, &cc__v1__interaction__descriptor,
+                        BUS_TIMEOUT_MS, &reply, why, whycap);
     if (st == CC_OK && out)
         *out = (Cc__V1__Interaction *)reply;
     else if (reply)
@@ -60,9 +60,9 @@ static enum cc_status presence_route(struct call_router *cr, const char *agent, 
     ProtobufCMessage *reply = NULL;
     e.agent_id = CC_PB_STR(agent), e.event = CC_PB_STR(event), e.kind = CC_PB_STR("call");
     e.interaction_id = CC_PB_STR(id), e.queue_id = queue && *queue ? CC_PB_STR(queue) : NULL;
-    enum cc_status st = cc_nats_request(cr->nats, "cc.presence.route", &e.base,
-                                        &cc__v1__agent_status__descriptor, BUS_TIMEOUT_MS, &reply,
-                                        why, whycap);
+    enum cc_status st =
+        cc_nats_request(cr->nats, "cc.presence.route", &e.base, &cc__v1__agent_status__descriptor,
+                        BUS_TIMEOUT_MS, &reply, why, whycap);
     if (reply)
         protobuf_c_message_free_unpacked(reply, NULL);
     return st;
@@ -75,9 +75,9 @@ enum cc_status flow_agent_status(struct call_router *cr, const char *agent_id, c
     Cc__V1__Caller caller = service_caller();
     ProtobufCMessage *reply = NULL;
     q.caller = &caller, q.agent_id = CC_PB_STR(agent_id);
-    enum cc_status st = cc_nats_request(cr->nats, "cc.presence.get", &q.base,
-                                        &cc__v1__agent_status__descriptor, BUS_TIMEOUT_MS, &reply,
-                                        NULL, 0);
+    enum cc_status st =
+        cc_nats_request(cr->nats, "cc.presence.get", &q.base, &cc__v1__agent_status__descriptor,
+                        BUS_TIMEOUT_MS, &reply, NULL, 0);
     if (st == CC_OK) {
         const Cc__V1__AgentStatus *s = (const Cc__V1__AgentStatus *)reply;
         snprintf(status, cap, "%s", s->status ? s->status : "offline");
@@ -88,8 +88,8 @@ enum cc_status flow_agent_status(struct call_router *cr, const char *agent_id, c
 
 /* The CRM's contact for `number` (crm-sync; nothing when it is not running,
  * not configured, slow, or finds no single contact). */
-static void identify(struct call_router *cr, const char *number, struct call_change *ch,
-                     char *name, char *account, char *contact, char *account_id, size_t cap)
+static void identify(struct call_router *cr, const char *number, struct call_change *ch, char *name,
+                     char *account, char *contact, char *account_id, size_t cap)
 {
     Cc__V1__ContactQuery q = CC__V1__CONTACT_QUERY__INIT;
     Cc__V1__Caller caller = service_caller();
@@ -138,9 +138,9 @@ static enum cc_status enqueue(struct call_router *cr, const struct call_rec *rec
     ix.id = CC_PB_STR(rec->id), ix.kind = CC_PB_STR("call"), ix.queue_id = CC_PB_STR(rec->queue_id);
     ix.customer = &cu, ix.source = CC_PB_STR("phone");
     ix.has_priority = nc->has_priority, ix.priority = nc->priority;
-    enum cc_status st = cc_nats_request(cr->nats, "cc.router.enqueue", &ix.base,
-                                        &cc__v1__interaction__descriptor, BUS_TIMEOUT_MS, &reply,
-                                        why, whycap);
+    enum cc_status st =
+        cc_nats_request(cr->nats, "cc.router.enqueue", &ix.base, &cc__v1__interaction__descriptor,
+                        BUS_TIMEOUT_MS, &reply, why, whycap);
     if (reply)
         protobuf_c_message_free_unpacked(reply, NULL);
     return st;
@@ -149,7 +149,8 @@ static enum cc_status enqueue(struct call_router *cr, const struct call_rec *rec
 /* Forgets a call that was refused (nothing stays stored of bad input). */
 static void discard(struct call_router *cr, const struct call_rec *rec)
 {
-    if (cc_redis_do(cr->redis, "DEL {cc}:call:%s {cc}:pbxcall:%s", rec->id, rec->call_id) != CC_OK ||
+    if (cc_redis_do(cr->redis, "DEL {cc}:call:%s {cc}:pbxcall:%s", rec->id, rec->call_id) !=
+            CC_OK ||
         cc_redis_do(cr->redis, "ZREM {cc}:calls:active %s", rec->id) != CC_OK ||
         cc_redis_do(cr->redis, "ZREM {cc}:calls:%s:%s %s", rec->queue_id[0] ? "queue" : "agent",
                     rec->queue_id[0] ? rec->queue_id : rec->agent_id, rec->id) != CC_OK)
@@ -294,9 +295,9 @@ int flow_route_answer(struct call_router *cr, const char *id, struct cc_http_res
     }
     int answered = 0;
     if (!strcmp(ix->state, "ended")) {
-        ended_by_engine(cr, id, ix->end_reason && !strcmp(ix->end_reason, "timed_out")
-                                    ? "timed_out"
-                                    : "failed");
+        ended_by_engine(cr, id,
+                        ix->end_reason && !strcmp(ix->end_reason, "timed_out") ? "timed_out"
+                                                                               : "failed");
         cc_http_error(resp, CC_ERR_CONFLICT, "the call ended");
         answered = 1;
     } else if (!strcmp(ix->state, "offered") && ix->offered_ms > rec.offered_done_ms) {
@@ -307,9 +308,12 @@ int flow_route_answer(struct call_router *cr, const char *id, struct cc_http_res
         if (first) {
             int64_t ring_ms = ix->expires_ms - cc_time_now_ms();
             cJSON_AddStringToObject(body, "interaction_id", id);
-            cJSON_AddStringToObject(body, "offer_id", cJSON_GetStringValue(cJSON_GetObjectItem(first, "offer_id")));
-            cJSON_AddStringToObject(body, "agent_id", cJSON_GetStringValue(cJSON_GetObjectItem(first, "agent_id")));
-            cJSON_AddStringToObject(body, "sip_uri", cJSON_GetStringValue(cJSON_GetObjectItem(first, "sip_uri")));
+            cJSON_AddStringToObject(body, "offer_id",
+                                    cJSON_GetStringValue(cJSON_GetObjectItem(first, "offer_id")));
+            cJSON_AddStringToObject(body, "agent_id",
+                                    cJSON_GetStringValue(cJSON_GetObjectItem(first, "agent_id")));
+            cJSON_AddStringToObject(body, "sip_uri",
+                                    cJSON_GetStringValue(cJSON_GetObjectItem(first, "sip_uri")));
             cJSON_AddNumberToObject(body, "ring_s", ring_ms > 1000 ? (double)(ring_ms / 1000) : 1);
             cJSON_AddItemToObject(body, "targets", targets);
             note_offer(cr, &rec, ix, cJSON_GetStringValue(cJSON_GetObjectItem(first, "agent_id")));
@@ -394,7 +398,8 @@ static enum cc_status ev_missed(struct call_router *cr, const struct call_rec *r
     const char *agent = NULL;
     if (!offer_current(ix, offer, &agent) || ix->offered_ms <= rec->offered_done_ms)
         return *ignored = 1, CC_OK;
-    enum cc_status st = presence_route(cr, agent, "offer_timeout", rec->id, rec->queue_id, why, cap);
+    enum cc_status st =
+        presence_route(cr, agent, "offer_timeout", rec->id, rec->queue_id, why, cap);
     if (st == CC_ERR_CONFLICT)
         st = CC_OK; /* the offer timer fired first: the call went back already */
     if (st != CC_OK)
@@ -449,8 +454,8 @@ static enum cc_status ev_direct(struct call_router *cr, const struct call_rec *r
 
 static int type_known(const char *t)
 {
-    static const char *const types[] = {"ringing", "answered", "no_answer", "busy", "rejected",
-                                        "hangup", "abandoned", "failed", NULL};
+    static const char *const types[] = {"ringing", "answered",  "no_answer", "busy", "rejected",
+                                        "hangup",  "abandoned", "failed",    NULL};
     for (int i = 0; t && types[i]; i++)
         if (!strcmp(t, types[i]))
             return 1;
@@ -469,7 +474,8 @@ enum cc_status flow_event(struct call_router *cr, const char *id, const struct c
     *ignored = 0, *why = NULL, reason[0] = '\0';
     if (!type_known(t))
         return *why = "type: ringing, answered, no_answer, busy, rejected, hangup, abandoned "
-                      "or failed", CC_ERR_INVALID;
+                      "or failed",
+               CC_ERR_INVALID;
     if (st != CC_OK)
         return st;
     if (!strcmp(rec->state, "ended"))

@@ -24,7 +24,8 @@ static enum cc_status load_token(struct call_router *cr)
 {
     const char *t = cc_env_str("CC_PBX_TOKEN", "");
     int dev = !strcmp(cc_env_str("CC_PBX_DEV_TOKEN", "0"), "1");
-    static const char *const placeholders[] = {"change-me", "changeme", "replace-me", "placeholder"};
+    static const char *const placeholders[] = {"change-me", "changeme", "replace-me",
+                                               "placeholder"};
     int weak = strlen(t) < 16;
     for (size_t i = 0; i < sizeof placeholders / sizeof *placeholders; i++)
         weak |= strcasestr(t, placeholders[i]) != NULL;
@@ -59,8 +60,8 @@ static void metrics(struct call_router *cr)
                                      "calls created by direction (inbound, direct, outbound)");
     cr->m_events = cc_metrics_counter(m, "cc_call_router_events_total",
                                       "PBX events by result (applied, ignored)");
-    cr->m_route = cc_metrics_counter(m, "cc_call_router_route_requests_total",
-                                     "route long-polls received");
+    cr->m_route =
+        cc_metrics_counter(m, "cc_call_router_route_requests_total", "route long-polls received");
 }
 
 int main(int argc, char **argv)

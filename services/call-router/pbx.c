@@ -22,8 +22,8 @@ static int authorized(struct call_router *cr, struct cc_http_req *req)
     unsigned char want[32], got[32];
     if (!h || strncmp(h, "Bearer ", 7) != 0)
         return 0;
-    crypto_generichash(want, sizeof want, (const unsigned char *)cr->token, strlen(cr->token),
-                       NULL, 0);
+    crypto_generichash(want, sizeof want, (const unsigned char *)cr->token, strlen(cr->token), NULL,
+                       0);
     crypto_generichash(got, sizeof got, (const unsigned char *)h + 7, strlen(h + 7), NULL, 0);
     return sodium_memcmp(want, got, sizeof want) == 0;
 }
@@ -167,15 +167,17 @@ static void event(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     if (deny(cr, req, resp))
         return;
     if (!call_id || !req->json)
-        return cc_http_error(resp, CC_ERR_INVALID, call_id ? "a JSON body is required"
-                                                           : "call_id: printable, at most 255 bytes");
+        return cc_http_error(resp, CC_ERR_INVALID,
+                             call_id ? "a JSON body is required"
+                                     : "call_id: printable, at most 255 bytes");
     ev.type = field(req->json, "type", 16, 0, &bad);
     ev.offer_id = field(req->json, "offer_id", 160, 0, &bad);
     ev.by = field(req->json, "by", 16, 0, &bad);
     ev.reason = field(req->json, "reason", 256, 1, &bad);
     if (bad || !ev.type)
-        return cc_http_error(resp, CC_ERR_INVALID, "type is required; offer_id, by and reason are "
-                                                   "printable text");
+        return cc_http_error(resp, CC_ERR_INVALID,
+                             "type is required; offer_id, by and reason are "
+                             "printable text");
     if (ev.by && strcmp(ev.by, "caller") && strcmp(ev.by, "agent"))
         return cc_http_error(resp, CC_ERR_INVALID, "by: caller or agent");
     enum cc_status st = calls_lookup(cr, call_id, id, sizeof id);
@@ -205,8 +207,9 @@ static void direct_call(void *arg, struct cc_http_req *req, struct cc_http_resp 
     dc.to = field(req->json, "to", MAX_NUMBER, 1, &bad);
     if (bad || !dc.call_id || !dc.direction || !dc.from || !dc.to ||
         (strcmp(dc.direction, "inbound") && strcmp(dc.direction, "outbound")))
-        return cc_http_error(resp, CC_ERR_INVALID, "call_id, direction (inbound or outbound), "
-                                                   "from and to are required printable text");
+        return cc_http_error(resp, CC_ERR_INVALID,
+                             "call_id, direction (inbound or outbound), "
+                             "from and to are required printable text");
     enum cc_status st = directory_find(cr, key, &a);
     if (st == CC_OK)
         st = flow_direct(cr, &a, &dc, &rec, &created, &why);
@@ -236,7 +239,8 @@ static void reachable(void *arg, struct cc_http_req *req, struct cc_http_resp *r
     if (st != CC_OK)
         return cc_http_error(resp, st, st == CC_ERR_NOT_FOUND ? "no such agent" : NULL);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "reachable", !strcmp(status, "ready") || !strcmp(status, "callcenter"));
+    cJSON_AddBoolToObject(o, "reachable",
+                          !strcmp(status, "ready") || !strcmp(status, "callcenter"));
     cJSON_AddStringToObject(o, "status", status);
     cJSON_AddStringToObject(o, "agent_id", a.id);
     cJSON_AddStringToObject(o, "sip_uri", a.sip_uri);

@@ -58,8 +58,8 @@ static enum cc_status sources(struct call_router *cr, const Cc__V1__Caller *who,
         *keys = calloc(1, sizeof **keys);
         if (!*keys)
             return CC_ERR_NOMEM;
-        (*keys)[0] = role(who, "admin") ? strdup(active ? "{cc}:calls:active" : "{cc}:calls:closed")
-                                        : NULL;
+        (*keys)[0] =
+            role(who, "admin") ? strdup(active ? "{cc}:calls:active" : "{cc}:calls:closed") : NULL;
         if (!role(who, "admin") && asprintf(&(*keys)[0], "{cc}:calls:agent:%s", who->user_id) < 0)
             (*keys)[0] = NULL;
         *n = (*keys)[0] ? 1 : 0;
@@ -89,7 +89,9 @@ struct pick {
 static int by_score_desc(const void *a, const void *b)
 {
     double x = ((const struct pick *)a)->score, y = ((const struct pick *)b)->score;
-    return x < y ? 1 : x > y ? -1 : strcmp(((const struct pick *)a)->id, ((const struct pick *)b)->id);
+    return x < y   ? 1
+           : x > y ? -1
+                   : strcmp(((const struct pick *)a)->id, ((const struct pick *)b)->id);
 }
 
 static enum cc_status collect(struct call_router *cr, char **keys, size_t n, const char *before,
@@ -101,9 +103,9 @@ static enum cc_status collect(struct call_router *cr, char **keys, size_t n, con
         return CC_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
         redisReply *rep;
-        enum cc_status st = cc_redis_run(cr->redis, &rep,
-                                         "ZREVRANGEBYSCORE %s (%s -inf WITHSCORES LIMIT 0 %zu",
-                                         keys[i], before, want);
+        enum cc_status st =
+            cc_redis_run(cr->redis, &rep, "ZREVRANGEBYSCORE %s (%s -inf WITHSCORES LIMIT 0 %zu",
+                         keys[i], before, want);
         for (size_t j = 0; st == CC_OK && j + 1 < rep->elements && k < cap; j += 2, k++) {
             snprintf(p[k].id, sizeof p[k].id, "%s", rep->element[j]->str);
             p[k].score = strtod(rep->element[j + 1]->str, NULL);
@@ -246,7 +248,10 @@ static void on_get_or_update(struct call_router *cr, const struct cc_nats_msg *m
     if (st == CC_OK)
         respond_rec(cr, m, &rec);
     else
-        cc_nats_respond_error(cr->nats, m, st, why ? why : st == CC_ERR_NOT_FOUND ? "no such call" : NULL);
+        cc_nats_respond_error(cr->nats, m, st,
+                              why                      ? why
+                              : st == CC_ERR_NOT_FOUND ? "no such call"
+                                                       : NULL);
 }
 
 static void on_call(void *arg, const struct cc_nats_msg *m)

@@ -38,8 +38,7 @@ struct waiters {
 
 /* Moves every waiter of `b` (due ones only when `now` > 0) off the table to
  * the end of list *tail. Called with the lock held. Returns the new tail. */
-static struct waiter **take(struct waiters *w, struct bucket *b, int64_t now,
-                            struct waiter **tail)
+static struct waiter **take(struct waiters *w, struct bucket *b, int64_t now, struct waiter **tail)
 {
     struct waiter **pp = &b->head;
     while (*pp) {
