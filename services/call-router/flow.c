@@ -240,6 +240,16 @@ static int add_target(struct call_router *cr, cJSON *targets, const Cc__V1__Inte
     return 1;
 }
 
+/* An agent offered a call without a phone to ring (no sip_account, no
+ * agent_number): the offer counts as unanswered, as a phone that never rang
+ * would (missed, then pause "no answer"), so the call moves on. */
+static void unreachable(struct call_router *cr, const struct call_rec *rec, const char *agent)
+{
+    CC_WARN("call %s: agent %s has no sip_account or agent_number to ring", rec->id, agent);
+    if (presence_route(cr, agent, "offer_timeout", rec->id, rec->queue_id, NULL, 0) != CC_OK)
+        CC_WARN("call %s: the offer to %s could not be ended", rec->id, agent);
+}
+
 /* Records that the call rings now (once per offer). */
 static void note_offer(struct call_router *cr, const struct call_rec *rec,
                        const Cc__V1__Interaction *ix, const char *agent)
@@ -304,7 +314,7 @@ int flow_route_answer(struct call_router *cr, const char *id, struct cc_http_res
         cJSON *body = cJSON_CreateObject(), *targets = cJSON_CreateArray(), *first = NULL;
         for (size_t i = 0; i < ix->n_ringing; i++)
             if (!add_target(cr, targets, ix, ix->ringing[i], &first))
-                (void)router_ask(cr, "decline", id, ix->ringing[i], NULL, NULL, 0);
+                unreachable(cr, &rec, ix->ringing[i]);
         if (first) {
             int64_t ring_ms = ix->expires_ms - cc_time_now_ms();
             cJSON_AddStringToObject(body, "interaction_id", id);
@@ -377,9 +387,13 @@ static enum cc_status ev_answered(struct call_router *cr, const struct call_rec 
     if (!strcmp(rec->state, "connected") && offer_parse(offer, &ms, &agent) == 0 &&
         !strcmp(rec->agent_id, agent))
         return *ignored = 1, CC_OK; /* a repeated event */
-    if (!offer_current(ix, offer, &agent))
+    int accepted = 0; /* a retry after the accept went through but the record did not */
+    if (!offer_current(ix, offer, &agent) &&
+        !(accepted = !strcmp(ix->state, "connected") && agent && ix->agent_id &&
+                     !strcmp(ix->agent_id, agent) && offer_parse(offer, &ms, &agent) == 0 &&
+                     ms == ix->offered_ms))
         return *ignored = 1, CC_OK;
-    enum cc_status st = router_ask(cr, "accept", rec->id, agent, NULL, why, cap);
+    enum cc_status st = accepted ? CC_OK : router_ask(cr, "accept", rec->id, agent, NULL, why, cap);
     if (st == CC_ERR_CONFLICT || st == CC_ERR_NOT_FOUND)
         return *ignored = 1, CC_OK; /* timed out or abandoned a moment ago */
     if (st != CC_OK)

@@ -129,10 +129,10 @@ static enum cc_status ringing_read(struct router *r, const char *id, struct reco
                                    Cc__V1__Interaction *ix, redisReply **ring, char **one)
 {
     *ring = NULL;
+    ix->has_offered_ms = x->offered_ms > 0, ix->offered_ms = x->offered_ms; /* the last offer */
     if (strcmp(x->state, "offered") != 0)
         return CC_OK;
-    ix->has_offered_ms = ix->has_expires_ms = 1;
-    ix->offered_ms = x->offered_ms, ix->expires_ms = x->expires_ms;
+    ix->has_expires_ms = 1, ix->expires_ms = x->expires_ms;
     if (!x->ring) {
         *one = x->agent;
         ix->ringing = one, ix->n_ringing = x->agent[0] ? 1 : 0;

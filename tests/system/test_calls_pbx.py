@@ -372,3 +372,15 @@ def test_ring_all_rings_every_agent_and_the_first_answer_wins(w):
     assert state(w, b)["state"] == "busy"
     wait_until(lambda: state(w, a)["state"] == "waiting")
     assert pbx.event("ra-1", "answered", targets[a]["offer_id"]).json()["ignored"] is True
+
+
+def test_an_agent_without_a_phone_is_passed_over(w):
+    nophone, api_kay = agent(w, "kay")  # no sip_account, no agent_number
+    api_kay.put("/api/v1/me/status", {"status": "callcenter"})
+    time.sleep(0.05)
+    b, _ = phone_agent(w, "lou")
+    pbx = w["pbx"]
+    pbx.create("np-1", w["queue"])
+    o = pbx.offer("np-1")
+    assert o["agent_id"] == b and o["sip_uri"] == "lou@pbx.test"
+    assert state(w, nophone)["state"] == "missed"
