@@ -20,6 +20,7 @@
 
 #define CHAT_IN_STREAM "CHAT_IN"
 #define CHAT_OUT_STREAM "CHAT_OUT"
+#define RECORDS_PENDING "{cc}:records:pending" /* chats whose latest version is not in RECORDS */
 
 /* One version of the channels, with their credentials: replaced whole on
  * every change, shared read-only by reference count. */
@@ -41,6 +42,8 @@ struct chatgw {
     int64_t file_max_bytes, link_ttl_s, sse_keepalive_us;
     pthread_t sweeper;          /* inbound.c: chats not handed to skill-router yet */
     int sweeping;
+    pthread_t records_sweeper;  /* records.c: chat versions not in RECORDS yet */
+    int records_sweeping;
     volatile int stopping;
     struct cc_metric *m_webhooks, *m_messages, *m_delivery_failures, *m_ingest_latency,
         *m_offer_latency;
@@ -78,6 +81,22 @@ enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const 
 
 /* Chat `id` (free with cc__v1__chat__free_unpacked); CC_ERR_NOT_FOUND. */
 enum cc_status store_chat(struct chatgw *g, const char *id, Cc__V1__Chat **out);
+
+/* Where a chat is in its history: every change of its fields bumps `version`. */
+struct chat_version {
+    int64_t version;    /* 0 for a chat stored before versions existed */
+    int64_t changed_ms; /* when that version was made */
+};
+
+/* store_chat, and the chat's version read in the same command (ver may be NULL). */
+enum cc_status store_chat_version(struct chatgw *g, const char *id, Cc__V1__Chat **out,
+                                  struct chat_version *ver);
+
+/* Sets `npairs` field, value pairs (at most 16; a NULL value stores "") of
+ * existing chat `id` and gives it a new version in the same step (it waits
+ * in RECORDS_PENDING until records_publish). CC_ERR_NOT_FOUND: no such chat. */
+enum cc_status store_chat_set(struct chatgw *g, const char *id, const char *const *pairs,
+                              size_t npairs);
 
 /* Message `id` (free with cc__v1__chat_message__free_unpacked). */
 enum cc_status store_message(struct chatgw *g, const char *id, Cc__V1__ChatMessage **out);
@@ -145,6 +164,26 @@ void webchat_events(void *arg, struct cc_http_req *req, struct cc_http_resp *res
 void webchat_widget(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 void webchat_demo(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 enum cc_status webchat_start(struct chatgw *g);
+
+/* --- records.c: every version of every chat into the RECORDS stream ---------------- */
+
+/* Ensures the RECORDS stream and starts the sweeper that publishes the
+ * versions a failed publish left behind. */
+enum cc_status records_start(struct chatgw *g);
+
+/* Stops the sweeper (g->stopping must be set). */
+void records_stop(struct chatgw *g);
+
+/* Publishes chat `id` as it is now (cc.v1.Record, Nats-Msg-Id "<id>:<version>")
+ * and waits for JetStream's ack (at most about a second); on failure the chat
+ * stays pending and the sweeper publishes it later. Call after every
+ * store_chat_set (and the scripts that bump a version). */
+enum cc_status records_publish(struct chatgw *g, const char *id);
+
+/* store_chat_set, then records_publish: how a chat's fields change. Returns
+ * the status of the change (a failed publish is left to the sweeper). */
+enum cc_status records_chat_set(struct chatgw *g, const char *id, const char *const *pairs,
+                                size_t npairs);
 
 /* --- chats.c: the chat subjects -------------------------------------------------------- */
 

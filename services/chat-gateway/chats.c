@@ -141,9 +141,10 @@ static enum cc_status do_accept(struct call *c)
     enum cc_status st = router(c->g, "accept", c->who, c->chat->id, c->why, sizeof c->why);
     if (st != CC_OK)
         return st;
-    int64_t now = cc_time_now_ms();
-    st = cc_redis_do(c->g->redis, "HSET {cc}:chat:%s agent %s start %lld offered_to %s", c->chat->id,
-             c->who->user_id, (long long)now, "");
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
+    const char *set[] = {"agent", c->who->user_id, "start", now, "offered_to", ""};
+    st = records_chat_set(c->g, c->chat->id, set, 3);
     if (st == CC_OK)
         st = cc_redis_do(c->g->redis, "SADD {cc}:chats:active:%s %s", c->who->user_id, c->chat->id);
     return st == CC_OK ? answer_changed(c) : st;
@@ -152,6 +153,10 @@ static enum cc_status do_accept(struct call *c)
 static enum cc_status do_decline(struct call *c)
 {
     enum cc_status st = router(c->g, "decline", c->who, c->chat->id, c->why, sizeof c->why);
+    if (st == CC_OK && same(c->chat->offered_to, c->who->user_id)) {
+        const char *set[] = {"offered_to", ""}; /* it rings for nobody now */
+        st = records_chat_set(c->g, c->chat->id, set, 1);
+    }
     if (st == CC_OK)
         cc_nats_respond(c->g->nats, c->m, &c->chat->base);
     return st;
@@ -171,8 +176,10 @@ static enum cc_status do_end(struct call *c)
         st = CC_OK; /* the interaction's record expired: end the chat anyway */
     if (st != CC_OK)
         return st;
-    st = cc_redis_do(c->g->redis, "HSET {cc}:chat:%s state completed end %lld", ch->id,
-             (long long)cc_time_now_ms());
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
+    const char *set[] = {"state", "completed", "end", now};
+    st = records_chat_set(c->g, ch->id, set, 2);
     if (st == CC_OK)
         st = cc_redis_do(c->g->redis, "SREM {cc}:chats:active:%s %s", ch->agent_id, ch->id);
     if (st == CC_OK)
@@ -214,13 +221,16 @@ static enum cc_status do_update(struct call *c)
                {"contact_id", l ? l->contact_id : NULL},
                {"activity_id", l ? l->activity_id : NULL},
                {"case_id", l ? l->case_id : NULL}};
+    const char *pairs[2 * sizeof set / sizeof *set];
+    size_t n = 0;
     for (size_t i = 0; i < sizeof set / sizeof *set; i++) {
         if (set[i].value && strlen(set[i].value) > MAX_TEXT)
             return fail(c, CC_ERR_INVALID, "a field is too long");
-        if (set[i].value && cc_redis_do(c->g->redis, "HSET {cc}:chat:%s %s %s", c->chat->id, set[i].field,
-                                set[i].value) != CC_OK)
-            return CC_ERR_UNAVAILABLE;
+        if (set[i].value)
+            pairs[2 * n] = set[i].field, pairs[2 * n + 1] = set[i].value, n++;
     }
+    if (n && records_chat_set(c->g, c->chat->id, pairs, n) != CC_OK) /* one step, one version */
+        return CC_ERR_UNAVAILABLE;
     return answer_changed(c);
 }
 
@@ -295,8 +305,10 @@ static enum cc_status do_send(struct call *c)
         cc_metric_add(c->g->m_messages, "direction=\"out\"", 1);
         if (store_chat(c->g, c->chat->id, &fresh) == CC_OK) {
             chats_publish_message(c->g, fresh, &m);
-            if (!same(fresh->state, c->chat->state))
+            if (!same(fresh->state, c->chat->state)) { /* new -> in_progress: a new version */
                 chats_publish_updated(c->g, fresh);
+                records_publish(c->g, fresh->id);
+            }
             cc__v1__chat__free_unpacked(fresh, NULL);
         }
         cc_nats_respond(c->g->nats, c->m, &m.base);

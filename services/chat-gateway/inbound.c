@@ -128,8 +128,9 @@ static void name_queue(struct chatgw *g, const char *chat_id, const char *queue_
         const Cc__V1__ObjectReply *o = (const Cc__V1__ObjectReply *)rep;
         Cc__V1__Queue *q = o->has_body ? cc__v1__queue__unpack(NULL, o->body.len, o->body.data)
                                        : NULL;
+        const char *set[] = {"queue_name", q ? q->name : NULL};
         if (q && q->name)
-            cc_redis_do(g->redis, "HSET {cc}:chat:%s queue_name %s", chat_id, q->name);
+            records_chat_set(g, chat_id, set, 1);
         if (q)
             cc__v1__queue__free_unpacked(q, NULL);
     }
@@ -178,8 +179,10 @@ static enum cc_nats_verdict on_message(struct chatgw *g, const Cc__V1__Channel *
         *retry_ms = 1000;
         return CC_NATS_RETRY;
     }
-    if (s.opened)
+    if (s.opened) {
+        records_publish(g, s.chat_id); /* version 1 */
         name_queue(g, s.chat_id, ch->queue_id);
+    }
     if (!s.enqueued) { /* the sweeper tries again when skill-router cannot take it now */
         cc_redis_do(g->redis, "ZADD {cc}:chats:unrouted NX %lld %s", (long long)cc_time_now_ms(),
                     s.chat_id);
@@ -275,12 +278,17 @@ static enum cc_nats_verdict on_inbound(void *arg, const struct cc_nats_msg *msg,
     return v;
 }
 
-/* The first offer of a chat: the time from its first message to the offer. */
+/* An offer of a chat: it rings for that agent now (a new version of the
+ * chat); the first one also measures the time from its first message. */
 static void on_offer(void *arg, const struct cc_nats_msg *msg)
 {
     struct chatgw *g = arg;
     Cc__V1__Offer *o = cc__v1__offer__unpack(NULL, msg->len, msg->data);
     redisReply *rep = NULL;
+    if (o && o->chat_id && o->agent_id) {
+        const char *set[] = {"offered_to", o->agent_id};
+        records_chat_set(g, o->chat_id, set, 1);
+    }
     if (o && o->chat_id && o->agent_id &&
         cc_redis_run(g->redis, &rep, "HGET {cc}:chat:%s first_in", o->chat_id) == CC_OK &&
         rep->type == REDIS_REPLY_STRING) {
@@ -291,6 +299,24 @@ static void on_offer(void *arg, const struct cc_nats_msg *msg)
             cc_redis_run(g->redis, &rep, "HSET {cc}:chat:%s first_in 0", o->chat_id) == CC_OK)
             cc_metric_observe(g->m_offer_latency, NULL,
                               (double)(cc_time_now_ms() - first) / 1000.0);
+    }
+    free_reply(rep);
+    if (o)
+        cc__v1__offer__free_unpacked(o, NULL);
+}
+
+/* An offer withdrawn (answered by another agent, the chat ended): the chat
+ * no longer rings for that agent. */
+static void on_withdrawn(void *arg, const struct cc_nats_msg *msg)
+{
+    struct chatgw *g = arg;
+    Cc__V1__Offer *o = cc__v1__offer__unpack(NULL, msg->len, msg->data);
+    redisReply *rep = NULL;
+    if (o && o->chat_id && o->agent_id &&
+        cc_redis_run(g->redis, &rep, "HGET {cc}:chat:%s offered_to", o->chat_id) == CC_OK &&
+        rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, o->agent_id)) {
+        const char *set[] = {"offered_to", ""};
+        records_chat_set(g, o->chat_id, set, 1);
     }
     free_reply(rep);
     if (o)
@@ -313,6 +339,9 @@ enum cc_status inbound_start(struct chatgw *g)
         st = cc_nats_consume(g->nats, &consumer, on_inbound, g);
     if (st == CC_OK)
         st = cc_nats_subscribe(g->nats, "cc.router.offer.*", "chat-gateway", on_offer, g);
+    if (st == CC_OK)
+        st = cc_nats_subscribe(g->nats, "cc.router.offer_withdrawn.*", "chat-gateway",
+                               on_withdrawn, g);
     if (st == CC_OK && pthread_create(&g->sweeper, NULL, unrouted_sweeper, g) != 0)
         st = CC_ERR_NOMEM;
     g->sweeping = st == CC_OK;

@@ -5,6 +5,7 @@
 -- KEYS[2] {cc}:conv:<channel>:<conversation> (its open chat)
 -- KEYS[3] {cc}:convlast:<channel>:<conversation> (its latest chat)
 -- KEYS[4] {cc}:chats:all (by creation)  KEYS[5] {cc}:chats:open
+-- KEYS[6] {cc}:records:pending (a new chat is version 1, not yet in RECORDS)
 -- ARGV[1] new message id  ARGV[2] packed ChatMessage  ARGV[3] order in the chat
 -- ARGV[4] new chat id  ARGV[5] now ms  ARGV[6..] the new chat's field, value pairs
 -- The chat's and message's own keys ({cc}:chat:<id>, {cc}:chatmsgs:<id>,
@@ -28,6 +29,8 @@ if not chat then
   for i = 6, #ARGV, 2 do
     redis.call('HSET', '{cc}:chat:' .. chat, ARGV[i], ARGV[i + 1])
   end
+  redis.call('HSET', '{cc}:chat:' .. chat, 'version', 1, 'changed', ARGV[5])
+  redis.call('ZADD', KEYS[6], 'NX', ARGV[5], chat)
   redis.call('SET', KEYS[2], chat)
   redis.call('SET', KEYS[3], chat, 'EX', 2592000)
   redis.call('ZADD', KEYS[4], ARGV[5], chat)

@@ -67,7 +67,8 @@ int main(int argc, char **argv)
         {"GET", "/webchat/demo/{channel_id}", webchat_demo, &g, 0},
     };
     int rc = 1;
-    if (setup(&g, &svc) == 0 && channels_start(&g) == CC_OK && webchat_start(&g) == CC_OK &&
+    if (setup(&g, &svc) == 0 && records_start(&g) == CC_OK && channels_start(&g) == CC_OK &&
+        webchat_start(&g) == CC_OK &&
         inbound_start(&g) == CC_OK && outbound_start(&g) == CC_OK && chats_start(&g) == CC_OK &&
         cc_service_serve(&svc, routes, (int)(sizeof routes / sizeof *routes), 0) == CC_OK) {
         cc_service_wait(&svc);
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
         CC_ERROR("chat-gateway: start-up failed");
     }
     inbound_stop(&g);
+    records_stop(&g);
     cc_service_release(&svc); /* drains NATS: no handler runs after this */
     channels_release(&g);
     cc_events_free(g.events);

@@ -6,7 +6,11 @@
  *   {cc}:conv:<channel>:<c>   the open chat of a conversation
  *   {cc}:convlast:<channel>:<c> its latest chat
  *   {cc}:chats:all / :open    every chat by creation / the chats not completed
- *   {cc}:chats:active:<agent> / :closed:<agent>  the agent's lists */
+ *   {cc}:chats:active:<agent> / :closed:<agent>  the agent's lists
+ *   {cc}:records:pending      sorted set: chats whose latest version is not in
+ *                             RECORDS yet, by change time (records.c)
+ * Every change of a chat's fields bumps its `version` and sets `changed` in
+ * the same script (inbound.lua, outbound.lua, chat_set.lua). */
 #include "chatgw.h"
 #include "cc_time.h"
 
@@ -15,9 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const char inbound_lua[], outbound_lua[];
+extern const char inbound_lua[], outbound_lua[], chat_set_lua[];
 static struct cc_redis_script inbound_script = CC_REDIS_SCRIPT("inbound", inbound_lua);
 static struct cc_redis_script outbound_script = CC_REDIS_SCRIPT("outbound", outbound_lua);
+static struct cc_redis_script chat_set_script = CC_REDIS_SCRIPT("chat_set", chat_set_lua);
 
 static void free_reply(redisReply *r)
 {
@@ -67,7 +72,7 @@ enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const 
     snprintf(order, sizeof order, "%lld", (long long)msg->seq);
     snprintf(now_s, sizeof now_s, "%lld", (long long)now);
     const char *argv[] = {kp, kconv, klast, "{cc}:chats:all", "{cc}:chats:open",
-                          out->message_id, (const char *)pb, order, new_chat, now_s,
+                          RECORDS_PENDING, out->message_id, (const char *)pb, order, new_chat, now_s,
                           "channel", ch->id, "source", ch->type, "queue", ch->queue_id ? ch->queue_id : "",
                           "state", "new", "name", customer_name ? customer_name : "",
                           "from", conversation, "to", ch->name ? ch->name : "", "created", now_s,
@@ -76,10 +81,10 @@ enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const 
                           "preview", msg->text ? msg->text : ""};
     size_t lens[sizeof argv / sizeof *argv];
     for (size_t i = 0; i < sizeof argv / sizeof *argv; i++)
-        lens[i] = i == 6 ? len : strlen(argv[i]); /* argv[6]: the packed message */
+        lens[i] = i == 7 ? len : strlen(argv[i]); /* argv[7]: the packed message */
     enum cc_status st = cc_redis_acquire(g->redis, &c);
     if (st == CC_OK) {
-        st = cc_redis_eval(c, &inbound_script, &rep, 5, (int)(sizeof argv / sizeof *argv), argv,
+        st = cc_redis_eval(c, &inbound_script, &rep, 6, (int)(sizeof argv / sizeof *argv), argv,
                            lens);
         cc_redis_release(g->redis, c);
     }
@@ -101,7 +106,7 @@ enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const 
 
 enum cc_status store_outbound(struct chatgw *g, Cc__V1__ChatMessage *m)
 {
-    char kchat[96], kmsgs[96], kmsg[96], order[32];
+    char kchat[96], kmsgs[96], kmsg[96], order[32], now[24];
     size_t len;
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
@@ -112,12 +117,14 @@ enum cc_status store_outbound(struct chatgw *g, Cc__V1__ChatMessage *m)
     snprintf(kmsgs, sizeof kmsgs, "{cc}:chatmsgs:%s", m->chat_id);
     snprintf(kmsg, sizeof kmsg, "{cc}:msg:%s", m->id);
     snprintf(order, sizeof order, "%lld", (long long)m->seq);
-    const char *argv[] = {kchat, kmsgs, kmsg, m->id, (const char *)pb, order, m->chat_id};
-    size_t lens[] = {strlen(kchat), strlen(kmsgs), strlen(kmsg), strlen(m->id), len,
-                     strlen(order), strlen(m->chat_id)};
+    snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
+    const char *argv[] = {kchat, kmsgs, kmsg, RECORDS_PENDING, m->id, (const char *)pb, order,
+                          m->chat_id, now};
+    size_t lens[] = {strlen(kchat), strlen(kmsgs), strlen(kmsg), strlen(RECORDS_PENDING),
+                     strlen(m->id), len, strlen(order), strlen(m->chat_id), strlen(now)};
     enum cc_status st = cc_redis_acquire(g->redis, &c);
     if (st == CC_OK) {
-        st = cc_redis_eval(c, &outbound_script, &rep, 3, 7, argv, lens);
+        st = cc_redis_eval(c, &outbound_script, &rep, 4, 9, argv, lens);
         cc_redis_release(g->redis, c);
     }
     if (st == CC_OK && rep->type == REDIS_REPLY_INTEGER && rep->integer < 0)
@@ -195,11 +202,26 @@ static char *str_field(const char *v)
 
 enum cc_status store_chat(struct chatgw *g, const char *id, Cc__V1__Chat **out)
 {
+    return store_chat_version(g, id, out, NULL);
+}
+
+/* Copies the version and change time of a chat's HMGET answer into `v`. */
+static void version_field(redisReply *const *e, struct chat_version *v)
+{
+    if (!v)
+        return;
+    v->version = e[0]->type == REDIS_REPLY_STRING ? strtoll(e[0]->str, NULL, 10) : 0;
+    v->changed_ms = e[1]->type == REDIS_REPLY_STRING ? strtoll(e[1]->str, NULL, 10) : 0;
+}
+
+enum cc_status store_chat_version(struct chatgw *g, const char *id, Cc__V1__Chat **out,
+                                  struct chat_version *ver)
+{
     static const char *const fields[] = {"channel", "source", "queue", "agent", "state", "name",
                                          "from", "to", "start", "end", "result_id",
                                          "result_details", "account_id", "contact_id",
                                          "activity_id", "case_id", "created", "offered_to",
-                                         "queue_name"};
+                                         "queue_name", "version", "changed"};
     enum { N = sizeof fields / sizeof *fields };
     char key[96];
     const char *argv[N + 2] = {"HMGET", key};
@@ -236,12 +258,42 @@ enum cc_status store_chat(struct chatgw *g, const char *id, Cc__V1__Chat **out)
         links->activity_id = str_field(v[14]), links->case_id = str_field(v[15]);
         ch->created_at = time_field(v[16]), ch->offered_to = str_field(v[17]);
         ch->queue_name = str_field(v[18]);
+        version_field(rep->element + 19, ver);
         ch->links = links;
         *out = ch;
     } else {
         free(ch);
         free(links);
     }
+    free_reply(rep);
+    return st;
+}
+
+enum cc_status store_chat_set(struct chatgw *g, const char *id, const char *const *pairs,
+                              size_t npairs)
+{
+    enum { MAX_PAIRS = 16 };
+    char key[96], now[24];
+    const char *argv[4 + 2 * MAX_PAIRS];
+    size_t lens[4 + 2 * MAX_PAIRS];
+    struct cc_redis_conn *c;
+    redisReply *rep = NULL;
+    if (npairs > MAX_PAIRS)
+        return CC_ERR_INVALID;
+    snprintf(key, sizeof key, "{cc}:chat:%s", id);
+    snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
+    argv[0] = key, argv[1] = RECORDS_PENDING, argv[2] = id, argv[3] = now;
+    for (size_t i = 0; i < 2 * npairs; i++)
+        argv[4 + i] = pairs[i] ? pairs[i] : "";
+    for (size_t i = 0; i < 4 + 2 * npairs; i++)
+        lens[i] = strlen(argv[i]);
+    enum cc_status st = cc_redis_acquire(g->redis, &c);
+    if (st == CC_OK) {
+        st = cc_redis_eval(c, &chat_set_script, &rep, 2, (int)(4 + 2 * npairs), argv, lens);
+        cc_redis_release(g->redis, c);
+    }
+    if (st == CC_OK && (rep->type != REDIS_REPLY_INTEGER || rep->integer < 0))
+        st = rep->type == REDIS_REPLY_INTEGER ? CC_ERR_NOT_FOUND : CC_ERR_INTERNAL;
     free_reply(rep);
     return st;
 }
