@@ -18,6 +18,7 @@ struct consumer {
     struct cc_nats *n;
     struct cc_nats_consumer cfg;
     cc_nats_consume_fn fn;
+    cc_nats_consume_batch_fn batch_fn; /* set instead of fn for batch consumers */
     void *arg;
     pthread_t thread;
 };
@@ -415,6 +416,8 @@ static natsStatus pull_subscribe(struct consumer *c, natsSubscription **sub)
     return js_PullSubscribe(sub, c->n->js, c->cfg.subject, c->cfg.durable, NULL, &so, &jerr);
 }
 
+static void settle(natsMsg *msg, enum cc_nats_verdict v, int64_t retry_ms);
+
 static void handle_fetched(struct consumer *c, natsMsg *msg)
 {
     struct cc_nats_msg m;
@@ -424,7 +427,13 @@ static void handle_fetched(struct consumer *c, natsMsg *msg)
     if (natsMsg_GetMetaData(&meta, msg) == NATS_OK)
         m.delivered = (int)meta->NumDelivered, m.seq = meta->Sequence.Stream;
     jsMsgMetaData_Destroy(meta);
-    switch (c->fn(c->arg, &m, &retry_ms)) {
+    enum cc_nats_verdict v = c->fn(c->arg, &m, &retry_ms);
+    settle(msg, v, retry_ms);
+}
+
+static void settle(natsMsg *msg, enum cc_nats_verdict v, int64_t retry_ms)
+{
+    switch (v) {
     case CC_NATS_ACK:
         natsMsg_Ack(msg, NULL);
         break;
@@ -435,6 +444,33 @@ static void handle_fetched(struct consumer *c, natsMsg *msg)
         natsMsg_Term(msg, NULL);
         break;
     }
+}
+
+/* Hands the whole fetched list to a batch consumer, then settles each. */
+static void handle_batch(struct consumer *c, natsMsgList *list)
+{
+    int n = list->Count;
+    struct cc_nats_msg *ms = calloc((size_t)n, sizeof *ms);
+    enum cc_nats_verdict *vs = calloc((size_t)n, sizeof *vs);
+    int64_t *retry = calloc((size_t)n, sizeof *retry);
+    if (!ms || !vs || !retry) {
+        for (int i = 0; i < n; i++) /* no memory now: let them come again soon */
+            natsMsg_NakWithDelay(list->Msgs[i], 1000, NULL);
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        jsMsgMetaData *meta = NULL;
+        fill_msg(&ms[i], list->Msgs[i]);
+        if (natsMsg_GetMetaData(&meta, list->Msgs[i]) == NATS_OK)
+            ms[i].delivered = (int)meta->NumDelivered, ms[i].seq = meta->Sequence.Stream;
+        jsMsgMetaData_Destroy(meta);
+        vs[i] = CC_NATS_RETRY, retry[i] = 1000;
+    }
+    c->batch_fn(c->arg, ms, n, vs, retry);
+    for (int i = 0; i < n; i++)
+        settle(list->Msgs[i], vs[i], retry[i]);
+out:
+    free(ms), free(vs), free(retry);
 }
 
 static void *consume_loop(void *arg)
@@ -450,7 +486,9 @@ static void *consume_loop(void *arg)
             continue;
         }
         natsStatus s = natsSubscription_Fetch(&list, sub, c->cfg.batch, 500, &jerr);
-        for (int i = 0; s == NATS_OK && i < list.Count; i++)
+        if (s == NATS_OK && c->batch_fn && list.Count > 0)
+            handle_batch(c, &list);
+        for (int i = 0; s == NATS_OK && !c->batch_fn && i < list.Count; i++)
             handle_fetched(c, list.Msgs[i]);
         natsMsgList_Destroy(&list);
         if (s != NATS_OK && s != NATS_TIMEOUT) {
@@ -465,8 +503,9 @@ static void *consume_loop(void *arg)
     return NULL;
 }
 
-enum cc_status cc_nats_consume(struct cc_nats *n, const struct cc_nats_consumer *cfg,
-                               cc_nats_consume_fn fn, void *arg)
+static enum cc_status start_consumer(struct cc_nats *n, const struct cc_nats_consumer *cfg,
+                                     cc_nats_consume_fn fn, cc_nats_consume_batch_fn batch_fn,
+                                     void *arg)
 {
     pthread_mutex_lock(&n->lock);
     if (n->nconsumers == MAX_CONSUMERS) {
@@ -474,7 +513,7 @@ enum cc_status cc_nats_consume(struct cc_nats *n, const struct cc_nats_consumer 
         return CC_ERR_NOMEM;
     }
     struct consumer *c = &n->consumers[n->nconsumers];
-    c->n = n, c->cfg = *cfg, c->fn = fn, c->arg = arg;
+    c->n = n, c->cfg = *cfg, c->fn = fn, c->batch_fn = batch_fn, c->arg = arg;
     if (c->cfg.batch < 1)
         c->cfg.batch = 1;
     int rc = pthread_create(&c->thread, NULL, consume_loop, c);
@@ -482,4 +521,29 @@ enum cc_status cc_nats_consume(struct cc_nats *n, const struct cc_nats_consumer 
         n->nconsumers++;
     pthread_mutex_unlock(&n->lock);
     return rc == 0 ? CC_OK : CC_ERR_NOMEM;
+}
+
+enum cc_status cc_nats_consume(struct cc_nats *n, const struct cc_nats_consumer *cfg,
+                               cc_nats_consume_fn fn, void *arg)
+{
+    return start_consumer(n, cfg, fn, NULL, arg);
+}
+
+enum cc_status cc_nats_consume_batch(struct cc_nats *n, const struct cc_nats_consumer *cfg,
+                                     cc_nats_consume_batch_fn fn, void *arg)
+{
+    return start_consumer(n, cfg, NULL, fn, arg);
+}
+
+enum cc_status cc_nats_consumer_pending(struct cc_nats *n, const char *stream,
+                                        const char *durable, int64_t *pending)
+{
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetConsumerInfo(&ci, n->js, stream, durable, NULL, &jerr);
+    *pending = 0;
+    if (s == NATS_OK)
+        *pending = (int64_t)ci->NumPending + (int64_t)ci->NumAckPending;
+    jsConsumerInfo_Destroy(ci);
+    return s == NATS_OK ? CC_OK : jerr == JSConsumerNotFoundErr ? CC_ERR_NOT_FOUND : map(s);
 }

@@ -128,4 +128,19 @@ struct cc_nats_consumer {
 enum cc_status cc_nats_consume(struct cc_nats *n, const struct cc_nats_consumer *cfg,
                                cc_nats_consume_fn fn, void *arg);
 
+/* A batch consumer: `fn` gets every message of one fetch (up to cfg->batch)
+ * at once and sets verdicts[i] (and retry_ms[i] for CC_NATS_RETRY) for each;
+ * they start as CC_NATS_RETRY after 1000 ms. Messages and arrays are valid
+ * only during the call. Otherwise as cc_nats_consume. */
+typedef void (*cc_nats_consume_batch_fn)(void *arg, const struct cc_nats_msg *msgs, int n,
+                                         enum cc_nats_verdict *verdicts, int64_t *retry_ms);
+enum cc_status cc_nats_consume_batch(struct cc_nats *n, const struct cc_nats_consumer *cfg,
+                                     cc_nats_consume_batch_fn fn, void *arg);
+
+/* Messages of durable consumer `durable` on `stream` not yet acknowledged
+ * (waiting plus in flight) into *pending. CC_ERR_NOT_FOUND before the
+ * consumer exists. */
+enum cc_status cc_nats_consumer_pending(struct cc_nats *n, const char *stream,
+                                        const char *durable, int64_t *pending);
+
 #endif
