@@ -27,7 +27,8 @@
 #include <string.h>
 
 #define BATCH 100            /* messages fetched at once = at most one $batch */
-#define LOCK_MS 60000        /* longer than a CRM request's worst case */
+#define LOCK_MS 30000        /* as long as a batch may take (ACK_WAIT_MS) */
+#define ACK_WAIT_MS 30000
 #define LOOKUP_CHUNK 15      /* external ids per lookup filter */
 #define REC_TTL_S (90 * 86400)
 #define BACKOFF_MAX_MS 60000
@@ -515,8 +516,11 @@ static void on_batch(void *arg, const struct cc_nats_msg *msgs, int n, enum cc_n
 
 enum cc_status records_start(struct crm *c)
 {
+    /* A batch unacknowledged for ACK_WAIT_MS is given to another replica (its
+     * own is gone); should a slow CRM make a live one take longer, the lock
+     * and the version check keep the two from writing twice. */
     static const struct cc_nats_consumer consumer = {CC_RECORDS_STREAM, CC_RECORDS_SUBJECTS,
-                                                     RECORDS_DURABLE, 120000, -1, BATCH};
+                                                     RECORDS_DURABLE, ACK_WAIT_MS, -1, BATCH};
     enum cc_status st = cc_records_stream_ensure(c->nats);
     if (st == CC_OK)
         st = cc_nats_consume_batch(c->nats, &consumer, on_batch, c);
