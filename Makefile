@@ -91,6 +91,13 @@ $(BUILD)/tests/test_chat_providers: $(BUILD)/obj/tests/unit/test_chat_providers.
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# crm-sync's pure parts (OData, answers, names, record fields, webhook signature) likewise.
+CRM_PURE_OBJ := $(patsubst %,$(BUILD)/obj/services/crm-sync/%.o,odata names recmap webhook)
+$(BUILD)/obj/tests/unit/test_crm_odata.o: CFLAGS += -Iservices/crm-sync
+$(BUILD)/tests/test_crm_odata: $(BUILD)/obj/tests/unit/test_crm_odata.o $(CRM_PURE_OBJ) $(LIBCC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
 # Integration tests need real servers: tests/system starts them and runs these.
 $(BUILD)/tests/it_%: $(BUILD)/obj/tests/integration/it_%.o $(LIBCC)
 	@mkdir -p $(dir $@)
