@@ -104,7 +104,7 @@ static enum cc_status collect(struct call_router *cr, char **keys, size_t n, con
     for (size_t i = 0; i < n; i++) {
         redisReply *rep;
         enum cc_status st =
-            cc_redis_run(cr->redis, &rep, "ZREVRANGEBYSCORE %s (%s -inf WITHSCORES LIMIT 0 %zu",
+            cc_redis_run(cr->redis, &rep, "ZREVRANGEBYSCORE %s (%s -inf WITHSCORES LIMIT 0 %lld",
                          keys[i], before, want);
         for (size_t j = 0; st == CC_OK && j + 1 < rep->elements && k < cap; j += 2, k++) {
             snprintf(p[k].id, sizeof p[k].id, "%s", rep->element[j]->str);
