@@ -105,7 +105,7 @@ static enum cc_status collect(struct call_router *cr, char **keys, size_t n, con
         redisReply *rep;
         enum cc_status st =
             cc_redis_run(cr->redis, &rep, "ZREVRANGEBYSCORE %s (%s -inf WITHSCORES LIMIT 0 %lld",
-                         keys[i], before, want);
+                         keys[i], before, (long long)want);
         for (size_t j = 0; st == CC_OK && j + 1 < rep->elements && k < cap; j += 2, k++) {
             snprintf(p[k].id, sizeof p[k].id, "%s", rep->element[j]->str);
             p[k].score = strtod(rep->element[j + 1]->str, NULL);
