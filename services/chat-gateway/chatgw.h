@@ -40,6 +40,7 @@ struct chatgw {
     const char *public_url;     /* how customers and providers reach this service */
     const char *file_dir;       /* where files live (shared by every replica) */
     int64_t file_max_bytes, link_ttl_s, sse_keepalive_us;
+    int64_t identify_timeout_ms; /* identify.c: how long crm-sync may take; 0 = never ask */
     pthread_t sweeper;          /* inbound.c: chats not handed to skill-router yet */
     int sweeping;
     pthread_t records_sweeper;  /* records.c: chat versions not in RECORDS yet */
@@ -184,6 +185,15 @@ enum cc_status records_publish(struct chatgw *g, const char *id);
  * the status of the change (a failed publish is left to the sweeper). */
 enum cc_status records_chat_set(struct chatgw *g, const char *id, const char *const *pairs,
                                 size_t npairs);
+
+/* --- identify.c: the customer of a new chat in the CRM -------------------------------- */
+
+/* Asks crm-sync who customer `customer_id` (`phone` may be NULL) of channel
+ * `ch` is; one match sets the chat's name, contact_id and account_id (a new
+ * version). Nothing happens on none, many, no answer within
+ * identify_timeout_ms, or an error. */
+void identify_chat(struct chatgw *g, const char *chat_id, const Cc__V1__Channel *ch,
+                   const char *customer_id, const char *phone);
 
 /* --- chats.c: the chat subjects -------------------------------------------------------- */
 

@@ -182,6 +182,7 @@ static enum cc_nats_verdict on_message(struct chatgw *g, const Cc__V1__Channel *
     if (s.opened) {
         records_publish(g, s.chat_id); /* version 1 */
         name_queue(g, s.chat_id, ch->queue_id);
+        identify_chat(g, s.chat_id, ch, in->conversation, in->customer_phone);
     }
     if (!s.enqueued) { /* the sweeper tries again when skill-router cannot take it now */
         cc_redis_do(g->redis, "ZADD {cc}:chats:unrouted NX %lld %s", (long long)cc_time_now_ms(),

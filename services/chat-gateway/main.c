@@ -17,6 +17,8 @@ static const struct cc_env_var env[] = {
     {"CC_FILE_MAX_BYTES", "20971520", "largest file accepted or fetched"},
     {"CC_FILE_LINK_TTL_S", "604800", "how long a file link works"},
     {"CC_SSE_KEEPALIVE_S", "15", "seconds between keepalives of web-chat event streams"},
+    {"CC_CRM_IDENTIFY_MS", "300",
+     "how long a new chat waits for crm-sync to identify its customer; 0: never ask"},
     {NULL, NULL, NULL},
 };
 
@@ -28,7 +30,8 @@ static int setup(struct chatgw *g, struct cc_service *svc)
     g->file_dir = cc_env_str("CC_FILES_DIR", "files");
     if (cc_env_int("CC_FILE_MAX_BYTES", 20971520, 1, 1LL << 32, &g->file_max_bytes) != CC_OK ||
         cc_env_int("CC_FILE_LINK_TTL_S", 604800, 60, 31536000, &g->link_ttl_s) != CC_OK ||
-        cc_env_int("CC_SSE_KEEPALIVE_S", 15, 1, 3600, &keepalive) != CC_OK)
+        cc_env_int("CC_SSE_KEEPALIVE_S", 15, 1, 3600, &keepalive) != CC_OK ||
+        cc_env_int("CC_CRM_IDENTIFY_MS", 300, 0, 5000, &g->identify_timeout_ms) != CC_OK)
         return -1;
     g->sse_keepalive_us = keepalive * 1000000;
     static const double ms[] = {.0005, .001, .002, .005, .01, .025, .05, .1, .25, 1};
