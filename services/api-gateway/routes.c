@@ -103,7 +103,8 @@ static const struct route_def table[] = {
           &cc__v1__permissions__descriptor, FWD_WRITE, CC_HTTP_JSON),
 
     WEB("/"), WEB("/app.css"), WEB("/favicon.svg"), WEB("/app.js"), WEB("/api.js"),
-    WEB("/ui.js"), WEB("/desk.js"), WEB("/chat.js"), WEB("/supervisor.js"), WEB("/admin.js"),
+    WEB("/ui.js"), WEB("/desk.js"), WEB("/chat.js"), WEB("/calls.js"), WEB("/supervisor.js"),
+    WEB("/admin.js"),
 };
 /* clang-format on */
 

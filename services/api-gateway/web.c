@@ -10,7 +10,8 @@
 #include <string.h>
 
 extern const char index_html[], app_css[], favicon_svg[];
-extern const char app_js[], api_js[], ui_js[], desk_js[], chat_js[], supervisor_js[], admin_js[];
+extern const char app_js[], api_js[], ui_js[], desk_js[], chat_js[], calls_js[], supervisor_js[],
+    admin_js[];
 
 #define JS "text/javascript; charset=utf-8"
 
@@ -27,6 +28,7 @@ static const struct web_file {
     {"/ui.js", ui_js, JS},
     {"/desk.js", desk_js, JS},
     {"/chat.js", chat_js, JS},
+    {"/calls.js", calls_js, JS},
     {"/supervisor.js", supervisor_js, JS},
     {"/admin.js", admin_js, JS},
 };

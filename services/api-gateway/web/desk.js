@@ -1,11 +1,14 @@
 // desk.js - the agent desk: the status panel (status, state and its timer,
-// DnD / Ready / Callcenter, Pause with a cause, End wrap-up), chat
-// invitations (Accept, Open, Cancel, the time left, a sound and a visual
-// cue), the chats panel (Active, Closed) and the open chat (chat.js).
-// #/desk shows a chat beside the panels; #/chat/<id> is the chat's record page.
+// DnD / Ready / Callcenter, Pause with a cause, End wrap-up), invitations
+// (chats: Accept, Open, Cancel, the time left, a sound and a visual cue;
+// calls: answered on the SIP phone, calls.js), the chats panel (Active,
+// Closed), the calls panel and the open chat (chat.js) or call (calls.js).
+// #/desk shows a chat or a call beside the panels; #/chat/<id> is the chat's
+// record page.
 import { api, events, list, idleSignOut } from "./api.js";
 import { h, clear, field, select, since, until, toast, fail, STATUS, STATE, CHAT_STATE, SOURCE } from "./ui.js";
 import { chatView } from "./chat.js";
+import { callInviteView, callsPanel, callView, loadCalls, caller } from "./calls.js";
 
 // A short two-tone beep; the AudioContext is made on the first user gesture
 // (browsers refuse sound before one).
@@ -38,9 +41,10 @@ function beep() {
 }
 
 export function deskView(root, me, recordId) {
-  const state = { status: null, offers: new Map(), active: [], closed: [], tab: "active", causes: [], unread: new Set() };
+  const state = { status: null, offers: new Map(), active: [], closed: [], tab: "active", causes: [], unread: new Set(),
+    calls: { active: [], closed: [] } };
   const queues = new Map();
-  let current = null; // the open chat (chatView)
+  let current = null; // the open chat (chatView) or call (callView)
   let stopped = false;
   const baseTitle = recordId ? "Chat · Contact center" : "Desk · Contact center";
   document.title = baseTitle;
@@ -67,7 +71,7 @@ export function deskView(root, me, recordId) {
     pauseRow, waitingButton, pendingNote);
 
   // --- invitations ---
-  const invites = h("ul.invites", { id: "invitations", "aria-label": "Chat invitations" });
+  const invites = h("ul.invites", { id: "invitations", "aria-label": "Invitations" });
   const invitePanel = h("section.panel.invite-panel", { "aria-labelledby": "invites-title" },
     h("h2", { id: "invites-title" }, "Invitations"), invites);
 
@@ -85,9 +89,11 @@ export function deskView(root, me, recordId) {
     document.getElementById(`tab-${state.tab}`).focus();
   });
 
-  const convo = h("div.conversation-slot", h("p.empty", "Accept an invitation or pick a chat from the list."));
+  const calls = callsPanel((id) => openCall(id));
+
+  const convo = h("div.conversation-slot", h("p.empty", "Accept an invitation or pick a chat or a call from the lists."));
   const desk = h("div.desk", { class: recordId ? "desk record" : "desk" },
-    h("div.left", statusPanel, invitePanel, recordId ? null : chatsPanel), convo);
+    h("div.left", statusPanel, invitePanel, recordId ? null : chatsPanel, recordId ? null : calls.el), convo);
   clear(root, desk);
 
   function renderStatus() {
@@ -132,6 +138,7 @@ export function deskView(root, me, recordId) {
   }
 
   function inviteView(o) {
+    if (o.kind === "call") return callInviteView(o, o.queue_name || queues.get(o.queue_id));
     const c = o.customer || {};
     const titleId = `invite-${o.offer_id}`;
     const queue = o.queue_name || queues.get(o.queue_id);
@@ -148,14 +155,18 @@ export function deskView(root, me, recordId) {
   }
 
   function addOffer(o, cue) {
-    if (!o || o.kind !== "chat" || !o.chat_id) return;
+    if (!o || !((o.kind === "chat" && o.chat_id) || (o.kind === "call" && o.interaction_id))) return;
     const isNew = !state.offers.has(o.offer_id);
     state.offers.set(o.offer_id, o);
     renderInvites();
-    if (isNew && cue) {
-      beep();
-      toast(`New chat from ${(o.customer || {}).name || "a customer"}.`);
+    if (!isNew || !cue) return;
+    const c = o.customer || {};
+    if (o.kind === "call") {
+      toast(`Call from ${c.name || c.phone || "an unknown number"}: answer on your SIP phone.`);
+      return; // the phone rings: no beep here
     }
+    beep();
+    toast(`New chat from ${c.name || "a customer"}.`);
   }
 
   // By offer id: a declined chat may already ring again here under a new offer.
@@ -219,6 +230,44 @@ export function deskView(root, me, recordId) {
     state.unread.delete(id);
     current = chatView(convo, id, { me, queues, record: !!recordId, onChanged: loadChats });
     renderChats();
+    renderCalls();
+  }
+
+  // --- calls ---
+  function renderCalls() {
+    calls.render(state.calls.active, state.calls.closed, current && current.kind === "call" ? current.id : null);
+  }
+
+  async function refreshCalls() {
+    try {
+      state.calls = await loadCalls(me);
+      if (!stopped) renderCalls();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  function openCall(id) {
+    if (current) current.close();
+    current = callView(convo, id, { me, queues, onChanged: refreshCalls });
+    renderCalls();
+    renderChats();
+  }
+
+  // A call of the agent changed: its invitation stops ringing once it is
+  // answered, missed or gone; an answered call opens by itself.
+  function callUpdated(c) {
+    const mine = c.agent_id === me.id;
+    for (const [k, o] of state.offers) {
+      if (o.kind === "call" && o.interaction_id === c.id && (c.state !== "ringing" || !mine)) state.offers.delete(k);
+    }
+    renderInvites();
+    if (current && current.onCall) current.onCall(c);
+    if (mine && c.state === "connected" && !recordId && !(current && current.id === c.id)) {
+      openCall(c.id);
+      toast(`On a call with ${caller(c)}.`);
+    }
+    refreshCalls();
   }
 
   // --- load and listen ---
@@ -235,6 +284,7 @@ export function deskView(root, me, recordId) {
       fail(e);
     }
     loadChats();
+    if (!recordId) refreshCalls();
   }
 
   async function loadLookups() {
@@ -276,6 +326,7 @@ export function deskView(root, me, recordId) {
       if (current) current.onChat(c);
       loadChats();
     },
+    call_updated: (c) => callUpdated(c),
   });
   // expired invitations go (the countdown itself is ui.js's timer)
   const sweep = setInterval(() => {

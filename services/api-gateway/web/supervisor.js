@@ -1,7 +1,7 @@
 // supervisor.js - the supervisor view: every agent with status, state and
-// time in state (live from /monitor/events), setting an agent's status,
-// the queues with their waiting count and oldest wait, the open chats and
-// an interaction's routing trace.
+// time in state (live from /monitor/events), who is on a call and since
+// when, setting an agent's status, the queues with their waiting count and
+// oldest wait, the open chats and an interaction's routing trace.
 import { api, events, idleSignOut } from "./api.js";
 import { h, clear, field, select, since, when, fail, toast, STATUS, STATE, CHAT_STATE, SOURCE } from "./ui.js";
 
@@ -14,6 +14,7 @@ export function supervisorView(root, me) {
   const agents = new Map();
   let queueStats = [];
   let chats = [];
+  const calls = new Map(); // agent id -> the agent's active call (/calls?view=active)
   let stopped = false;
 
   const agentRows = h("tbody", { id: "agents-body" });
@@ -27,7 +28,7 @@ export function supervisorView(root, me) {
     h("section.panel.wide", { "aria-labelledby": "agents-title" },
       h("div.panel-head", h("h2", { id: "agents-title" }, "Agents"), live),
       h("table.grid", h("caption.visually-hidden", "Agents with status, state and time in state"),
-        h("thead", h("tr", ["Agent", "Status", "State", "Time in state", "Chats", "Set status"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", h("tr", ["Agent", "Status", "State", "Time in state", "Chats", "Call", "Set status"].map((t) => h("th", { scope: "col" }, t)))),
         agentRows)),
     h("div.columns",
       h("section.panel", { "aria-labelledby": "queues-title" },
@@ -67,9 +68,9 @@ export function supervisorView(root, me) {
         fail(e);
       }
     } }, "Set");
-    const cells = { status: h("td"), state: h("td.state-cell"), time: h("td"), chats: h("td.num") };
+    const cells = { status: h("td"), state: h("td.state-cell"), time: h("td"), chats: h("td.num"), call: h("td.call-cell") };
     const tr = h("tr", h("th", { scope: "row" }, a.name || a.agent_id), cells.status, cells.state, cells.time, cells.chats,
-      h("td.row", set, go));
+      cells.call, h("td.row", set, go));
     rows.set(a.agent_id, { tr, cells });
     fill(a);
     return tr;
@@ -84,13 +85,38 @@ export function supervisorView(root, me) {
       a.pending ? h("small", ` → ${STATE[a.pending] || STATUS[a.pending] || a.pending}`) : null);
     clear(cells.time, since(a.state_since));
     clear(cells.chats, String(a.active_chats || 0));
+    fillCall(a, tr, cells.call);
+  }
+
+  // "on a call" with the talk time (from the call's answer, else from the
+  // agent's state change), or "ringing" while a call rings there.
+  function fillCall(a, tr, cell) {
+    const c = calls.get(a.agent_id);
+    const onCall = (c && c.state === "connected") || (!c && a.active_calls > 0);
+    tr.dataset.call = onCall ? "connected" : c ? c.state : "";
+    if (onCall) {
+      clear(cell, h("span.pill.on-call", h("span.phone-icon", { "aria-hidden": "true" }, "📞 "), "on a call"), " ",
+        since((c && c.answered_at) || a.state_since));
+    } else if (c && c.state === "ringing") {
+      clear(cell, h("span.pill.ringing", h("span.phone-icon", { "aria-hidden": "true" }, "📞 "), "ringing"));
+    } else {
+      clear(cell, "—");
+    }
+    if (c) cell.title = `${c.customer_name || c.from || ""}${c.queue_name ? ` · ${c.queue_name}` : ""}`;
+    else cell.removeAttribute("title");
+  }
+
+  function setCalls(items) {
+    calls.clear();
+    for (const c of items) if (c.agent_id && (!calls.has(c.agent_id) || c.state === "connected")) calls.set(c.agent_id, c);
+    for (const a of agents.values()) if (rows.has(a.agent_id)) fill(a);
   }
 
   function renderAgents() {
     const list = [...agents.values()].sort((x, y) => (x.name || "").localeCompare(y.name || ""));
     rows.clear();
     clear(agentRows, list.map(agentRow));
-    if (!list.length) agentRows.append(h("tr", h("td", { colspan: "6" }, "No agents.")));
+    if (!list.length) agentRows.append(h("tr", h("td", { colspan: "7" }, "No agents.")));
   }
 
   function renderQueues() {
@@ -129,12 +155,14 @@ export function supervisorView(root, me) {
 
   async function loadQueues() {
     try {
-      const [q, c] = await Promise.all([api("GET", "/monitor/queues"), api("GET", "/chats?view=active")]);
+      const [q, c, k] = await Promise.all([api("GET", "/monitor/queues"), api("GET", "/chats?view=active"),
+        api("GET", "/calls?view=active")]);
       if (stopped) return;
       queueStats = q.items;
       chats = c.items;
       renderQueues();
       renderChats();
+      setCalls(k.items);
     } catch (e) {
       fail(e);
     }
