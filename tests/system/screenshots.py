@@ -2,9 +2,10 @@
 
 Starts nats-server, redis-server and the services on free ports (binaries
 from $CC_BIN_DIR, as the system tests do), fills them with a small contact
-center, drives headless Chromium through sign-in, the agent desk with an
-invitation, a conversation, the chat record page, the supervisor view and
-two administration pages, and writes one PNG per screen (1366x768) into the
+center, drives headless Chromium through sign-in, the agent desk with a chat
+invitation, a conversation, the chat record page, a ringing call and an
+active call (the PBX played over call-router's /pbx/v1), the supervisor
+view and two administration pages, and writes one PNG per screen (1366x768) into the
 directory given (default docs/screenshots)."""
 import os
 import shutil
@@ -114,6 +115,30 @@ def agent_screens(browser, stack, out, tmp):
     return page, chat_id
 
 
+def call_screens(browser, stack, out):
+    """Ewa (Hotline) sees a call ring, then talks: left connected, so the
+    supervisor view shows her on a call."""
+    admin, pbx = stack["admin"], stack["pbx"]
+    ewa = user(admin, "ewa", first_name="Ewa", last_name="Lis", sip_account="sip:ewa@pbx.test",
+               agent={"enabled": True, "team_id": stack["team"]["id"]})
+    admin.put(f"/api/v1/agents/{ewa['id']}/skills/{stack['hotline']['skill_id']}", {"capacity": 60})
+    page = browser.page()
+    sign_in(page, stack["gw"], "ewa", "password-ewa")
+    page.wait(status_is("ready"), SLOW)
+    page.click("Callcenter")
+    page.wait(status_is("callcenter", "waiting"), SLOW)
+    pbx.call("shot-1@pbx", stack["hotline"]["id"], "+48600100200")
+    page.wait("!!document.querySelector('.call-invite')", SLOW)
+    shot(page, out, "desk-call-invitation.png")
+    pbx.answered("shot-1@pbx")
+    page.wait("!!document.querySelector('.call-view[data-state=connected]')", SLOW)
+    page.fill("Result", "Solved")
+    page.fill("Result details", "New delivery address for order 1042")
+    page.eval("new Promise((r) => setTimeout(r, 3000))")  # the talk timer runs
+    shot(page, out, "desk-call.png")
+    return page
+
+
 def supervisor_screen(browser, stack, out):
     waiting = Customer(stack["chat"], stack["channel"]["id"], name="Olga")
     waiting.say("Is anyone there?")
@@ -150,7 +175,7 @@ def main():
         stack = make_stack(cluster)
         team_of_agents(stack)
         browser = Browser()
-        pages = [agent_screens(browser, stack, out, work)[0]]
+        pages = [call_screens(browser, stack, out), agent_screens(browser, stack, out, work)[0]]
         supervisor_screen(browser, stack, out)
         admin_screens(browser, stack, out)
         errors = [e for p in browser.pages for e in p.errors]

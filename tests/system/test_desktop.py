@@ -12,6 +12,7 @@ import requests
 from browser import Browser
 from harness import ADMIN_PASSWORD, Api, start_stack
 from test_chat_webchat import PNG, Customer
+from test_calls_api import phone_queue, start_calls
 from test_registry_objects import make, skill, team, user
 from test_routing import wait_until
 
@@ -31,30 +32,32 @@ def stack(cluster):
 
 
 def make_stack(cluster):
-    """The services a chat desk needs, a chat queue with a web-chat channel,
-    a team (its supervisor: sam), the agent wanda with the queue skill and
-    a quick reply."""
+    """The services the desk needs (call-router too: the desk lists calls),
+    a chat queue with a web-chat channel, a call queue (Hotline), a team
+    (its supervisor: sam), the agent wanda with both queues' skills and a
+    SIP account, and a quick reply."""
     admin = start_stack(cluster)
-    cluster.start("skill-router")
+    pbx = start_calls(cluster)
     chat = cluster.start("chat-gateway", env={"CC_PUBLIC_URL": "self"})
     sam = user(admin, "sam", role="supervisor", first_name="Sam", last_name="Super")
-    t = team(admin, "Chat team", chat_invite_timeout_s=120, wrap_up_time_s=600,
-             supervisor_ids=[sam["id"]])
+    t = team(admin, "Chat team", chat_invite_timeout_s=120, call_offer_timeout_s=60,
+             wrap_up_time_s=600, supervisor_ids=[sam["id"]])
     s = skill(admin, "Web")
     q = make(admin, "/api/v1/queues", {"name": "Web", "channel": "chat", "skill_id": s["id"],
                                        "team_ids": [t["id"]]})
     ch = make(admin, "/api/v1/channels", {"type": "webchat", "name": "Site", "queue_id": q["id"],
                                          "credentials": {}})
     u = user(admin, "wanda", first_name="Wanda", last_name="Agent",
-             agent={"enabled": True, "team_id": t["id"]})
+             agent={"enabled": True, "team_id": t["id"]}, sip_account="sip:wanda@pbx.test")
     assert admin.put(f"/api/v1/agents/{u['id']}/skills/{s['id']}", {"capacity": 50}).status_code == 200
+    hotline = phone_queue(admin, "Hotline", t["id"], [u["id"]])
     make(admin, "/api/v1/quick-replies", {"name": "Greeting",
                                           "text": "Dzień dobry, w czym mogę pomóc?",
                                           "queue_ids": [q["id"]]})
     make(admin, "/api/v1/pause-causes", {"name": "Lunch"})
     gw = admin.base
     return {"admin": admin, "gw": gw, "chat": chat.base, "channel": ch, "queue": q, "team": t,
-            "agent_id": u["id"], "sam_id": sam["id"]}
+            "agent_id": u["id"], "sam_id": sam["id"], "pbx": pbx, "hotline": hotline}
 
 
 @pytest.fixture
