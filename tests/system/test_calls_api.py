@@ -164,10 +164,11 @@ def test_agents_see_their_calls_supervisors_their_queues_admins_all(center):
     assert (call["state"], call["from"], call["agent_id"], call["queue_id"]) == \
         ("connected", "+48600100200", center["ann"]["id"], center["hot"]["id"])
     assert call["queue_name"] == "Hotline" and call["answered_at"]
-    # someone else's call: 403 for the other agent and the other queue's supervisor
-    err(bob.get(f"/api/v1/calls/{c1}"), 403, "forbidden")
-    err(sid.get(f"/api/v1/calls/{c1}"), 403, "forbidden")
-    err(bob.patch(f"/api/v1/calls/{c1}", {"result_details": "not mine"}), 403, "forbidden")
+    # someone else's call is hidden: 404 for the other agent and the other queue's supervisor
+    err(bob.get(f"/api/v1/calls/{c1}"), 404, "not_found")
+    err(sid.get(f"/api/v1/calls/{c1}"), 404, "not_found")
+    err(bob.patch(f"/api/v1/calls/{c1}", {"result_details": "not mine"}), 404, "not_found")
+    assert ann.get(f"/api/v1/calls/{c1}").json()["result_details"] is None
     assert sue.get(f"/api/v1/calls/{c1}").status_code == 200
     assert admin.get(f"/api/v1/calls/{c2}").status_code == 200
     err(ann.get("/api/v1/calls/call_nope"), 404, "not_found")
