@@ -5,7 +5,10 @@
  * Wiring only: configuration, connections, routes and signal handling come
  * from common/cc_service; behaviour lives in the modules beside this file. */
 #include "crm.h"
+#include "provisioning.h"
 #include "cc_log.h"
+
+#include "cc_time.h"
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -26,16 +29,24 @@ static void setup_metrics(struct crm *c)
     c->m_backlog = cc_metrics_gauge(m, "cc_crm_backlog", "Records not yet written to the CRM");
 }
 
-/* Reloads the settings every 2 s (and on cc.crm.settings.changed) and
- * keeps the backlog gauge fresh. */
+/* Reloads the settings every 2 s (and on cc.crm.settings.changed), keeps
+ * the backlog gauge fresh, polls the CRM's agent records every poll_s
+ * (a full reconcile first). */
 static void *worker(void *arg)
 {
     struct crm *c = arg;
+    int64_t next_poll = 0;
     for (int tick = 0; !atomic_load(&c->stopping); tick++) {
         usleep(200000);
         if (tick % 10 == 0) {
             settings_reload(c);
             status_refresh_backlog(c);
+        }
+        if (cc_time_mono_ms() >= next_poll) {
+            struct crm_conf *conf = settings_get(c);
+            next_poll = cc_time_mono_ms() + conf->s->poll_s * 1000;
+            settings_put(conf);
+            provisioning_poll(c, tick == 0); /* a full reconcile at start */
         }
     }
     return NULL;
@@ -71,6 +82,9 @@ int main(int argc, char **argv)
     if (cc_service_init(&svc, "crm-sync", "CC_CRM_PORT", 8085, crm_env, argc, argv) != CC_OK)
         return 1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct cc_http_route routes[] = {
+        {"POST", "/crm/v1/provisioning", provisioning_post, &c, CC_HTTP_JSON},
+    };
     int rc = 1;
     c.svc = &svc, c.nats = svc.nats, c.redis = svc.redis;
     setup_metrics(&c);
@@ -82,7 +96,8 @@ int main(int argc, char **argv)
     }
     c.working = pthread_create(&c.worker, NULL, worker, &c) == 0;
     if (c.working && subscribe(&c) == CC_OK && identify_start(&c) == CC_OK &&
-        records_start(&c) == CC_OK && cc_service_serve(&svc, NULL, 0, 0) == CC_OK) {
+        records_start(&c) == CC_OK &&
+        cc_service_serve(&svc, routes, (int)(sizeof routes / sizeof *routes), 0) == CC_OK) {
         cc_service_wait(&svc);
         rc = 0;
     } else {
