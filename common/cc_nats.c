@@ -535,8 +535,8 @@ enum cc_status cc_nats_consume_batch(struct cc_nats *n, const struct cc_nats_con
     return start_consumer(n, cfg, NULL, fn, arg);
 }
 
-enum cc_status cc_nats_consumer_pending(struct cc_nats *n, const char *stream,
-                                        const char *durable, int64_t *pending)
+enum cc_status cc_nats_consumer_pending(struct cc_nats *n, const char *stream, const char *durable,
+                                        int64_t *pending)
 {
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;

@@ -140,7 +140,7 @@ enum cc_status cc_nats_consume_batch(struct cc_nats *n, const struct cc_nats_con
 /* Messages of durable consumer `durable` on `stream` not yet acknowledged
  * (waiting plus in flight) into *pending. CC_ERR_NOT_FOUND before the
  * consumer exists. */
-enum cc_status cc_nats_consumer_pending(struct cc_nats *n, const char *stream,
-                                        const char *durable, int64_t *pending);
+enum cc_status cc_nats_consumer_pending(struct cc_nats *n, const char *stream, const char *durable,
+                                        int64_t *pending);
 
 #endif

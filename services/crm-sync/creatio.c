@@ -21,8 +21,8 @@ struct creatio {
     char *url, *prefix, *user, *password, *identity_url, *client_id, *client_secret, *ca_file;
     int oauth;
     long timeout_ms, max_wait_ms;
-    pthread_mutex_t lock;         /* guards what follows; held while logging in */
-    uint64_t generation;          /* grows with every login */
+    pthread_mutex_t lock; /* guards what follows; held while logging in */
+    uint64_t generation;  /* grows with every login */
     int logged_in;
     struct odata_cookies cookies; /* forms */
     char token[4096];             /* oauth */
@@ -100,8 +100,8 @@ static enum cc_status perform(struct creatio *c, const char *method, const char 
         a->retry_after_ms = x.retry_after_ms > 0 ? x.retry_after_ms : 0;
         a->len = x.body.len, a->body = cc_buf_detach(&x.body, &a->len);
     } else {
-        snprintf(a->error, sizeof a->error, "%s", x.too_large ? "answer too large"
-                                                              : curl_easy_strerror(rc));
+        snprintf(a->error, sizeof a->error, "%s",
+                 x.too_large ? "answer too large" : curl_easy_strerror(rc));
         st = rc == CURLE_OPERATION_TIMEDOUT ? CC_ERR_TIMEOUT : CC_ERR_UNAVAILABLE;
     }
     cc_buf_release(&x.body);
@@ -124,9 +124,9 @@ enum cc_status creatio_new(struct creatio **out, const struct creatio_config *cf
 {
     *out = NULL;
 #define NONE(s) (!(s) || !(s)[0])
-    if (NONE(cfg->url) || (cfg->oauth ? NONE(cfg->identity_url) || NONE(cfg->client_id) ||
-                                            NONE(cfg->client_secret)
-                                      : NONE(cfg->user) || NONE(cfg->password)))
+    if (NONE(cfg->url) ||
+        (cfg->oauth ? NONE(cfg->identity_url) || NONE(cfg->client_id) || NONE(cfg->client_secret)
+                    : NONE(cfg->user) || NONE(cfg->password)))
         return CC_ERR_INVALID;
     struct creatio *c = calloc(1, sizeof *c);
     if (!c)
@@ -218,8 +218,8 @@ static enum cc_status login_oauth(struct creatio *c, struct creatio_answer *a)
         snprintf(a->error, sizeof a->error, "unreadable token answer");
     } else {
         int64_t life = expires_s * 1000;
-        c->token_until_ms = cc_time_now_ms() + (life > 2 * TOKEN_MARGIN_MS ? life - TOKEN_MARGIN_MS
-                                                                             : life / 2);
+        c->token_until_ms =
+            cc_time_now_ms() + (life > 2 * TOKEN_MARGIN_MS ? life - TOKEN_MARGIN_MS : life / 2);
         st = CC_OK;
     }
 out:
@@ -280,7 +280,8 @@ enum cc_status creatio_request(struct creatio *c, const char *method, const char
     for (;;) {
         struct curl_slist *h = NULL;
         h = curl_slist_append(h, "Accept: application/json");
-        h = curl_slist_append(h, "Content-Type: application/json; charset=utf-8; IEEE754Compatible=true");
+        h = curl_slist_append(
+            h, "Content-Type: application/json; charset=utf-8; IEEE754Compatible=true");
         h = curl_slist_append(h, "ForceUseSession: true");
         if (header)
             h = curl_slist_append(h, header);
@@ -345,9 +346,8 @@ static int next_path(struct creatio *c, const char *next, struct cc_buf *out)
 }
 
 /* One page of a list into `items`; *more set to the next path or cleared. */
-static enum cc_status list_page(struct creatio *c, const char *path, size_t max_items,
-                                cJSON *items, struct cc_buf *more, size_t *got,
-                                struct creatio_answer *a)
+static enum cc_status list_page(struct creatio *c, const char *path, size_t max_items, cJSON *items,
+                                struct cc_buf *more, size_t *got, struct creatio_answer *a)
 {
     cJSON *root = NULL, *values = NULL, *e;
     const char *next = NULL;

@@ -17,23 +17,23 @@
 #include <stdint.h>
 
 struct creatio_config {
-    const char *url;           /* the site root, e.g. https://x.creatio.com */
-    const char *odata_prefix;  /* "/0/odata" or "/odata" */
-    int oauth;                 /* 1: client credentials; 0: forms login */
+    const char *url;          /* the site root, e.g. https://x.creatio.com */
+    const char *odata_prefix; /* "/0/odata" or "/odata" */
+    int oauth;                /* 1: client credentials; 0: forms login */
     const char *user, *password;
-    const char *identity_url;  /* OAuth: the Identity Service root */
+    const char *identity_url; /* OAuth: the Identity Service root */
     const char *client_id, *client_secret;
-    const char *ca_file;       /* NULL or "": the system's CAs */
-    long timeout_ms;           /* one HTTP exchange */
-    long max_wait_ms;          /* longest Retry-After waited in place */
+    const char *ca_file; /* NULL or "": the system's CAs */
+    long timeout_ms;     /* one HTTP exchange */
+    long max_wait_ms;    /* longest Retry-After waited in place */
 };
 
 struct creatio;
 
 /* One answer of the CRM. */
 struct creatio_answer {
-    long status;            /* HTTP status; 0 when nothing answered */
-    char *body;             /* malloc'ed, NUL-terminated, or NULL */
+    long status; /* HTTP status; 0 when nothing answered */
+    char *body;  /* malloc'ed, NUL-terminated, or NULL */
     size_t len;
     int64_t retry_after_ms; /* 429/503: what the CRM asked for; else 0 */
     char error[256];        /* the CRM's error message or why nothing answered */

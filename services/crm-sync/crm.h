@@ -26,8 +26,8 @@ enum crm_type { CRM_NONE, CRM_CREATIO, CRM_WEBHOOK };
 /* One version of the configuration: never changed once published. */
 struct crm_conf {
     atomic_int refs;
-    Cc__V1__CrmSettings *s;  /* effective settings (environment + stored) */
-    uint8_t *stored;         /* the stored part it was built from, for change detection */
+    Cc__V1__CrmSettings *s; /* effective settings (environment + stored) */
+    uint8_t *stored;        /* the stored part it was built from, for change detection */
     size_t stored_len;
     enum crm_type type;
     struct crm_names names;
@@ -38,9 +38,9 @@ struct crm {
     struct cc_service *svc;
     struct cc_nats *nats;
     struct cc_redis *redis;
-    pthread_mutex_t lock;    /* guards conf */
-    struct crm_conf *conf;   /* never NULL once started */
-    pthread_t worker;        /* settings reload, provisioning polls, status */
+    pthread_mutex_t lock;  /* guards conf */
+    struct crm_conf *conf; /* never NULL once started */
+    pthread_t worker;      /* settings reload, provisioning polls, status */
     int working;
     atomic_int stopping;
     struct cc_metric *m_records, *m_requests, *m_failures, *m_provisioning, *m_lag, *m_backlog;
@@ -128,6 +128,7 @@ enum cc_status identify_find(struct crm *c, struct crm_conf *conf, const Cc__V1_
  * in *answer (malloc'ed, may be NULL). CC_ERR_UNAVAILABLE / TIMEOUT when it
  * should be tried again, CC_ERR_INVALID when the receiver refused it. */
 enum cc_status webhook_post(struct crm_conf *conf, const char *event, const char *body,
-                            char **answer, char *why, size_t cap) __attribute__((warn_unused_result));
+                            char **answer, char *why, size_t cap)
+    __attribute__((warn_unused_result));
 
 #endif

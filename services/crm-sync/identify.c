@@ -58,12 +58,13 @@ static enum cc_status ids_where(struct crm_conf *conf, const char *object, const
 }
 
 /* Contacts whose numbers end with the phone's last digits. */
-static enum cc_status by_phone(struct crm_conf *conf, const char *phone, struct found *f,
-                               char *why, size_t cap)
+static enum cc_status by_phone(struct crm_conf *conf, const char *phone, struct found *f, char *why,
+                               size_t cap)
 {
     char rev[32];
     struct cc_buf filter = CC_BUF_INIT;
-    if (odata_reverse_digits(phone, (int)conf->s->phone_digits, MIN_PHONE_DIGITS, rev, sizeof rev) < 0)
+    if (odata_reverse_digits(phone, (int)conf->s->phone_digits, MIN_PHONE_DIGITS, rev, sizeof rev) <
+        0)
         return CC_OK;
     enum cc_status st = CC_ERR_NOMEM;
     if (cc_buf_addf(&filter, "startswith(%s,", CRM_NAME(conf, N_PHONE_FIELD)) == CC_OK &&
@@ -75,8 +76,8 @@ static enum cc_status by_phone(struct crm_conf *conf, const char *phone, struct 
 }
 
 /* Contacts linked to the customer's id in the channel. */
-static enum cc_status by_channel_id(struct crm_conf *conf, const char *customer_id,
-                                    struct found *f, char *why, size_t cap)
+static enum cc_status by_channel_id(struct crm_conf *conf, const char *customer_id, struct found *f,
+                                    char *why, size_t cap)
 {
     struct cc_buf filter = CC_BUF_INIT;
     enum cc_status st = CC_ERR_NOMEM;
@@ -225,7 +226,8 @@ static enum cc_status ask_webhook(struct crm_conf *conf, const Cc__V1__ContactQu
     char *text = NULL, *answer = NULL;
     enum cc_status st = CC_ERR_NOMEM;
     if (ev && query && cJSON_AddStringToObject(ev, "event", "identify") &&
-        cJSON_AddItemToObject(ev, "query", query) && (query = NULL, text = cJSON_PrintUnformatted(ev)))
+        cJSON_AddItemToObject(ev, "query", query) &&
+        (query = NULL, text = cJSON_PrintUnformatted(ev)))
         st = webhook_post(conf, "identify", text, &answer, why, cap);
     if (st == CC_OK) {
         ans = answer ? cJSON_Parse(answer) : NULL;
@@ -277,10 +279,11 @@ static void on_query(void *arg, const struct cc_nats_msg *m)
     Cc__V1__ContactList *l = NULL;
     Cc__V1__ContactQuery *q = cc__v1__contact_query__unpack(NULL, m->len, m->data);
     int staff = strstr(m->subject, "search") != NULL;
-    enum cc_status st = !q ? CC_ERR_INVALID
+    enum cc_status st = !q                                          ? CC_ERR_INVALID
                         : staff && (!q->caller || !q->caller->role) ? CC_ERR_FORBIDDEN
-                        : staff && (!q->q || strlen(q->q) < 2 || strlen(q->q) > 200) ? CC_ERR_INVALID
-                                                                                     : CC_OK;
+                        : staff && (!q->q || strlen(q->q) < 2 || strlen(q->q) > 200)
+                            ? CC_ERR_INVALID
+                            : CC_OK;
     if (st == CC_ERR_INVALID && q)
         snprintf(why, sizeof why, "q: 2..200 characters");
     if (st == CC_OK) {
@@ -292,9 +295,9 @@ static void on_query(void *arg, const struct cc_nats_msg *m)
         CC_WARN("crm: contacts answer not sent");
     if (st != CC_OK) {
         CC_WARN("crm: %s: %s", m->subject, why[0] ? why : cc_status_str(st));
-        (void)cc_nats_respond_error(c->nats, m, st == CC_ERR_FORBIDDEN || st == CC_ERR_INVALID
-                                                     ? st : CC_ERR_UNAVAILABLE,
-                                    why[0] ? why : NULL);
+        (void)cc_nats_respond_error(
+            c->nats, m, st == CC_ERR_FORBIDDEN || st == CC_ERR_INVALID ? st : CC_ERR_UNAVAILABLE,
+            why[0] ? why : NULL);
     }
     if (l)
         cc__v1__contact_list__free_unpacked(l, NULL);

@@ -21,8 +21,8 @@ static void setup_metrics(struct crm *c)
     c->m_records = cc_metrics_counter(m, "cc_crm_records_total", "Records written to the CRM");
     c->m_failures = cc_metrics_counter(m, "cc_crm_failures_total",
                                        "Records and agent records given up on (sync status)");
-    c->m_provisioning = cc_metrics_counter(m, "cc_crm_provisioning_total",
-                                           "Agent records from the CRM, by result");
+    c->m_provisioning =
+        cc_metrics_counter(m, "cc_crm_provisioning_total", "Agent records from the CRM, by result");
     c->m_lag = cc_metrics_histogram(m, "cc_crm_sync_lag_seconds",
                                     "From a record's change to the CRM's 2xx", s,
                                     (int)(sizeof s / sizeof *s));
@@ -68,8 +68,8 @@ static enum cc_status subscribe(struct crm *c)
         {"cc.crm.settings.put", settings_on_put},
         {"cc.crm.status.get", status_on_get},
     };
-    enum cc_status st = cc_nats_subscribe(c->nats, "cc.crm.settings.changed", NULL,
-                                          on_settings_changed, c);
+    enum cc_status st =
+        cc_nats_subscribe(c->nats, "cc.crm.settings.changed", NULL, on_settings_changed, c);
     for (size_t i = 0; st == CC_OK && i < sizeof subs / sizeof *subs; i++)
         st = cc_nats_subscribe(c->nats, subs[i].subject, "crm-sync", subs[i].fn, c);
     return st;

@@ -82,7 +82,8 @@ static const struct {
     [N_CASE_CATEGORY] = {"case.category", "CategoryId", 0},
     [N_CASE_NUMBER] = {"case.number", "Number", 0},
     [N_CASE_STATUS_NEW] = {"case.status_new", "ae5f2f10-f46b-1410-fd9a-0050ba5d6c38", 1},
-    [N_CASE_CATEGORY_DEFAULT] = {"case.category_default", "1c0bc159-150a-e111-a31b-00155d04c01d", 1},
+    [N_CASE_CATEGORY_DEFAULT] = {"case.category_default", "1c0bc159-150a-e111-a31b-00155d04c01d",
+                                 1},
     [N_ACTIVITY_OBJECT] = {"activity.object", "Activity", 0},
     [N_ACTIVITY_TITLE] = {"activity.title", "Title", 0},
     [N_ACTIVITY_TYPE] = {"activity.type", "TypeId", 0},
@@ -119,7 +120,7 @@ enum cc_status names_check(const char *key, const char *value, enum crm_name *wh
             continue;
         *which = (enum crm_name)i;
         return (table[i].guid ? odata_guid_valid(value) : odata_name_valid(value)) ? CC_OK
-                                                                                  : CC_ERR_INVALID;
+                                                                                   : CC_ERR_INVALID;
     }
     return CC_ERR_INVALID;
 }

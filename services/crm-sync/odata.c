@@ -142,8 +142,10 @@ int odata_login_ok(const char *body, size_t len, char *msg, size_t cap)
     int ok = cJSON_IsNumber(code) && code->valuedouble == 0;
     if (!ok) {
         const char *m = odata_str(doc, "Message", 1024);
-        snprintf(msg, cap, "%s", m && m[0] ? m : cJSON_IsNumber(code) ? "login refused"
-                                                                       : "unreadable login answer");
+        snprintf(msg, cap, "%s",
+                 m && m[0]              ? m
+                 : cJSON_IsNumber(code) ? "login refused"
+                                        : "unreadable login answer");
     }
     cJSON_Delete(doc);
     return ok;
@@ -157,7 +159,8 @@ enum cc_status odata_token_parse(const char *body, size_t len, char *token, size
     const cJSON *exp = cJSON_GetObjectItemCaseSensitive(doc, "expires_in");
     enum cc_status st = CC_ERR_INTERNAL;
     if (t && t[0] && !strpbrk(t, "\r\n") &&
-        (!exp || (cJSON_IsNumber(exp) && exp->valuedouble >= 1 && exp->valuedouble <= 86400 * 30))) {
+        (!exp ||
+         (cJSON_IsNumber(exp) && exp->valuedouble >= 1 && exp->valuedouble <= 86400 * 30))) {
         snprintf(token, cap, "%s", t);
         *expires_s = exp ? (int64_t)exp->valuedouble : 3600;
         st = CC_OK;
@@ -239,7 +242,8 @@ char *odata_batch_body(const struct odata_op *ops, int n)
         char id[16];
         cJSON *r = cJSON_CreateObject();
         snprintf(id, sizeof id, "r%d", i);
-        if (!r || !cJSON_AddItemToArray(reqs, r) || !cJSON_AddStringToObject(r, "method", ops[i].method) ||
+        if (!r || !cJSON_AddItemToArray(reqs, r) ||
+            !cJSON_AddStringToObject(r, "method", ops[i].method) ||
             !cJSON_AddStringToObject(r, "url", ops[i].url) || !cJSON_AddStringToObject(r, "id", id))
             goto out;
         cJSON *hdr = cJSON_AddObjectToObject(r, "headers");
@@ -270,8 +274,8 @@ static int batch_index(const char *id, int n)
     return *end || v < 0 || v >= n ? -1 : (int)v;
 }
 
-enum cc_status odata_batch_parse(const char *text, size_t len, int n, long *status,
-                                 cJSON **body, cJSON **root)
+enum cc_status odata_batch_parse(const char *text, size_t len, int n, long *status, cJSON **body,
+                                 cJSON **root)
 {
     for (int i = 0; i < n; i++)
         status[i] = 0, body[i] = NULL;

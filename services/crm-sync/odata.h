@@ -107,7 +107,7 @@ char *odata_batch_body(const struct odata_op *ops, int n);
  * from *root, may be NULL) of request "r<i>"; status 0 when the CRM did not
  * answer it (it stopped at a failure). The caller deletes *root.
  * CC_ERR_INTERNAL when the answer is not a batch answer. */
-enum cc_status odata_batch_parse(const char *text, size_t len, int n, long *status,
-                                 cJSON **body, cJSON **root) __attribute__((warn_unused_result));
+enum cc_status odata_batch_parse(const char *text, size_t len, int n, long *status, cJSON **body,
+                                 cJSON **root) __attribute__((warn_unused_result));
 
 #endif

@@ -27,16 +27,16 @@
 
 /* What the CRM wants for one user. */
 struct wanted {
-    char crm_id[128];       /* the CRM's record id (or the generic shape's external_id) */
+    char crm_id[128]; /* the CRM's record id (or the generic shape's external_id) */
     char name[128];
     char email[128];
-    char user_id[128];      /* ours, when the CRM knows it */
-    int gone;               /* the record was deleted in the CRM */
+    char user_id[128]; /* ours, when the CRM knows it */
+    int gone;          /* the record was deleted in the CRM */
     int is_agent;
-    char team[128];         /* our team id */
+    char team[128]; /* our team id */
     int n;
     struct {
-        char skill[128];    /* our skill id */
+        char skill[128]; /* our skill id */
         int64_t capacity;
         int active;
     } skills[MAX_SKILLS];
@@ -70,8 +70,8 @@ static enum cc_status external_of(struct crm_conf *conf, enum crm_name object, e
 }
 
 /* The agent skills of CRM user `w->crm_id`, remembered by their CRM id. */
-static enum cc_status read_skills(struct crm *c, struct crm_conf *conf, struct wanted *w,
-                                  char *why, size_t cap)
+static enum cc_status read_skills(struct crm *c, struct crm_conf *conf, struct wanted *w, char *why,
+                                  size_t cap)
 {
     char path[512];
     cJSON *rows = NULL, *row;
@@ -85,13 +85,16 @@ static enum cc_status read_skills(struct crm *c, struct crm_conf *conf, struct w
         snprintf(why, cap, "agent skills: %s", a.error);
     cJSON_ArrayForEach(row, rows)
     {
-        const char *id = odata_guid(row, "Id"), *skill = odata_guid(row, CRM_NAME(conf, N_ASKILL_SKILL));
-        const cJSON *capn = cJSON_GetObjectItemCaseSensitive(row, CRM_NAME(conf, N_ASKILL_CAPACITY));
+        const char *id = odata_guid(row, "Id"),
+                   *skill = odata_guid(row, CRM_NAME(conf, N_ASKILL_SKILL));
+        const cJSON *capn =
+            cJSON_GetObjectItemCaseSensitive(row, CRM_NAME(conf, N_ASKILL_CAPACITY));
         const cJSON *act = cJSON_GetObjectItemCaseSensitive(row, CRM_NAME(conf, N_ASKILL_ACTIVE));
         if (st != CC_OK)
             break;
         if (!id || !skill || w->n == MAX_SKILLS) {
-            st = CC_ERR_INVALID, fail(why, cap, "agent skill %s: no skill or too many", id ? id : "?");
+            st = CC_ERR_INVALID,
+            fail(why, cap, "agent skill %s: no skill or too many", id ? id : "?");
             break;
         }
         if (id && cc_redis_do(c->redis, "SET {crm}:askill:%s %s", id, w->crm_id) != CC_OK)
@@ -129,7 +132,8 @@ static enum cc_status read_creatio(struct crm *c, struct crm_conf *conf, const c
         const char *team = odata_guid(row, CRM_NAME(conf, N_USER_TEAM));
         snprintf(w->name, sizeof w->name, "%s", name ? name : "");
         snprintf(w->user_id, sizeof w->user_id, "%s", ext ? ext : "");
-        w->is_agent = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, CRM_NAME(conf, N_USER_IS_AGENT)));
+        w->is_agent =
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, CRM_NAME(conf, N_USER_IS_AGENT)));
         if (team)
             st = external_of(conf, N_TEAM_OBJECT, N_TEAM_EXTERNAL, team, w->team, sizeof w->team,
                              why, cap);
@@ -198,10 +202,11 @@ static enum cc_status create_user(struct crm *c, struct wanted *w, char *why, si
     u.login = login, u.password = password, u.role = CC_PB_STR("agent");
     u.first_name = w->name[0] ? w->name : login, u.agent = &ag;
     ag.has_enabled = 1, ag.enabled = 0;
-    enum cc_status st = reg_call(c, "cc.registry.obj.users.create", NULL, NULL, &u.base, NULL, 0,
-                                 &rep, why, cap);
+    enum cc_status st =
+        reg_call(c, "cc.registry.obj.users.create", NULL, NULL, &u.base, NULL, 0, &rep, why, cap);
     Cc__V1__User *made = st == CC_OK && rep->has_body
-                             ? cc__v1__user__unpack(NULL, rep->body.len, rep->body.data) : NULL;
+                             ? cc__v1__user__unpack(NULL, rep->body.len, rep->body.data)
+                             : NULL;
     if (made && made->id) {
         snprintf(w->user_id, sizeof w->user_id, "%s", made->id);
         if (cc_redis_do(c->redis, "SET {crm}:link:user:%s %s", w->crm_id, made->id) != CC_OK)
@@ -224,7 +229,8 @@ static void link_back(struct crm_conf *conf, const struct wanted *w)
     cJSON *body = cJSON_CreateObject(), *ans = NULL;
     struct creatio_answer a = {0};
     snprintf(path, sizeof path, "%s(%s)", CRM_NAME(conf, N_USER_OBJECT), w->crm_id);
-    if (conf->creatio && body && cJSON_AddStringToObject(body, CRM_NAME(conf, N_USER_EXTERNAL), w->user_id) &&
+    if (conf->creatio && body &&
+        cJSON_AddStringToObject(body, CRM_NAME(conf, N_USER_EXTERNAL), w->user_id) &&
         creatio_send(conf->creatio, "PATCH", path, body, &ans, &a) != CC_OK)
         CC_WARN("crm: %s not told our user id: %s", w->crm_id, a.error);
     cJSON_Delete(ans);
@@ -248,8 +254,8 @@ static enum cc_status set_agent(struct crm *c, const struct wanted *w, char *why
 static enum cc_status mirror_skills(struct crm *c, const struct wanted *w, char *why, size_t cap)
 {
     Cc__V1__ObjectReply *rep = NULL;
-    enum cc_status st = reg_call(c, "cc.registry.agent_skills.list", NULL, w->user_id, NULL, NULL, 0,
-                                 &rep, why, cap);
+    enum cc_status st = reg_call(c, "cc.registry.agent_skills.list", NULL, w->user_id, NULL, NULL,
+                                 0, &rep, why, cap);
     for (int i = 0; st == CC_OK && i < w->n; i++) {
         Cc__V1__AgentSkill s = CC__V1__AGENT_SKILL__INIT;
         s.has_capacity = 1, s.capacity = w->skills[i].capacity;
@@ -258,8 +264,8 @@ static enum cc_status mirror_skills(struct crm *c, const struct wanted *w, char 
                       NULL, 0, NULL, why, cap);
     }
     for (size_t k = 0; st == CC_OK && k < rep->n_items; k++) {
-        Cc__V1__AgentSkill *have = cc__v1__agent_skill__unpack(NULL, rep->items[k].len,
-                                                               rep->items[k].data);
+        Cc__V1__AgentSkill *have =
+            cc__v1__agent_skill__unpack(NULL, rep->items[k].len, rep->items[k].data);
         int keep = 0;
         for (int i = 0; have && have->skill_id && i < w->n && !keep; i++)
             keep = !strcmp(have->skill_id, w->skills[i].skill);
@@ -288,7 +294,8 @@ static enum cc_status apply(struct crm *c, struct crm_conf *conf, struct wanted 
         return CC_OK; /* deleted in the CRM and never here: nothing to do */
     if (!w->user_id[0] && (st = create_user(c, w, why, cap)) != CC_OK)
         return st;
-    if (!linked && cc_redis_do(c->redis, "SET {crm}:link:user:%s %s", w->crm_id, w->user_id) != CC_OK)
+    if (!linked &&
+        cc_redis_do(c->redis, "SET {crm}:link:user:%s %s", w->crm_id, w->user_id) != CC_OK)
         CC_WARN("crm: link of %s not stored", w->crm_id);
     if (!linked && !w->gone && odata_guid_valid(w->crm_id))
         link_back(conf, w);
@@ -303,7 +310,8 @@ static int lock(struct crm *c, const char *crm_id)
     for (int i = 0; i < 100; i++) {
         redisReply *r = NULL;
         int got = cc_redis_run(c->redis, &r, "SET {crm}:lock:agent:%s 1 NX PX %d", crm_id,
-                               LOCK_MS) == CC_OK && r->type == REDIS_REPLY_STATUS;
+                               LOCK_MS) == CC_OK &&
+                  r->type == REDIS_REPLY_STATUS;
         if (r)
             freeReplyObject(r);
         if (got)
@@ -345,8 +353,10 @@ enum cc_status provisioning_user(struct crm *c, struct crm_conf *conf, const cha
         return CC_ERR_NOMEM;
     if (!odata_guid_valid(crm_id) || conf->type != CRM_CREATIO || !lock(c, crm_id)) {
         st = !odata_guid_valid(crm_id) ? CC_ERR_INVALID : CC_ERR_UNAVAILABLE;
-        snprintf(why, cap, "%s", !odata_guid_valid(crm_id) ? "not a CRM id"
-                                 : conf->type != CRM_CREATIO ? "no Creatio configured" : "busy");
+        snprintf(why, cap, "%s",
+                 !odata_guid_valid(crm_id)   ? "not a CRM id"
+                 : conf->type != CRM_CREATIO ? "no Creatio configured"
+                                             : "busy");
         free(w);
         return st;
     }
@@ -375,25 +385,29 @@ static int copy_str(const cJSON *o, const char *name, char *out, size_t cap, int
     return 0;
 }
 
-/* {"user":{"external_id","name","is_agent","team_id","skills":[{"skill_id","capacity","active"}]}} */
+/* {"user":{"external_id","name","is_agent","team_id","skills":[{"skill_id","capacity","active"}]}}
+ */
 static enum cc_status read_generic(const cJSON *u, struct wanted *w, char *why, size_t cap)
 {
     const cJSON *agent = cJSON_GetObjectItemCaseSensitive(u, "is_agent"),
                 *skills = cJSON_GetObjectItemCaseSensitive(u, "skills"), *s;
     if (!cJSON_IsObject(u) || copy_str(u, "external_id", w->crm_id, sizeof w->crm_id, 1) ||
         strspn(w->crm_id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
-            strlen(w->crm_id) || !w->crm_id[0] || copy_str(u, "name", w->name, sizeof w->name, 0) ||
+            strlen(w->crm_id) ||
+        !w->crm_id[0] || copy_str(u, "name", w->name, sizeof w->name, 0) ||
         copy_str(u, "team_id", w->team, sizeof w->team, 0) || (agent && !cJSON_IsBool(agent)) ||
         (skills && !cJSON_IsArray(skills)) || cJSON_GetArraySize(skills) > MAX_SKILLS)
-        return snprintf(why, cap, "user: external_id ([A-Za-z0-9_.-]), name, is_agent, team_id, "
-                                  "skills expected"), CC_ERR_INVALID;
+        return snprintf(why, cap,
+                        "user: external_id ([A-Za-z0-9_.-]), name, is_agent, team_id, "
+                        "skills expected"),
+               CC_ERR_INVALID;
     w->is_agent = cJSON_IsTrue(agent);
     cJSON_ArrayForEach(s, skills)
     {
         const cJSON *capn = cJSON_GetObjectItemCaseSensitive(s, "capacity"),
                     *act = cJSON_GetObjectItemCaseSensitive(s, "active");
-        if (!cJSON_IsObject(s) || copy_str(s, "skill_id", w->skills[w->n].skill,
-                                           sizeof w->skills[0].skill, 1) ||
+        if (!cJSON_IsObject(s) ||
+            copy_str(s, "skill_id", w->skills[w->n].skill, sizeof w->skills[0].skill, 1) ||
             !cJSON_IsNumber(capn) || (act && !cJSON_IsBool(act)))
             return snprintf(why, cap, "skills[%d]: skill_id, capacity, active expected", w->n),
                    CC_ERR_INVALID;
@@ -454,8 +468,8 @@ static int authorized(const struct crm_conf *conf, struct cc_http_req *req)
 }
 
 /* The CRM user of a Creatio notification into out ("" when unknown). */
-static enum cc_status notified_user(struct crm *c, struct crm_conf *conf, const cJSON *j,
-                                    char *out, size_t cap, char *why, size_t wcap)
+static enum cc_status notified_user(struct crm *c, struct crm_conf *conf, const cJSON *j, char *out,
+                                    size_t cap, char *why, size_t wcap)
 {
     const char *entity = odata_str(j, "EntityName", 64), *action = odata_str(j, "Action", 32),
                *id = odata_guid(j, "Id");
@@ -466,14 +480,16 @@ static enum cc_status notified_user(struct crm *c, struct crm_conf *conf, const 
         return snprintf(out, cap, "%s", id), CC_OK;
     if (strcmp(entity, CRM_NAME(conf, N_ASKILL_OBJECT)))
         return snprintf(why, wcap, "EntityName: %s or %s", CRM_NAME(conf, N_USER_OBJECT),
-                        CRM_NAME(conf, N_ASKILL_OBJECT)), CC_ERR_INVALID;
+                        CRM_NAME(conf, N_ASKILL_OBJECT)),
+               CC_ERR_INVALID;
     char path[256];
     cJSON *row = NULL;
     struct creatio_answer a = {0};
     snprintf(path, sizeof path, "%s(%s)?$select=%s", CRM_NAME(conf, N_ASKILL_OBJECT), id,
              CRM_NAME(conf, N_ASKILL_USER));
-    enum cc_status st = action && !strcmp(action, "Deleted") ? CC_ERR_NOT_FOUND
-                        : creatio_get(conf->creatio, path, &row, &a);
+    enum cc_status st = action && !strcmp(action, "Deleted")
+                            ? CC_ERR_NOT_FOUND
+                            : creatio_get(conf->creatio, path, &row, &a);
     const char *user = st == CC_OK ? odata_guid(row, CRM_NAME(conf, N_ASKILL_USER)) : NULL;
     if (user)
         snprintf(out, cap, "%s", user);
@@ -511,7 +527,8 @@ void provisioning_post(void *arg, struct cc_http_req *req, struct cc_http_resp *
     else if (generic_user)
         st = generic(c, conf, generic_user, user_id, sizeof user_id, why, sizeof why);
     else if (conf->type != CRM_CREATIO)
-        st = CC_ERR_INVALID, snprintf(why, sizeof why, "no Creatio configured: use the generic shape");
+        st = CC_ERR_INVALID,
+        snprintf(why, sizeof why, "no Creatio configured: use the generic shape");
     else if ((st = notified_user(c, conf, req->json, crm_user, sizeof crm_user, why, sizeof why)) ==
              CC_OK)
         st = provisioning_user(c, conf, crm_user, why, sizeof why);
@@ -549,8 +566,8 @@ static void poll_object(struct crm *c, struct crm_conf *conf, enum crm_name obje
     int since = !all && mark[0] && cc_time_parse_ms(mark, &ms) == 0;
     snprintf(path, sizeof path, "%s?$select=Id,%s,%s&$orderby=%s%s%s%s", CRM_NAME(conf, object),
              user_field == N_COUNT ? "Id" : CRM_NAME(conf, user_field), CRM_NAME(conf, modified),
-             CRM_NAME(conf, modified), since ? "&$filter=" : "", since ? CRM_NAME(conf, modified) : "",
-             since ? "%20gt%20" : "");
+             CRM_NAME(conf, modified), since ? "&$filter=" : "",
+             since ? CRM_NAME(conf, modified) : "", since ? "%20gt%20" : "");
     if (since && strlen(path) + strlen(mark) < sizeof path)
         strcat(path, mark);
     if (creatio_list(conf->creatio, path, 500, 100000, &rows, &a) != CC_OK) {
@@ -559,7 +576,8 @@ static void poll_object(struct crm *c, struct crm_conf *conf, enum crm_name obje
     }
     cJSON_ArrayForEach(row, rows)
     {
-        const char *user = odata_guid(row, user_field == N_COUNT ? "Id" : CRM_NAME(conf, user_field));
+        const char *user =
+            odata_guid(row, user_field == N_COUNT ? "Id" : CRM_NAME(conf, user_field));
         const char *mod = odata_str(row, CRM_NAME(conf, modified), 40);
         if (user && provisioning_user(c, conf, user, why, sizeof why) == CC_ERR_UNAVAILABLE)
             break; /* try again next time from the same mark */

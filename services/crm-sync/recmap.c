@@ -29,8 +29,10 @@ static const char *chat_state(const char *s)
 {
     if (!s)
         return NULL;
-    return !strcmp(s, "new") ? "New" : !strcmp(s, "in_progress") ? "In progress"
-                                     : !strcmp(s, "completed")    ? "Completed" : s;
+    return !strcmp(s, "new")           ? "New"
+           : !strcmp(s, "in_progress") ? "In progress"
+           : !strcmp(s, "completed")   ? "Completed"
+                                       : s;
 }
 
 enum cc_status recmap_chat(const struct crm_names *n, const Cc__V1__Chat *ch, const char *result,
@@ -45,7 +47,8 @@ enum cc_status recmap_chat(const struct crm_names *n, const Cc__V1__Chat *ch, co
         snprintf(from, sizeof from, "%s", ch->from ? ch->from : "");
     int bad = add_str(out, n->v[N_CHAT_EXTERNAL_ID], ch->id) |
               add_str(out, n->v[N_CHAT_NAME], name) | add_str(out, n->v[N_CHAT_FROM], from) |
-              add_str(out, n->v[N_CHAT_TO], ch->to) | add_str(out, n->v[N_CHAT_SOURCE], ch->source) |
+              add_str(out, n->v[N_CHAT_TO], ch->to) |
+              add_str(out, n->v[N_CHAT_SOURCE], ch->source) |
               add_str(out, n->v[N_CHAT_QUEUE], ch->queue_name ? ch->queue_name : ch->queue_id) |
               add_time(out, n->v[N_CHAT_START], ch->start_time ? ch->start_time : ch->created_at) |
               add_time(out, n->v[N_CHAT_END], ch->end_time) |
@@ -85,15 +88,17 @@ enum cc_status recmap_call(const struct crm_names *n, const Cc__V1__Call *cl, co
         snprintf(comment + len, sizeof comment - (size_t)len, "%sresult: %s%s%s", len ? "; " : "",
                  result ? result : "", cl->result_details ? " - " : "",
                  cl->result_details ? cl->result_details : "");
-    const char *dir = cl->direction && !strcmp(cl->direction, "outbound") ? n->v[N_CALL_DIRECTION_OUT]
-                                                                           : n->v[N_CALL_DIRECTION_IN];
-    int bad = add_str(out, n->v[N_CALL_EXTERNAL_ID], cl->id) |
-              add_str(out, n->v[N_CALL_CALLER], cl->from) | add_str(out, n->v[N_CALL_CALLED], cl->to) |
-              add_time(out, n->v[N_CALL_START], cl->enqueued_at) |
-              add_time(out, n->v[N_CALL_END], cl->ended_at) |
-              add_int(out, n->v[N_CALL_DURATION], seconds(cl->enqueued_at, cl->ended_at)) |
-              add_int(out, n->v[N_CALL_TALK], cl->has_talk_s ? cl->talk_s : -1) |
-              add_str(out, n->v[N_CALL_DIRECTION], dir) | add_str(out, n->v[N_CALL_COMMENT], comment);
+    const char *dir = cl->direction && !strcmp(cl->direction, "outbound")
+                          ? n->v[N_CALL_DIRECTION_OUT]
+                          : n->v[N_CALL_DIRECTION_IN];
+    int bad =
+        add_str(out, n->v[N_CALL_EXTERNAL_ID], cl->id) |
+        add_str(out, n->v[N_CALL_CALLER], cl->from) | add_str(out, n->v[N_CALL_CALLED], cl->to) |
+        add_time(out, n->v[N_CALL_START], cl->enqueued_at) |
+        add_time(out, n->v[N_CALL_END], cl->ended_at) |
+        add_int(out, n->v[N_CALL_DURATION], seconds(cl->enqueued_at, cl->ended_at)) |
+        add_int(out, n->v[N_CALL_TALK], cl->has_talk_s ? cl->talk_s : -1) |
+        add_str(out, n->v[N_CALL_DIRECTION], dir) | add_str(out, n->v[N_CALL_COMMENT], comment);
     if (cl->links)
         bad |= add_guid(out, n->v[N_CALL_CONTACT], cl->links->contact_id) |
                add_guid(out, n->v[N_CALL_ACCOUNT], cl->links->account_id);

@@ -26,10 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BATCH 100            /* messages fetched at once = at most one $batch */
-#define LOCK_MS 30000        /* as long as a batch may take (ACK_WAIT_MS) */
+#define BATCH 100     /* messages fetched at once = at most one $batch */
+#define LOCK_MS 30000 /* as long as a batch may take (ACK_WAIT_MS) */
 #define ACK_WAIT_MS 30000
-#define LOOKUP_CHUNK 15      /* external ids per lookup filter */
+#define LOOKUP_CHUNK 15 /* external ids per lookup filter */
 #define REC_TTL_S (90 * 86400)
 #define BACKOFF_MAX_MS 60000
 
@@ -40,13 +40,13 @@ enum item_state { IT_PENDING, IT_DONE, IT_RETRY, IT_FAILED };
 
 /* One interaction of a batch: its newest record and what became of it. */
 struct item {
-    const char *kind;     /* "chat" or "call" */
+    const char *kind; /* "chat" or "call" */
     char id[128];
-    Cc__V1__Record *rec;  /* the newest version in the batch */
-    int msg;              /* the message that carried it */
-    char crm_id[37];      /* known or found CRM record id; "" when none */
-    char token[33];       /* the lock's token; "" when not held */
-    int create;           /* 1: POSTed with crm_id as its Id */
+    Cc__V1__Record *rec; /* the newest version in the batch */
+    int msg;             /* the message that carried it */
+    char crm_id[37];     /* known or found CRM record id; "" when none */
+    char token[33];      /* the lock's token; "" when not held */
+    int create;          /* 1: POSTed with crm_id as its Id */
     enum item_state state;
     int64_t retry_ms;
     char why[256];
@@ -62,8 +62,9 @@ struct batch {
 static int valid_id(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
-    return n > 0 && n < 100 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                         "0123456789_-.:") == n;
+    return n > 0 && n < 100 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789_-.:") == n;
 }
 
 /* The record of message `m`, checked; NULL when unreadable. */
@@ -127,7 +128,8 @@ static void prepare(struct batch *b, struct item *it)
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(it->token, sizeof it->token, raw, sizeof raw);
     if (cc_redis_run(b->c->redis, &r, "SET {crm}:lock:%s:%s %s NX PX %d", it->kind, it->id,
-                     it->token, LOCK_MS) != CC_OK || r->type != REDIS_REPLY_STATUS) {
+                     it->token, LOCK_MS) != CC_OK ||
+        r->type != REDIS_REPLY_STATUS) {
         it->token[0] = 0;
         settle(it, IT_RETRY, 500, "being written by another replica");
         goto out;
@@ -198,9 +200,9 @@ static char *result_name(struct crm *c, const char *id)
     req.caller = &self, req.id = CC_PB_STR(id);
     if (cc_nats_request(c->nats, "cc.registry.obj.results.get", &req.base,
                         &cc__v1__object_reply__descriptor, 3000, &rep, NULL, 0) == CC_OK) {
-        const Cc__V1__ObjectReply *or = (const Cc__V1__ObjectReply *)rep;
-        Cc__V1__Result *res = or->has_body ? cc__v1__result__unpack(NULL, or->body.len, or->body.data)
-                                           : NULL;
+        const Cc__V1__ObjectReply * or = (const Cc__V1__ObjectReply *)rep;
+        Cc__V1__Result *res =
+            or->has_body ? cc__v1__result__unpack(NULL, or->body.len, or->body.data) : NULL;
         if (res && res->name)
             name = strdup(res->name);
         if (res)
@@ -217,7 +219,7 @@ static cJSON *fields(struct batch *b, struct item *it)
     cJSON *o = cJSON_CreateObject();
     const Cc__V1__Record *r = it->rec;
     char *res = result_name(b->c, r->chat ? r->chat->result_id : r->call->result_id);
-    enum cc_status st = !o ? CC_ERR_NOMEM
+    enum cc_status st = !o        ? CC_ERR_NOMEM
                         : r->chat ? recmap_chat(&b->conf->names, r->chat, res, o)
                                   : recmap_call(&b->conf->names, r->call, res, o);
     free(res);
@@ -261,7 +263,8 @@ static enum cc_status lookup_chunk(struct batch *b, struct item **its, int n,
     char sel[160];
     for (int i = 0; i < n; i++)
         if ((i && cc_buf_adds(&filter, " or ") != CC_OK) ||
-            cc_buf_addf(&filter, "%s eq ", ext) != CC_OK || odata_quote(&filter, its[i]->id) != CC_OK)
+            cc_buf_addf(&filter, "%s eq ", ext) != CC_OK ||
+            odata_quote(&filter, its[i]->id) != CC_OK)
             goto out;
     snprintf(sel, sizeof sel, "Id,%s", ext);
     if (cc_buf_adds(&path, obj) != CC_OK || odata_query(&path, "$filter", filter.data) != CC_OK ||
@@ -348,7 +351,8 @@ static void write_one(struct batch *b, struct item *it, const struct cc_nats_msg
     else
         snprintf(path, sizeof path, "%s(%s)", object_of(b, it), it->crm_id);
     /* the answer says what happened, whatever the status */
-    if (creatio_send(b->conf->creatio, it->create ? "POST" : "PATCH", path, body, &ans, &a) != CC_OK)
+    if (creatio_send(b->conf->creatio, it->create ? "POST" : "PATCH", path, body, &ans, &a) !=
+        CC_OK)
         CC_DEBUG("crm: %s %s: %s", it->kind, it->id, a.error);
     outcome(b, it, msgs, a.status, ans, a.error, a.retry_after_ms);
     cJSON_Delete(ans);
@@ -375,8 +379,8 @@ static void write_batch(struct batch *b, struct item **its, int n, const struct 
         ops[i] = (struct odata_op){its[i]->create ? "POST" : "PATCH", urls[i], bodies[i]};
     }
     if (ok && (text = odata_batch_body(ops, n)) &&
-        creatio_request(b->conf->creatio, "POST", "$batch", text, "Prefer: continue-on-error", &a) ==
-            CC_OK &&
+        creatio_request(b->conf->creatio, "POST", "$batch", text, "Prefer: continue-on-error",
+                        &a) == CC_OK &&
         a.status == 200 && odata_batch_parse(a.body, a.len, n, status, rb, &root) == CC_OK) {
         for (int i = 0; i < n; i++) {
             char err[256] = "not processed";
@@ -388,7 +392,9 @@ static void write_batch(struct batch *b, struct item **its, int n, const struct 
             outcome(b, its[i], msgs, status[i], rb[i], err, 0);
         }
     } else {
-        const char *why = !ok || !text ? "out of memory" : a.error[0] ? a.error : "bad $batch answer";
+        const char *why = !ok || !text ? "out of memory"
+                          : a.error[0] ? a.error
+                                       : "bad $batch answer";
         for (int i = 0; i < n; i++)
             outcome(b, its[i], msgs, a.status == 200 ? 500 : a.status, NULL, why, a.retry_after_ms);
     }
@@ -431,7 +437,8 @@ static void write_webhook(struct batch *b, const struct cc_nats_msg *msgs)
         cJSON *ev = cJSON_CreateObject(), *rec = cc_pbjson_to_json(&it->rec->base, 0);
         enum cc_status st = CC_ERR_NOMEM;
         if (ev && rec && cJSON_AddStringToObject(ev, "event", "record") &&
-            cJSON_AddItemToObject(ev, "record", rec) && (rec = NULL, text = cJSON_PrintUnformatted(ev)))
+            cJSON_AddItemToObject(ev, "record", rec) &&
+            (rec = NULL, text = cJSON_PrintUnformatted(ev)))
             st = webhook_post(b->conf, "record", text, NULL, why, sizeof why);
         if (st == CC_OK) {
             it->crm_id[0] = 0;
@@ -478,8 +485,8 @@ static void report(struct batch *b)
         status_error(b->c, err);
 }
 
-static void on_batch(void *arg, const struct cc_nats_msg *msgs, int n, enum cc_nats_verdict *verdicts,
-                     int64_t *retry_ms)
+static void on_batch(void *arg, const struct cc_nats_msg *msgs, int n,
+                     enum cc_nats_verdict *verdicts, int64_t *retry_ms)
 {
     struct item items[BATCH];
     int item_of[BATCH];
@@ -503,8 +510,8 @@ static void on_batch(void *arg, const struct cc_nats_msg *msgs, int n, enum cc_n
             continue;
         /* older versions collapsed into the newest are done with it */
         verdicts[i] = it->msg != i || it->state == IT_DONE ? CC_NATS_ACK
-                      : it->state == IT_FAILED              ? CC_NATS_TERM
-                                                            : CC_NATS_RETRY;
+                      : it->state == IT_FAILED             ? CC_NATS_TERM
+                                                           : CC_NATS_RETRY;
         retry_ms[i] = it->retry_ms > 0 ? it->retry_ms : 1000;
     }
     for (int i = 0; i < b.n; i++) {
@@ -519,8 +526,8 @@ enum cc_status records_start(struct crm *c)
     /* A batch unacknowledged for ACK_WAIT_MS is given to another replica (its
      * own is gone); should a slow CRM make a live one take longer, the lock
      * and the version check keep the two from writing twice. */
-    static const struct cc_nats_consumer consumer = {CC_RECORDS_STREAM, CC_RECORDS_SUBJECTS,
-                                                     RECORDS_DURABLE, ACK_WAIT_MS, -1, BATCH};
+    static const struct cc_nats_consumer consumer = {
+        CC_RECORDS_STREAM, CC_RECORDS_SUBJECTS, RECORDS_DURABLE, ACK_WAIT_MS, -1, BATCH};
     enum cc_status st = cc_records_stream_ensure(c->nats);
     if (st == CC_OK)
         st = cc_nats_consume_batch(c->nats, &consumer, on_batch, c);

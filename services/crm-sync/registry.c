@@ -29,8 +29,8 @@ enum cc_status reg_call(struct crm *c, const char *subject, const char *id, cons
         protobuf_c_message_pack(body, buf);
         req.has_body = 1, req.body.data = buf, req.body.len = len;
     }
-    enum cc_status st = cc_nats_request(c->nats, subject, &req.base, &cc__v1__object_reply__descriptor,
-                                        TIMEOUT_MS, &rep, why, cap);
+    enum cc_status st = cc_nats_request(
+        c->nats, subject, &req.base, &cc__v1__object_reply__descriptor, TIMEOUT_MS, &rep, why, cap);
     free(buf);
     if (st != CC_OK && why[0] == 0)
         snprintf(why, cap, "agent-registry: %s", cc_status_str(st));

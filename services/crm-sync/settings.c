@@ -33,7 +33,8 @@ const struct cc_env_var crm_env[] = {
     {"CC_CRM_PHONE_DIGITS", "7", "identification: the last N digits of a phone are matched"},
     {"CC_CRM_POLL_S", "60", "provisioning: seconds between ModifiedOn polls (fallback)"},
     {"CC_CRM_TIMEOUT_MS", "10000", "one request to the CRM"},
-    {"CC_CRM_NAMES", NULL, "object/field names differing from the defaults: key=Value,... (docs/crm.md)"},
+    {"CC_CRM_NAMES", NULL,
+     "object/field names differing from the defaults: key=Value,... (docs/crm.md)"},
     {NULL, NULL, NULL},
 };
 
@@ -64,7 +65,8 @@ static enum cc_status env_packed(uint8_t **out, size_t *len)
     s.webhook_url = CC_PB_STR(env("CC_CRM_WEBHOOK_URL"));
     s.webhook_secret = CC_PB_STR(env("CC_CRM_WEBHOOK_SECRET"));
     s.provisioning_token = CC_PB_STR(env("CC_CRM_PROVISIONING_TOKEN"));
-    if (env_int("CC_CRM_PHONE_DIGITS", 7, &s.phone_digits) || env_int("CC_CRM_POLL_S", 60, &s.poll_s) ||
+    if (env_int("CC_CRM_PHONE_DIGITS", 7, &s.phone_digits) ||
+        env_int("CC_CRM_POLL_S", 60, &s.poll_s) ||
         env_int("CC_CRM_TIMEOUT_MS", 10000, &s.timeout_ms))
         return CC_ERR_INVALID;
     s.has_phone_digits = s.has_poll_s = s.has_timeout_ms = 1;
@@ -86,12 +88,14 @@ static enum cc_status check(const Cc__V1__CrmSettings *s, char *why, size_t cap)
 {
     const char *p = s->odata_prefix ? s->odata_prefix : "";
     why[0] = 0;
-    if (!s->type || (strcmp(s->type, "none") && strcmp(s->type, "creatio") && strcmp(s->type, "webhook")))
+    if (!s->type ||
+        (strcmp(s->type, "none") && strcmp(s->type, "creatio") && strcmp(s->type, "webhook")))
         snprintf(why, cap, "type: none, creatio or webhook");
     else if (!s->auth || (strcmp(s->auth, "forms") && strcmp(s->auth, "oauth")))
         snprintf(why, cap, "auth: forms or oauth");
-    else if ((p[0] && p[0] != '/') || strlen(p) > 64 || strspn(p, "/_-.abcdefghijklmnopqrstuvwxyz"
-                                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(p))
+    else if ((p[0] && p[0] != '/') || strlen(p) > 64 ||
+             strspn(p, "/_-.abcdefghijklmnopqrstuvwxyz"
+                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(p))
         snprintf(why, cap, "odata_prefix: a path such as /0/odata");
     else if (s->phone_digits < 3 || s->phone_digits > 15)
         snprintf(why, cap, "phone_digits: 3..15");
@@ -143,9 +147,17 @@ static void conf_free(struct crm_conf *f)
 static enum cc_status make_client(struct crm_conf *f, char *why, size_t cap)
 {
     const Cc__V1__CrmSettings *s = f->s;
-    struct creatio_config cc = {s->url, s->odata_prefix, !strcmp(s->auth, "oauth"), s->user,
-                                s->password, s->identity_url, s->client_id, s->client_secret,
-                                s->ca_file, (long)s->timeout_ms, 2000};
+    struct creatio_config cc = {s->url,
+                                s->odata_prefix,
+                                !strcmp(s->auth, "oauth"),
+                                s->user,
+                                s->password,
+                                s->identity_url,
+                                s->client_id,
+                                s->client_secret,
+                                s->ca_file,
+                                (long)s->timeout_ms,
+                                2000};
     enum cc_status st = creatio_new(&f->creatio, &cc);
     if (st == CC_ERR_INVALID)
         snprintf(why, cap, "creatio: url and %s are required",
@@ -184,8 +196,9 @@ static enum cc_status conf_build(const uint8_t *stored, size_t len, struct crm_c
     if ((st = check(f->s, why, cap)) != CC_OK || !(spec = names_spec(f->s)) ||
         (st = names_load(&f->names, spec, why, cap)) != CC_OK)
         goto out;
-    f->type = !strcmp(f->s->type, "creatio") ? CRM_CREATIO
-              : !strcmp(f->s->type, "webhook") ? CRM_WEBHOOK : CRM_NONE;
+    f->type = !strcmp(f->s->type, "creatio")   ? CRM_CREATIO
+              : !strcmp(f->s->type, "webhook") ? CRM_WEBHOOK
+                                               : CRM_NONE;
     st = f->type == CRM_CREATIO ? make_client(f, why, cap) : CC_OK;
 out:
     if (!spec && st == CC_OK)
@@ -368,7 +381,8 @@ static enum cc_status merge(const uint8_t *stored, size_t len, const Cc__V1__Crm
     for (size_t i = 0; i < s->n_names; i++) {
         int later = 0;
         for (size_t j = i + 1; j < s->n_names && !later; j++)
-            later = s->names[i]->key && s->names[j]->key && !strcmp(s->names[i]->key, s->names[j]->key);
+            later =
+                s->names[i]->key && s->names[j]->key && !strcmp(s->names[i]->key, s->names[j]->key);
         if (later)
             cc__v1__crm_name__free_unpacked(s->names[i], NULL);
         else
@@ -426,12 +440,13 @@ void settings_on_put(void *arg, const struct cc_nats_msg *m)
     struct crm *c = arg;
     char why[256] = "";
     Cc__V1__SettingsRequest *req = cc__v1__settings_request__unpack(NULL, m->len, m->data);
-    enum cc_status st = !req ? CC_ERR_INVALID
+    enum cc_status st = !req                     ? CC_ERR_INVALID
                         : !is_admin(req->caller) ? CC_ERR_FORBIDDEN
-                        : !req->settings ? CC_ERR_INVALID : CC_OK;
-    if (st == CC_OK && (req->settings->has_has_password || req->settings->has_has_client_secret ||
-                        req->settings->has_has_webhook_secret ||
-                        req->settings->has_has_provisioning_token))
+                        : !req->settings         ? CC_ERR_INVALID
+                                                 : CC_OK;
+    if (st == CC_OK &&
+        (req->settings->has_has_password || req->settings->has_has_client_secret ||
+         req->settings->has_has_webhook_secret || req->settings->has_has_provisioning_token))
         req->settings->has_has_password = req->settings->has_has_client_secret =
             req->settings->has_has_webhook_secret = req->settings->has_has_provisioning_token = 0;
     if (st == CC_OK)

@@ -98,7 +98,8 @@ static int is_admin(const Cc__V1__Caller *who)
 static void read_failures(struct crm *c, Cc__V1__CrmStatus *out)
 {
     redisReply *r = NULL;
-    if (cc_redis_run(c->redis, &r, "HVALS " FAILURES_KEY) == CC_OK && r->type == REDIS_REPLY_ARRAY) {
+    if (cc_redis_run(c->redis, &r, "HVALS " FAILURES_KEY) == CC_OK &&
+        r->type == REDIS_REPLY_ARRAY) {
         size_t n = r->elements < MAX_FAILURES_SHOWN ? r->elements : MAX_FAILURES_SHOWN;
         out->failures = calloc(n ? n : 1, sizeof *out->failures);
         for (size_t i = 0; out->failures && i < n; i++) {
@@ -124,8 +125,9 @@ static void read_status(struct crm *c, Cc__V1__CrmStatus *out)
     struct crm_conf *f = settings_get(c);
     out->type = strdup(f->s->type);
     settings_put(f);
-    if (cc_redis_run(c->redis, &r, "HMGET " STATUS_KEY " last_success_at last_error last_error_at "
-                                   "records_written agents_applied last_reconcile_at") == CC_OK &&
+    if (cc_redis_run(c->redis, &r,
+                     "HMGET " STATUS_KEY " last_success_at last_error last_error_at "
+                     "records_written agents_applied last_reconcile_at") == CC_OK &&
         r->type == REDIS_REPLY_ARRAY && r->elements == 6) {
         out->last_success_at = dup_elem(r->element[0]), out->last_error = dup_elem(r->element[1]);
         out->last_error_at = dup_elem(r->element[2]);

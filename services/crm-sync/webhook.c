@@ -87,7 +87,7 @@ enum cc_status webhook_post(struct crm_conf *conf, const char *event, const char
     } else if (status < 200 || status >= 300) {
         snprintf(why, cap, "webhook: HTTP %ld", status);
         st = status >= 400 && status < 500 && status != 408 && status != 429 ? CC_ERR_INVALID
-                                                                            : CC_ERR_UNAVAILABLE;
+                                                                             : CC_ERR_UNAVAILABLE;
     } else if (answer) {
         size_t len;
         *answer = cc_buf_detach(&got, &len);

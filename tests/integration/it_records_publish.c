@@ -20,13 +20,14 @@ static enum cc_status publish(struct cc_nats *n, const char *line, char *why, si
     ProtobufCMessage *m = NULL;
     cJSON *j = cJSON_Parse(line);
     char subject[192], msg_id[192];
-    enum cc_status st = j ? cc_pbjson_from_json(&cc__v1__record__descriptor, j, &m, why, cap)
-                          : CC_ERR_INVALID;
+    enum cc_status st =
+        j ? cc_pbjson_from_json(&cc__v1__record__descriptor, j, &m, why, cap) : CC_ERR_INVALID;
     cJSON_Delete(j);
     if (st != CC_OK)
         return st;
     const Cc__V1__Record *r = (const Cc__V1__Record *)m;
-    snprintf(subject, sizeof subject, "cc.records.%s.%s", r->kind ? r->kind : "x", r->id ? r->id : "x");
+    snprintf(subject, sizeof subject, "cc.records.%s.%s", r->kind ? r->kind : "x",
+             r->id ? r->id : "x");
     snprintf(msg_id, sizeof msg_id, "%s:%lld", r->id ? r->id : "x", (long long)r->version);
     size_t len = protobuf_c_message_get_packed_size(m);
     uint8_t *buf = malloc(len + 1);

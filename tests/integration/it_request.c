@@ -21,16 +21,16 @@
 static const ProtobufCMessageDescriptor *type(const char *name)
 {
     static const ProtobufCMessageDescriptor *all[] = {
-        &cc__v1__interaction__descriptor, &cc__v1__offer_action__descriptor,
-        &cc__v1__offer__descriptor,       &cc__v1__trace__descriptor,
-        &cc__v1__agent_status__descriptor, &cc__v1__routing_event__descriptor,
+        &cc__v1__interaction__descriptor,   &cc__v1__offer_action__descriptor,
+        &cc__v1__offer__descriptor,         &cc__v1__trace__descriptor,
+        &cc__v1__agent_status__descriptor,  &cc__v1__routing_event__descriptor,
         &cc__v1__status_change__descriptor, &cc__v1__agent_query__descriptor,
-        &cc__v1__call_request__descriptor, &cc__v1__call__descriptor,
-        &cc__v1__call_list__descriptor,   &cc__v1__contact_query__descriptor,
-        &cc__v1__contact_list__descriptor, &cc__v1__settings_request__descriptor,
-        &cc__v1__crm_settings__descriptor, &cc__v1__crm_status__descriptor,
-        &cc__v1__case_request__descriptor, &cc__v1__case_reply__descriptor,
-        &cc__v1__link_request__descriptor, &cc__v1__contact__descriptor};
+        &cc__v1__call_request__descriptor,  &cc__v1__call__descriptor,
+        &cc__v1__call_list__descriptor,     &cc__v1__contact_query__descriptor,
+        &cc__v1__contact_list__descriptor,  &cc__v1__settings_request__descriptor,
+        &cc__v1__crm_settings__descriptor,  &cc__v1__crm_status__descriptor,
+        &cc__v1__case_request__descriptor,  &cc__v1__case_reply__descriptor,
+        &cc__v1__link_request__descriptor,  &cc__v1__contact__descriptor};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(all[i]->short_name, name) == 0)
             return all[i];

@@ -75,8 +75,14 @@ static void list_answers_are_checked_and_next_links_read(void **state)
     assert_int_equal(cJSON_GetArraySize(values), 2);
     assert_string_equal(next, "http://h/0/odata/Contact?$skip=2");
     cJSON_Delete(root);
-    static const char *bad[] = {"", "[]", "{\"value\":{}}", "{\"value\":[1]}", "{\"value\":[{}],"
-                                "\"@odata.nextLink\":3}", "{\"valu\":[]}", "not json"};
+    static const char *bad[] = {"",
+                                "[]",
+                                "{\"value\":{}}",
+                                "{\"value\":[1]}",
+                                "{\"value\":[{}],"
+                                "\"@odata.nextLink\":3}",
+                                "{\"valu\":[]}",
+                                "not json"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(odata_parse_list(bad[i], strlen(bad[i]), &root, &values, &next),
                          CC_ERR_INTERNAL);
@@ -87,13 +93,15 @@ static void error_login_and_token_answers(void **state)
     char msg[128], tok[64];
     int64_t exp;
     (void)state;
-    const char *err = "{\"error\":{\"code\":\"\",\"message\":\"The property 'Foo' does not exist\"}}";
+    const char *err =
+        "{\"error\":{\"code\":\"\",\"message\":\"The property 'Foo' does not exist\"}}";
     odata_error_message(err, strlen(err), msg, sizeof msg);
     assert_string_equal(msg, "The property 'Foo' does not exist");
     odata_error_message("oops", 4, msg, sizeof msg);
     assert_string_equal(msg, "");
-    const char *good = "{\"Code\":0,\"Message\":\"\"}", *refused = "{\"Code\":1,\"Message\":\"Either "
-                                                                    "the username or password is incorrect.\"}";
+    const char *good = "{\"Code\":0,\"Message\":\"\"}",
+               *refused = "{\"Code\":1,\"Message\":\"Either "
+                          "the username or password is incorrect.\"}";
     assert_true(odata_login_ok(good, strlen(good), msg, sizeof msg));
     assert_false(odata_login_ok(refused, strlen(refused), msg, sizeof msg));
     assert_string_equal(msg, "Either the username or password is incorrect.");
@@ -103,7 +111,7 @@ static void error_login_and_token_answers(void **state)
     assert_string_equal(tok, "tok-1");
     assert_int_equal(exp, 3600);
     const char *inj = "{\"access_token\":\"a\\r\\nX-Evil: 1\"}", *neg = "{\"access_token\":\"a\","
-                                                                         "\"expires_in\":-5}";
+                                                                        "\"expires_in\":-5}";
     assert_int_equal(odata_token_parse(inj, strlen(inj), tok, sizeof tok, &exp), CC_ERR_INTERNAL);
     assert_int_equal(odata_token_parse(neg, strlen(neg), tok, sizeof tok, &exp), CC_ERR_INTERNAL);
 }
@@ -117,7 +125,8 @@ static void every_cookie_is_kept_and_sent_back(void **state)
                            "set-cookie: BPMCSRF=OpK/NuJJ1w; path=/\r\n",
                            "Set-Cookie: BPMLOADER=x9; path=/; HttpOnly\r\n",
                            "Content-Type: application/json\r\n",
-                           "Set-Cookie: BPMCSRF=second; path=/\r\n", "Set-Cookie: =novalue\r\n"};
+                           "Set-Cookie: BPMCSRF=second; path=/\r\n",
+                           "Set-Cookie: =novalue\r\n"};
     for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
         odata_cookie_take(&j, lines[i], strlen(lines[i]));
     assert_int_equal(j.n, 3);
@@ -141,14 +150,18 @@ static void batch_bodies_carry_ids_and_answers_are_matched_by_id(void **state)
 {
     (void)state;
     cJSON *body = cJSON_Parse("{\"UsrName\":\"Chat\"}");
-    struct odata_op ops[2] = {{"POST", "UsrChat", body}, {"PATCH", "UsrChat(c4ed336c-3e9b-40fe-"
-                                                                   "8b82-5632476472b4)", body}};
+    struct odata_op ops[2] = {{"POST", "UsrChat", body},
+                              {"PATCH",
+                               "UsrChat(c4ed336c-3e9b-40fe-"
+                               "8b82-5632476472b4)",
+                               body}};
     char *text = odata_batch_body(ops, 2);
-    cJSON *doc = cJSON_Parse(text), *r1 = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "requests"), 1);
+    cJSON *doc = cJSON_Parse(text),
+          *r1 = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "requests"), 1);
     assert_string_equal(cJSON_GetObjectItem(r1, "id")->valuestring, "r1");
     assert_string_equal(cJSON_GetObjectItem(r1, "method")->valuestring, "PATCH");
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(r1, "body"), "UsrName")->valuestring,
-                        "Chat");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(r1, "body"), "UsrName")->valuestring, "Chat");
     cJSON_Delete(doc);
     free(text);
     assert_null(odata_batch_body(ops, 0));
@@ -156,8 +169,9 @@ static void batch_bodies_carry_ids_and_answers_are_matched_by_id(void **state)
 
     long st[2];
     cJSON *bodies[2], *root;
-    const char *ans = "{\"responses\":[{\"id\":\"r1\",\"status\":204},{\"id\":\"r0\",\"status\":201,"
-                      "\"body\":{\"Id\":\"x\"}}]}";
+    const char *ans =
+        "{\"responses\":[{\"id\":\"r1\",\"status\":204},{\"id\":\"r0\",\"status\":201,"
+        "\"body\":{\"Id\":\"x\"}}]}";
     assert_int_equal(odata_batch_parse(ans, strlen(ans), 2, st, bodies, &root), CC_OK);
     assert_int_equal(st[0], 201);
     assert_int_equal(st[1], 204);
@@ -184,8 +198,11 @@ static void names_have_defaults_and_checked_overrides(void **state)
     (void)state;
     assert_int_equal(names_load(&n, NULL, why, sizeof why), CC_OK);
     assert_string_equal(n.v[N_CHAT_OBJECT], "UsrChat");
-    assert_int_equal(names_load(&n, "chat.object=MyChat,case.status_new=ae5f2f10-f46b-1410-fd9a-"
-                                    "0050ba5d6c38", why, sizeof why), CC_OK);
+    assert_int_equal(names_load(&n,
+                                "chat.object=MyChat,case.status_new=ae5f2f10-f46b-1410-fd9a-"
+                                "0050ba5d6c38",
+                                why, sizeof why),
+                     CC_OK);
     assert_string_equal(n.v[N_CHAT_OBJECT], "MyChat");
     assert_string_equal(n.v[N_CALL_OBJECT], "Call");
     assert_int_equal(names_load(&n, "chat.object=My Chat", why, sizeof why), CC_ERR_INVALID);
@@ -202,7 +219,8 @@ static void chat_and_call_records_map_to_crm_fields(void **state)
     assert_int_equal(names_load(&n, "", why, sizeof why), CC_OK);
     Cc__V1__Chat ch = CC__V1__CHAT__INIT;
     Cc__V1__ChatLinks l = CC__V1__CHAT_LINKS__INIT;
-    ch.id = S("cht_1"), ch.source = S("telegram"), ch.from = S("559912"), ch.to = S("bot"), ch.state = S("completed");
+    ch.id = S("cht_1"), ch.source = S("telegram"), ch.from = S("559912"), ch.to = S("bot"),
+    ch.state = S("completed");
     ch.queue_name = S("Support L1"), ch.start_time = S("2024-05-02T09:15:00.000Z");
     ch.end_time = S("not a time"), ch.links = &l;
     l.contact_id = S("c4ed336c-3e9b-40fe-8b82-5632476472b4"), l.case_id = S("42");
