@@ -602,6 +602,22 @@ class Standin:
         threading.Thread(target=self._hook_loop, daemon=True).start()
         return self
 
+    def down(self):
+        """The CRM unreachable: the listening socket closed and every open connection
+        cut, so clients see connection refused / reset until up()."""
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd.cut_all()
+            self.httpd = None
+
+    def up(self):
+        """Serving again on the same port, with the same store and logs."""
+        if self.httpd is None:
+            self.httpd = _Server((self.host, self.port), _Handler)
+            self.httpd.standin = self
+            threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
     def stop(self):
         if self.httpd:
             self.httpd.shutdown()
@@ -880,10 +896,31 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.conns, self.conns_lock = set(), threading.Lock()
+
     def get_request(self):
         sock, addr = super().get_request()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.conns_lock:
+            self.conns.add(sock)
         return sock, addr
+
+    def shutdown_request(self, request):
+        with self.conns_lock:
+            self.conns.discard(request)
+        super().shutdown_request(request)
+
+    def cut_all(self):
+        """Cuts the keep-alive connections still open (down())."""
+        with self.conns_lock:
+            conns, self.conns = list(self.conns), set()
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -976,6 +1013,8 @@ class _Handler(BaseHTTPRequestHandler):
         entry = {"t": t0, "t_done": time.time(), "method": method, "path": self.path,
                  "headers": dict(self.headers.items()), "body": parsed,
                  "status": self.status}
+        if getattr(self, "sub_status", None) is not None:   # a $batch: each request's status
+            entry["sub_status"], self.sub_status = self.sub_status, None
         with st.lock:
             if len(st.requests) < 500000:
                 st.requests.append(entry)
@@ -1039,6 +1078,7 @@ class _Handler(BaseHTTPRequestHandler):
             if "json" not in (self.headers.get("Content-Type") or ""):
                 raise ODataError(400, "Only the JSON batch format is supported here.")
             status, answer = st.batch(body, self.headers)
+            self.sub_status = [r["status"] for r in answer["responses"]]
             return self.reply(status, answer)
         target = self.path[len(st.odata) + 1:]
         hooks = []
