@@ -147,18 +147,18 @@ def test_crm_down_for_a_minute_then_back_every_record_once_in_order(stack, stand
 
 
 def test_crm_sync_killed_mid_backlog_then_restarted_nothing_lost_or_duplicated(stack, standin):
-    standin.down()
-    chats = [run_chat(stack, n) for n in range(6)]
-    calls = [run_call(stack, n) for n in range(6)]
-    standin.delay_ms = 150  # a slow CRM: the backlog takes a while
-    standin.up()
-    wait_for(lambda: len(rows(standin, "UsrChat")) + len(rows(standin, "Call")) >= 2,
-             timeout=30, step=0.02)
-    stack["crm"].kill9()
-    assert not all_written(standin, chats, calls)
+    standin.delay_ms = 300  # a slow CRM: writes are in flight when the process dies
+    chats, calls = [], []
+    for n in range(8):
+        chats.append(run_chat(stack, n))
+        calls.append(run_call(stack, n))
+        if n == 3:  # some written, more coming: kill -9 and keep the interactions coming
+            assert wait_for(lambda: rows(standin, "UsrChat") or rows(standin, "Call"),
+                            timeout=30, step=0.02)
+            stack["crm"].kill9()
     stack["cluster"].start("crm-sync", env=crm_env(standin), key="crm-sync-2")
     standin.delay_ms = 0
-    # what the killed process held comes again after JetStream's ack wait
+    # what the killed process held comes again after JetStream's ack wait (30 s)
     assert wait_for(lambda: all_written(standin, chats, calls), timeout=120)
     check_once_in_order(standin, chats, calls)
 
