@@ -264,7 +264,7 @@ enum cc_status cc_redis_script_load(struct cc_redis_conn *c, struct cc_redis_scr
 enum cc_status cc_redis_eval(struct cc_redis_conn *c, struct cc_redis_script *s, redisReply **reply,
                              int nkeys, int argc, const char **argv, const size_t *lens)
 {
-    enum { MAX_ARGS = 64 };
+    enum { MAX_ARGS = 128 };
     const char *v[MAX_ARGS + 3];
     size_t l[MAX_ARGS + 3];
     char sha[41], nk[16];

@@ -7,6 +7,7 @@
  * Wiring only: configuration, connections and subscriptions. */
 #include "presence.h"
 #include "registry.h"
+#include "reports.h"
 #include "routing_index.h"
 #include "cc_log.h"
 
@@ -21,6 +22,7 @@ static const struct cc_env_var vars[] = {
     {"CC_LOGIN_MAX_FAILS", "5", "failed sign-ins for one login before it is refused"},
     {"CC_LOGIN_LOCK_S", "300", "seconds a login stays refused after the last failure"},
     {"CC_REGISTRY_WORKERS", "4", "requests served at once (NATS subscriptions per subject)"},
+    {"CC_REPORT_RETENTION_DAYS", "400", "how long report counters are kept (days)"},
     {NULL, NULL, NULL},
 };
 
@@ -69,7 +71,7 @@ int main(int argc, char **argv)
     if (load_config(&reg) != CC_OK || bootstrap(&reg) != CC_OK || rpc_start(&reg) != CC_OK ||
         auth_start(&reg) != CC_OK || permissions_start(&reg) != CC_OK ||
         agent_skills_start(&reg) != CC_OK || presence_start(&reg) != CC_OK ||
-        cc_service_serve(&svc, NULL, 0, 0) != CC_OK) {
+        reports_start(&reg) != CC_OK || cc_service_serve(&svc, NULL, 0, 0) != CC_OK) {
         presence_stop(&reg);
         cc_service_release(&svc);
         return 1;

@@ -1,6 +1,7 @@
 /* permissions.c - the permission switches of SPEC section 3 (stored as one
  * record, defaults filled in on read) and supervisor queue assignment. */
 #include "registry.h"
+#include "reports.h"
 #include "cc_log.h"
 #include "pbmerge.h"
 
@@ -43,6 +44,8 @@ static enum cc_status fill_defaults(Cc__V1__Permissions *p)
     DEFAULT(p->agent, custom_chat_tags, 0);
     DEFAULT(p->agent, call_dispositions, 0);
     DEFAULT(p->organisation, agents_may_join_unassigned_queues, 0);
+    if (!p->organisation->time_zone && !(p->organisation->time_zone = strdup("UTC")))
+        return CC_ERR_NOMEM;
     return CC_OK;
 }
 
@@ -92,12 +95,16 @@ static void on_settings(void *arg, const struct cc_nats_msg *m)
     enum cc_status st = CC_OK;
     Cc__V1__ObjectRequest *req = cc__v1__object_request__unpack(NULL, m->len, m->data);
     int put = strcmp(m->subject, "cc.registry.settings.put") == 0;
+    const char *why = NULL;
     if (!req)
         st = CC_ERR_INVALID;
     else if (!req->caller || !req->caller->role || strcmp(req->caller->role, "admin") != 0)
         st = CC_ERR_FORBIDDEN;
     else if (put && !(p = cc__v1__permissions__unpack(NULL, req->body.len, req->body.data)))
         st = CC_ERR_INVALID;
+    else if (put && p->organisation && p->organisation->time_zone &&
+             !tz_valid(p->organisation->time_zone))
+        st = CC_ERR_INVALID, why = "organisation.time_zone: an IANA time zone (e.g. Europe/Warsaw)";
     if (st == CC_OK && put && (st = permissions_put(reg, p)) == CC_OK)
         registry_changed(reg, "settings", "permissions", "updated", req->caller);
     if (p)
@@ -108,8 +115,9 @@ static void on_settings(void *arg, const struct cc_nats_msg *m)
     if (st == CC_OK)
         registry_reply(reg, m, &p->base);
     else
-        cc_nats_respond_error(reg->nats, m, st, st == CC_ERR_FORBIDDEN ? "administrators only"
-                                                                       : NULL);
+        cc_nats_respond_error(reg->nats, m, st, why                     ? why
+                                                : st == CC_ERR_FORBIDDEN ? "administrators only"
+                                                                         : NULL);
     if (p)
         cc__v1__permissions__free_unpacked(p, NULL);
     if (req)

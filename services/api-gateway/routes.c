@@ -6,6 +6,7 @@
 #include "routes.h"
 #include "account.h"
 #include "calls.h"
+#include "reports.h"
 #include "chats.h"
 #include "cc/v1/registry.pb-c.h"
 #include "forward.h"
@@ -91,6 +92,8 @@ static const struct route_def table[] = {
     SPECIAL("GET",   "calls",                 calls_list,     "cc.call.list",     0),
     SPECIAL("GET",   "calls/{id}",            calls_get,      "cc.call.get",      0),
     SPECIAL("PATCH", "calls/{id}",            calls_patch,    "cc.call.update",   CC_HTTP_JSON),
+    SPECIAL("GET",   "reports/queues",        reports_queues, "cc.reports.queues", 0),
+    SPECIAL("GET",   "reports/agents",        reports_agents, "cc.reports.agents", 0),
 
     SPECIAL("GET", "monitor/agents", status_list, "cc.presence.list", 0),
     SPECIAL("GET", "monitor/queues", queues_get, "cc.router.queues", 0),

@@ -321,7 +321,7 @@ def test_permission_settings_defaults_and_update(admin):
         "view_skills": True, "manage_skills": False}
     assert p["agent"] == {"manage_prerecorded": False, "manage_public_canned": False,
                           "custom_chat_tags": False, "call_dispositions": False}
-    assert p["organisation"] == {"agents_may_join_unassigned_queues": False}
+    assert p["organisation"] == {"agents_may_join_unassigned_queues": False, "time_zone": "UTC"}
     r = admin.put("/api/v1/settings/permissions",
                   {"supervisor": {"manage_skills": True, "view_queue_settings": False}})
     assert r.status_code == 200, r.text
