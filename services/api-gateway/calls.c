@@ -117,3 +117,58 @@ void calls_patch(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     ask(rt->gw, "update", &r, resp);
     protobuf_c_message_free_unpacked(patch, NULL);
 }
+
+/* Asks cc.call.<subject> with `r`; answers the Supervision or the list. */
+static void ask_supervision(struct api_gateway *gw, const char *subject, Cc__V1__CallRequest *r,
+                            int list, struct cc_http_resp *resp)
+{
+    ProtobufCMessage *rep = NULL;
+    const ProtobufCMessageDescriptor *d =
+        list ? &cc__v1__supervision_list__descriptor : &cc__v1__supervision__descriptor;
+    if (forward_request(gw, subject, &r->base, d, &rep, resp) != CC_OK)
+        return;
+    cJSON *j;
+    if (list) {
+        const Cc__V1__SupervisionList *l = (const Cc__V1__SupervisionList *)rep;
+        j = forward_list(l->n_items, item, l->items, NULL);
+    } else {
+        j = forward_json(rep);
+    }
+    protobuf_c_message_free_unpacked(rep, NULL);
+    if (j)
+        cc_http_json(resp, 200, j);
+    else
+        cc_http_error(resp, CC_ERR_NOMEM, NULL);
+}
+
+void calls_supervise(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
+{
+    static const char *const allowed[] = {"mode", NULL};
+    const struct gw_route *rt = arg;
+    Cc__V1__Caller caller;
+    Cc__V1__CallRequest r = CC__V1__CALL_REQUEST__INIT;
+    int stop = !strcmp(req->method, "DELETE");
+    const cJSON *mode = req->json ? cJSON_GetObjectItemCaseSensitive(req->json, "mode") : NULL;
+    if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
+        return;
+    if (!stop && (forward_fields_only(req->json, allowed, resp) != CC_OK))
+        return;
+    if (!stop && (!cJSON_IsString(mode) || (strcmp(mode->valuestring, "listen") &&
+                                            strcmp(mode->valuestring, "whisper") &&
+                                            strcmp(mode->valuestring, "barge"))))
+        return cc_http_error(resp, CC_ERR_INVALID, "mode: listen, whisper or barge");
+    r.caller = &caller, r.id = CC_PB_STR(req->params[0]);
+    r.mode = stop ? CC_PB_STR("stop") : mode->valuestring;
+    ask_supervision(rt->gw, "cc.call.supervise", &r, 0, resp);
+}
+
+void calls_supervisions(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
+{
+    const struct gw_route *rt = arg;
+    Cc__V1__Caller caller;
+    Cc__V1__CallRequest r = CC__V1__CALL_REQUEST__INIT;
+    if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
+        return;
+    r.caller = &caller, r.id = req->nparams ? CC_PB_STR(req->params[0]) : NULL;
+    ask_supervision(rt->gw, "cc.call.supervisions", &r, 1, resp);
+}

@@ -18,4 +18,14 @@ void calls_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
  * (cc.call.update); 200 with the call as it now is. */
 void calls_patch(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 
+/* POST /calls/{id}/supervise {mode: listen|whisper|barge}: a supervisor of
+ * the call's queue or an admin joins the call through the PBX (cc.call.supervise);
+ * DELETE ends it. 200 with the supervision record (state requested until the
+ * PBX reports). */
+void calls_supervise(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+
+/* GET /calls/{id}/supervisions and GET /supervisions: the audit of
+ * supervisions the caller may see (cc.call.supervisions). */
+void calls_supervisions(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+
 #endif

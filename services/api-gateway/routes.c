@@ -92,6 +92,10 @@ static const struct route_def table[] = {
     SPECIAL("GET",   "calls",                 calls_list,     "cc.call.list",     0),
     SPECIAL("GET",   "calls/{id}",            calls_get,      "cc.call.get",      0),
     SPECIAL("PATCH", "calls/{id}",            calls_patch,    "cc.call.update",   CC_HTTP_JSON),
+    SPECIAL("POST",  "calls/{id}/supervise",  calls_supervise, "cc.call.supervise", CC_HTTP_JSON),
+    SPECIAL("DELETE", "calls/{id}/supervise", calls_supervise, "cc.call.supervise", 0),
+    SPECIAL("GET",   "calls/{id}/supervisions", calls_supervisions, "cc.call.supervisions", 0),
+    SPECIAL("GET",   "supervisions",          calls_supervisions, "cc.call.supervisions", 0),
     SPECIAL("GET",   "reports/queues",        reports_queues, "cc.reports.queues", 0),
     SPECIAL("GET",   "reports/agents",        reports_agents, "cc.reports.agents", 0),
 

@@ -23,7 +23,8 @@ struct call_router {
     struct cc_redis *redis;
     char token[256];             /* CC_PBX_TOKEN */
     int64_t identify_timeout_ms; /* CC_CRM_IDENTIFY_MS: 0 = no identification */
-    struct waiters *waiters;
+    struct waiters *waiters;      /* route long-polls */
+    struct waiters *cmd_waiters;  /* command long-polls */
     struct directory *dir;
     struct cc_metric *m_calls, *m_events, *m_route;
     pthread_t sweeper;
@@ -163,6 +164,36 @@ enum cc_status flow_agent_status(struct call_router *cr, const char *agent_id, c
 /* Reconciles calls the engine ended without the PBX (max_wait_s) and the
  * sweeper's other chores. */
 void flow_sweep(struct call_router *cr);
+
+/* --- commands.c: what the engine asks of the PBX ------------------------------------- */
+
+enum cc_status commands_start(struct call_router *cr);
+
+/* Queues a command of `type` with `n` field/value strings; its id into `id`. */
+enum cc_status commands_push(struct call_router *cr, const char *type, const char *const *fields,
+                             int n, char *id, size_t cap);
+
+/* GET /pbx/v1/commands: answers the queued commands (leased), or parks the
+ * request up to `wait_s`, or 204. */
+void commands_fetch(struct call_router *cr, struct cc_http_req *req, int64_t wait_s,
+                    struct cc_http_resp *resp);
+
+/* Records the PBX's result of command `id`; its type into `type`.
+ * CC_ERR_CONFLICT when it was reported before; CC_ERR_NOT_FOUND unknown. */
+enum cc_status commands_result(struct call_router *cr, const char *id, int ok, const char *reason,
+                               char *type, size_t cap);
+
+/* Field `field` of command `id`. */
+enum cc_status commands_field(struct call_router *cr, const char *id, const char *field,
+                              char *out, size_t cap);
+
+/* --- supervision.c: listen, whisper, barge ------------------------------------------- */
+
+enum cc_status supervision_start(struct call_router *cr);
+
+/* The PBX's result of a supervise command. */
+void supervision_result(struct call_router *cr, const char *command_id, int ok,
+                        const char *reason);
 
 /* --- pbx.c: the HTTP API ---------------------------------------------------------------- */
 

@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 {
     struct cc_service svc;
     struct call_router cr = {0};
-    struct cc_http_route routes[8];
+    struct cc_http_route routes[10];
     int64_t threads, identify_ms;
     int swept = 0;
     if (cc_service_init(&svc, "call-router", "CC_CALL_PORT", 8082, vars, argc, argv) != CC_OK)
@@ -92,14 +92,19 @@ int main(int argc, char **argv)
     if (st == CC_OK)
         st = staff_start(&cr);
     if (st == CC_OK)
+        st = commands_start(&cr);
+    if (st == CC_OK)
+        st = supervision_start(&cr);
+    if (st == CC_OK)
         st = pthread_create(&cr.sweeper, NULL, sweep, &cr) == 0 ? CC_OK : CC_ERR_INTERNAL;
     swept = st == CC_OK;
     if (st == CC_OK)
-        st = cc_service_serve(&svc, routes, pbx_routes(&cr, routes, 8), 0);
+        st = cc_service_serve(&svc, routes, pbx_routes(&cr, routes, 10), 0);
     if (st == CC_OK)
         cc_service_wait(&svc);
     cr.stopping = 1;
     waiters_free(cr.waiters); /* parked long-polls answer 204: the PBX asks again elsewhere */
+    waiters_free(cr.cmd_waiters);
     if (swept)
         pthread_join(cr.sweeper, NULL);
     cc_service_release(&svc);

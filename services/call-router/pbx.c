@@ -247,6 +247,46 @@ static void reachable(void *arg, struct cc_http_req *req, struct cc_http_resp *r
     cc_http_json(resp, 200, o);
 }
 
+/* GET /pbx/v1/commands?wait_s=N: what the engine asks of the PBX. */
+static void commands(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
+{
+    struct call_router *cr = arg;
+    const char *w = cc_http_query(req, "wait_s");
+    int64_t wait_s = 0;
+    if (deny(cr, req, resp))
+        return;
+    if (w && cc_parse_int(w, 0, MAX_WAIT_S, &wait_s) != 0)
+        return cc_http_error(resp, CC_ERR_INVALID, "wait_s: an integer 0..30");
+    commands_fetch(cr, req, wait_s, resp);
+}
+
+/* POST /pbx/v1/commands/{id}/result {status: done|failed, reason?} */
+static void command_result(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
+{
+    struct call_router *cr = arg;
+    const char *id = path_param(req, 0), *status, *reason;
+    char type[32];
+    int bad = 0;
+    if (deny(cr, req, resp))
+        return;
+    if (!id || !req->json)
+        return cc_http_error(resp, CC_ERR_INVALID, "a command id and a JSON body are required");
+    status = field(req->json, "status", 16, 0, &bad);
+    reason = field(req->json, "reason", 256, 1, &bad);
+    if (bad || !status || (strcmp(status, "done") && strcmp(status, "failed")))
+        return cc_http_error(resp, CC_ERR_INVALID, "status: done or failed; reason: text");
+    int ok = !strcmp(status, "done");
+    enum cc_status st = commands_result(cr, id, ok, reason, type, sizeof type);
+    if (st == CC_OK && !strcmp(type, "supervise"))
+        supervision_result(cr, id, ok, reason);
+    if (st != CC_OK && st != CC_ERR_CONFLICT)
+        return cc_http_error(resp, st, st == CC_ERR_NOT_FOUND ? "no such command" : NULL);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "command_id", id);
+    cJSON_AddBoolToObject(o, "ignored", st == CC_ERR_CONFLICT);
+    cc_http_json(resp, 200, o);
+}
+
 int pbx_routes(struct call_router *cr, struct cc_http_route *out, int cap)
 {
     const struct cc_http_route routes[] = {
@@ -255,6 +295,8 @@ int pbx_routes(struct call_router *cr, struct cc_http_route *out, int cap)
         {"POST", "/pbx/v1/calls/{call_id}/events", event, cr, CC_HTTP_JSON},
         {"POST", "/pbx/v1/agents/{agent}/calls", direct_call, cr, CC_HTTP_JSON},
         {"GET", "/pbx/v1/agents/{agent}/reachable", reachable, cr, 0},
+        {"GET", "/pbx/v1/commands", commands, cr, 0},
+        {"POST", "/pbx/v1/commands/{id}/result", command_result, cr, CC_HTTP_JSON},
     };
     int n = (int)(sizeof routes / sizeof *routes);
     if (n > cap)
