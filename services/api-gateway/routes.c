@@ -112,6 +112,7 @@ static const struct route_def table[] = {
     WEB("/"), WEB("/app.css"), WEB("/favicon.svg"), WEB("/app.js"), WEB("/api.js"),
     WEB("/ui.js"), WEB("/desk.js"), WEB("/chat.js"), WEB("/calls.js"), WEB("/supervisor.js"),
     WEB("/admin.js"),
+    WEB("/reports.js"),
 };
 /* clang-format on */
 

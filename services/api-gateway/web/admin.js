@@ -1,9 +1,11 @@
 // admin.js - the administrator pages: users (every field of SPEC section 3,
 // archive, delete, agent skills), teams with timings, skills, queues, pause
-// causes, quick replies, results, channels and the permission switches.
+// causes, quick replies, results, channels, the permission switches and
+// the time zone (reports.js).
 // One generic list + form drives every object kind from the field lists below.
 import { api, list } from "./api.js";
 import { h, clear, field, check, select, toast, fail, confirmDialog, id as newId, SOURCE } from "./ui.js";
+import { timeZonePage } from "./reports.js";
 
 const ROLES = ["admin", "manager", "supervisor", "agent", "user"];
 const STRATEGIES = [["longest_idle", "Longest idle"], ["most_skilled", "Most skilled"], ["round_robin", "Round robin"],
@@ -167,7 +169,8 @@ const SECTIONS = [
   },
 ];
 
-export const ADMIN_SECTIONS = [...SECTIONS.map((s) => ({ key: s.key, title: s.title })), { key: "permissions", title: "Permissions" }];
+export const ADMIN_SECTIONS = [...SECTIONS.map((s) => ({ key: s.key, title: s.title })), { key: "permissions", title: "Permissions" },
+  { key: "time-zone", title: "Time zone" }];
 
 // --- values <-> nested objects -------------------------------------------------------
 
@@ -208,6 +211,7 @@ export function adminView(root, me, key) {
   const body = h("div.admin-body");
   clear(root, h("div.admin", nav, body));
   if (key === "permissions") permissionsPage(body);
+  else if (key === "time-zone") timeZonePage(body);
   else crudPage(body, me, section);
   return null;
 }
@@ -510,8 +514,10 @@ function permissionsPage(root) {
   const form = h("form.form", { onsubmit: (ev) => { ev.preventDefault(); save(); } });
   clear(root, h("section.panel.editor.wide", { "aria-labelledby": "perm-title" }, h("h1", { id: "perm-title" }, "Permissions"), form));
   const boxes = {};
+  let loaded = {}; // what was read: PUT replaces the record, the time zone travels with the switches
 
   function render(p) {
+    loaded = p;
     clear(form, SWITCHES.map(([group, legend, list]) => h("fieldset", h("legend", legend), list.map(([k, label, fixed]) => {
       const el = h("input", { type: "checkbox", checked: !!(p[group] || {})[k], disabled: !!fixed });
       boxes[`${group}.${k}`] = el;
@@ -520,7 +526,7 @@ function permissionsPage(root) {
   }
 
   async function save() {
-    const body = {};
+    const body = structuredClone(loaded);
     for (const [k, el] of Object.entries(boxes)) setPath(body, k, el.checked);
     try {
       render(await api("PUT", "/settings/permissions", body));
