@@ -6,7 +6,7 @@ throw-away profile; browser.page() opens a tab in a fresh browser context
 (its own storage). A Page navigates, evaluates JavaScript (awaiting
 promises), waits for conditions by polling, clicks with real mouse events
 at an element's centre, types with real key events or Input.insertText,
-sets files on a file input, takes screenshots and records every console
+sets files on a file input, saves downloads, takes screenshots and records every console
 error, uncaught exception and browser log error in `page.errors`."""
 import base64
 import json
@@ -264,6 +264,11 @@ class Page:
         node = self.conn.send("DOM.querySelector", {"nodeId": doc["root"]["nodeId"], "selector": selector})
         assert node.get("nodeId"), f"no {selector}"
         self.conn.send("DOM.setFileInputFiles", {"nodeId": node["nodeId"], "files": list(paths)})
+
+    def allow_downloads(self, path):
+        """Files this page downloads are saved into `path` (the browser's own name kept)."""
+        self.browser.conn.send("Browser.setDownloadBehavior", {
+            "behavior": "allow", "downloadPath": str(path), "browserContextId": self.context_id})
 
     def screenshot(self, path):
         r = self.conn.send("Page.captureScreenshot", {"format": "png"})

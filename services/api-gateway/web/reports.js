@@ -183,7 +183,7 @@ export function reportsView(root, me) {
     const head = ["Queue", "Interval", "Offered", "Answered", "Abandoned", "Timed out", "Service level", "ASA", "AHT",
       "Longest wait", "Callbacks"];
     clear(queueBody, groups.size
-      ? h("div.scroll", h("table.grid.report", { id: "queue-report" },
+      ? h("div.scroll", h("table.grid.report", { id: "queue-report", dataset: { interval: shown.interval } },
         h("caption.visually-hidden", "Queues per interval"),
         h("thead", h("tr", head.map((t) => h("th", { scope: "col" }, t)))), body))
       : h("p.empty", "No queues in this report."));
@@ -404,17 +404,21 @@ export function timeZonePage(root) {
 
   const wanted = () => (choice.value === OTHER ? other.value.trim() : choice.value);
 
+  // The time there now, or null for a name the browser's zone database lacks.
+  function timeIn(z) {
+    try {
+      return new Intl.DateTimeFormat([], { timeZone: z, dateStyle: "medium", timeStyle: "short" }).format(new Date());
+    } catch (e) {
+      return null;
+    }
+  }
+
   function preview() {
     otherField.hidden = choice.value !== OTHER;
     other.required = choice.value === OTHER;
     const z = wanted();
-    if (!z) return clear(now, "");
-    try {
-      const t = new Intl.DateTimeFormat([], { timeZone: z, dateStyle: "medium", timeStyle: "short" }).format(new Date());
-      clear(now, `Now in ${z}: ${t}.`);
-    } catch (e) {
-      clear(now, `This browser does not know ${z}; the server checks it against its time zone database.`);
-    }
+    const t = z ? timeIn(z) : null;
+    clear(now, !z ? "" : t ? `Now in ${z}: ${t}.` : `${z} is not a known time zone.`);
   }
 
   function show(p) {
@@ -432,6 +436,8 @@ export function timeZonePage(root) {
   async function store() {
     const z = wanted();
     if (!z) return fail("Type a time zone.");
+    // the server checks again against its own tzdata
+    if (!timeIn(z)) return fail(`${z} is not a known time zone (an IANA name such as Asia/Kathmandu).`);
     save.disabled = true;
     try {
       const p = await api("GET", "/settings/permissions");
