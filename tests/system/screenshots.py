@@ -5,13 +5,14 @@ from $CC_BIN_DIR, as the system tests do), fills them with a small contact
 center, drives headless Chromium through sign-in, the agent desk with a chat
 invitation, a conversation, the chat record page, a ringing call and an
 active call (the PBX played over call-router's /pbx/v1), the supervisor
-view and two administration pages, and writes one PNG per screen (1366x768) into the
+view, two administration pages and the Reports page, and writes one PNG per screen (1366x768) into the
 directory given (default docs/screenshots)."""
 import os
 import shutil
 import struct
 import sys
 import tempfile
+import time
 import zlib
 
 from browser import Browser
@@ -165,6 +166,63 @@ def admin_screens(browser, stack, out):
     shot(page, out, "admin-queues.png")
 
 
+def reports_screens(browser, stack, out, apis):
+    """A few calls through the PBX API (answered after different waits, one
+    abandoned), Piotr back from lunch, Lee archived, Max deleted, then Sam's
+    Reports page (the queue table and charts) and the administrator's agents
+    per day."""
+    pbx, hotline = stack["pbx"], stack["hotline"]["id"]
+    ewa = Api(stack["gw"]).login("ewa", "password-ewa")
+    admin = stack["admin"]
+    lunch = next(p for p in admin.get("/api/v1/pause-causes").json()["items"] if p["name"] == "Lunch")
+    admin.patch(f"/api/v1/pause-causes/{lunch['id']}", {"limit_minutes_per_day": 30})
+    apis["piotr"].put("/api/v1/me/status", {"state": "waiting"})  # the lunch pause is counted once it ends
+    # Lee is archived and Max deleted after some time in Ready: both stay in the report
+    lee = next(u for u in admin.get("/api/v1/users").json()["items"] if u["login"] == "lee")
+    gone = user(admin, "max", first_name="Max", last_name="Gone", agent={"enabled": True, "team_id": stack["team"]["id"]})
+    max_api = Api(admin.base).login("max", "password-max")
+    max_api.put("/api/v1/me/status", {"status": "ready"})
+    apis["lee"].put("/api/v1/me/status", {"status": "ready"})
+
+    def wrapped_up():
+        wait_until(lambda: ewa.get("/api/v1/me/status").json().get("state") == "post_processing", SLOW)
+        ewa.put("/api/v1/me/status", {"state": "waiting"})
+    pbx.event("shot-1@pbx", "hangup", by="caller")  # her call from the desk screenshots
+    wrapped_up()
+    for n, (wait, talk) in enumerate(((0.3, 1.5), (2.5, 2.0), (0.8, 1.0), (4.0, 2.5)), 2):
+        pbx.call(f"shot-{n}@pbx", hotline, f"+4860010{n:04d}")
+        time.sleep(wait)
+        pbx.answered(f"shot-{n}@pbx")
+        time.sleep(talk)
+        pbx.event(f"shot-{n}@pbx", "hangup", by="caller")
+        wrapped_up()
+    ewa.put("/api/v1/me/status", {"status": "dnd"})
+    pbx.call("shot-9@pbx", hotline, "+48600109999")
+    time.sleep(3)
+    pbx.event("shot-9@pbx", "abandoned")
+    max_api.put("/api/v1/me/status", {"status": "dnd"})
+    admin.delete(f"/api/v1/users/{gone['id']}")
+    apis["lee"].put("/api/v1/me/status", {"status": "dnd"})
+    admin.post(f"/api/v1/users/{lee['id']}/archive")
+    wait_until(lambda: sum(r["abandoned"] for r in stack["admin"].get(
+        "/api/v1/reports/queues", interval="day", queue_id=hotline).json()["items"]) == 1, SLOW)
+
+    page = browser.page()
+    sign_in(page, stack["gw"], "sam", "password-sam")
+    page.wait("location.hash === '#/supervisor'", SLOW)
+    page.click("Reports")
+    page.wait("!!document.querySelector('#queue-report tr.grand') && !!document.querySelector('#agent-report')", SLOW)
+    shot(page, out, "reports.png")
+    # an administrator sees every agent, the deleted one too
+    page = browser.page()
+    sign_in(page, stack["gw"], "admin", ADMIN_PASSWORD)
+    page.wait("location.hash === '#/admin/users'", SLOW)
+    page.click("Reports")
+    page.wait("[...document.querySelectorAll('#agent-report tr.deleted')].length === 1", SLOW)
+    page.eval("document.getElementById('rep-agents-title').scrollIntoView()")
+    shot(page, out, "reports-agents.png")
+
+
 def main():
     out = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     os.makedirs(out, exist_ok=True)
@@ -173,11 +231,12 @@ def main():
     browser = None
     try:
         stack = make_stack(cluster)
-        team_of_agents(stack)
+        apis = team_of_agents(stack)
         browser = Browser()
         pages = [call_screens(browser, stack, out), agent_screens(browser, stack, out, work)[0]]
         supervisor_screen(browser, stack, out)
         admin_screens(browser, stack, out)
+        reports_screens(browser, stack, out, apis)
         errors = [e for p in browser.pages for e in p.errors]
         if errors:
             print("console errors:\n" + "\n".join(errors), file=sys.stderr)

@@ -295,14 +295,18 @@ function svg(tag, attrs, ...children) {
   return el;
 }
 
-// A round top for the y axis: 1, 2, 5 × 10^n.
-function niceMax(v) {
-  if (v <= 0) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  return [1, 2, 5, 10].map((m) => m * p).find((x) => x >= v);
+// The y axis's step (1, 2 or 5 × 10^n, whole for counts) and top: at most
+// four steps up to the highest value.
+function yScale(top, whole) {
+  if (top <= 0) return { step: whole ? 1 : 0.5, max: whole ? 4 : 2 };
+  const raw = top / 4;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  let step = [1, 2, 5, 10].map((m) => m * p).find((x) => x >= raw);
+  if (whole) step = Math.max(1, Math.round(step));
+  return { step, max: step * Math.ceil(top / step) };
 }
 
-const fmtTick = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+const fmtTick = (v) => (Number.isInteger(v) ? String(v) : String(Math.round(v * 10) / 10));
 
 // opts: id, title, labels, unit, max (else from the data), stacked, bars
 // [{label, cls, values}], line {label, cls, values (null: no point)}.
@@ -314,7 +318,7 @@ function chart(opts) {
     const l = opts.line ? opts.line.values[i] || 0 : 0;
     return Math.max(opts.stacked ? b.reduce((x, y) => x + y, 0) : Math.max(0, ...b), l);
   });
-  const max = opts.max || niceMax(Math.max(0, ...tops));
+  const { step: yStep, max } = opts.max ? { step: opts.max / 4, max: opts.max } : yScale(Math.max(0, ...tops), opts.unit === "calls");
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
   const step = pw / Math.max(1, n);
@@ -323,8 +327,7 @@ function chart(opts) {
   const titleId = `${opts.id}-title`;
   const g = svg("svg", { id: opts.id, class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": titleId,
     preserveAspectRatio: "xMidYMid meet" }, svg("title", { id: titleId }, `${opts.title} per interval`));
-  for (const f of [0, 0.25, 0.5, 0.75, 1]) { // grid and y ticks
-    const v = max * f;
+  for (let v = 0; v <= max + yStep / 2; v += yStep) { // grid and y ticks
     g.append(svg("line", { class: "grid-line", x1: M.left, x2: W - M.right, y1: y(v), y2: y(v) }),
       svg("text", { class: "tick", x: M.left - 4, y: y(v) + 3, "text-anchor": "end" }, fmtTick(v)));
   }
@@ -369,7 +372,7 @@ function drawLine(g, s, o) {
   if (d) g.append(svg("path", { class: `line ${s.cls}`, d: d.trim() }));
   s.values.forEach((v, i) => {
     if (v === null || v === undefined) return;
-    g.append(svg("circle", { class: `dot ${s.cls}`, cx: o.x(i) + o.step / 2, cy: o.y(v), r: 3, "data-i": i, "data-v": v },
+    g.append(svg("circle", { class: `dot ${s.cls}`, cx: o.x(i) + o.step / 2, cy: o.y(v), r: 3.5, "data-i": i, "data-v": v },
       svg("title", null, `${o.labels[i]}: ${s.label.toLowerCase()} ${Math.round(v * 10) / 10} ${o.unit}`)));
   });
 }
