@@ -4,7 +4,9 @@ needs (release build) on free ports and runs each benchmark binary against
 them: bench_api (agent-registry and api-gateway, production password
 hashing), bench_presence (agent-registry), bench_routing (agent-registry and
 two skill-router replicas), bench_webhooks (agent-registry, api-gateway,
-skill-router and chat-gateway).
+skill-router and chat-gateway), bench_crm (the stand-in Creatio,
+tests/system/creatio_standin.py, and one then two crm-sync replicas),
+bench_reports (agent-registry and api-gateway).
 
 Usage: bench/run.py [name ...] runs only the named benchmarks (bench_routing).
 The services are taken from CC_BIN_DIR (default build/bin) and the benchmark
@@ -29,12 +31,26 @@ PASSWORD = "bench-password-1"
 QUIET = {"CC_LOG_LEVEL": "warn"}
 
 
-def run(name, registry_env, gateway=True, routers=0, chat=False):
+def start_standin(work):
+    """The stand-in Creatio as a process of its own (its CPU is counted apart);
+    (Popen, root URL)."""
+    port = harness.free_port()
+    script = os.path.join(HERE, "..", "tests", "system", "creatio_standin.py")
+    with open(os.path.join(work, "creatio-standin.log"), "w") as log:
+        p = subprocess.Popen([sys.executable, script, "--port", str(port)], stdout=log,
+                             stderr=subprocess.STDOUT)
+    harness.wait_port(port)
+    return p, f"http://127.0.0.1:{port}"
+
+
+def run(name, registry_env, gateway=True, routers=0, chat=False, crm=0, bench_env=None):
     """Runs <bench dir>/<name> against a fresh system with agent-registry,
-    api-gateway when `gateway`, `routers` skill-router replicas and
-    chat-gateway when `chat`; returns its exit code."""
+    api-gateway when `gateway`, `routers` skill-router replicas, chat-gateway
+    when `chat` and `crm` crm-sync replicas writing to a stand-in Creatio;
+    returns its exit code."""
     work = tempfile.mkdtemp(prefix="cc-bench-")
     c = harness.Cluster(work)
+    standin = None
     try:
         c.start("agent-registry", env={"CC_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD, **QUIET,
                                        **registry_env})
@@ -47,12 +63,27 @@ def run(name, registry_env, gateway=True, routers=0, chat=False):
         if chat:  # its file links point at itself
             env["CC_BENCH_CHAT"] = c.start("chat-gateway",
                                            env={"CC_PUBLIC_URL": "self", **QUIET}).base
+        if crm:
+            standin, env["CC_BENCH_CRM"] = start_standin(work)
+            crm_env = {"CC_CRM_TYPE": "creatio", "CC_CRM_URL": env["CC_BENCH_CRM"],
+                       "CC_CRM_USER": "Supervisor", "CC_CRM_PASSWORD": "Supervisor", **QUIET}
+            env["CC_BENCH_CRM_SYNC"] = ",".join(
+                c.start("crm-sync", env=crm_env, key=f"crm-sync-{i + 1}").base
+                for i in range(crm))
+        env.update(bench_env or {})
         # the benchmark reads these processes' CPU time to say where it went
         procs = [("nats", c.nats), ("redis", c.redis), *c.services.items()]
-        env["CC_BENCH_PIDS"] = ",".join(f"{k}:{p.p.pid}" for k, p in procs)
+        if standin:
+            procs.append(("standin", standin))
+        env["CC_BENCH_PIDS"] = ",".join(
+            f"{k}:{p.pid if k == 'standin' else p.p.pid}" for k, p in procs)
         rc = subprocess.run([os.path.join(BENCH_DIR, name)], env=env).returncode
     finally:
         failures = c.close()
+        if standin:
+            standin.terminate()
+            if standin.wait(timeout=10) != 0:
+                failures.append(f"the Creatio stand-in exited {standin.returncode}")
     if failures:
         print("\n".join(failures))
         return 1
@@ -90,8 +121,25 @@ def bench_webhooks():
     return run("bench_webhooks", harness.FAST_HASH, routers=1, chat=True)
 
 
+def bench_crm():
+    # one crm-sync, then two replicas sharing the consumer, each against a
+    # fresh system and stand-in (the bare POSTs measured again beside them)
+    print("== CRM sync: chat records from RECORDS through crm-sync into the stand-in Creatio")
+    rc = 0
+    for n in (1, 2):
+        rc |= run("bench_crm", harness.FAST_HASH, gateway=False, crm=n,
+                  bench_env={"CC_BENCH_LABEL": f"x{n}"})
+    return rc
+
+
+def bench_reports():
+    print("== reports: 10,000 calls counted by agent-registry, reports through api-gateway")
+    return run("bench_reports", harness.FAST_HASH)
+
+
 BENCHES = {"bench_api": bench_api, "bench_presence": bench_presence,
-           "bench_routing": bench_routing, "bench_webhooks": bench_webhooks}
+           "bench_routing": bench_routing, "bench_webhooks": bench_webhooks,
+           "bench_crm": bench_crm, "bench_reports": bench_reports}
 
 
 def main(names):
