@@ -291,8 +291,7 @@ static cJSON *get_json(struct bench *b, const char *path)
     struct bench_buf out = {0};
     char url[512];
     snprintf(url, sizeof url, "%s%s", b->crm, path);
-    cJSON *j = bench_http(b->h, "GET", url, NULL, NULL, &out) == 200 ? cJSON_Parse(out.data)
-                                                                      : NULL;
+    cJSON *j = bench_http(b->h, "GET", url, NULL, NULL, &out) == 200 ? cJSON_Parse(out.data) : NULL;
     bench_buf_free(&out);
     return j;
 }

@@ -94,8 +94,8 @@ static int sign_in(struct bench *b, const char *password)
     char url[512], body[256];
     snprintf(url, sizeof url, "%s/api/v1/auth/login", b->api);
     snprintf(body, sizeof body, "{\"login\":\"admin\",\"password\":\"%s\"}", password);
-    cJSON *j = bench_http(b->h, "POST", url, body, json, &out) == 200 ? cJSON_Parse(out.data)
-                                                                       : NULL;
+    cJSON *j =
+        bench_http(b->h, "POST", url, body, json, &out) == 200 ? cJSON_Parse(out.data) : NULL;
     const cJSON *t = cJSON_GetObjectItem(j, "token");
     int rc = cJSON_IsString(t) && strlen(t->valuestring) < 200 ? 0 : -1;
     if (rc == 0)
@@ -105,7 +105,8 @@ static int sign_in(struct bench *b, const char *password)
     return rc;
 }
 
-/* --- the day's calls --------------------------------------------------------------------------- */
+/* --- the day's calls ---------------------------------------------------------------------------
+ */
 
 /* Call i: when it arrived, waited and talked (ms); abandoned every seventh. */
 static void call_times(const struct bench *b, long i, int64_t *enq, int64_t *ans, int64_t *end)
@@ -192,7 +193,7 @@ static int publish_day(struct bench *b)
 static long num(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsNumber(v) ? (long)v->valuedouble
+    return cJSON_IsNumber(v)   ? (long)v->valuedouble
            : cJSON_IsString(v) ? strtol(v->valuestring, NULL, 10)
                                : 0;
 }
@@ -268,8 +269,7 @@ static int time_report(struct bench *b, const char *what, const char *path, long
         add(&s, (double)us);
     }
     if (rc == 0)
-        bench_procs_print(&b->procs, "request", requests,
-                          (double)(cc_time_mono_us() - t0) / 1e6);
+        bench_procs_print(&b->procs, "request", requests, (double)(cc_time_mono_us() - t0) / 1e6);
     if (rc == 0)
         printf("GET %-34s %4ld rows  p50 %6.2f ms  p99 %6.2f ms (goal < 200 ms: %s)  "
                "ratio p50 to the bare GET %.1f\n",
@@ -323,8 +323,8 @@ static int run(struct bench *b, long requests)
                        QUEUES * 96, 0, requests, p50) ||
            time_report(b, "/reports/queues?interval=hour", "/reports/queues?interval=hour",
                        QUEUES * 24, 0, requests, p50) ||
-           time_report(b, "/reports/queues?interval=day", "/reports/queues?interval=day", QUEUES,
-                       0, requests, p50) ||
+           time_report(b, "/reports/queues?interval=day", "/reports/queues?interval=day", QUEUES, 0,
+                       requests, p50) ||
            time_report(b, "/reports/agents", "/reports/agents", AGENTS, 1, requests, p50);
 }
 

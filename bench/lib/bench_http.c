@@ -88,8 +88,8 @@ double bench_metric(const char *bases, const char *name)
     for (const char *p = bases; p && *p;) {
         size_t n = strcspn(p, ",");
         snprintf(url, sizeof url, "%.*s/metrics", (int)n, p);
-        double v = bench_http(NULL, "GET", url, NULL, NULL, &b) == 200 ? metric_in(b.data, name)
-                                                                         : -1;
+        double v =
+            bench_http(NULL, "GET", url, NULL, NULL, &b) == 200 ? metric_in(b.data, name) : -1;
         if (v < 0) {
             sum = -1;
             break;
