@@ -99,7 +99,7 @@ udp_bound() { grep -q "^ *[0-9]*: [0-9A-F]*:$(printf '%04X' "$1") " /proc/net/ud
 sip_note="not started: kamailio is not installed (make deps)"
 if command -v kamailio >/dev/null; then
   export CC_SIP_NUMBERS="${CC_SIP_NUMBERS:-$RUN/sip-numbers}"
-  [ -f "$CC_SIP_NUMBERS" ] || printf '# number queue_id   (one a line; make down && make up to apply,\n# or kamcmd -s unix:%s/kamailio/kamailio.ctl htable.sets numbers NUMBER QUEUE_ID)\n' \
+  [ -f "$CC_SIP_NUMBERS" ] || printf '# number queue_id   (one a line; make down && make up to apply,\n# or kamcmd -s unix:%s/kamailio/kamailio.ctl htable.sets numbers s:NUMBER s:QUEUE_ID)\n' \
     "$RUN" > "$CC_SIP_NUMBERS"
   CC_SIP_PORT=$CC_SIP_PORT CC_SIP_ADDR=$CC_SIP_ADDR \
     CC_PBX_URL="http://127.0.0.1:$CC_CALL_PORT/pbx/v1" sh deploy/kamailio/configure.sh "$RUN/kamailio"

@@ -60,7 +60,7 @@ mv "$tmp" "$OUT/kamailio-local.cfg"
 
 {
   echo "# Written by deploy/kamailio/configure.sh from ${CC_SIP_NUMBERS:-(no CC_SIP_NUMBERS)}."
-  echo "# Queue numbers: number -> queue_id (kamcmd htable.sets numbers N Q at run time)."
+  echo "# Queue numbers: number -> queue_id (kamcmd htable.sets numbers s:N s:Q at run time)."
   echo "route[QUEUE_NUMBERS] {"
   if [ -n "${CC_SIP_NUMBERS:-}" ]; then
     [ -r "$CC_SIP_NUMBERS" ] || die "cannot read CC_SIP_NUMBERS file $CC_SIP_NUMBERS"

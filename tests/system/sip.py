@@ -111,15 +111,33 @@ class Kamailio(Proc):
     def start(self):
         super().start()
         wait_for(lambda: udp_bound(self.port) or not self.alive(), 15, "kamailio UDP port")
+        # the port is bound before the children are forked: a SIGTERM before
+        # the last fork would miss that child and hang the shutdown
+        wait_for(lambda: self._all_forked() or not self.alive(), 15, "kamailio processes")
         if not self.alive():
             raise RuntimeError(f"kamailio exited:\n{self.log()[-3000:]}")
         return self
 
+    def children(self):
+        """Pids of the main process's children (Kamailio's workers)."""
+        try:
+            with open(f"/proc/{self.p.pid}/task/{self.p.pid}/children") as f:
+                return [int(x) for x in f.read().split()]
+        except OSError:
+            return []
+
+    def _all_forked(self):
+        m = re.search(r"processes \(at least\): (\d+)", self.log())
+        return m and len(self.children()) >= int(m.group(1)) - 1
+
     def set_number(self, number, queue_id):
-        """Maps a queue number at run time (kamcmd through the ctl socket)."""
-        subprocess.run(["kamcmd", "-s", "unix:" + os.path.join(self.dir, "kamailio.ctl"),
-                        "htable.sets", "numbers", number, queue_id], check=True,
-                       capture_output=True, timeout=10)
+        """Maps a queue number at run time (kamcmd through the ctl socket;
+        "s:" keeps a number a string: kamcmd would send 5000 as an integer)."""
+        out = subprocess.run(["kamcmd", "-s", "unix:" + os.path.join(self.dir, "kamailio.ctl"),
+                              "htable.sets", "numbers", "s:" + number, "s:" + queue_id],
+                             check=True, capture_output=True, text=True, timeout=10)
+        if not out.stdout.startswith("Ok"):
+            raise RuntimeError(f"kamcmd htable.sets: {out.stdout} {out.stderr}")
 
     def errors(self):
         """Log lines that mean a crash or a config bug."""
@@ -128,8 +146,20 @@ class Kamailio(Proc):
         return [line for line in self.log().splitlines() if bad.search(line)]
 
     def stop(self, timeout=20):
-        code = super().stop(timeout)
-        return code
+        """SIGTERM; a worker that does not end in `timeout` is killed (and the
+        exit code is then not 0)."""
+        kids = self.children()
+        try:
+            return super().stop(timeout)
+        except subprocess.TimeoutExpired:
+            for pid in kids:  # ours: never left behind
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if self.cfg.encode() in f.read():
+                            os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            return -9
 
 
 class Sipp(Proc):
@@ -165,20 +195,56 @@ class Sipp(Proc):
             self.p.wait(timeout)
 
 
-class Phone:
-    """An agent's SIP phone: registers `account` to Kamailio, then answers
-    INVITEs the way `behaviour` says: answer (after ring_ms), busy (486),
-    noanswer (rings until canceled), hangup (answers, the agent hangs up
-    after ring_ms)."""
+class Uas:
+    """A SIPp UAS on its own UDP port that answers every INVITE the way
+    `behaviour` says: answer (after ring_ms), busy (486), noanswer (rings
+    until canceled), hangup (answers, hangs up itself after ring_ms)."""
 
     SCENARIO = {"answer": "agent_answer.xml", "busy": "agent_busy.xml",
                 "noanswer": "agent_noanswer.xml", "hangup": "agent_hangup.xml"}
 
-    def __init__(self, kam, workdir, account, behaviour="answer", ring_ms=300):
-        self.kam, self.workdir, self.account = kam, workdir, account
+    def __init__(self, workdir, name, behaviour="answer", ring_ms=300, port=None):
+        self.workdir, self.name = workdir, name
         self.behaviour, self.ring_ms = behaviour, ring_ms
-        self.port = free_udp_port()
+        self.port = port or free_udp_port()
         self.uas = None
+
+    def start(self):
+        self.uas = Sipp(self.name, self.workdir, self.SCENARIO[self.behaviour],
+                        ["-p", str(self.port), "-d", str(self.ring_ms)]).start()
+        wait_for(lambda: udp_bound(self.port), 10, self.name)
+        return self
+
+    def received(self, method):
+        """Call-IDs of the `method` requests received, in order, once each."""
+        out = []
+        for _, way, first, cid in parse_messages(self.uas.messages()):
+            if way == "received" and first.startswith(method + " ") and cid not in out:
+                out.append(cid)
+        return out
+
+    def invites(self):
+        """Call-IDs of the INVITEs received, in order."""
+        return self.received("INVITE")
+
+    def first_time(self, method):
+        """When the first `method` request arrived (epoch seconds)."""
+        for ts, way, first, _ in parse_messages(self.uas.messages()):
+            if way == "received" and first.startswith(method + " "):
+                return ts
+        return None
+
+    def stop(self):
+        if self.uas:
+            self.uas.stop()
+
+
+class Phone(Uas):
+    """An agent's SIP phone: registers `account` to Kamailio first."""
+
+    def __init__(self, kam, workdir, account, behaviour="answer", ring_ms=300):
+        super().__init__(workdir, f"phone-{account}", behaviour, ring_ms)
+        self.kam, self.account = kam, account
 
     def register(self):
         reg = Sipp(f"register-{self.account}", self.workdir, "register.xml",
@@ -190,22 +256,7 @@ class Phone:
 
     def start(self):
         self.register()
-        self.uas = Sipp(f"phone-{self.account}", self.workdir, self.SCENARIO[self.behaviour],
-                        ["-p", str(self.port), "-d", str(self.ring_ms)]).start()
-        wait_for(lambda: udp_bound(self.port), 10, f"phone {self.account}")
-        return self
-
-    def invites(self):
-        """Call-IDs of the INVITEs this phone received, in order."""
-        out = []
-        for _, way, first, cid in parse_messages(self.uas.messages()):
-            if way == "received" and first.startswith("INVITE ") and cid not in out:
-                out.append(cid)
-        return out
-
-    def stop(self):
-        if self.uas:
-            self.uas.stop()
+        return super().start()
 
 
 class Caller:

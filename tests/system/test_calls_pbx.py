@@ -161,6 +161,9 @@ def test_answered_then_hangup_by_the_agent_leads_to_wrap_up(w):
     assert rec["talk_s"] >= 0.2 and rec["wait_s"] >= 0 and rec["attempts"] == 1
     assert rec["answered_at"] and rec["ended_at"] and rec["offered_at"]
     assert pbx.event("c-ann", "hangup", by="caller").json()["ignored"] is True
+    listed = w["admin"].get("/api/v1/calls", view="closed").json()["items"]
+    assert [c["id"] for c in listed] == [call["interaction_id"]]
+    assert w["admin"].get("/api/v1/calls", view="active").json()["items"] == []
     assert ix(w, call["interaction_id"])["state"] == "ended"
     assert "ended" in w["bus"].trace(call["interaction_id"])
 
