@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define EARLY_REJECT_FACTOR 16 /* bodies this many times the cap are refused unread */
@@ -432,9 +433,14 @@ static enum MHD_Result send_response(struct request *r, struct MHD_Connection *c
     if (resp->content_type)
         MHD_add_response_header(mr, "Content-Type", resp->content_type);
     MHD_add_response_header(mr, "X-Request-Id", r->req.request_id);
+    int retry_after = 0;
     for (struct cc_http_header *hd = resp->headers; hd; hd = hd->next)
-        if (hd->name && hd->value)
+        if (hd->name && hd->value) {
             MHD_add_response_header(mr, hd->name, hd->value);
+            retry_after |= !strcasecmp(hd->name, "Retry-After");
+        }
+    if (resp->status == 503 && !retry_after) /* a dependency is down: try again soon */
+        MHD_add_response_header(mr, "Retry-After", CC_HTTP_RETRY_AFTER_S);
     r->status = resp->status;
     r->bytes_out = r->stream ? 0 : resp->len;
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, mr);

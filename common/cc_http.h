@@ -150,7 +150,10 @@ struct cc_http_req *cc_http_deferred_req(struct cc_http_deferred *d);
 void cc_http_empty(struct cc_http_resp *resp, int status);
 
 /* Sets the error answer for `st`: its HTTP status and
- * {"error":{"code":"...","message":"..."}} (message NULL: the status text). */
+ * {"error":{"code":"...","message":"..."}} (message NULL: the status text).
+ * Every 503 (a dependency down or loading) leaves with Retry-After
+ * (CC_HTTP_RETRY_AFTER_S) unless the handler set its own. */
+#define CC_HTTP_RETRY_AFTER_S "1"
 void cc_http_error(struct cc_http_resp *resp, enum cc_status st, const char *message);
 
 /* Adds a response header; `name` and `value` are copied into the pool. */

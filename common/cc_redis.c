@@ -1,8 +1,18 @@
-/* cc_redis.c - hiredis connection pool with lazy reconnects and scripts. */
+/* cc_redis.c - hiredis connection pool with lazy reconnects and scripts.
+ *
+ * A pooled connection may have died while it sat idle (Redis restarted):
+ * acquire drops a connection whose socket is readable or closed (an idle
+ * connection has nothing to read), and the first command on a borrowed
+ * connection that finds it closed runs once more on a fresh one (the dead
+ * server cannot have run it). Redis' "try later" error replies (LOADING,
+ * BUSY, MASTERDOWN, TRYAGAIN) are CC_ERR_UNAVAILABLE, never an internal
+ * error. */
 #include "cc_redis.h"
 #include "cc_log.h"
 #include "cc_config.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,6 +26,9 @@ struct cc_redis_conn {
     struct cc_redis *pool;
     redisContext *ctx; /* NULL while disconnected */
     int in_use;
+    int used;   /* a command ran since it was acquired, or it is new: a failure
+                 * on it is no sign of a connection gone stale in the pool */
+    int pending; /* pipelined replies not read yet */
 };
 
 struct cc_redis {
@@ -111,6 +124,7 @@ static void disconnect(struct cc_redis_conn *c)
     if (c->ctx)
         redisFree(c->ctx);
     c->ctx = NULL;
+    c->pending = 0;
 }
 
 /* Runs a setup command right after connecting; 0 when it answered OK. */
@@ -141,7 +155,19 @@ static enum cc_status connect_conn(struct cc_redis_conn *c)
         return CC_ERR_UNAVAILABLE;
     }
     c->ctx = ctx;
+    c->used = 1;
     return CC_OK;
+}
+
+/* 1 when an idle connection's socket is readable, hung up or failed: the
+ * server closed it (or left bytes nobody asked for); either way unusable. */
+static int conn_dead(const struct cc_redis_conn *c)
+{
+    struct pollfd p = {.fd = c->ctx->fd, .events = POLLIN | POLLRDHUP};
+    if (c->ctx->err)
+        return 1;
+    int n = poll(&p, 1, 0);
+    return n < 0 ? errno != EINTR : n > 0;
 }
 
 enum cc_status cc_redis_acquire(struct cc_redis *r, struct cc_redis_conn **out)
@@ -158,6 +184,11 @@ enum cc_status cc_redis_acquire(struct cc_redis *r, struct cc_redis_conn **out)
     }
     c->in_use = 1;
     pthread_mutex_unlock(&r->lock);
+    if (c->ctx && conn_dead(c)) {
+        CC_INFO("redis: a pooled connection was closed by the server; reconnecting");
+        disconnect(c);
+    }
+    c->used = 0;
     if (!c->ctx && connect_conn(c) != CC_OK) {
         cc_redis_release(r, c);
         return CC_ERR_UNAVAILABLE;
@@ -168,23 +199,69 @@ enum cc_status cc_redis_acquire(struct cc_redis *r, struct cc_redis_conn **out)
 
 void cc_redis_release(struct cc_redis *r, struct cc_redis_conn *c)
 {
+    if (c->pending) { /* its next user would read these replies as its own */
+        disconnect(c);
+        c->pending = 0;
+    }
     pthread_mutex_lock(&r->lock);
     c->in_use = 0;
     pthread_cond_signal(&r->freed);
     pthread_mutex_unlock(&r->lock);
 }
 
+/* 1 for an error reply meaning "Redis cannot serve this now, try later". */
+static int try_later(const redisReply *rep)
+{
+    static const char *const codes[] = {"LOADING ", "BUSY ", "MASTERDOWN ", "TRYAGAIN "};
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
+        if (!strncmp(rep->str, codes[i], strlen(codes[i])))
+            return 1;
+    return 0;
+}
+
 /* Maps a hiredis outcome to a status; a broken connection is dropped so the
- * next acquire reconnects. */
+ * next acquire reconnects. A try-later error reply is freed: *out is NULL. */
 static enum cc_status check_reply(struct cc_redis_conn *c, redisReply *rep, redisReply **out)
 {
     *out = rep;
+    c->used = 1;
     if (!rep) {
         CC_WARN("redis: %s", c->ctx ? c->ctx->errstr : "not connected");
         disconnect(c);
         return CC_ERR_UNAVAILABLE;
     }
-    return rep->type == REDIS_REPLY_ERROR ? CC_ERR_INTERNAL : CC_OK;
+    if (rep->type != REDIS_REPLY_ERROR)
+        return CC_OK;
+    if (!try_later(rep))
+        return CC_ERR_INTERNAL;
+    CC_WARN("redis: %.120s", rep->str);
+    freeReplyObject(rep);
+    *out = NULL;
+    return CC_ERR_UNAVAILABLE;
+}
+
+/* 1 when a command that got no reply may run again on a fresh connection:
+ * it was the first on a connection taken from the pool and the server had
+ * closed that connection (end of file, reset, broken pipe), so the server
+ * that closed it never ran the command. A timeout is never retried. */
+static int stale(const struct cc_redis_conn *c)
+{
+    if (c->used || !c->ctx)
+        return 0;
+    if (c->ctx->err == REDIS_ERR_EOF)
+        return 1;
+    return c->ctx->err == REDIS_ERR_IO && (errno == ECONNRESET || errno == EPIPE);
+}
+
+/* Drops a stale connection and connects again; 0 when the command may be
+ * sent once more. */
+static int reconnect_stale(struct cc_redis_conn *c)
+{
+    if (!stale(c))
+        return -1;
+    CC_INFO("redis: %s on an idle connection; retrying on a new one", c->ctx->errstr);
+    disconnect(c);
+    return connect_conn(c) == CC_OK ? 0 : -1;
 }
 
 enum cc_status cc_redis_cmdv(struct cc_redis_conn *c, redisReply **reply, int argc,
@@ -193,19 +270,34 @@ enum cc_status cc_redis_cmdv(struct cc_redis_conn *c, redisReply **reply, int ar
     *reply = NULL;
     if (!c->ctx && connect_conn(c) != CC_OK)
         return CC_ERR_UNAVAILABLE;
-    return check_reply(c, redisCommandArgv(c->ctx, argc, argv, lens), reply);
+    redisReply *rep = redisCommandArgv(c->ctx, argc, argv, lens);
+    if (!rep && reconnect_stale(c) == 0)
+        rep = redisCommandArgv(c->ctx, argc, argv, lens);
+    return check_reply(c, rep, reply);
+}
+
+/* redisvCommand with the one retry of a stale connection. */
+static enum cc_status vcmd(struct cc_redis_conn *c, redisReply **reply, const char *fmt, va_list ap)
+{
+    va_list again;
+    *reply = NULL;
+    if (!c->ctx && connect_conn(c) != CC_OK)
+        return CC_ERR_UNAVAILABLE;
+    va_copy(again, ap);
+    redisReply *rep = redisvCommand(c->ctx, fmt, ap);
+    if (!rep && reconnect_stale(c) == 0)
+        rep = redisvCommand(c->ctx, fmt, again);
+    va_end(again);
+    return check_reply(c, rep, reply);
 }
 
 enum cc_status cc_redis_cmd(struct cc_redis_conn *c, redisReply **reply, const char *fmt, ...)
 {
     va_list ap;
-    *reply = NULL;
-    if (!c->ctx && connect_conn(c) != CC_OK)
-        return CC_ERR_UNAVAILABLE;
     va_start(ap, fmt);
-    redisReply *rep = redisvCommand(c->ctx, fmt, ap);
+    enum cc_status st = vcmd(c, reply, fmt, ap);
     va_end(ap);
-    return check_reply(c, rep, reply);
+    return st;
 }
 
 /* Borrows a connection, runs a format command and gives it back. */
@@ -215,8 +307,7 @@ static enum cc_status vrun(struct cc_redis *r, redisReply **reply, const char *f
     *reply = NULL;
     if (cc_redis_acquire(r, &c) != CC_OK)
         return CC_ERR_UNAVAILABLE;
-    redisReply *rep = redisvCommand(c->ctx, fmt, ap);
-    enum cc_status st = check_reply(c, rep, reply);
+    enum cc_status st = vcmd(c, reply, fmt, ap);
     cc_redis_release(r, c);
     return st;
 }
@@ -304,7 +395,10 @@ enum cc_status cc_redis_append(struct cc_redis_conn *c, int argc, const char **a
 {
     if (!c->ctx && connect_conn(c) != CC_OK)
         return CC_ERR_UNAVAILABLE;
-    return redisAppendCommandArgv(c->ctx, argc, argv, lens) == REDIS_OK ? CC_OK : CC_ERR_NOMEM;
+    if (redisAppendCommandArgv(c->ctx, argc, argv, lens) != REDIS_OK)
+        return CC_ERR_NOMEM;
+    c->pending++;
+    return CC_OK;
 }
 
 enum cc_status cc_redis_reply(struct cc_redis_conn *c, redisReply **reply)
@@ -313,6 +407,7 @@ enum cc_status cc_redis_reply(struct cc_redis_conn *c, redisReply **reply)
     *reply = NULL;
     if (!c->ctx)
         return CC_ERR_UNAVAILABLE;
+    c->pending--;
     if (redisGetReply(c->ctx, &rep) != REDIS_OK)
         rep = NULL;
     return check_reply(c, rep, reply);

@@ -5,8 +5,11 @@
  *
  * Replies are hiredis' redisReply; the caller frees each with
  * freeReplyObject(). Connection errors never escape as hiredis codes: every
- * call returns a cc_status (CC_ERR_UNAVAILABLE when Redis cannot be reached,
- * CC_ERR_INTERNAL when Redis answered an error reply, which is then given). */
+ * call returns a cc_status (CC_ERR_UNAVAILABLE when Redis cannot be reached
+ * or answers "try later" - LOADING, BUSY, MASTERDOWN, TRYAGAIN - and then no
+ * reply is given; CC_ERR_INTERNAL when Redis answered any other error reply,
+ * which is then given). The first command on a pooled connection that the
+ * server turns out to have closed runs again, once, on a new connection. */
 #ifndef CC_REDIS_H
 #define CC_REDIS_H
 
@@ -36,7 +39,8 @@ enum cc_status cc_redis_new(struct cc_redis **out, const char *url, int size);
 void cc_redis_free(struct cc_redis *r);
 
 /* Borrows a connection, waiting while all are in use, (re)connecting it if
- * needed. Returns CC_OK or CC_ERR_UNAVAILABLE (then *out is NULL). */
+ * needed: one the server closed while it sat in the pool (a Redis restart)
+ * is replaced first. Returns CC_OK or CC_ERR_UNAVAILABLE (then *out is NULL). */
 enum cc_status cc_redis_acquire(struct cc_redis *r, struct cc_redis_conn **out);
 
 /* Gives a borrowed connection back. */
@@ -67,7 +71,9 @@ enum cc_status cc_redis_eval(struct cc_redis_conn *c, struct cc_redis_script *s,
 enum cc_status cc_redis_script_load(struct cc_redis_conn *c, struct cc_redis_script *s);
 
 /* Pipelining: queue commands with cc_redis_append, then read exactly one
- * reply per queued command with cc_redis_reply, in order. */
+ * reply per queued command with cc_redis_reply, in order. A connection given
+ * back with replies left unread (a caller that stopped at a failure) is
+ * closed, so that its next user never reads them as its own. */
 enum cc_status cc_redis_append(struct cc_redis_conn *c, int argc, const char **argv,
                                const size_t *lens);
 enum cc_status cc_redis_reply(struct cc_redis_conn *c, redisReply **reply);

@@ -55,10 +55,9 @@ static void on_list(struct registry *reg, const struct cc_nats_msg *m,
                     const Cc__V1__ObjectRequest *req)
 {
     redisReply *all;
-    enum cc_status st = store_exists(reg->redis, &kind_users.store, req->parent_id) == 1
-                            ? cc_redis_run(reg->redis, &all, "HGETALL {cc}:askill:%s",
-                                           req->parent_id)
-                            : CC_ERR_NOT_FOUND;
+    enum cc_status st = store_exists(reg->redis, &kind_users.store, req->parent_id);
+    if (st == CC_OK)
+        st = cc_redis_run(reg->redis, &all, "HGETALL {cc}:askill:%s", req->parent_id);
     if (st == CC_OK)
         respond_items(reg, m, all);
     else
@@ -72,11 +71,12 @@ static enum cc_status prepare(struct registry *reg, const Cc__V1__ObjectRequest 
                               Cc__V1__AgentSkill *as, char *why, size_t whycap)
 {
     ProtobufCMessage *skill = NULL;
-    if (store_exists(reg->redis, &kind_users.store, req->parent_id) != 1) {
+    enum cc_status st = store_exists(reg->redis, &kind_users.store, req->parent_id);
+    if (st == CC_ERR_NOT_FOUND)
         snprintf(why, whycap, "no such user");
-        return CC_ERR_NOT_FOUND;
-    }
-    enum cc_status st = store_get(reg->redis, &kind_skills.store, req->id, &skill);
+    if (st != CC_OK)
+        return st;
+    st = store_get(reg->redis, &kind_skills.store, req->id, &skill);
     if (st == CC_ERR_NOT_FOUND)
         snprintf(why, whycap, "no such skill");
     if (st != CC_OK)

@@ -343,9 +343,9 @@ static enum cc_status ensure_no_answer_cause(struct registry *reg)
 {
     Cc__V1__PauseCause pc = CC__V1__PAUSE_CAUSE__INIT;
     char now[32];
-    int found = store_exists(reg->redis, &kind_pause_causes.store, "pc_no_answer");
-    if (found != 0)
-        return found < 0 ? CC_ERR_UNAVAILABLE : CC_OK;
+    enum cc_status found = store_exists(reg->redis, &kind_pause_causes.store, "pc_no_answer");
+    if (found != CC_ERR_NOT_FOUND)
+        return found;
     pc.id = CC_PB_STR("pc_no_answer");
     pc.name = CC_PB_STR("no answer");
     pc.has_system = pc.system = 1;

@@ -122,82 +122,104 @@ static enum cc_status rec_apply(struct registry *reg, const char *id, const stru
     return st;
 }
 
-/* 1 when the agent holds interaction `ix` (accepted and not ended). */
-static int holds(struct registry *reg, const char *agent, const char *ix)
+/* CC_OK when the agent holds interaction `ix` (accepted and not ended),
+ * CC_ERR_NOT_FOUND when not, or the Redis failure. */
+static enum cc_status holds(struct registry *reg, const char *agent, const char *ix)
 {
     redisReply *rep;
-    int held = cc_redis_run(reg->redis, &rep, "SISMEMBER {cc}:holds:%s %s", agent, ix) != CC_OK ||
-               rep->integer == 1; /* unknown: let the machine decide */
+    enum cc_status st = cc_redis_run(reg->redis, &rep, "SISMEMBER {cc}:holds:%s %s", agent, ix);
+    if (st == CC_OK)
+        st = rep->type != REDIS_REPLY_INTEGER ? CC_ERR_INTERNAL
+             : rep->integer == 1              ? CC_OK
+                                              : CC_ERR_NOT_FOUND;
     if (rep)
         freeReplyObject(rep);
-    return held;
+    return st;
 }
 
 /* --- facts --------------------------------------------------------------------------- */
 
-static int64_t spent_today(struct registry *reg, const char *id, const char *cause, int64_t now)
+/* Milliseconds spent today in pause `cause` into *ms; CC_OK or the Redis
+ * failure (never taken for "nothing spent"). */
+static enum cc_status spent_today(struct registry *reg, const char *id, const char *cause,
+                                  int64_t now, int64_t *ms)
 {
     char day[16];
     redisReply *rep;
-    int64_t ms = 0;
+    *ms = 0;
     cc_time_day(now, day, sizeof day);
-    if (cc_redis_run(reg->redis, &rep, "HGET {cc}:tis:%s:%s pause.%s", day, id, cause) ==
-            CC_OK &&
-        rep->type == REDIS_REPLY_STRING)
-        ms = strtoll(rep->str, NULL, 10);
+    enum cc_status st = cc_redis_run(reg->redis, &rep, "HGET {cc}:tis:%s:%s pause.%s", day, id,
+                                     cause);
+    if (st == CC_OK && rep->type == REDIS_REPLY_STRING)
+        *ms = strtoll(rep->str, NULL, 10);
     if (rep)
         freeReplyObject(rep);
-    return ms;
+    return st;
 }
 
-/* Fills what choosing `cause` means for `actor`; cause_left_ms -1 = no limit. */
-static void cause_facts(struct registry *reg, const char *id, const char *cause,
-                        enum presence_actor actor, int admin, struct presence_facts *f,
-                        int64_t *left)
+/* Fills what choosing `cause` means for `actor`; cause_left_ms -1 = no limit.
+ * An unknown cause is a fact (cause_found 0); a Redis failure is returned. */
+static enum cc_status cause_facts(struct registry *reg, const char *id, const char *cause,
+                                  enum presence_actor actor, int admin, struct presence_facts *f,
+                                  int64_t *left)
 {
     ProtobufCMessage *obj;
+    int64_t spent = 0;
     *left = -1;
-    if (!cause || store_get(reg->redis, &kind_pause_causes.store, cause, &obj) != CC_OK)
-        return;
+    enum cc_status st = cause ? store_get(reg->redis, &kind_pause_causes.store, cause, &obj)
+                              : CC_ERR_NOT_FOUND;
+    if (st != CC_OK)
+        return st == CC_ERR_NOT_FOUND ? CC_OK : st;
     const Cc__V1__PauseCause *pc = (const Cc__V1__PauseCause *)obj;
     f->cause_found = 1;
     f->cause_allowed = admin || actor == ACTOR_SYSTEM || actor == ACTOR_ROUTER ||
                        (actor == ACTOR_AGENT ? pc->allow_agent : pc->allow_supervisor);
-    if (pc->limit_minutes_per_day > 0) {
-        int64_t left_ms = pc->limit_minutes_per_day * 60000 - spent_today(reg, id, cause, f->now_ms);
+    if (pc->limit_minutes_per_day > 0 &&
+        (st = spent_today(reg, id, cause, f->now_ms, &spent)) == CC_OK) {
+        int64_t left_ms = pc->limit_minutes_per_day * 60000 - spent;
         *left = left_ms > 0 ? left_ms : 0;
     }
     protobuf_c_message_free_unpacked(obj, NULL);
+    return st;
 }
 
-/* Team timings of the user (the defaults of a team when they have none). */
-static void team_facts(struct registry *reg, const Cc__V1__User *u, const char *kind,
-                       struct presence_facts *f)
+/* Team timings of the user (the defaults of a team when they have none, or
+ * when the team is gone); a Redis failure is returned. */
+static enum cc_status team_facts(struct registry *reg, const Cc__V1__User *u, const char *kind,
+                                 struct presence_facts *f)
 {
     ProtobufCMessage *obj;
     int call = kind && !strcmp(kind, "call");
     f->wrap_up_s = 0, f->no_answer_delay_s = 5, f->max_no_answer = 0;
     f->offer_timeout_s = call ? 20 : 30;
-    if (!u->agent || !u->agent->team_id ||
-        store_get(reg->redis, &kind_teams.store, u->agent->team_id, &obj) != CC_OK)
-        return;
+    enum cc_status st = u->agent && u->agent->team_id
+                            ? store_get(reg->redis, &kind_teams.store, u->agent->team_id, &obj)
+                            : CC_ERR_NOT_FOUND;
+    if (st != CC_OK)
+        return st == CC_ERR_NOT_FOUND ? CC_OK : st;
     const Cc__V1__Team *t = (const Cc__V1__Team *)obj;
     f->wrap_up_s = t->wrap_up_time_s;
     f->no_answer_delay_s = t->no_answer_delay_s;
     f->max_no_answer = t->max_no_answer;
     f->offer_timeout_s = call ? t->call_offer_timeout_s : t->chat_invite_timeout_s;
     protobuf_c_message_free_unpacked(obj, NULL);
+    return CC_OK;
 }
 
-static void queue_wrap_up(struct registry *reg, const char *queue_id, struct presence_facts *f)
+/* The queue's wrap-up time over the team's; a Redis failure is returned. */
+static enum cc_status queue_wrap_up(struct registry *reg, const char *queue_id,
+                                    struct presence_facts *f)
 {
     ProtobufCMessage *obj;
-    if (!queue_id || store_get(reg->redis, &kind_queues.store, queue_id, &obj) != CC_OK)
-        return;
+    enum cc_status st = queue_id ? store_get(reg->redis, &kind_queues.store, queue_id, &obj)
+                                 : CC_ERR_NOT_FOUND;
+    if (st != CC_OK)
+        return st == CC_ERR_NOT_FOUND ? CC_OK : st;
     const Cc__V1__Queue *q = (const Cc__V1__Queue *)obj;
     if (q->has_wrap_up_time_s)
         f->wrap_up_s = q->wrap_up_time_s;
     protobuf_c_message_free_unpacked(obj, NULL);
+    return CC_OK;
 }
 
 struct change {
@@ -214,7 +236,6 @@ static enum cc_status gather(struct registry *reg, const struct change *ch,
                              const struct agent_rec *cur, struct presence_facts *f)
 {
     ProtobufCMessage *obj;
-    int64_t ignored;
     memset(f, 0, sizeof *f);
     f->now_ms = cc_time_now_ms();
     enum cc_status st = store_get(reg->redis, &kind_users.store, ch->agent_id, &obj);
@@ -222,20 +243,21 @@ static enum cc_status gather(struct registry *reg, const struct change *ch,
         return st;
     const Cc__V1__User *u = (const Cc__V1__User *)obj;
     f->is_agent = u->agent && u->agent->enabled && !u->archived;
-    team_facts(reg, u, ch->in.kind, f);
+    st = team_facts(reg, u, ch->in.kind, f);
     protobuf_c_message_free_unpacked(obj, NULL);
-    queue_wrap_up(reg, ch->queue_id, f);
+    if (st == CC_OK)
+        st = queue_wrap_up(reg, ch->queue_id, f);
     f->cause_left_ms = -1;
-    if (ch->in.ev == EV_SET_STATE)
-        cause_facts(reg, ch->agent_id, ch->in.cause, ch->in.actor, ch->admin, f, &f->cause_left_ms);
+    if (st == CC_OK && ch->in.ev == EV_SET_STATE)
+        st = cause_facts(reg, ch->agent_id, ch->in.cause, ch->in.actor, ch->admin, f,
+                         &f->cause_left_ms);
     f->pending_cause_left_ms = -1;
-    if (ch->in.ev == EV_END && !strcmp(cur->pending, "pause")) {
+    if (st == CC_OK && ch->in.ev == EV_END && !strcmp(cur->pending, "pause")) {
         struct presence_facts pf = *f;
-        cause_facts(reg, ch->agent_id, cur->pending_cause, ACTOR_SYSTEM, 1, &pf,
-                    &f->pending_cause_left_ms);
+        st = cause_facts(reg, ch->agent_id, cur->pending_cause, ACTOR_SYSTEM, 1, &pf,
+                         &f->pending_cause_left_ms);
     }
-    (void)ignored;
-    return CC_OK;
+    return st;
 }
 
 /* --- publishing -------------------------------------------------------------------- */
@@ -328,7 +350,8 @@ static enum cc_status change_apply(struct registry *reg, const struct change *ch
         struct presence_facts f;
         int applied = 0;
         enum cc_status st = rec_read(reg, ch->agent_id, &cur);
-        if (st == CC_OK && hold[0] == '-' && !holds(reg, ch->agent_id, hold + 1)) {
+        if (st == CC_OK && hold[0] == '-' &&
+            (st = holds(reg, ch->agent_id, hold + 1)) == CC_ERR_NOT_FOUND) {
             *out = cur; /* ended already: a retry changes nothing */
             return CC_OK;
         }
@@ -396,8 +419,8 @@ static void on_get(struct registry *reg, const struct cc_nats_msg *m)
     int self;
     struct agent_rec r;
     enum cc_status st = q ? target(q->caller, q->agent_id, &id, &self) : CC_ERR_INVALID;
-    if (st == CC_OK && store_exists(reg->redis, &kind_users.store, id) != 1)
-        st = CC_ERR_NOT_FOUND;
+    if (st == CC_OK)
+        st = store_exists(reg->redis, &kind_users.store, id);
     if (st == CC_OK)
         st = rec_read(reg, id, &r);
     if (st == CC_OK)
@@ -416,8 +439,8 @@ static void on_set(struct registry *reg, const struct cc_nats_msg *m)
     const char *why = NULL;
     int self = 0;
     enum cc_status st = sc ? target(sc->caller, sc->agent_id, &ch.agent_id, &self) : CC_ERR_INVALID;
-    if (st == CC_OK && store_exists(reg->redis, &kind_users.store, ch.agent_id) != 1)
-        st = CC_ERR_NOT_FOUND, why = "no such user";
+    if (st == CC_OK && (st = store_exists(reg->redis, &kind_users.store, ch.agent_id)) != CC_OK)
+        why = st == CC_ERR_NOT_FOUND ? "no such user" : NULL;
     if (st == CC_OK && !sc->status && !sc->state)
         st = CC_ERR_INVALID, why = "status or state required";
     if (st == CC_OK) {
@@ -467,9 +490,8 @@ static void on_route(struct registry *reg, const struct cc_nats_msg *m)
         ch.interaction_id = re->interaction_id;
         ch.in.actor = ACTOR_ROUTER, ch.in.kind = re->kind;
         ch.by = "router", ch.reason = re->event;
-        st = store_exists(reg->redis, &kind_users.store, re->agent_id) == 1 ? CC_OK
-                                                                            : CC_ERR_NOT_FOUND;
-        why = st == CC_OK ? NULL : "no such agent";
+        st = store_exists(reg->redis, &kind_users.store, re->agent_id);
+        why = st == CC_ERR_NOT_FOUND ? "no such agent" : NULL;
         if (st == CC_OK)
             st = change_apply(reg, &ch, &r, &why);
     }

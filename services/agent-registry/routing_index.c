@@ -241,9 +241,9 @@ static enum cc_status sweep_member(struct registry *reg, const char *key, const 
     int keep = st == CC_OK && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
     free_reply(rep);
     if (st == CC_OK && keep) {
-        int exists = store_exists(reg->redis, &kind_users.store, uid);
-        st = exists < 0 ? CC_ERR_UNAVAILABLE : CC_OK;
-        keep = exists == 1;
+        st = store_exists(reg->redis, &kind_users.store, uid);
+        keep = st == CC_OK;
+        st = st == CC_ERR_NOT_FOUND ? CC_OK : st;
     }
     if (st == CC_OK && !keep) {
         st = cc_redis_run(reg->redis, &rep, "ZREM %s %s", key, uid);

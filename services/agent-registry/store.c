@@ -127,13 +127,16 @@ enum cc_status store_get(struct cc_redis *r, const struct store_kind *k, const c
     return st;
 }
 
-int store_exists(struct cc_redis *r, const struct store_kind *k, const char *id)
+enum cc_status store_exists(struct cc_redis *r, const struct store_kind *k, const char *id)
 {
     redisReply *rep;
     enum cc_status st = cc_redis_run(r, &rep, "HEXISTS {cc}:obj:%s %s", k->name, id);
-    int found = st == CC_OK ? (int)rep->integer : -1;
+    if (st == CC_OK)
+        st = rep->type != REDIS_REPLY_INTEGER ? CC_ERR_INTERNAL
+             : rep->integer == 1              ? CC_OK
+                                              : CC_ERR_NOT_FOUND;
     free_reply(rep);
-    return found;
+    return st;
 }
 
 enum cc_status store_find_unique(struct cc_redis *r, const struct store_kind *k, const char *field,

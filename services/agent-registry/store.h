@@ -43,8 +43,9 @@ void store_new_id(const struct store_kind *k, char *out, size_t cap);
 enum cc_status store_get(struct cc_redis *r, const struct store_kind *k, const char *id,
                          ProtobufCMessage **out);
 
-/* 1 when object `id` exists, 0 when not, -1 when Redis fails. */
-int store_exists(struct cc_redis *r, const struct store_kind *k, const char *id);
+/* CC_OK when object `id` exists, CC_ERR_NOT_FOUND when it does not, or the
+ * Redis failure (never reported as "not found"). */
+enum cc_status store_exists(struct cc_redis *r, const struct store_kind *k, const char *id);
 
 /* Id holding unique `field` = `value` (case-insensitive) into `id`
  * (cap >= 64). CC_OK, CC_ERR_NOT_FOUND, or a Redis failure. */

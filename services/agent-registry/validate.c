@@ -41,11 +41,9 @@ enum cc_status check_ref(struct op *op, const char *field, const struct kind *k,
 {
     if (!id || !*id)
         return CC_OK;
-    int found = store_exists(op->reg->redis, &k->store, id);
-    if (found < 0)
-        return CC_ERR_UNAVAILABLE;
-    return found ? CC_OK : op_fail(op, CC_ERR_INVALID, "%s: no such %s %.64s", field,
-                                   k->store.noun, id);
+    enum cc_status st = store_exists(op->reg->redis, &k->store, id);
+    return st != CC_ERR_NOT_FOUND ? st : op_fail(op, CC_ERR_INVALID, "%s: no such %s %.64s",
+                                                 field, k->store.noun, id);
 }
 
 enum cc_status check_refs(struct op *op, const char *field, const struct kind *k,

@@ -18,6 +18,9 @@
 #define MAX_TEXT 4096
 #define HISTORY_MAX 100
 
+extern const char chat_close_lua[];
+static struct cc_redis_script close_script = CC_REDIS_SCRIPT("chat_close", chat_close_lua);
+
 static void free_reply(redisReply *r)
 {
     if (r)
@@ -162,36 +165,57 @@ static enum cc_status do_decline(struct call *c)
     return st;
 }
 
+/* Takes a completed chat out of the open lists (chat_close.lua); safe to
+ * run again. */
+static enum cc_status close_lists(struct chatgw *g, const Cc__V1__Chat *ch)
+{
+    char kactive[192], kclosed[192], kconv[512] = "", kept[8];
+    struct cc_redis_conn *conn;
+    redisReply *rep = NULL;
+    snprintf(kactive, sizeof kactive, "{cc}:chats:active:%s", ch->agent_id);
+    snprintf(kclosed, sizeof kclosed, "{cc}:chats:closed:%s", ch->agent_id);
+    if (ch->channel_id && ch->from) /* the next message opens a new chat */
+        snprintf(kconv, sizeof kconv, "{cc}:conv:%s:%s", ch->channel_id, ch->from);
+    snprintf(kept, sizeof kept, "%d", CLOSED_KEPT);
+    const char *argv[] = {kactive, kclosed, "{cc}:chats:open", kconv, ch->id, kept};
+    enum cc_status st = cc_redis_acquire(g->redis, &conn);
+    if (st != CC_OK)
+        return st;
+    st = cc_redis_eval(conn, &close_script, &rep, 4, 6, argv, NULL);
+    free_reply(rep);
+    cc_redis_release(g->redis, conn);
+    return st;
+}
+
+/* End chat: skill-router ends the interaction and releases the agent first;
+ * only then is the chat completed here. Any failure on the way fails the
+ * whole End (503, retryable): the chat stays open on both sides, or a retry
+ * finishes it (the router's end and close_lists are idempotent). The
+ * router's "not found" means the interaction truly does not exist (it
+ * answers a failure of its own or of agent-registry as unavailable). */
 static enum cc_status do_end(struct call *c)
 {
     const Cc__V1__Chat *ch = c->chat;
-    if (same(ch->state, "completed"))
-        return do_get(c); /* a retry */
+    enum cc_status st = CC_OK;
     if (!same(c->who->user_id, ch->agent_id) && !may_read(c->g, c->who, ch))
         return fail(c, CC_ERR_FORBIDDEN, "not your chat");
     if (!ch->agent_id)
-        return fail(c, CC_ERR_CONFLICT, "the chat has not been accepted");
-    enum cc_status st = router(c->g, "end", c->who, ch->id, c->why, sizeof c->why);
-    if (st == CC_ERR_NOT_FOUND)
-        st = CC_OK; /* the interaction's record expired: end the chat anyway */
-    if (st != CC_OK)
-        return st;
-    char now[24];
-    snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
-    const char *set[] = {"state", "completed", "end", now};
-    st = records_chat_set(c->g, ch->id, set, 2);
+        return same(ch->state, "completed") ? do_get(c)
+                                            : fail(c, CC_ERR_CONFLICT, "the chat has not been accepted");
+    if (!same(ch->state, "completed")) {
+        st = router(c->g, "end", c->who, ch->id, c->why, sizeof c->why);
+        if (st == CC_ERR_NOT_FOUND) {
+            CC_WARN("chat %s: skill-router has no interaction for it; ending it here", ch->id);
+            st = CC_OK, c->why[0] = '\0';
+        }
+        char now[24];
+        snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
+        const char *set[] = {"state", "completed", "end", now};
+        if (st == CC_OK)
+            st = records_chat_set(c->g, ch->id, set, 2);
+    }
     if (st == CC_OK)
-        st = cc_redis_do(c->g->redis, "SREM {cc}:chats:active:%s %s", ch->agent_id, ch->id);
-    if (st == CC_OK)
-        st = cc_redis_do(c->g->redis, "LPUSH {cc}:chats:closed:%s %s", ch->agent_id, ch->id);
-    if (st == CC_OK)
-        st = cc_redis_do(c->g->redis, "LTRIM {cc}:chats:closed:%s 0 %d", ch->agent_id, CLOSED_KEPT - 1);
-    if (st == CC_OK)
-        st = cc_redis_do(c->g->redis, "SREM {cc}:chats:open %s", ch->id);
-    if (st == CC_OK && ch->channel_id && ch->from) /* the next message opens a new chat */
-        st = cc_redis_do(c->g->redis, "EVAL %s 1 {cc}:conv:%s:%s %s",
-                 "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end",
-                 ch->channel_id, ch->from, ch->id);
+        st = close_lists(c->g, ch); /* also on a retry: what a failed End left */
     return st == CC_OK ? answer_changed(c) : st;
 }
 

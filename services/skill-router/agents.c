@@ -58,9 +58,11 @@ static int by_capacity(const void *x, const void *y)
     return (a->capacity < b->capacity) - (a->capacity > b->capacity);
 }
 
+/* Frees `n` skill views and their array; NULL (a load that failed before
+ * allocating it) is nothing to free. */
 static void skills_free(struct skill_view *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; s && i < n; i++) {
         free(s[i].id);
         free(s[i].members);
     }

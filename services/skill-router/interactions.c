@@ -16,7 +16,8 @@
 #define RTT_MS 5000
 
 extern const char enqueue_lua[], requeue_lua[], accept_lua[], decline_lua[], expire_lua[],
-    abandon_lua[];
+    abandon_lua[], finish_lua[];
+static struct cc_redis_script finish_script = CC_REDIS_SCRIPT("finish", finish_lua);
 static struct cc_redis_script abandon_script = CC_REDIS_SCRIPT("abandon", abandon_lua);
 static struct cc_redis_script expire_script = CC_REDIS_SCRIPT("expire", expire_lua);
 static struct cc_redis_script enqueue_script = CC_REDIS_SCRIPT("enqueue", enqueue_lua);
@@ -396,13 +397,45 @@ static enum cc_status requeue(struct router *r, const char *id, const struct rec
     return st;
 }
 
-static enum cc_status set_state(struct router *r, const char *id, const char *state,
-                                const char *reason)
+/* Ends connected interaction `id` for `reason` with trace step `step` of
+ * `agent`, atomically (finish.lua). CC_OK also when it was ended already. */
+static enum cc_status finish(struct router *r, const char *id, const char *step,
+                             const char *agent, const char *reason)
 {
-    redisReply *rep;
-    enum cc_status st = cc_redis_run(r->redis, &rep, "HSET {cc}:ix:%s state %s end_reason %s", id,
-                                     state, reason ? reason : "");
+    struct trace_step t = {step, agent, reason, NULL};
+    char kix[96], ktrace[96], at[32], ttl[16];
+    uint8_t packed[512];
+    struct cc_redis_conn *c;
+    redisReply *rep = NULL;
+    cc_time_format_ms(cc_time_now_ms(), at, sizeof at);
+    size_t plen = trace_pack(&t, at, packed, sizeof packed);
+    snprintf(kix, sizeof kix, "{cc}:ix:%s", id);
+    snprintf(ktrace, sizeof ktrace, "{cc}:trace:%s", id);
+    snprintf(ttl, sizeof ttl, "%d", TRACE_TTL_S);
+    const char *argv[] = {kix, ktrace, reason, (const char *)packed, ttl};
+    const size_t lens[] = {strlen(kix), strlen(ktrace), strlen(reason), plen, strlen(ttl)};
+    enum cc_status st = plen ? cc_redis_acquire(r->redis, &c) : CC_ERR_INTERNAL;
+    if (st != CC_OK)
+        return st;
+    st = cc_redis_eval(c, &finish_script, &rep, 2, 5, argv, lens);
     free_reply(rep);
+    cc_redis_release(r->redis, c);
+    return st;
+}
+
+/* Releases the agent of a connected interaction in agent-registry. An agent
+ * that no longer exists has nothing to release; any other failure (the
+ * registry or its Redis down) is returned: the end fails as a whole and is
+ * retried, the interaction staying connected meanwhile. */
+static enum cc_status release_agent(struct router *r, const struct record *x, const char *id,
+                                    char *why, size_t whycap)
+{
+    enum cc_status st = presence_route(r, x->agent, "end", x, id, why, whycap);
+    if (st == CC_ERR_NOT_FOUND) {
+        CC_INFO("interaction %s: its agent %s no longer exists", id, x->agent);
+        why[0] = '\0';
+        st = CC_OK;
+    }
     return st;
 }
 
@@ -554,12 +587,14 @@ static enum cc_status do_abandon(struct router *r, const char *id, struct record
             withdrawn(r, rep->element[i]->str, x, id);
         }
     } else if (!strcmp(was, "connected")) {
-        st = presence_route(r, x->agent, "end", x, id, why, whycap);
-        if (st == CC_OK)
-            st = set_state(r, id, "ended", "abandoned");
+        st = release_agent(r, x, id, why, whycap);
+        if (st == CC_OK) /* its trace step with it */
+            st = finish(r, id, "abandoned", x->agent, "abandoned");
     }
     if (st == CC_OK && strcmp(was, "ended") && strcmp(was, "none")) { /* not a retry */
-        trace_add(r, id, "abandoned", rep->elements > 1 ? rep->element[1]->str : NULL, NULL, NULL);
+        if (strcmp(was, "connected"))
+            trace_add(r, id, "abandoned", rep->elements > 1 ? rep->element[1]->str : NULL, NULL,
+                      NULL);
         cc_metric_add(r->m_outcomes, "outcome=\"abandoned\"", 1);
     }
     free_reply(rep);
@@ -573,10 +608,8 @@ static enum cc_status do_end(struct router *r, const char *id, struct record *x,
         return CC_OK; /* a retry: ended already */
     if (strcmp(x->state, "connected"))
         return snprintf(why, whycap, "the interaction is not connected"), CC_ERR_CONFLICT;
-    enum cc_status st = presence_route(r, x->agent, "end", x, id, why, whycap);
-    if (st == CC_OK && (st = set_state(r, id, "ended", "completed")) == CC_OK)
-        trace_add(r, id, "ended", x->agent, "completed", NULL);
-    return st;
+    enum cc_status st = release_agent(r, x, id, why, whycap);
+    return st == CC_OK ? finish(r, id, "ended", x->agent, "completed") : st;
 }
 
 static void on_trace(struct router *r, const struct cc_nats_msg *m, const char *id)
