@@ -5,7 +5,7 @@
 #   make bench          benchmarks (bench/)
 #   make sim            the contact-center simulator (tools/ccsim, docs/ccsim.md)
 #   make screenshots    the web desktop's main screens into docs/screenshots/ (docs/desktop.md)
-#   make up / down / reset   run the whole system locally (data under .run/)
+#   make up / down / reset   run the whole system locally (data under CC_RUN_DIR, default .run/)
 #   make deps           install every Debian package needed (as root)
 
 SERVICES := agent-registry skill-router chat-gateway call-router crm-sync api-gateway
@@ -165,8 +165,12 @@ up: build
 down:
 	bash tools/down.sh
 
+# the directory `make up` used: CC_RUN_DIR when set (as tools/up.sh reads it)
+RUN_DIR := $(or $(CC_RUN_DIR),.run)
 reset: down
-	rm -rf .run
+	@case "$(abspath $(RUN_DIR))" in /|$(CURDIR)|$(HOME)) \
+	  echo "make reset: will not wipe $(RUN_DIR)"; exit 1;; esac
+	rm -rf -- "$(RUN_DIR)"
 
 deps:
 	sh tools/deps.sh

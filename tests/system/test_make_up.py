@@ -51,3 +51,22 @@ def test_up_starts_everything_ready_within_15s_and_down_stops_all():
     for pid in pids:
         assert not os.path.exists(f"/proc/{pid}"), pid
     assert os.listdir(os.path.join(run_dir, "pids")) == []
+
+
+def test_reset_wipes_the_run_dir_make_up_used():
+    """CC_RUN_DIR elsewhere: `make reset` wipes that directory, not .run/."""
+    run_dir = tempfile.mkdtemp(prefix="cc-reset-")
+    os.makedirs(os.path.join(run_dir, "pids"))
+    open(os.path.join(run_dir, "redis.aof"), "w").write("data")
+    dot_run = os.path.join(ROOT, ".run")
+    had_dot_run = os.path.isdir(dot_run)
+    env = dict(os.environ, CC_RUN_DIR=run_dir)
+    r = subprocess.run(["make", "-s", "reset"], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not os.path.exists(run_dir)
+    assert os.path.isdir(dot_run) == had_dot_run
+    r = subprocess.run(["make", "-s", "reset"], cwd=ROOT, env=dict(os.environ, CC_RUN_DIR=ROOT),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "will not wipe" in r.stdout + r.stderr
+    assert os.path.isdir(os.path.join(ROOT, "common"))
