@@ -113,6 +113,7 @@ static const char *unavailable(const char *subject)
         {"cc.router.", "skill-router is unavailable"},
         {"cc.chat.", "chat-gateway is unavailable"},
         {"cc.call.", "call-router is unavailable"},
+        {"cc.crm.", "crm-sync is unavailable"},
     };
     for (size_t i = 0; i < sizeof owners / sizeof *owners; i++)
         if (!strncmp(subject, owners[i].prefix, strlen(owners[i].prefix)))

@@ -8,6 +8,7 @@
 #include "calls.h"
 #include "reports.h"
 #include "chats.h"
+#include "crm.h"
 #include "cc/v1/registry.pb-c.h"
 #include "forward.h"
 #include "openapi.h"
@@ -99,6 +100,17 @@ static const struct route_def table[] = {
     SPECIAL("GET",   "reports/queues",        reports_queues, "cc.reports.queues", 0),
     SPECIAL("GET",   "reports/agents",        reports_agents, "cc.reports.agents", 0),
 
+    SPECIAL("POST",  "chats/{id}/case",       crm_case,       "cc.crm.case.create",   CC_HTTP_JSON),
+    SPECIAL("POST",  "chats/{id}/contact",    crm_contact,    "cc.crm.contacts.link", CC_HTTP_JSON),
+    SPECIAL("POST",  "calls/{id}/case",       crm_case,       "cc.crm.case.create",   CC_HTTP_JSON),
+    SPECIAL("POST",  "calls/{id}/contact",    crm_contact,    "cc.crm.contacts.link", CC_HTTP_JSON),
+    SPECIAL("GET",   "crm/settings",          crm_settings_get, "cc.crm.settings.get", 0),
+    SPECIAL("PUT",   "crm/settings",          crm_settings_put, "cc.crm.settings.put", CC_HTTP_JSON),
+    SPECIAL("GET",   "crm/status",            crm_status,     "cc.crm.status.get",    0),
+    SPECIAL("POST",  "crm/status/retry",      crm_status,     "cc.crm.status.retry",  CC_HTTP_JSON),
+    SPECIAL("GET",   "crm/contacts",          crm_contacts,   "cc.crm.contacts.search", 0),
+    SPECIAL("GET",   "crm/links",             crm_links,      "cc.crm.links",         0),
+
     SPECIAL("GET", "monitor/agents", status_list, "cc.presence.list", 0),
     SPECIAL("GET", "monitor/queues", queues_get, "cc.router.queues", 0),
     SPECIAL("GET", "interactions/{id}/trace", trace_get, "cc.router.trace", 0),
@@ -111,7 +123,7 @@ static const struct route_def table[] = {
 
     WEB("/"), WEB("/app.css"), WEB("/favicon.svg"), WEB("/app.js"), WEB("/api.js"),
     WEB("/ui.js"), WEB("/desk.js"), WEB("/chat.js"), WEB("/calls.js"), WEB("/supervisor.js"),
-    WEB("/admin.js"),
+    WEB("/admin.js"), WEB("/crm.js"),
     WEB("/reports.js"),
 };
 /* clang-format on */

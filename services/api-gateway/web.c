@@ -11,7 +11,7 @@
 
 extern const char index_html[], app_css[], favicon_svg[];
 extern const char app_js[], api_js[], ui_js[], desk_js[], chat_js[], calls_js[], supervisor_js[],
-    admin_js[];
+    admin_js[], crm_js[];
 extern const char reports_js[];
 
 #define JS "text/javascript; charset=utf-8"
@@ -33,6 +33,7 @@ static const struct web_file {
     {"/supervisor.js", supervisor_js, JS},
     {"/admin.js", admin_js, JS},
     {"/reports.js", reports_js, JS},
+    {"/crm.js", crm_js, JS},
 };
 
 /* Scripts and styles only from here (no inline code); images also as blob:

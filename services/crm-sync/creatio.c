@@ -3,6 +3,7 @@
 #include "creatio.h"
 #include "cc_buf.h"
 #include "cc_log.h"
+#include "cc_netguard.h"
 #include "cc_time.h"
 #include "odata.h"
 
@@ -19,7 +20,7 @@
 
 struct creatio {
     char *url, *prefix, *user, *password, *identity_url, *client_id, *client_secret, *ca_file;
-    int oauth;
+    int oauth, allow_private;
     long timeout_ms, max_wait_ms;
     pthread_mutex_t lock; /* guards what follows; held while logging in */
     uint64_t generation;  /* grows with every login */
@@ -69,9 +70,11 @@ static enum cc_status perform(struct creatio *c, const char *method, const char 
                               struct odata_cookies *jar, struct creatio_answer *a)
 {
     struct exchange x = {CC_BUF_INIT, 0, 0, jar};
+    struct cc_netguard guard = {c->allow_private, ""};
     CURL *h = curl_easy_init();
     if (!h)
         return CC_ERR_NOMEM;
+    cc_netguard_curl(h, &guard);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
@@ -101,7 +104,9 @@ static enum cc_status perform(struct creatio *c, const char *method, const char 
         a->len = x.body.len, a->body = cc_buf_detach(&x.body, &a->len);
     } else {
         snprintf(a->error, sizeof a->error, "%s",
-                 x.too_large ? "answer too large" : curl_easy_strerror(rc));
+                 x.too_large     ? "answer too large"
+                 : guard.why[0] ? guard.why
+                                 : curl_easy_strerror(rc));
         st = rc == CURLE_OPERATION_TIMEDOUT ? CC_ERR_TIMEOUT : CC_ERR_UNAVAILABLE;
     }
     cc_buf_release(&x.body);
@@ -136,7 +141,7 @@ enum cc_status creatio_new(struct creatio **out, const struct creatio_config *cf
     c->identity_url = dup_or_null(cfg->identity_url), c->client_id = dup_or_null(cfg->client_id);
     c->client_secret = dup_or_null(cfg->client_secret), c->ca_file = dup_or_null(cfg->ca_file);
     c->oauth = cfg->oauth, c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
-    c->max_wait_ms = cfg->max_wait_ms;
+    c->max_wait_ms = cfg->max_wait_ms, c->allow_private = cfg->allow_private;
     pthread_mutex_init(&c->lock, NULL);
     if (!c->url || !c->prefix) {
         creatio_free(c);

@@ -6,6 +6,8 @@
  * before it expires). A 401 logs in again once; a 429 or 503 whose
  * Retry-After is short is waited once in place, a longer one is handed back
  * so the caller can retry later. TLS is verified (a CA file may be given).
+ * Only public addresses are connected to unless allow_private is set, and
+ * redirects are not followed (cc_netguard.h).
  * Thread-safe: requests run in parallel, logins one at a time. */
 #ifndef CREATIO_H
 #define CREATIO_H
@@ -26,6 +28,7 @@ struct creatio_config {
     const char *ca_file; /* NULL or "": the system's CAs */
     long timeout_ms;     /* one HTTP exchange */
     long max_wait_ms;    /* longest Retry-After waited in place */
+    int allow_private;   /* 1: internal addresses allowed (tests; cc_netguard.h) */
 };
 
 struct creatio;

@@ -32,6 +32,7 @@ struct crm_conf {
     enum crm_type type;
     struct crm_names names;
     struct creatio *creatio; /* type creatio */
+    int allow_private;       /* CC_CRM_ALLOW_PRIVATE: internal addresses allowed (tests) */
 };
 
 struct crm {
@@ -121,6 +122,23 @@ enum cc_status identify_start(struct crm *c) __attribute__((warn_unused_result))
 enum cc_status identify_find(struct crm *c, struct crm_conf *conf, const Cc__V1__ContactQuery *q,
                              Cc__V1__ContactList **out, char *why, size_t cap)
     __attribute__((warn_unused_result));
+
+/* Contact row `row` of the CRM (Id and the contact.* fields) as a new
+ * Contact with its UI link (free with cc__v1__contact__free_unpacked);
+ * NULL when out of memory. */
+Cc__V1__Contact *identify_contact(struct crm_conf *conf, const cJSON *row);
+
+/* Fills in the account names of the contacts of `l` (best effort). */
+void identify_account_names(struct crm_conf *conf, Cc__V1__ContactList *l);
+
+/* --- desk.c: the desk's actions (link or create a contact, create or consult a case) ---- */
+
+enum cc_status desk_start(struct crm *c) __attribute__((warn_unused_result));
+
+/* --- retry.c: cc.crm.status.retry -------------------------------------------------------- */
+
+/* Failed records back into RECORDS, failed agent records provisioned again. */
+void retry_on_request(void *arg, const struct cc_nats_msg *m);
 
 /* --- webhook.c: the generic signed-webhook adapter ------------------------------------- */
 

@@ -124,8 +124,7 @@ static char *dup_str(const cJSON *o, const char *name)
     return s && s[0] ? strdup(s) : NULL;
 }
 
-/* The account names of the contacts found, filled in place. */
-static void account_names(struct crm_conf *conf, Cc__V1__ContactList *l)
+void identify_account_names(struct crm_conf *conf, Cc__V1__ContactList *l)
 {
     char ids[MAX_CONTACTS][37];
     struct cc_buf path = CC_BUF_INIT, filter = CC_BUF_INIT;
@@ -156,7 +155,7 @@ static void account_names(struct crm_conf *conf, Cc__V1__ContactList *l)
     cc_buf_release(&filter);
 }
 
-static Cc__V1__Contact *contact_of(struct crm_conf *conf, const cJSON *row)
+Cc__V1__Contact *identify_contact(struct crm_conf *conf, const cJSON *row)
 {
     char url[1024];
     Cc__V1__Contact *ct = malloc(sizeof *ct);
@@ -203,10 +202,10 @@ static enum cc_status details(struct crm_conf *conf, struct found *f, Cc__V1__Co
     {
         if (!l->items || l->n_items == MAX_CONTACTS || !odata_guid(row, "Id"))
             continue;
-        if ((l->items[l->n_items] = contact_of(conf, row)))
+        if ((l->items[l->n_items] = identify_contact(conf, row)))
             l->n_items++;
     }
-    account_names(conf, l);
+    identify_account_names(conf, l);
 out:
     cJSON_Delete(rows);
     creatio_answer_release(&a);

@@ -67,6 +67,7 @@ static enum cc_status subscribe(struct crm *c)
         {"cc.crm.settings.get", settings_on_get},
         {"cc.crm.settings.put", settings_on_put},
         {"cc.crm.status.get", status_on_get},
+        {"cc.crm.status.retry", retry_on_request},
     };
     enum cc_status st =
         cc_nats_subscribe(c->nats, "cc.crm.settings.changed", NULL, on_settings_changed, c);
@@ -96,6 +97,7 @@ int main(int argc, char **argv)
     }
     c.working = pthread_create(&c.worker, NULL, worker, &c) == 0;
     if (c.working && subscribe(&c) == CC_OK && identify_start(&c) == CC_OK &&
+        desk_start(&c) == CC_OK &&
         records_start(&c) == CC_OK &&
         cc_service_serve(&svc, routes, (int)(sizeof routes / sizeof *routes), 0) == CC_OK) {
         cc_service_wait(&svc);

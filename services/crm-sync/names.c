@@ -43,6 +43,8 @@ static const struct {
     [N_IDENT_OBJECT] = {"identity.object", "ContactCommunication", 0},
     [N_IDENT_FIELD] = {"identity.field", "Number", 0},
     [N_IDENT_CONTACT] = {"identity.contact", "ContactId", 0},
+    [N_IDENT_TYPE] = {"identity.type", "CommunicationTypeId", 0},
+    [N_IDENT_TYPE_VALUE] = {"identity.type_value", "21c0d693-9a52-43fa-b7f1-c6d8b53975d4", 1},
     [N_PHONE_OBJECT] = {"phone.object", "ContactCommunication", 0},
     [N_PHONE_FIELD] = {"phone.search_field", "SearchNumber", 0},
     [N_PHONE_CONTACT] = {"phone.contact", "ContactId", 0},

@@ -6,6 +6,7 @@
  * it in: on cc.crm.settings.changed at once, and every few seconds anyway. */
 #include "crm.h"
 #include "cc_log.h"
+#include "cc_netguard.h"
 #include "odata.h"
 
 #include <stdio.h>
@@ -35,6 +36,8 @@ const struct cc_env_var crm_env[] = {
     {"CC_CRM_TIMEOUT_MS", "10000", "one request to the CRM"},
     {"CC_CRM_NAMES", NULL,
      "object/field names differing from the defaults: key=Value,... (docs/crm.md)"},
+    {"CC_CRM_ALLOW_PRIVATE", "0",
+     "1 lets CRM requests go to loopback/private addresses (tests only; SPEC 8)"},
     {NULL, NULL, NULL},
 };
 
@@ -83,6 +86,29 @@ static int is_url(const char *s)
            !strpbrk(s, " \t\r\n\"'<>\\");
 }
 
+/* 1 when CC_CRM_ALLOW_PRIVATE lets CRM requests reach internal addresses. */
+static int allow_private(void)
+{
+    int64_t v = 0;
+    return cc_env_int("CC_CRM_ALLOW_PRIVATE", 0, 0, 1, &v) == CC_OK && v == 1;
+}
+
+/* The URLs crm-sync connects to: none may name an internal address. */
+static enum cc_status check_hosts(const Cc__V1__CrmSettings *s, char *why, size_t cap)
+{
+    const struct {
+        const char *name, *url;
+    } urls[] = {{"url", s->url}, {"identity_url", s->identity_url}, {"webhook_url", s->webhook_url}};
+    char reason[200];
+    for (size_t i = 0; i < sizeof urls / sizeof *urls; i++)
+        if (urls[i].url &&
+            cc_netguard_url(urls[i].url, allow_private(), reason, sizeof reason) != CC_OK) {
+            snprintf(why, cap, "%s: %s", urls[i].name, reason);
+            return CC_ERR_INVALID;
+        }
+    return CC_OK;
+}
+
 /* Checks effective settings `s`; the reason into why. */
 static enum cc_status check(const Cc__V1__CrmSettings *s, char *why, size_t cap)
 {
@@ -110,7 +136,7 @@ static enum cc_status check(const Cc__V1__CrmSettings *s, char *why, size_t cap)
         snprintf(why, cap, "ui_url: http:// or https://");
     else if (!strcmp(s->type, "webhook") && (!s->webhook_url || !s->webhook_secret))
         snprintf(why, cap, "webhook: webhook_url and webhook_secret are required");
-    return why[0] ? CC_ERR_INVALID : CC_OK;
+    return why[0] ? CC_ERR_INVALID : check_hosts(s, why, cap);
 }
 
 /* "key=value,..." of the environment's and the stored name overrides. */
@@ -157,7 +183,8 @@ static enum cc_status make_client(struct crm_conf *f, char *why, size_t cap)
                                 s->client_secret,
                                 s->ca_file,
                                 (long)s->timeout_ms,
-                                2000};
+                                2000,
+                                f->allow_private};
     enum cc_status st = creatio_new(&f->creatio, &cc);
     if (st == CC_ERR_INVALID)
         snprintf(why, cap, "creatio: url and %s are required",
@@ -193,6 +220,7 @@ static enum cc_status conf_build(const uint8_t *stored, size_t len, struct crm_c
         snprintf(why, cap, "unreadable stored settings");
         goto out;
     }
+    f->allow_private = allow_private();
     if ((st = check(f->s, why, cap)) != CC_OK || !(spec = names_spec(f->s)) ||
         (st = names_load(&f->names, spec, why, cap)) != CC_OK)
         goto out;

@@ -6,6 +6,7 @@
  * timestamps (docs/crm.md: 5 minutes) refuses replays. */
 #include "webhook.h"
 #include "cc_buf.h"
+#include "cc_netguard.h"
 #include "cc_time.h"
 
 #include <curl/curl.h>
@@ -47,6 +48,7 @@ enum cc_status webhook_post(struct crm_conf *conf, const char *event, const char
     char line[160], sig[72];
     long long ts = (long long)(cc_time_now_ms() / 1000);
     long status = 0;
+    struct cc_netguard guard = {conf->allow_private, ""};
     if (answer)
         *answer = NULL;
     if (!s->webhook_url || !s->webhook_secret) {
@@ -56,6 +58,7 @@ enum cc_status webhook_post(struct crm_conf *conf, const char *event, const char
     CURL *c = curl_easy_init();
     if (!c)
         return CC_ERR_NOMEM;
+    cc_netguard_curl(c, &guard);
     webhook_sign(s->webhook_secret, ts, body, strlen(body), sig);
     h = curl_slist_append(h, "Content-Type: application/json");
     snprintf(line, sizeof line, "X-CC-Event: %s", event);
@@ -82,7 +85,7 @@ enum cc_status webhook_post(struct crm_conf *conf, const char *event, const char
     curl_easy_cleanup(c);
     enum cc_status st = CC_OK;
     if (rc != CURLE_OK) {
-        snprintf(why, cap, "webhook: %s", curl_easy_strerror(rc));
+        snprintf(why, cap, "webhook: %s", guard.why[0] ? guard.why : curl_easy_strerror(rc));
         st = rc == CURLE_OPERATION_TIMEDOUT ? CC_ERR_TIMEOUT : CC_ERR_UNAVAILABLE;
     } else if (status < 200 || status >= 300) {
         snprintf(why, cap, "webhook: HTTP %ld", status);

@@ -30,7 +30,8 @@ static const ProtobufCMessageDescriptor *type(const char *name)
         &cc__v1__contact_list__descriptor,  &cc__v1__settings_request__descriptor,
         &cc__v1__crm_settings__descriptor,  &cc__v1__crm_status__descriptor,
         &cc__v1__case_request__descriptor,  &cc__v1__case_reply__descriptor,
-        &cc__v1__link_request__descriptor,  &cc__v1__contact__descriptor};
+        &cc__v1__link_request__descriptor,  &cc__v1__contact__descriptor,
+        &cc__v1__record_links__descriptor};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(all[i]->short_name, name) == 0)
             return all[i];

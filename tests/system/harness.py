@@ -133,6 +133,8 @@ class Service(Proc):
                 "CC_HTTP_ADDR": f"127.0.0.1:{self.port}", "CC_LOG_LEVEL": "info", **SAN_ENV}
         if name == "call-router":
             full["CC_PBX_TOKEN"] = PBX_TOKEN
+        if name == "crm-sync":  # the stand-ins listen on 127.0.0.1 (SPEC 8 refuses it otherwise)
+            full["CC_CRM_ALLOW_PRIVATE"] = "1"
         full.update(env or {})
         self.base = f"http://127.0.0.1:{self.port}"
         if full.get("CC_PUBLIC_URL") == "self":  # chat-gateway's links point at itself

@@ -1,0 +1,1 @@
+// crm.js - placeholder
