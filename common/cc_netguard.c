@@ -17,11 +17,11 @@ static const struct {
     int bits;
     const char *kind;
 } v4_ranges[] = {
-    {0x00000000, 8, "unspecified"},     {0x0A000000, 8, "private"},
-    {0x64400000, 10, "shared"},         {0x7F000000, 8, "loopback"},
-    {0xA9FE0000, 16, "link-local"},     {0xAC100000, 12, "private"},
-    {0xC0000000, 24, "reserved"},       {0xC0A80000, 16, "private"},
-    {0xC6120000, 15, "benchmarking"},   {0xE0000000, 4, "multicast"},
+    {0x00000000, 8, "unspecified"},   {0x0A000000, 8, "private"},
+    {0x64400000, 10, "shared"},       {0x7F000000, 8, "loopback"},
+    {0xA9FE0000, 16, "link-local"},   {0xAC100000, 12, "private"},
+    {0xC0000000, 24, "reserved"},     {0xC0A80000, 16, "private"},
+    {0xC6120000, 15, "benchmarking"}, {0xE0000000, 4, "multicast"},
     {0xF0000000, 4, "reserved"},
 };
 
@@ -42,7 +42,8 @@ static const char *v6_kind(const struct in6_addr *a)
     if (IN6_IS_ADDR_LOOPBACK(a))
         return "loopback";
     if (!memcmp(b, mapped, sizeof mapped)) /* ::ffff:a.b.c.d is the IPv4 address */
-        return v4_kind((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15]);
+        return v4_kind((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 |
+                       b[15]);
     if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
         return "link-local";
     if ((b[0] & 0xfe) == 0xfc)

@@ -54,11 +54,25 @@ void crm_settings_get(void *arg, struct cc_http_req *req, struct cc_http_resp *r
 
 void crm_settings_put(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
-    static const char *const allowed[] = {
-        "type",       "url",          "odata_prefix",   "auth",          "user",
-        "password",   "identity_url", "client_id",      "client_secret", "ca_file",
-        "ui_url",     "webhook_url",  "webhook_secret", "provisioning_token",
-        "phone_digits", "poll_s",     "timeout_ms",     "names",         NULL};
+    static const char *const allowed[] = {"type",
+                                          "url",
+                                          "odata_prefix",
+                                          "auth",
+                                          "user",
+                                          "password",
+                                          "identity_url",
+                                          "client_id",
+                                          "client_secret",
+                                          "ca_file",
+                                          "ui_url",
+                                          "webhook_url",
+                                          "webhook_secret",
+                                          "provisioning_token",
+                                          "phone_digits",
+                                          "poll_s",
+                                          "timeout_ms",
+                                          "names",
+                                          NULL};
     const struct gw_route *rt = arg;
     Cc__V1__Caller caller;
     Cc__V1__SettingsRequest r = CC__V1__SETTINGS_REQUEST__INIT;
@@ -177,14 +191,15 @@ void crm_case(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
         body_str(req->json, "case_id", 64, &case_id, resp) != CC_OK)
         return;
     if (!case_id == !subject) {
-        cc_http_error(resp, CC_ERR_INVALID, "either subject (a new case) or case_id (a consultation)");
+        cc_http_error(resp, CC_ERR_INVALID,
+                      "either subject (a new case) or case_id (a consultation)");
         return;
     }
     r.caller = &caller, r.kind = CC_PB_STR(kind_of(req)), r.id = CC_PB_STR(req->params[0]);
     r.subject = CC_PB_STR(subject), r.category = CC_PB_STR(category);
     r.case_id = CC_PB_STR(case_id);
-    ask(rt->gw, "cc.crm.case.create", &r.base, &cc__v1__case_reply__descriptor,
-        case_id ? 200 : 201, resp);
+    ask(rt->gw, "cc.crm.case.create", &r.base, &cc__v1__case_reply__descriptor, case_id ? 200 : 201,
+        resp);
 }
 
 void crm_contact(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)

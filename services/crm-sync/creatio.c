@@ -104,9 +104,9 @@ static enum cc_status perform(struct creatio *c, const char *method, const char 
         a->len = x.body.len, a->body = cc_buf_detach(&x.body, &a->len);
     } else {
         snprintf(a->error, sizeof a->error, "%s",
-                 x.too_large     ? "answer too large"
+                 x.too_large    ? "answer too large"
                  : guard.why[0] ? guard.why
-                                 : curl_easy_strerror(rc));
+                                : curl_easy_strerror(rc));
         st = rc == CURLE_OPERATION_TIMEDOUT ? CC_ERR_TIMEOUT : CC_ERR_UNAVAILABLE;
     }
     cc_buf_release(&x.body);

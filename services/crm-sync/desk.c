@@ -85,7 +85,8 @@ static enum cc_status ix_load(struct desk_act *a, const char *kind, const char *
     if (st == CC_ERR_NOT_FOUND || st == CC_ERR_FORBIDDEN)
         return refuse(a, CC_ERR_NOT_FOUND, a->ix.kind[1] == 'h' ? "no such chat" : "no such call");
     if (st != CC_OK) {
-        snprintf(a->why, sizeof a->why, "%s: %s", a->ix.kind[1] == 'h' ? "chat-gateway" : "call-router",
+        snprintf(a->why, sizeof a->why, "%s: %s",
+                 a->ix.kind[1] == 'h' ? "chat-gateway" : "call-router",
                  err[0] ? err : cc_status_str(st));
         return st == CC_ERR_INVALID ? CC_ERR_INTERNAL : CC_ERR_UNAVAILABLE;
     }
@@ -144,22 +145,26 @@ static enum cc_status chat_symptoms(struct desk_act *a, struct cc_buf *b)
     ProtobufCMessage *rep = NULL;
     char err[200] = "";
     r.caller = (Cc__V1__Caller *)a->who, r.chat_id = CC_PB_STR(a->ix.id);
-    enum cc_status st = cc_nats_request(a->c->nats, "cc.chat.messages", &r.base,
-                                        &cc__v1__message_list__descriptor, OWNER_TIMEOUT_MS, &rep,
-                                        err, sizeof err);
+    enum cc_status st =
+        cc_nats_request(a->c->nats, "cc.chat.messages", &r.base, &cc__v1__message_list__descriptor,
+                        OWNER_TIMEOUT_MS, &rep, err, sizeof err);
     if (st != CC_OK) {
         snprintf(a->why, sizeof a->why, "chat-gateway: %s", err[0] ? err : cc_status_str(st));
         return CC_ERR_UNAVAILABLE;
     }
     const Cc__V1__MessageList *l = (const Cc__V1__MessageList *)rep;
-    (void)cc_buf_addf(b, "Chat %s (%s) with %s\n", a->ix.id, a->ix.chat->source ? a->ix.chat->source : "",
-                      a->ix.name ? a->ix.name : a->ix.from ? a->ix.from : "a customer");
+    (void)cc_buf_addf(b, "Chat %s (%s) with %s\n", a->ix.id,
+                      a->ix.chat->source ? a->ix.chat->source : "",
+                      a->ix.name   ? a->ix.name
+                      : a->ix.from ? a->ix.from
+                                   : "a customer");
     for (size_t i = 0; i < l->n_items && b->len < MAX_SYMPTOMS; i++) {
         const Cc__V1__ChatMessage *m = l->items[i];
         const char *at = m->created_at && strlen(m->created_at) >= 19 ? m->created_at + 11 : "";
         (void)cc_buf_addf(b, "%.8s %s: %s", at, speaker(m), m->text ? m->text : "");
         for (size_t k = 0; k < m->n_attachments; k++)
-            (void)cc_buf_addf(b, " [file: %s]", m->attachments[k]->name ? m->attachments[k]->name : "?");
+            (void)cc_buf_addf(b, " [file: %s]",
+                              m->attachments[k]->name ? m->attachments[k]->name : "?");
         (void)cc_buf_adds(b, "\n");
     }
     protobuf_c_message_free_unpacked(rep, NULL);
@@ -172,11 +177,18 @@ static enum cc_status call_symptoms(struct desk_act *a, struct cc_buf *b)
     const Cc__V1__Call *c = a->ix.call;
     const struct {
         const char *label, *value;
-    } lines[] = {{"From", c->from},           {"To", c->to},
-                 {"Direction", c->direction}, {"Queue", c->queue_name},
-                 {"Answered", c->answered_at}, {"Ended", c->ended_at},
-                 {"Outcome", c->outcome},     {"Result details", c->result_details}};
-    (void)cc_buf_addf(b, "Call %s with %s\n", c->id, a->ix.name ? a->ix.name : c->from ? c->from : "?");
+    } lines[] = {{"From", c->from},
+                 {"To", c->to},
+                 {"Direction", c->direction},
+                 {"Queue", c->queue_name},
+                 {"Answered", c->answered_at},
+                 {"Ended", c->ended_at},
+                 {"Outcome", c->outcome},
+                 {"Result details", c->result_details}};
+    (void)cc_buf_addf(b, "Call %s with %s\n", c->id,
+                      a->ix.name ? a->ix.name
+                      : c->from  ? c->from
+                                 : "?");
     for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
         if (lines[i].value && lines[i].value[0])
             (void)cc_buf_addf(b, "%s: %.2000s\n", lines[i].label, lines[i].value);
@@ -224,8 +236,8 @@ static enum cc_status new_contact(struct desk_act *a, const Cc__V1__Contact *giv
                                   Cc__V1__Contact *want)
 {
     const char *phone = given->phone && given->phone[0] ? given->phone
-                        : a->ix.call                     ? a->ix.from
-                                                         : NULL;
+                        : a->ix.call                    ? a->ix.from
+                                                        : NULL;
     cc__v1__contact__init(want);
     want->name = CC_PB_STR(given->name && given->name[0] ? given->name
                            : a->ix.name && a->ix.name[0] ? a->ix.name
@@ -243,8 +255,8 @@ static void on_link(void *arg, const struct cc_nats_msg *m)
     struct desk_act a;
     Cc__V1__LinkRequest *req = cc__v1__link_request__unpack(NULL, m->len, m->data);
     Cc__V1__Contact *ct = NULL, want;
-    enum cc_status st = act_begin(&a, arg, req ? req->caller : NULL, req ? req->kind : NULL,
-                                  req ? req->id : NULL);
+    enum cc_status st =
+        act_begin(&a, arg, req ? req->caller : NULL, req ? req->kind : NULL, req ? req->id : NULL);
     if (st == CC_OK && req->contact_id && req->contact_id[0])
         st = deskcrm_contact_get(&a, req->contact_id, &ct);
     else if (st == CC_OK && req->create && (st = new_contact(&a, req->create, &want)) == CC_OK)
@@ -255,7 +267,8 @@ static void on_link(void *arg, const struct cc_nats_msg *m)
         Cc__V1__ChatLinks l = CC__V1__CHAT_LINKS__INIT;
         l.contact_id = ct->id, l.account_id = ct->account_id ? ct->account_id : CC_PB_STR("");
         st = ix_link(&a, &l);
-        CC_INFO("crm: %s %s linked to contact %s by %s", a.ix.kind, a.ix.id, ct->id, a.who->user_id);
+        CC_INFO("crm: %s %s linked to contact %s by %s", a.ix.kind, a.ix.id, ct->id,
+                a.who->user_id);
     }
     answer(&a, m, st, ct ? &ct->base : NULL);
     if (ct)
@@ -295,7 +308,9 @@ static enum cc_status consult(struct desk_act *a, const Cc__V1__CaseRequest *req
     if (strlen(req->case_id) > 64)
         return refuse(a, CC_ERR_INVALID, "case_id: at most 64 characters");
     snprintf(summary, sizeof summary, "%s %s with %.120s", a->ix.chat ? "chat" : "call", a->ix.id,
-             a->ix.name ? a->ix.name : a->ix.from ? a->ix.from : "a customer");
+             a->ix.name   ? a->ix.name
+             : a->ix.from ? a->ix.from
+                          : "a customer");
     enum cc_status st = deskcrm_case_consult(a, req->case_id, summary, out);
     if (st == CC_OK) {
         Cc__V1__ChatLinks l = CC__V1__CHAT_LINKS__INIT;
@@ -310,8 +325,8 @@ static void on_case(void *arg, const struct cc_nats_msg *m)
     struct desk_act a;
     Cc__V1__CaseRequest *req = cc__v1__case_request__unpack(NULL, m->len, m->data);
     Cc__V1__CaseReply *rep = NULL;
-    enum cc_status st = act_begin(&a, arg, req ? req->caller : NULL, req ? req->kind : NULL,
-                                  req ? req->id : NULL);
+    enum cc_status st =
+        act_begin(&a, arg, req ? req->caller : NULL, req ? req->kind : NULL, req ? req->id : NULL);
     if (st == CC_OK)
         st = req->case_id && req->case_id[0] ? consult(&a, req, &rep) : new_case(&a, req, &rep);
     if (st == CC_OK)
@@ -348,10 +363,13 @@ static void on_links(void *arg, const struct cc_nats_msg *m)
         struct crm_conf *conf = settings_get(c);
         out.contact_id = in->contact_id, out.account_id = in->account_id;
         out.case_id = in->case_id, out.activity_id = in->activity_id;
-        link_of(conf, CRM_NAME(conf, N_CONTACT_OBJECT), in->contact_id, &out.contact_url, u[0], sizeof u[0]);
-        link_of(conf, CRM_NAME(conf, N_ACCOUNT_OBJECT), in->account_id, &out.account_url, u[1], sizeof u[1]);
+        link_of(conf, CRM_NAME(conf, N_CONTACT_OBJECT), in->contact_id, &out.contact_url, u[0],
+                sizeof u[0]);
+        link_of(conf, CRM_NAME(conf, N_ACCOUNT_OBJECT), in->account_id, &out.account_url, u[1],
+                sizeof u[1]);
         link_of(conf, CRM_NAME(conf, N_CASE_OBJECT), in->case_id, &out.case_url, u[2], sizeof u[2]);
-        link_of(conf, CRM_NAME(conf, N_ACTIVITY_OBJECT), in->activity_id, &out.activity_url, u[3], sizeof u[3]);
+        link_of(conf, CRM_NAME(conf, N_ACTIVITY_OBJECT), in->activity_id, &out.activity_url, u[3],
+                sizeof u[3]);
         if (cc_nats_respond(c->nats, m, &out.base) != CC_OK)
             CC_WARN("crm: links answer not sent");
         settings_put(conf);

@@ -10,12 +10,12 @@
 
 /* The interaction acted on, as its owner answered it to the caller. */
 struct desk_ix {
-    const char *kind;    /* "chat" or "call" (static) */
-    Cc__V1__Chat *chat;  /* one of the two, owned */
+    const char *kind;   /* "chat" or "call" (static) */
+    Cc__V1__Chat *chat; /* one of the two, owned */
     Cc__V1__Call *call;
-    const char *id;      /* the rest is borrowed from chat/call; may be NULL */
-    const char *name;    /* the customer's name */
-    const char *from;    /* the customer's id in the channel, or the caller's number */
+    const char *id;   /* the rest is borrowed from chat/call; may be NULL */
+    const char *name; /* the customer's name */
+    const char *from; /* the customer's id in the channel, or the caller's number */
     const char *agent_id, *contact_id, *account_id;
 };
 
@@ -50,8 +50,7 @@ enum cc_status deskcrm_case_create(struct desk_act *a, const char *subject, cons
 
 /* Adds a consultation activity on existing case `case_id` (CC_ERR_INVALID
  * when there is no such case); the case and the activity into *out. */
-enum cc_status deskcrm_case_consult(struct desk_act *a, const char *case_id,
-                                    const char *summary, Cc__V1__CaseReply **out)
-    __attribute__((warn_unused_result));
+enum cc_status deskcrm_case_consult(struct desk_act *a, const char *case_id, const char *summary,
+                                    Cc__V1__CaseReply **out) __attribute__((warn_unused_result));
 
 #endif

@@ -25,8 +25,8 @@ static void new_guid(char out[37])
     randombytes_buf(b, sizeof b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40), b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }
 
 /* Records why the CRM failed `what`; the status the caller answers. */
@@ -150,7 +150,7 @@ static enum cc_status hook_contact(struct desk_act *a, const char *event, cJSON 
     enum cc_status st = hook(a, event, args, &cc__v1__contact__descriptor, &m);
     *out = (Cc__V1__Contact *)m;
     if (st == CC_OK && (!ref_ok((*out)->id) || ((*out)->account_id && (*out)->account_id[0] &&
-                                                 !ref_ok((*out)->account_id)))) {
+                                                !ref_ok((*out)->account_id)))) {
         snprintf(a->why, sizeof a->why, "CRM: webhook: the answer has no usable contact id");
         cc__v1__contact__free_unpacked(*out, NULL);
         *out = NULL;
@@ -165,8 +165,9 @@ static enum cc_status hook_case(struct desk_act *a, const char *event, cJSON *ar
     ProtobufCMessage *m = NULL;
     enum cc_status st = hook(a, event, args, &cc__v1__case_reply__descriptor, &m);
     *out = (Cc__V1__CaseReply *)m;
-    if (st == CC_OK && (!ref_ok((*out)->case_id) ||
-                        ((*out)->activity_id && (*out)->activity_id[0] && !ref_ok((*out)->activity_id)))) {
+    if (st == CC_OK &&
+        (!ref_ok((*out)->case_id) ||
+         ((*out)->activity_id && (*out)->activity_id[0] && !ref_ok((*out)->activity_id)))) {
         snprintf(a->why, sizeof a->why, "CRM: webhook: the answer has no usable case id");
         cc__v1__case_reply__free_unpacked(*out, NULL);
         *out = NULL;
@@ -322,7 +323,8 @@ enum cc_status deskcrm_case_create(struct desk_act *a, const char *subject, cons
     }
     new_guid(id);
     if ((row = cJSON_CreateObject()) && put_str(row, "Id", id) &&
-        put_str(row, NAME(N_CASE_SUBJECT), subject) && put_str(row, NAME(N_CASE_SYMPTOMS), symptoms) &&
+        put_str(row, NAME(N_CASE_SUBJECT), subject) &&
+        put_str(row, NAME(N_CASE_SYMPTOMS), symptoms) &&
         put_guid(row, NAME(N_CASE_CONTACT), a->ix.contact_id) &&
         put_guid(row, NAME(N_CASE_ACCOUNT), a->ix.account_id) &&
         put_str(row, NAME(N_CASE_STATUS), NAME(N_CASE_STATUS_NEW)) &&

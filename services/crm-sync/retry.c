@@ -67,7 +67,8 @@ void retry_on_request(void *arg, const struct cc_nats_msg *m)
         goto out;
     }
     if (status_failed_list(c, &fields, &n) != CC_OK) {
-        (void)cc_nats_respond_error(c->nats, m, CC_ERR_UNAVAILABLE, "the sync status store is down");
+        (void)cc_nats_respond_error(c->nats, m, CC_ERR_UNAVAILABLE,
+                                    "the sync status store is down");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {

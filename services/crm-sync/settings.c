@@ -98,7 +98,8 @@ static enum cc_status check_hosts(const Cc__V1__CrmSettings *s, char *why, size_
 {
     const struct {
         const char *name, *url;
-    } urls[] = {{"url", s->url}, {"identity_url", s->identity_url}, {"webhook_url", s->webhook_url}};
+    } urls[] = {
+        {"url", s->url}, {"identity_url", s->identity_url}, {"webhook_url", s->webhook_url}};
     char reason[200];
     for (size_t i = 0; i < sizeof urls / sizeof *urls; i++)
         if (urls[i].url &&
