@@ -142,6 +142,7 @@ void crm_links(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     const struct gw_route *rt = arg;
     Cc__V1__Caller caller;
     Cc__V1__RecordLinks r = CC__V1__RECORD_LINKS__INIT;
+    ProtobufCMessage *rep = NULL;
     if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
         return;
     r.caller = &caller;
@@ -149,7 +150,21 @@ void crm_links(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     r.account_id = CC_PB_STR(cc_http_query(req, "account_id"));
     r.case_id = CC_PB_STR(cc_http_query(req, "case_id"));
     r.activity_id = CC_PB_STR(cc_http_query(req, "activity_id"));
-    ask(rt->gw, "cc.crm.links", &r.base, &cc__v1__record_links__descriptor, 200, resp);
+    enum cc_status st = cc_nats_request(rt->gw->svc->nats, "cc.crm.links", &r.base,
+                                        &cc__v1__record_links__descriptor, 2000, &rep, NULL, 0);
+    if (st == CC_ERR_UNAVAILABLE || st == CC_ERR_TIMEOUT) {
+        /* links are a convenience of the desk: without crm-sync the ids come back bare */
+        r.caller = NULL;
+        cJSON *j = forward_json(&r.base);
+        if (j)
+            cc_http_json(resp, 200, j);
+        else
+            cc_http_error(resp, CC_ERR_NOMEM, NULL);
+    } else if (st != CC_OK) {
+        cc_http_error(resp, st, NULL);
+    } else {
+        answer(rep, 200, resp);
+    }
 }
 
 /* The string member `name` of the body: *out NULL when absent; 400 when

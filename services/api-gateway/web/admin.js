@@ -1,9 +1,10 @@
 // admin.js - the administrator pages: users (every field of SPEC section 3,
 // archive, delete, agent skills), teams with timings, skills, queues, pause
 // causes, quick replies, results, channels, the permission switches and
-// the time zone (reports.js).
+// the time zone (reports.js), CRM settings and CRM sync (crm.js).
 // One generic list + form drives every object kind from the field lists below.
 import { api, list } from "./api.js";
+import { crmSettingsPage, crmStatusPage } from "./crm.js";
 import { h, clear, field, check, select, toast, fail, confirmDialog, id as newId, SOURCE } from "./ui.js";
 import { timeZonePage } from "./reports.js";
 
@@ -169,8 +170,10 @@ const SECTIONS = [
   },
 ];
 
-export const ADMIN_SECTIONS = [...SECTIONS.map((s) => ({ key: s.key, title: s.title })), { key: "permissions", title: "Permissions" },
-  { key: "time-zone", title: "Time zone" }];
+const PAGES = { permissions: ["Permissions", permissionsPage], "time-zone": ["Time zone", timeZonePage],
+  crm: ["CRM settings", crmSettingsPage], "crm-sync": ["CRM sync", crmStatusPage] };
+export const ADMIN_SECTIONS = [...SECTIONS.map((s) => ({ key: s.key, title: s.title })),
+  ...Object.entries(PAGES).map(([key, [title]]) => ({ key, title }))];
 
 // --- values <-> nested objects -------------------------------------------------------
 
@@ -205,13 +208,12 @@ export function adminView(root, me, key) {
   const allowed = me.role === "admin" ? ADMIN_SECTIONS : ADMIN_SECTIONS.filter((s) => s.key === "users");
   if (!allowed.some((s) => s.key === key)) key = allowed[0].key;
   const section = SECTIONS.find((s) => s.key === key);
-  document.title = `${section ? section.title : "Permissions"} · Administration`;
+  document.title = `${section ? section.title : PAGES[key][0]} · Administration`;
   const nav = h("nav.admin-nav", { "aria-label": "Administration" },
     h("ul", allowed.map((s) => h("li", h("a", { href: `#/admin/${s.key}`, "aria-current": s.key === key ? "page" : null }, s.title)))));
   const body = h("div.admin-body");
   clear(root, h("div.admin", nav, body));
-  if (key === "permissions") permissionsPage(body);
-  else if (key === "time-zone") timeZonePage(body);
+  if (PAGES[key]) PAGES[key][1](body);
   else crudPage(body, me, section);
   return null;
 }

@@ -6,6 +6,7 @@
 // hangs up.
 import { api } from "./api.js";
 import { h, clear, field, select, since, until, clock, when, toast, fail } from "./ui.js";
+import { crmPanel } from "./crm.js";
 
 export const CALL_STATE = { waiting: "Waiting", ringing: "Ringing", connected: "On call", ended: "Ended" };
 const DIRECTION = { inbound: "Inbound", direct: "Direct", outbound: "Outbound" };
@@ -96,9 +97,17 @@ export function callView(root, callId, opts) {
     h("h3", "Connected to"), field("Account", links.account_id), field("Contact", links.contact_id),
     field("Activity", links.activity_id), field("Case", links.case_id),
     h("button.primary", { type: "submit" }, "Save"));
+  const crm = crmPanel("calls", callId, async () => {
+    try {
+      call = await api("GET", `/calls/${encodeURIComponent(callId)}`);
+      render();
+    } catch (e) {
+      fail(e);
+    }
+  });
   const section = h("section.conversation.call-view", { "aria-labelledby": "call-title", dataset: { call: callId } },
     h("header.conv-head", h("div.conv-title", title, sub), statePill, talk),
-    h("div.call-body", h("div.call-side", h("h3", "Call"), facts), h("div.call-form", form)));
+    h("div.call-body", h("div.call-side", h("h3", "Call"), facts), h("div.call-form", form, crm.el)));
   clear(root, section);
 
   function talkTimer() {
@@ -130,6 +139,7 @@ export function callView(root, callId, opts) {
     for (const [k, input] of Object.entries(links)) {
       if (document.activeElement !== input) input.value = (call.links || {})[k] || "";
     }
+    crm.render(call);
   }
 
   async function load() {

@@ -1,9 +1,11 @@
 // chat.js - one chat: the conversation (customer, agent and bot messages),
 // the composer (emoji, files by button or drag-and-drop with previews,
 // quick replies "Select text", Send and Enter), the state bar, End chat,
-// and the record profile with Result info and Connected to.
+// the record profile with Result info and Connected to, and the CRM block
+// (crm.js: identification, cases, links into the CRM).
 import { api } from "./api.js";
 import { h, clear, field, select, when, toast, fail, confirmDialog, CHAT_STATE, SOURCE } from "./ui.js";
+import { crmPanel } from "./crm.js";
 
 const EMOJI = [
   ["😀", "grinning face"], ["😃", "smiling face with open mouth"], ["😊", "smiling face"],
@@ -127,13 +129,14 @@ export function chatView(root, chatId, opts) {
     activity_id: h("input", { autocomplete: "off" }),
     case_id: h("input", { autocomplete: "off" }),
   };
+  const crm = crmPanel("chats", chatId, () => refresh().catch(fail));
   const side = h("aside.profile", { "aria-labelledby": "profile-title" },
     h("h3", { id: "profile-title" }, "Record profile"), profile,
     h("form", { onsubmit: (ev) => { ev.preventDefault(); saveRecord(); } },
       h("h3", "Result info"), field("Result", result), field("Result details", details),
       h("h3", "Connected to"), field("Account", links.account_id), field("Contact", links.contact_id),
       field("Activity", links.activity_id), field("Case", links.case_id),
-      h("button.primary", { type: "submit" }, "Save")));
+      h("button.primary", { type: "submit" }, "Save")), crm.el);
 
   const thread = h("div.thread", list, composer);
   const section = h("section.conversation", { "aria-labelledby": "conv-title" },
@@ -231,6 +234,7 @@ export function chatView(root, chatId, opts) {
     for (const [k, input] of Object.entries(links)) {
       if (document.activeElement !== input) input.value = (chat.links || {})[k] || "";
     }
+    crm.render(chat);
   }
 
   async function load() {
