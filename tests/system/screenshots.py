@@ -3,9 +3,10 @@
 Starts nats-server, redis-server and the services on free ports (binaries
 from $CC_BIN_DIR, as the system tests do), fills them with a small contact
 center, drives headless Chromium through sign-in, the agent desk with a chat
-invitation, a conversation, the chat record page, a ringing call and an
+invitation, a conversation, the chat record page with its CRM block
+(the customer identified in the stand-in Creatio, a case created), a ringing call and an
 active call (the PBX played over call-router's /pbx/v1), the supervisor
-view, two administration pages and the Reports page, and writes one PNG per screen (1366x768) into the
+view, four administration pages (users, queues, CRM settings, CRM sync) and the Reports page, and writes one PNG per screen (1366x768) into the
 directory given (default docs/screenshots)."""
 import os
 import shutil
@@ -15,7 +16,9 @@ import tempfile
 import time
 import zlib
 
+import creatio_standin
 from browser import Browser
+from crm_helpers import crm_env
 from harness import ADMIN_PASSWORD, Api, Cluster
 from test_chat_webchat import Customer
 from test_desktop import make_stack, sign_in, status_is
@@ -113,6 +116,19 @@ def agent_screens(browser, stack, out, tmp):
     page.fill("Result details", "Refund of the duplicate charge requested")
     page.fill("Case", "CS-2041")
     shot(page, out, "chat-record.png")
+
+    # the CRM block: the customer identified, then a case created from the chat
+    page.fill("Case", "")
+    page.fill("Search contacts", "olena")
+    page.click("Search")
+    page.wait("!!__cc.button('Link Olena Kovalenko')", SLOW)
+    page.click("Link Olena Kovalenko")
+    page.wait("!!document.querySelector('[data-crm=contact_id] a.crm-link')", SLOW)
+    page.fill("Subject", "Duplicate charge for order 1042")
+    page.click("Create case")
+    page.wait("!!document.querySelector('[data-crm=case_id] a.crm-link')", SLOW)
+    page.eval("document.querySelector('.crm-panel').scrollIntoView()")
+    shot(page, out, "chat-record-crm.png")
     return page, chat_id
 
 
@@ -164,6 +180,12 @@ def admin_screens(browser, stack, out):
     page.click("Edit Web", timeout=SLOW)
     page.wait("document.getElementById('editor-title').textContent === 'Queue: Web'", SLOW)
     shot(page, out, "admin-queues.png")
+    page.click("CRM settings")
+    page.wait("!!__cc.control('Record links') && __cc.control('CRM type').value === 'creatio'", SLOW)
+    shot(page, out, "admin-crm-settings.png")
+    page.click("CRM sync")
+    page.wait("!!document.querySelector('[data-field=Backlog]')", SLOW)
+    shot(page, out, "admin-crm-sync.png")
 
 
 def reports_screens(browser, stack, out, apis):
@@ -231,6 +253,8 @@ def main():
     browser = None
     try:
         stack = make_stack(cluster)
+        standin = creatio_standin.Standin(page_size=50).start()
+        cluster.start("crm-sync", env=crm_env(standin))
         apis = team_of_agents(stack)
         browser = Browser()
         pages = [call_screens(browser, stack, out), agent_screens(browser, stack, out, work)[0]]

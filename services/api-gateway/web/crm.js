@@ -16,6 +16,7 @@ export function crmPanel(kind, id, onChanged) {
   const noun = kind === "chats" ? "chat" : "call";
   const base = `/${kind}/${encodeURIComponent(id)}`;
   let links = {};
+  const labels = new Map(); // id -> what an action answered about it (name, case number)
   const linked = h("dl.profile-list.crm-linked", { "aria-label": "Linked in the CRM" });
   const q = h("input", { type: "search", autocomplete: "off", placeholder: "Name, phone or email" });
   const results = h("ul.crm-results", { "aria-label": "Contacts found" });
@@ -52,8 +53,8 @@ export function crmPanel(kind, id, onChanged) {
     }
     clear(linked, LINKS.map(([k, u, label]) => [h("dt", label),
       h("dd", { dataset: { crm: k } }, !l[k] ? "—" : urls[u]
-        ? h("a.crm-link", { href: urls[u], target: "_blank", rel: "noopener noreferrer" }, l[k])
-        : l[k])]));
+        ? h("a.crm-link", { href: urls[u], target: "_blank", rel: "noopener noreferrer", title: l[k] }, labels.get(l[k]) || l[k])
+        : labels.get(l[k]) || l[k])]));
   }
 
   async function run(what, fn) {
@@ -83,26 +84,42 @@ export function crmPanel(kind, id, onChanged) {
     }
   }
 
+  function remember(c) {
+    if (c && c.id && c.name) labels.set(c.id, c.name);
+    if (c && c.account_id && c.account_name) labels.set(c.account_id, c.account_name);
+    return c;
+  }
+
   async function link(c) {
+    remember(c);
     if (await run(`Linked to ${c.name || c.id}.`, () => api("POST", `${base}/contact`, { contact_id: c.id }))) clear(results);
   }
 
   async function createContact() {
-    await run("Contact created and linked.", () => api("POST", `${base}/contact`, { create: true }));
+    await run("Contact created and linked.", async () => remember(await api("POST", `${base}/contact`, { create: true })));
   }
 
   async function createCase() {
     const body = { subject: subject.value.trim() };
     if (!body.subject) return toast("A case needs a subject.", "error");
     if (category.value.trim()) body.category_id = category.value.trim();
-    const r = await run("Case created.", () => api("POST", `${base}/case`, body));
-    if (r) subject.value = "", toast(`Case ${r.number || r.case_id} created.`);
+    const r = await run("Case created.", async () => {
+      const c = await api("POST", `${base}/case`, body);
+      if (c.number) labels.set(c.case_id, c.number);
+      return c;
+    });
+    if (r) subject.value = "";
   }
 
   async function consult() {
     const id = caseId.value.trim();
     if (!id) return toast("Paste the case's id.", "error");
-    if (await run("Consultation added to the case.", () => api("POST", `${base}/case`, { case_id: id }))) caseId.value = "";
+    const r = await run("Consultation added to the case.", async () => {
+      const c = await api("POST", `${base}/case`, { case_id: id });
+      if (c.number) labels.set(c.case_id, c.number);
+      return c;
+    });
+    if (r) caseId.value = "";
   }
 
   return { el, render: (record) => showLinks((record && record.links) || {}) };
