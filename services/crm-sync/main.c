@@ -97,8 +97,7 @@ int main(int argc, char **argv)
     }
     c.working = pthread_create(&c.worker, NULL, worker, &c) == 0;
     if (c.working && subscribe(&c) == CC_OK && identify_start(&c) == CC_OK &&
-        desk_start(&c) == CC_OK &&
-        records_start(&c) == CC_OK &&
+        desk_start(&c) == CC_OK && records_start(&c) == CC_OK &&
         cc_service_serve(&svc, routes, (int)(sizeof routes / sizeof *routes), 0) == CC_OK) {
         cc_service_wait(&svc);
         rc = 0;
