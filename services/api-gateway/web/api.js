@@ -115,6 +115,20 @@ export async function api(method, path, body, raw) {
   return data;
 }
 
+// Runs `fn` (a request) again while it fails with 503 or no answer (a
+// dependency restarting), up to `tries` times with a growing pause; for
+// requests that are safe to repeat (End chat). Rejects with the last error.
+export async function retrying(fn, tries = 4) {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= tries || (e.status !== 0 && e.status !== 503)) throw e;
+      await new Promise((r) => setTimeout(r, 500 * 2 ** (i - 1)));
+    }
+  }
+}
+
 // Every page of a list.
 export async function list(path) {
   const items = [];

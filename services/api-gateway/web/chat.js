@@ -3,7 +3,7 @@
 // quick replies "Select text", Send and Enter), the state bar, End chat,
 // the record profile with Result info and Connected to, and the CRM block
 // (crm.js: identification, cases, links into the CRM).
-import { api } from "./api.js";
+import { api, retrying } from "./api.js";
 import { h, clear, field, select, when, toast, fail, confirmDialog, CHAT_STATE, SOURCE } from "./ui.js";
 import { crmPanel } from "./crm.js";
 
@@ -306,7 +306,7 @@ export function chatView(root, chatId, opts) {
   async function endChat() {
     if (!(await confirmDialog("End this chat? The customer's next message starts a new chat."))) return;
     try {
-      chat = await api("POST", `/chats/${chatId}/end`, {});
+      chat = await retrying(() => api("POST", `/chats/${chatId}/end`, {})); // End is idempotent
       render();
       toast("Chat ended.");
       opts.onChanged();

@@ -190,7 +190,7 @@ export function deskView(root, me, recordId) {
       if (how === "open") location.hash = `#/chat/${encodeURIComponent(o.chat_id)}`;
       else openChat(o.chat_id);
     } catch (e) {
-      dropOffer(o);
+      if (e.status !== 0 && e.status !== 503) dropOffer(o); // unavailable: the invitation stays to try again
       fail(e);
     }
   }

@@ -1,7 +1,10 @@
 /* The web-chat widget: <script src=".../webchat/widget.js" data-channel="chn_..."
  * data-base="https://chat.example.com"></script> adds a chat box to the page.
  * The session (id and token) is kept in localStorage per channel; the agent's
- * replies arrive over server-sent events. */
+ * replies arrive over server-sent events. A message shows "Sending…" until
+ * chat-gateway answers 2xx, is retried with the same client_id (the server
+ * keeps it once) with backoff while the server is unreachable or answers
+ * 5xx/429, and shows "Not sent" with a Retry button when it gives up. */
 (function () {
   "use strict";
   var me = document.currentScript;
@@ -9,6 +12,8 @@
   var base = me.getAttribute("data-base") || "";
   var key = "cc-webchat-" + channel;
   var session = null, events = null, shown = {};
+  var BACKOFF_MS = [500, 1000, 2000, 4000, 8000]; /* then every 8 s */
+  var GIVE_UP_MS = 60000;
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -32,7 +37,7 @@
   box.appendChild(log); box.appendChild(form);
 
   function show(m) {
-    if (m.id && shown[m.id]) return;
+    if (m.id && shown[m.id]) return null;
     if (m.id) shown[m.id] = true;
     var li = el("li", {"class": "cc-" + m.direction,
       "style": "margin:.25rem 0;text-align:" + (m.direction === "in" ? "right" : "left")}, m.text || "");
@@ -47,6 +52,7 @@
     });
     log.appendChild(li);
     log.scrollTop = log.scrollHeight;
+    return li;
   }
 
   function call(method, path, body) {
@@ -56,7 +62,12 @@
                                body: body ? JSON.stringify(body) : undefined})
       .then(function (r) {
         if (r.status === 401 || r.status === 404) throw new Error("session");
-        if (!r.ok) throw new Error("HTTP " + r.status);
+        if (!r.ok) {
+          var e = new Error("HTTP " + r.status);
+          e.status = r.status;
+          e.retryAfter = parseInt(r.headers.get("Retry-After"), 10);
+          throw e;
+        }
         return r.json();
       });
   }
@@ -89,15 +100,57 @@
     });
   }
 
+  /* A customer message's delivery state, under its text. */
+  function mark(li, state) {
+    var note = li.querySelector(".cc-state");
+    if (!note) {
+      note = el("small", {"class": "cc-state", "style": "display:block;font-size:11px;color:#666"});
+      li.appendChild(note);
+    }
+    li.setAttribute("data-state", state);
+    note.textContent = state === "pending" ? "Sending…" : state === "failed" ? "Not sent. " : "Sent";
+    if (state === "failed") {
+      var again = el("button", {"type": "button", "class": "cc-retry"}, "Retry");
+      again.addEventListener("click", function () { deliver(li); });
+      note.appendChild(again);
+    }
+  }
+
+  function retryable(e) {
+    return !e.status || e.status === 408 || e.status === 429 || e.status >= 500;
+  }
+
+  /* Sends li's message until a 2xx (same client_id every time), backing off;
+   * gives up after GIVE_UP_MS or on an answer a retry cannot change. */
+  function deliver(li) {
+    var started = Date.now(), tries = 0;
+    mark(li, "pending");
+    function attempt() {
+      call("POST", "/webchat/v1/sessions/" + session.session_id + "/messages",
+           {text: li.getAttribute("data-text"), client_id: li.getAttribute("data-client")})
+        .then(function (m) {
+          if (m && m.id) shown[m.id] = true;
+          mark(li, "sent");
+        }, function (e) {
+          var wait = e.retryAfter > 0 ? Math.min(e.retryAfter * 1000, 10000)
+                                      : BACKOFF_MS[Math.min(tries, BACKOFF_MS.length - 1)];
+          tries++;
+          if (!retryable(e) || Date.now() - started + wait > GIVE_UP_MS) mark(li, "failed");
+          else setTimeout(attempt, wait + Math.random() * 250);
+        });
+    }
+    attempt();
+  }
+
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     var text = input.value.trim();
     if (!text || !session) return;
-    var client = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    var li = show({direction: "in", text: text});
+    li.setAttribute("data-text", text);
+    li.setAttribute("data-client", Date.now().toString(36) + Math.random().toString(36).slice(2, 8));
     input.value = "";
-    show({direction: "in", text: text});
-    call("POST", "/webchat/v1/sessions/" + session.session_id + "/messages",
-         {text: text, client_id: client});
+    deliver(li);
   });
   open.addEventListener("click", function () {
     box.style.display = "flex";
