@@ -208,6 +208,7 @@ static enum cc_status queue_prepare(struct op *op, ProtobufCMessage *obj,
     DEFAULT_BOOL(q, sticky_agent, 0);
     DEFAULT_INT(q, sticky_wait_s, 0);
     DEFAULT_INT(q, service_level_s, 20);
+    DEFAULT_INT(q, callback_after_s, 0);
     if (!q->strategy && (st = store_set_str(obj, "strategy", "longest_idle")))
         return st;
     if ((st = check_text(op, "name", q->name, 1, 100)) ||
@@ -221,6 +222,7 @@ static enum cc_status queue_prepare(struct op *op, ProtobufCMessage *obj,
         (st = check_int(op, "max_concurrent_chats", 1, q->max_concurrent_chats, 1, 100)) ||
         (st = check_int(op, "sticky_wait_s", 1, q->sticky_wait_s, 0, MAX_TIMING_S)) ||
         (st = check_int(op, "service_level_s", 1, q->service_level_s, 1, 3600)) ||
+        (st = check_int(op, "callback_after_s", 1, q->callback_after_s, 0, MAX_TIMING_S)) ||
         (q->has_wrap_up_time_s &&
          (st = check_int(op, "wrap_up_time_s", 1, q->wrap_up_time_s, 0, MAX_TIMING_S))) ||
         (st = check_widening(op, q)) ||

@@ -83,6 +83,7 @@ out:
 /* What reports need of a call or chat record. */
 struct facts {
     const char *id, *queue, *agent, *outcome; /* outcome: answered, abandoned, timed_out, "" */
+    const char *callback_queue;               /* a callback: counted there, not as offered */
     int64_t enq, answered, ended;
 };
 
@@ -99,7 +100,9 @@ static int facts_of(const Cc__V1__Record *r, struct facts *f)
     if (r->call) {
         const Cc__V1__Call *c = r->call;
         int queued = c->direction && !strcmp(c->direction, "inbound");
+        int callback = c->direction && !strcmp(c->direction, "callback");
         f->id = c->id, f->queue = queued ? c->queue_id : NULL, f->agent = c->agent_id;
+        f->callback_queue = callback ? c->queue_id : NULL;
         f->enq = ms_of(c->enqueued_at), f->answered = ms_of(c->answered_at);
         f->ended = ms_of(c->ended_at);
         if (f->ended)
@@ -190,6 +193,7 @@ static void plan(struct registry *reg, const struct facts *f, struct ops *o)
     const char *q = f->queue;
     stage(o, "created");
     op(o, 'q', q, f->enq, "offered", 1, "incr");
+    op(o, 'q', f->callback_queue, f->enq, "callbacks", 1, "incr");
     if (f->answered) {
         int64_t wait = f->answered - f->enq;
         stage(o, "answered");

@@ -172,3 +172,32 @@ void calls_supervisions(void *arg, struct cc_http_req *req, struct cc_http_resp 
     r.caller = &caller, r.id = req->nparams ? CC_PB_STR(req->params[0]) : NULL;
     ask_supervision(rt->gw, "cc.call.supervisions", &r, 1, resp);
 }
+
+void calls_callback(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
+{
+    static const char *const allowed[] = {"number", "queue_id", "agent_id", "note", NULL};
+    const struct gw_route *rt = arg;
+    Cc__V1__Caller caller;
+    Cc__V1__CallRequest r = CC__V1__CALL_REQUEST__INIT;
+    ProtobufCMessage *cb = NULL, *rep = NULL;
+    char why[256];
+    if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
+        return;
+    if (forward_fields_only(req->json, allowed, resp) != CC_OK)
+        return;
+    enum cc_status st =
+        cc_pbjson_from_json(&cc__v1__callback__descriptor, req->json, &cb, why, sizeof why);
+    if (st != CC_OK)
+        return cc_http_error(resp, st, why);
+    r.caller = &caller, r.callback = (Cc__V1__Callback *)cb;
+    if (forward_request(rt->gw, "cc.call.callback", &r.base, &cc__v1__call__descriptor, &rep,
+                        resp) == CC_OK) {
+        cJSON *j = forward_json(rep);
+        if (j)
+            cc_http_json(resp, 201, j);
+        else
+            cc_http_error(resp, CC_ERR_NOMEM, NULL);
+        protobuf_c_message_free_unpacked(rep, NULL);
+    }
+    protobuf_c_message_free_unpacked(cb, NULL);
+}

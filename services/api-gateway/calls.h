@@ -28,4 +28,8 @@ void calls_supervise(void *arg, struct cc_http_req *req, struct cc_http_resp *re
  * supervisions the caller may see (cc.call.supervisions). */
 void calls_supervisions(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 
+/* POST /callbacks {number, queue_id, agent_id?, note?}: 201 with the callback
+ * (a call of direction callback); an agent's is personal (cc.call.callback). */
+void calls_callback(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+
 #endif

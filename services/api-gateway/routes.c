@@ -97,6 +97,7 @@ static const struct route_def table[] = {
     SPECIAL("DELETE", "calls/{id}/supervise", calls_supervise, "cc.call.supervise", 0),
     SPECIAL("GET",   "calls/{id}/supervisions", calls_supervisions, "cc.call.supervisions", 0),
     SPECIAL("GET",   "supervisions",          calls_supervisions, "cc.call.supervisions", 0),
+    SPECIAL("POST",  "callbacks",             calls_callback, "cc.call.callback", CC_HTTP_JSON),
     SPECIAL("GET",   "reports/queues",        reports_queues, "cc.reports.queues", 0),
     SPECIAL("GET",   "reports/agents",        reports_agents, "cc.reports.agents", 0),
 

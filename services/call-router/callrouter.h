@@ -37,7 +37,8 @@ struct call_router {
 struct call_rec {
     char id[64], call_id[256], direction[12], from[128], to[128], queue_id[64], queue_name[128];
     char agent_id[64], state[12], hangup_by[12], outcome[12], result_id[64];
-    char result_details[1024], customer_name[256], account_name[256];
+    char result_details[1024], customer_name[256], account_name[256], callback_of[64];
+    char reserved_agent[64];
     char link_account[64], link_contact[64], link_activity[64], link_case[64];
     int64_t enq_ms, offered_ms, answered_ms, ended_ms, attempts, version;
     int64_t offered_done_ms; /* offers made up to then were reported missed by the PBX */
@@ -93,6 +94,7 @@ enum cc_status staff_start(struct call_router *cr);
 
 struct agent_entry {
     char id[64], sip_uri[256], name[256];
+    int64_t callback_after_s; /* queues: a caller who waited this long gets a callback */
 };
 
 enum cc_status directory_start(struct call_router *cr);
@@ -105,6 +107,10 @@ enum cc_status directory_find(struct call_router *cr, const char *key, struct ag
 /* The name of queue `queue_id` (reloading once on a miss). */
 enum cc_status directory_queue_name(struct call_router *cr, const char *queue_id, char *name,
                                     size_t cap);
+
+/* Queue `queue_id` (its name, callback_after_s), reloading once on a miss. */
+enum cc_status directory_queue(struct call_router *cr, const char *queue_id,
+                               struct agent_entry *out);
 
 /* --- waiters.c: long-polls of the PBX ------------------------------------------------- */
 
@@ -143,6 +149,11 @@ struct new_call {
 };
 enum cc_status flow_create(struct call_router *cr, const struct new_call *nc, struct call_rec *rec,
                            int *created, const char **why);
+
+/* Enqueues call `rec` (a queue call or a callback) in skill-router;
+ * idempotent. */
+enum cc_status flow_enqueue(struct call_router *cr, const struct call_rec *rec, int has_priority,
+                            int64_t priority, char *why, size_t whycap);
 
 struct call_event {
     const char *type, *offer_id, *by, *reason;
@@ -194,6 +205,14 @@ enum cc_status supervision_start(struct call_router *cr);
 /* The PBX's result of a supervise command. */
 void supervision_result(struct call_router *cr, const char *command_id, int ok,
                         const char *reason);
+
+/* --- callbacks.c: calling customers back --------------------------------------------- */
+
+enum cc_status callbacks_start(struct call_router *cr);
+
+/* After `rec` (a queue call) ended unanswered: a callback when the caller
+ * waited at least the queue's callback_after_s, or asked for one (`asked`). */
+void callbacks_after_abandon(struct call_router *cr, const struct call_rec *rec, int asked);
 
 /* --- pbx.c: the HTTP API ---------------------------------------------------------------- */
 

@@ -58,7 +58,7 @@ static const struct field {
     S(link_account, "link_account"),
     S(link_contact, "link_contact"),
     S(link_activity, "link_activity"),
-    S(link_case, "link_case"),
+    S(link_case, "link_case"), S(callback_of, "callback_of"), S(reserved_agent, "reserved_agent"),
     I(offered_done_ms, "offered_done"),
     I(enq_ms, "enq"),
     I(offered_ms, "offered"),
@@ -128,6 +128,7 @@ void calls_view(const struct call_rec *r, struct call_view *v)
     m->hangup_by = opt(r->hangup_by), m->outcome = opt(r->outcome);
     m->result_id = opt(r->result_id), m->result_details = opt(r->result_details);
     m->customer_name = opt(r->customer_name), m->account_name = opt(r->account_name);
+    m->callback_of = opt(r->callback_of), m->reserved_agent = opt(r->reserved_agent);
     v->links.account_id = opt(r->link_account), v->links.contact_id = opt(r->link_contact);
     v->links.activity_id = opt(r->link_activity), v->links.case_id = opt(r->link_case);
     m->links = &v->links;

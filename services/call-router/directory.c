@@ -77,6 +77,7 @@ static enum cc_status load_queues(struct call_router *cr, const Cc__V1__Caller *
             continue;
         snprintf(a.id, sizeof a.id, "%s", qu->id);
         snprintf(a.name, sizeof a.name, "%s", qu->name ? qu->name : "");
+        a.callback_after_s = qu->callback_after_s;
         add(q, qu->id, &a);
     }
     if (st == CC_OK)
@@ -150,6 +151,12 @@ static enum cc_status lookup(struct call_router *cr, int queues, const char *key
 enum cc_status directory_find(struct call_router *cr, const char *key, struct agent_entry *out)
 {
     return lookup(cr, 0, key, out);
+}
+
+enum cc_status directory_queue(struct call_router *cr, const char *queue_id,
+                               struct agent_entry *out)
+{
+    return lookup(cr, 1, queue_id, out);
 }
 
 enum cc_status directory_queue_name(struct call_router *cr, const char *queue_id, char *name,

@@ -127,17 +127,20 @@ static void changed(struct call_router *cr, const char *id)
 
 /* --- creating ------------------------------------------------------------------------------ */
 
-static enum cc_status enqueue(struct call_router *cr, const struct call_rec *rec,
-                              const struct new_call *nc, char *why, size_t whycap)
+enum cc_status flow_enqueue(struct call_router *cr, const struct call_rec *rec, int has_priority,
+                            int64_t priority, char *why, size_t whycap)
 {
     Cc__V1__Interaction ix = CC__V1__INTERACTION__INIT;
     Cc__V1__Customer cu = CC__V1__CUSTOMER__INIT;
     ProtobufCMessage *reply = NULL;
-    cu.id = CC_PB_STR(rec->from), cu.phone = CC_PB_STR(rec->from);
+    int callback = !strcmp(rec->direction, "callback");
+    const char *customer = callback ? rec->to : rec->from; /* a callback calls `to` */
+    cu.id = CC_PB_STR(customer), cu.phone = CC_PB_STR(customer);
     cu.name = rec->customer_name[0] ? CC_PB_STR(rec->customer_name) : NULL;
     ix.id = CC_PB_STR(rec->id), ix.kind = CC_PB_STR("call"), ix.queue_id = CC_PB_STR(rec->queue_id);
-    ix.customer = &cu, ix.source = CC_PB_STR("phone");
-    ix.has_priority = nc->has_priority, ix.priority = nc->priority;
+    ix.customer = &cu, ix.source = CC_PB_STR(callback ? "callback" : "phone");
+    ix.reserved_agent = rec->reserved_agent[0] ? CC_PB_STR(rec->reserved_agent) : NULL;
+    ix.has_priority = has_priority, ix.priority = priority;
     enum cc_status st =
         cc_nats_request(cr->nats, "cc.router.enqueue", &ix.base, &cc__v1__interaction__descriptor,
                         BUS_TIMEOUT_MS, &reply, why, whycap);
@@ -190,7 +193,8 @@ enum cc_status flow_create(struct call_router *cr, const struct new_call *nc, st
     if (strcmp(rec->state, "waiting") != 0)
         return CC_OK; /* offered or further on: enqueued long ago */
     reason[0] = '\0';
-    st = enqueue(cr, rec, nc, reason, sizeof reason); /* again on a retry: idempotent */
+    /* again on a retry: idempotent */
+    st = flow_enqueue(cr, rec, nc->has_priority, nc->priority, reason, sizeof reason);
     if (st == CC_ERR_INVALID && *created) {
         discard(cr, rec);
         *why = reason[0] ? reason : "the queue cannot take this call";
@@ -429,7 +433,10 @@ static enum cc_status ev_end(struct call_router *cr, const struct call_rec *rec,
 {
     int connected = !strcmp(rec->state, "connected");
     enum cc_status st;
-    if (connected) {
+    if (connected && !strcmp(type, "failed") && !strcmp(rec->direction, "callback")) {
+        st = router_ask(cr, "end", rec->id, NULL, NULL, why, cap); /* customer not reached */
+        set_end(ch, "failed", "system");
+    } else if (connected) {
         st = router_ask(cr, "end", rec->id, NULL, NULL, why, cap);
         set_end(ch, "answered", by && !strcmp(by, "agent") ? "agent" : "caller");
     } else {
@@ -469,7 +476,8 @@ static enum cc_status ev_direct(struct call_router *cr, const struct call_rec *r
 static int type_known(const char *t)
 {
     static const char *const types[] = {"ringing", "answered",  "no_answer", "busy", "rejected",
-                                        "hangup",  "abandoned", "failed",    NULL};
+                                        "hangup",  "abandoned", "failed",    "callback_requested",
+                                        NULL};
     for (int i = 0; t && types[i]; i++)
         if (!strcmp(t, types[i]))
             return 1;
@@ -487,16 +495,18 @@ enum cc_status flow_event(struct call_router *cr, const char *id, const struct c
     enum cc_status st = calls_read(cr, id, rec);
     *ignored = 0, *why = NULL, reason[0] = '\0';
     if (!type_known(t))
-        return *why = "type: ringing, answered, no_answer, busy, rejected, hangup, abandoned "
-                      "or failed",
+        return *why = "type: ringing, answered, no_answer, busy, rejected, hangup, abandoned, "
+                      "failed or callback_requested",
                CC_ERR_INVALID;
     if (st != CC_OK)
         return st;
     if (!strcmp(rec->state, "ended"))
         return *ignored = 1, CC_OK;
-    int ends = !strcmp(t, "hangup") || !strcmp(t, "abandoned") || !strcmp(t, "failed");
+    int asked = !strcmp(t, "callback_requested");
+    int ends = !strcmp(t, "hangup") || !strcmp(t, "abandoned") || !strcmp(t, "failed") || asked;
     int missed = !strcmp(t, "no_answer") || !strcmp(t, "busy") || !strcmp(t, "rejected");
-    if (strcmp(rec->direction, "inbound") != 0) {
+    int was_connected = !strcmp(rec->state, "connected");
+    if (strcmp(rec->direction, "inbound") != 0 && strcmp(rec->direction, "callback") != 0) {
         st = ev_direct(cr, rec, t, ev->by, &ch, ignored, reason, sizeof reason);
     } else if (ends) {
         st = ev_end(cr, rec, t, ev->by, &ch, reason, sizeof reason);
@@ -514,6 +524,8 @@ enum cc_status flow_event(struct call_router *cr, const char *id, const struct c
         st = calls_update(cr, id, &ch, rec, &applied);
     if (st == CC_OK && (ends || missed) && !*ignored)
         changed(cr, id);
+    if (st == CC_OK && applied && ends && !was_connected && !strcmp(rec->direction, "inbound"))
+        callbacks_after_abandon(cr, rec, asked);
     if (reason[0])
         *why = reason;
     cc_metric_add(cr->m_events, *ignored ? "result=\"ignored\"" : "result=\"applied\"", 1);

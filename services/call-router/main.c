@@ -96,6 +96,8 @@ int main(int argc, char **argv)
     if (st == CC_OK)
         st = supervision_start(&cr);
     if (st == CC_OK)
+        st = callbacks_start(&cr);
+    if (st == CC_OK)
         st = pthread_create(&cr.sweeper, NULL, sweep, &cr) == 0 ? CC_OK : CC_ERR_INTERNAL;
     swept = st == CC_OK;
     if (st == CC_OK)

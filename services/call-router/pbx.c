@@ -170,7 +170,7 @@ static void event(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
         return cc_http_error(resp, CC_ERR_INVALID,
                              call_id ? "a JSON body is required"
                                      : "call_id: printable, at most 255 bytes");
-    ev.type = field(req->json, "type", 16, 0, &bad);
+    ev.type = field(req->json, "type", 24, 0, &bad);
     ev.offer_id = field(req->json, "offer_id", 160, 0, &bad);
     ev.by = field(req->json, "by", 16, 0, &bad);
     ev.reason = field(req->json, "reason", 256, 1, &bad);

@@ -217,6 +217,8 @@ static const char *check_new(struct router *r, const Cc__V1__Interaction *in, st
 {
     if (!id_ok(in->id))
         return "id: 1 to 64 letters, digits or - _ . :";
+    if (in->reserved_agent && *in->reserved_agent && !id_ok(in->reserved_agent))
+        return "reserved_agent: an agent id";
     if (!in->kind || (strcmp(in->kind, "call") && strcmp(in->kind, "chat")))
         return "kind: call or chat";
     if (in->has_priority && (in->priority < 0 || in->priority > 100))
@@ -243,6 +245,8 @@ static void sticky_agent(struct router *r, const char *customer, int64_t until, 
     free_reply(rep);
 }
 
+#define RESERVED_MS (3650LL * 86400000) /* a reserved interaction waits for its agent */
+
 /* What store_new did. */
 struct stored_ix {
     int created;
@@ -265,9 +269,13 @@ static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
     snprintf(senq, sizeof senq, "%lld", (long long)now);
     snprintf(sprio, sizeof sprio, "%lld", (long long)prio);
     snprintf(sttl, sizeof sttl, "%d", TRACE_TTL_S);
-    if (f->sticky_wait_s >= 0 && c && c->id)
+    if (in->reserved_agent && *in->reserved_agent) { /* a personal callback: that agent only */
+        snprintf(sticky, sizeof sticky, "%s", in->reserved_agent);
+        snprintf(suntil, sizeof suntil, "%lld", (long long)(now + RESERVED_MS));
+    } else if (f->sticky_wait_s >= 0 && c && c->id) {
         sticky_agent(r, c->id, now + f->sticky_wait_s * 1000, sticky, sizeof sticky, suntil,
                      sizeof suntil);
+    }
     /* the trace starts in the same script: enqueued, and sticky when it is */
     struct trace_step steps[] = {{"enqueued", NULL, NULL, NULL},
                                  {"sticky", sticky, "last served this customer", NULL}};

@@ -205,8 +205,8 @@ def test_no_answer_puts_the_agent_in_missed_and_max_no_answer_pauses(w):
     pbx.create("na-1", w["queue"])
     pbx.event("na-1", "no_answer", pbx.offer("na-1")["offer_id"])
     assert state(w, a)["state"] == "missed"
-    wait_until(lambda: state(w, a)["state"] == "waiting", timeout=15)
-    pbx.event("na-1", "rejected", pbx.offer("na-1")["offer_id"])
+    # after no_answer_delay_s the agent is waiting and at once offered the call again
+    pbx.event("na-1", "rejected", pbx.offer("na-1", wait_s=10)["offer_id"])
     st = state(w, a)
     assert st["state"] == "pause" and st["pause_cause_id"] == "pc_no_answer"
     assert pbx.route("na-1", wait_s=1).status_code == 204  # nobody left to ring
