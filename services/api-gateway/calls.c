@@ -15,34 +15,18 @@
 
 #define CALLS_MAX_LIMIT 100
 
-static cJSON *item(const void *items, size_t i)
+/* Asks `subject` with `r` and answers its reply (of type `desc`) as JSON
+ * with `status`; lists come out as {"items", "next_cursor"}. */
+static void ask(struct api_gateway *gw, const char *subject, Cc__V1__CallRequest *r,
+                const ProtobufCMessageDescriptor *desc, int status, struct cc_http_resp *resp)
 {
-    return forward_json(((ProtobufCMessage *const *)items)[i]);
-}
-
-/* Asks cc.call.<verb> with `r` and answers its reply: a CallList for list,
- * else a Call. */
-static void ask(struct api_gateway *gw, const char *verb, Cc__V1__CallRequest *r,
-                struct cc_http_resp *resp)
-{
-    const int is_list = !strcmp(verb, "list");
-    const ProtobufCMessageDescriptor *desc =
-        is_list ? &cc__v1__call_list__descriptor : &cc__v1__call__descriptor;
     ProtobufCMessage *rep = NULL;
-    char subject[32];
-    snprintf(subject, sizeof subject, "cc.call.%s", verb);
     if (forward_request(gw, subject, &r->base, desc, &rep, resp) != CC_OK)
         return;
-    cJSON *j;
-    if (is_list) {
-        const Cc__V1__CallList *l = (const Cc__V1__CallList *)rep;
-        j = forward_list(l->n_items, item, l->items, l->next_cursor);
-    } else {
-        j = forward_json(rep);
-    }
+    cJSON *j = forward_json(rep);
     protobuf_c_message_free_unpacked(rep, NULL);
     if (j)
-        cc_http_json(resp, 200, j);
+        cc_http_json(resp, status, j);
     else
         cc_http_error(resp, CC_ERR_NOMEM, NULL);
 }
@@ -81,7 +65,7 @@ void calls_list(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     if (list_query(req, &r, &page, resp) != CC_OK)
         return;
     r.caller = &caller;
-    ask(rt->gw, "list", &r, resp);
+    ask(rt->gw, "cc.call.list", &r, &cc__v1__call_list__descriptor, 200, resp);
 }
 
 void calls_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
@@ -92,7 +76,7 @@ void calls_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
         return;
     r.caller = &caller, r.id = CC_PB_STR(req->params[0]);
-    ask(rt->gw, "get", &r, resp);
+    ask(rt->gw, "cc.call.get", &r, &cc__v1__call__descriptor, 200, resp);
 }
 
 void calls_patch(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
@@ -114,31 +98,8 @@ void calls_patch(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
         return;
     }
     r.caller = &caller, r.id = CC_PB_STR(req->params[0]), r.patch = (Cc__V1__Call *)patch;
-    ask(rt->gw, "update", &r, resp);
+    ask(rt->gw, "cc.call.update", &r, &cc__v1__call__descriptor, 200, resp);
     protobuf_c_message_free_unpacked(patch, NULL);
-}
-
-/* Asks cc.call.<subject> with `r`; answers the Supervision or the list. */
-static void ask_supervision(struct api_gateway *gw, const char *subject, Cc__V1__CallRequest *r,
-                            int list, struct cc_http_resp *resp)
-{
-    ProtobufCMessage *rep = NULL;
-    const ProtobufCMessageDescriptor *d =
-        list ? &cc__v1__supervision_list__descriptor : &cc__v1__supervision__descriptor;
-    if (forward_request(gw, subject, &r->base, d, &rep, resp) != CC_OK)
-        return;
-    cJSON *j;
-    if (list) {
-        const Cc__V1__SupervisionList *l = (const Cc__V1__SupervisionList *)rep;
-        j = forward_list(l->n_items, item, l->items, NULL);
-    } else {
-        j = forward_json(rep);
-    }
-    protobuf_c_message_free_unpacked(rep, NULL);
-    if (j)
-        cc_http_json(resp, 200, j);
-    else
-        cc_http_error(resp, CC_ERR_NOMEM, NULL);
 }
 
 void calls_supervise(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
@@ -159,7 +120,7 @@ void calls_supervise(void *arg, struct cc_http_req *req, struct cc_http_resp *re
         return cc_http_error(resp, CC_ERR_INVALID, "mode: listen, whisper or barge");
     r.caller = &caller, r.id = CC_PB_STR(req->params[0]);
     r.mode = stop ? CC_PB_STR("stop") : mode->valuestring;
-    ask_supervision(rt->gw, "cc.call.supervise", &r, 0, resp);
+    ask(rt->gw, "cc.call.supervise", &r, &cc__v1__supervision__descriptor, 200, resp);
 }
 
 void calls_supervisions(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
@@ -170,7 +131,7 @@ void calls_supervisions(void *arg, struct cc_http_req *req, struct cc_http_resp 
     if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
         return;
     r.caller = &caller, r.id = req->nparams ? CC_PB_STR(req->params[0]) : NULL;
-    ask_supervision(rt->gw, "cc.call.supervisions", &r, 1, resp);
+    ask(rt->gw, "cc.call.supervisions", &r, &cc__v1__supervision_list__descriptor, 200, resp);
 }
 
 void calls_callback(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
@@ -179,7 +140,7 @@ void calls_callback(void *arg, struct cc_http_req *req, struct cc_http_resp *res
     const struct gw_route *rt = arg;
     Cc__V1__Caller caller;
     Cc__V1__CallRequest r = CC__V1__CALL_REQUEST__INIT;
-    ProtobufCMessage *cb = NULL, *rep = NULL;
+    ProtobufCMessage *cb = NULL;
     char why[256];
     if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
         return;
@@ -190,14 +151,6 @@ void calls_callback(void *arg, struct cc_http_req *req, struct cc_http_resp *res
     if (st != CC_OK)
         return cc_http_error(resp, st, why);
     r.caller = &caller, r.callback = (Cc__V1__Callback *)cb;
-    if (forward_request(rt->gw, "cc.call.callback", &r.base, &cc__v1__call__descriptor, &rep,
-                        resp) == CC_OK) {
-        cJSON *j = forward_json(rep);
-        if (j)
-            cc_http_json(resp, 201, j);
-        else
-            cc_http_error(resp, CC_ERR_NOMEM, NULL);
-        protobuf_c_message_free_unpacked(rep, NULL);
-    }
+    ask(rt->gw, "cc.call.callback", &r, &cc__v1__call__descriptor, 201, resp);
     protobuf_c_message_free_unpacked(cb, NULL);
 }
