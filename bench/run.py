@@ -6,7 +6,9 @@ hashing), bench_presence (agent-registry), bench_routing (agent-registry and
 two skill-router replicas), bench_webhooks (agent-registry, api-gateway,
 skill-router and chat-gateway), bench_crm (the stand-in Creatio,
 tests/system/creatio_standin.py, and one then two crm-sync replicas),
-bench_reports (agent-registry and api-gateway).
+bench_reports (agent-registry and api-gateway), bench_calls
+(bench/calls.py: queue calls through the reference Kamailio driven by SIPp,
+call-router beside a trivial PBX API responder).
 
 Usage: bench/run.py [name ...] runs only the named benchmarks (bench_routing).
 The services are taken from CC_BIN_DIR (default build/bin) and the benchmark
@@ -137,9 +139,18 @@ def bench_reports():
     return run("bench_reports", harness.FAST_HASH)
 
 
+def bench_calls():
+    # Kamailio and SIPp drive it (bench/calls.py), not a benchmark binary
+    import calls
+    if not calls.sip.available():
+        print("== calls: kamailio and sipp are not installed (make deps)")
+        return 1
+    return calls.main()
+
+
 BENCHES = {"bench_api": bench_api, "bench_presence": bench_presence,
            "bench_routing": bench_routing, "bench_webhooks": bench_webhooks,
-           "bench_crm": bench_crm, "bench_reports": bench_reports}
+           "bench_crm": bench_crm, "bench_reports": bench_reports, "bench_calls": bench_calls}
 
 
 def main(names):

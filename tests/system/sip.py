@@ -127,8 +127,15 @@ class Kamailio(Proc):
             return []
 
     def _all_forked(self):
-        m = re.search(r"processes \(at least\): (\d+)", self.log())
-        return m and len(self.children()) >= int(m.group(1)) - 1
+        """Whether every process of Kamailio's table (kamcmd core.psx, the
+        main one included) runs."""
+        try:
+            out = subprocess.run(["kamcmd", "-s", "unix:" + os.path.join(self.dir, "kamailio.ctl"),
+                                  "core.psx"], capture_output=True, text=True, timeout=5)
+        except subprocess.TimeoutExpired:
+            return False
+        want = out.stdout.count("IDX:")
+        return out.returncode == 0 and want > 1 and len(self.children()) >= want - 1
 
     def set_number(self, number, queue_id):
         """Maps a queue number at run time (kamcmd through the ctl socket;
@@ -140,10 +147,16 @@ class Kamailio(Proc):
             raise RuntimeError(f"kamcmd htable.sets: {out.stdout} {out.stderr}")
 
     def errors(self):
-        """Log lines that mean a crash or a config bug."""
+        """Log lines that mean a crash or a config bug (the TCP main process's
+        "receive_fd(): EOF" after the shutdown notice is its children ending)."""
         bad = re.compile(r"CRITICAL|ALERT|BUG:|exited by a signal|core was generated|"
                          r"rval_get_int|conversion to int failed|runaway while")
-        return [line for line in self.log().splitlines() if bad.search(line)]
+        out, stopping = [], False
+        for line in self.log().splitlines():
+            stopping |= "Thank you for flying" in line
+            if bad.search(line) and not (stopping and "receive_fd(): EOF" in line):
+                out.append(line)
+        return out
 
     def stop(self, timeout=20):
         """SIGTERM; a worker that does not end in `timeout` is killed (and the
