@@ -13,8 +13,10 @@ registered: it rings RING_MS, answers, and the caller hangs up after
 HOLD_MS. Latency is the time from the caller sending its INVITE to the
 phone receiving the proxy's INVITE (both SIPp -trace_msg logs, matched by
 Call-ID): two HTTP round trips (POST /calls, GET /route) and the
-engine's routing for the real one. Failed calls are SIPp's count. CPU is
-the CPU time each process used during the step, per call.
+engine's routing for the real one. Failed calls are SIPp's count. "BYE ->
+record ended" is the caller's BYE to the end time call-router wrote in the
+call's record (how late the hang-up event arrives). CPU is the CPU time each
+process used during the step, per call.
 
 Usage: bench/calls.py [rate ...] (default 20 100 150); CC_BENCH_CALL_S sets
 the seconds per step (default 4)."""
@@ -23,7 +25,6 @@ import datetime
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time

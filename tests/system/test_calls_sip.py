@@ -13,7 +13,6 @@ import itertools
 import os
 import shutil
 import tempfile
-import threading
 import time
 
 import pytest
