@@ -6,6 +6,7 @@
 #include "chatgw.h"
 #include "cc_log.h"
 #include "cc_registry_load.h"
+#include "cc_time.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,11 @@ static enum cc_status reload(struct chatgw *g)
     return CC_OK;
 }
 
+static enum cc_status reload_cb(void *arg)
+{
+    return reload(arg);
+}
+
 static void on_changed(void *arg, const struct cc_nats_msg *m)
 {
     (void)m;
@@ -50,6 +56,7 @@ static void on_changed(void *arg, const struct cc_nats_msg *m)
 enum cc_status channels_start(struct chatgw *g)
 {
     enum cc_status st = (g->channels = channels_new()) ? CC_OK : CC_ERR_NOMEM;
+    cc_refresh_init(&g->refresh);
     if (st == CC_OK)
         st = cc_nats_subscribe(g->nats, "cc.registry.changed.channels", NULL, on_changed, g);
     for (int tries = 0; st == CC_OK && tries < 100; tries++) { /* the registry may start later */
@@ -66,6 +73,7 @@ void channels_release(struct chatgw *g)
 {
     channels_put(g->channels);
     g->channels = NULL;
+    cc_refresh_release(&g->refresh);
 }
 
 const struct channels *channels_get(struct chatgw *g)
@@ -92,4 +100,19 @@ const Cc__V1__Channel *channel_find(const struct channels *c, const char *id)
         if (!strcmp(c->items[i]->id, id))
             return c->items[i];
     return NULL;
+}
+
+const struct channels *channels_get_for(struct chatgw *g, const char *id,
+                                        const Cc__V1__Channel **ch)
+{
+    int64_t miss_us = cc_time_mono_us();
+    const struct channels *c = channels_get(g);
+    if ((*ch = channel_find(c, id)) || !id)
+        return c;
+    channels_put(c);
+    if (cc_refresh_on_miss(&g->refresh, miss_us, reload_cb, g) != CC_OK)
+        CC_WARN("channels: reloading on a miss failed; answering from the previous version");
+    c = channels_get(g);
+    *ch = channel_find(c, id);
+    return c;
 }

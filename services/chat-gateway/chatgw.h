@@ -13,6 +13,7 @@
 #include "cc/v1/chat.pb-c.h"
 #include "cc/v1/registry.pb-c.h"
 #include "cc_events.h"
+#include "cc_refresh.h"
 #include "cc_service.h"
 
 #include <pthread.h>
@@ -36,6 +37,7 @@ struct chatgw {
     struct cc_redis *redis;
     pthread_mutex_t lock;       /* guards the channels pointer */
     struct channels *channels;  /* never NULL once started */
+    struct cc_refresh refresh;  /* a look-up that misses reloads once (read your writes) */
     struct cc_events *events;   /* web-chat event streams */
     const char *public_url;     /* how customers and providers reach this service */
     const char *file_dir;       /* where files live (shared by every replica) */
@@ -61,6 +63,12 @@ void channels_put(const struct channels *c);
 
 /* Channel `id` of version `c`, or NULL. */
 const Cc__V1__Channel *channel_find(const struct channels *c, const char *id);
+
+/* The current version, reloaded from agent-registry first when it lacks
+ * channel `id` (a channel created a moment ago); held until channels_put.
+ * *ch is channel `id` in it, or NULL when the registry has none either. */
+const struct channels *channels_get_for(struct chatgw *g, const char *id,
+                                        const Cc__V1__Channel **ch);
 
 /* --- store.c: chats and messages in Redis --------------------------------------------- */
 

@@ -263,8 +263,8 @@ static enum cc_nats_verdict on_inbound(void *arg, const struct cc_nats_msg *msg,
             cc__v1__inbound__free_unpacked(in, NULL);
         return CC_NATS_TERM;
     }
-    const struct channels *cs = channels_get(g);
-    const Cc__V1__Channel *ch = channel_find(cs, in->channel_id);
+    const Cc__V1__Channel *ch;
+    const struct channels *cs = channels_get_for(g, in->channel_id, &ch);
     if (!ch) {
         CC_WARN("inbound: channel %s is gone; its message %s is dropped", in->channel_id,
                 in->provider_message_id);

@@ -50,8 +50,8 @@ void webchat_session_new(void *arg, struct cc_http_req *req, struct cc_http_resp
         cc_http_error(resp, CC_ERR_INVALID, "name: a string of at most 128 bytes");
         return;
     }
-    const struct channels *cs = channels_get(g);
-    const Cc__V1__Channel *ch = channel_find(cs, req->params[0]);
+    const Cc__V1__Channel *ch;
+    const struct channels *cs = channels_get_for(g, req->params[0], &ch);
     int ok = ch && !strcmp(ch->type, "webchat");
     channels_put(cs);
     if (!ok) {

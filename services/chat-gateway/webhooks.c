@@ -25,11 +25,10 @@ static void count(struct chatgw *g, const char *provider, const char *result)
     cc_metric_add(g->m_webhooks, labels, 1);
 }
 
-/* The channel named in the path, of the provider named in the path. */
-static const Cc__V1__Channel *path_channel(const struct channels *cs, struct cc_http_req *req,
+/* `ch` (the channel named in the path) when it is of the provider named in the path. */
+static const Cc__V1__Channel *path_channel(const Cc__V1__Channel *ch, struct cc_http_req *req,
                                            enum provider_type *type)
 {
-    const Cc__V1__Channel *ch = channel_find(cs, req->params[1]);
     *type = provider_type_parse(req->params[0]);
     if (!ch || *type == PROVIDER_UNKNOWN || *type == PROVIDER_WEBCHAT ||
         provider_type_parse(ch->type) != *type)
@@ -105,8 +104,9 @@ static void receive(struct chatgw *g, struct cc_http_req *req, struct cc_http_re
     struct provider_batch *batch = NULL;
     char why[256] = "";
     int64_t t0 = cc_time_mono_us(), now = cc_time_now_ms();
-    const struct channels *cs = channels_get(g);
-    const Cc__V1__Channel *ch = path_channel(cs, req, &type);
+    const Cc__V1__Channel *ch;
+    const struct channels *cs = channels_get_for(g, req->params[1], &ch);
+    ch = path_channel(ch, req, &type);
     const char *provider = req->params[0];
     enum cc_status st = CC_OK;
     if (!ch) {
@@ -150,8 +150,9 @@ void webhooks_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
     struct chatgw *g = arg;
     enum provider_type type;
-    const struct channels *cs = channels_get(g);
-    const Cc__V1__Channel *ch = path_channel(cs, req, &type);
+    const Cc__V1__Channel *ch;
+    const struct channels *cs = channels_get_for(g, req->params[1], &ch);
+    ch = path_channel(ch, req, &type);
     const char *challenge = cc_http_query(req, "hub.challenge");
     if (!ch)
         cc_http_error(resp, CC_ERR_NOT_FOUND, "no such channel for this provider");

@@ -5,6 +5,7 @@
 #include "router.h"
 #include "cc_log.h"
 #include "cc_registry_load.h"
+#include "cc_time.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -58,6 +59,11 @@ static enum cc_status reload(struct router *r)
     return CC_OK;
 }
 
+static enum cc_status reload_cb(void *arg)
+{
+    return reload(arg);
+}
+
 static void on_changed(void *arg, const struct cc_nats_msg *m)
 {
     (void)m;
@@ -69,6 +75,7 @@ enum cc_status config_start(struct router *r)
 {
     static const char *kinds[] = {"queues", "teams"};
     enum cc_status st = (r->config = config_new()) ? CC_OK : CC_ERR_NOMEM;
+    cc_refresh_init(&r->refresh);
     for (int i = 0; i < 2 && st == CC_OK; i++) {
         char subject[96];
         snprintf(subject, sizeof subject, "cc.registry.changed.%s", kinds[i]);
@@ -88,6 +95,19 @@ void config_release(struct router *r)
 {
     config_put(r->config);
     r->config = NULL;
+    cc_refresh_release(&r->refresh);
+}
+
+const struct config *config_get_for_queue(struct router *r, const char *id)
+{
+    int64_t miss_us = cc_time_mono_us();
+    const struct config *c = config_get(r);
+    if (!id || config_queue(c, id))
+        return c;
+    config_put(c);
+    if (cc_refresh_on_miss(&r->refresh, miss_us, reload_cb, r) != CC_OK)
+        CC_WARN("config: reloading on a miss failed; answering from the previous version");
+    return config_get(r);
 }
 
 const struct config *config_get(struct router *r)

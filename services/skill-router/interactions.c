@@ -201,7 +201,7 @@ struct queue_facts {
 
 static enum cc_status queue_facts(struct router *r, const char *id, struct queue_facts *f)
 {
-    const struct config *c = config_get(r);
+    const struct config *c = config_get_for_queue(r, id);
     const Cc__V1__Queue *q = config_queue(c, id);
     memset(f, 0, sizeof *f);
     if (q) {

@@ -11,6 +11,7 @@
 
 #include "cc/v1/registry.pb-c.h"
 #include "cc/v1/routing.pb-c.h"
+#include "cc_refresh.h"
 #include "cc_service.h"
 
 #include <pthread.h>
@@ -43,6 +44,7 @@ struct router {
     struct cc_redis *redis;
     pthread_mutex_t lock;  /* guards the config pointer */
     struct config *config; /* never NULL once started */
+    struct cc_refresh refresh; /* a queue look-up that misses reloads once (read your writes) */
     struct cc_metric *m_offers, *m_outcomes, *m_decision, *m_waiting, *m_oldest;
     struct agents *agents;       /* this replica's view of the agents */
     pthread_t sweeper;
@@ -63,6 +65,10 @@ void config_put(const struct config *c);
 /* Queue or team `id` of version `c`, or NULL. */
 const Cc__V1__Queue *config_queue(const struct config *c, const char *id);
 const Cc__V1__Team *config_team(const struct config *c, const char *id);
+
+/* The current version, reloaded from agent-registry first when it lacks
+ * queue `id` (a queue created a moment ago); held until config_put. */
+const struct config *config_get_for_queue(struct router *r, const char *id);
 
 /* --- interactions.c: subjects and storage ------------------------------------------ */
 

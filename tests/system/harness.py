@@ -4,6 +4,7 @@ temporary directory, with kill -9 and restart for failure tests."""
 import json
 import os
 import shutil
+import random
 import signal
 import socket
 import subprocess
@@ -28,10 +29,36 @@ SAN_ENV = {
 PBX_TOKEN = "pbx-token-for-tests-0123456789"
 
 
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_EPHEMERAL_LOW = _ephemeral_low()
+_PORT_LOW = 10000 if _EPHEMERAL_LOW > 12000 else 1025
+_handed = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below the kernel's ephemeral range: a port the kernel hands
+    out for outgoing connections (a service's own to NATS or Redis) could be
+    taken by one before the service listens on it. Random so that test runs
+    side by side rarely meet; never the same port twice in one run."""
+    for _ in range(1000):
+        port = random.randrange(_PORT_LOW, _EPHEMERAL_LOW)
+        if port in _handed:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed.add(port)
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def wait_port(port, timeout=10.0):
