@@ -185,7 +185,7 @@ export function reportsView(root, me) {
     clear(queueBody, groups.size
       ? h("div.scroll", h("table.grid.report", { id: "queue-report", dataset: { interval: shown.interval } },
         h("caption.visually-hidden", "Queues per interval"),
-        h("thead", h("tr", head.map((t) => h("th", { scope: "col" }, t)))), body))
+        h("thead", h("tr", head.map((t, i) => h("th", { scope: "col", class: i < 2 ? "text" : null }, t)))), body))
       : h("p.empty", "No queues in this report."));
     renderCharts([...groups.values()]);
   }
@@ -245,7 +245,8 @@ export function reportsView(root, me) {
     clear(agentBody, rows.length
       ? h("div.scroll", h("table.grid.report", { id: "agent-report" },
         h("caption.visually-hidden", "Agents per day: time in each state, handled interactions, pauses"),
-        h("thead", h("tr", head.map((t) => h("th", { scope: "col" }, t)))), h("tbody", rows)))
+        h("thead", h("tr", head.map((t, i) => h("th", { scope: "col", class: i < 2 || i === head.length - 1 ? "text" : null }, t)))),
+        h("tbody", rows)))
       : h("p.empty", "No agents in this report."));
   }
 
