@@ -13,6 +13,10 @@ static const struct cc_env_var common_vars[] = {
     {"CC_LOG_LEVEL", "info", "debug, info, warn or error"},
     {"CC_HTTP_MAX_BODY", "1048576", "largest accepted HTTP body in bytes (413 beyond)"},
     {"CC_REDIS_POOL", "8", "Redis connections per process"},
+    {"CC_HTTP_MAX_CONNS", "4000", "HTTP connections at once (20000 for epoll services)"},
+    {"CC_HTTP_MAX_CONNS_PER_IP", "256", "HTTP connections at once from one client address"},
+    {"CC_HTTP_REQUEST_TIMEOUT_S", "30", "seconds a request's header and body may take to arrive"},
+    {"CC_HTTP_IDLE_TIMEOUT_S", "120", "seconds a silent HTTP connection stays open"},
     {NULL, NULL, NULL},
 };
 
@@ -80,6 +84,20 @@ static int copy(char *dst, size_t cap, const char *src, const char *name)
     return 0;
 }
 
+/* The HTTP server's limits (0 = cc_http's default). Returns 0, or -1. */
+static int http_limits(struct cc_config *cfg)
+{
+    int64_t conns, per_ip, request_s, idle_s;
+    if (cc_env_int("CC_HTTP_MAX_CONNS", 0, 0, 100000, &conns) ||
+        cc_env_int("CC_HTTP_MAX_CONNS_PER_IP", 0, 0, 100000, &per_ip) ||
+        cc_env_int("CC_HTTP_REQUEST_TIMEOUT_S", 0, 0, 3600, &request_s) ||
+        cc_env_int("CC_HTTP_IDLE_TIMEOUT_S", 0, 0, 86400, &idle_s))
+        return -1;
+    cfg->http_max_conns = (int)conns, cfg->http_max_conns_per_ip = (int)per_ip;
+    cfg->http_request_timeout_s = (int)request_s, cfg->http_idle_timeout_s = (int)idle_s;
+    return 0;
+}
+
 enum cc_status cc_config_load(struct cc_config *cfg, const char *service, const char *port_var,
                               int default_port, const struct cc_env_var *extra, int argc,
                               char **argv)
@@ -102,7 +120,7 @@ enum cc_status cc_config_load(struct cc_config *cfg, const char *service, const 
     }
     if (cc_env_int(port_var, default_port, 1, 65535, &port) ||
         cc_env_int("CC_HTTP_MAX_BODY", 1 << 20, 1024, (int64_t)1 << 30, &max_body) ||
-        cc_env_int("CC_REDIS_POOL", 8, 1, 256, &pool))
+        cc_env_int("CC_REDIS_POOL", 8, 1, 256, &pool) || http_limits(cfg))
         return CC_ERR_INVALID;
     cfg->http_max_body = (size_t)max_body;
     cfg->redis_pool = (int)pool;

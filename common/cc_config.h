@@ -25,6 +25,10 @@ struct cc_config {
     enum cc_log_level log_level; /* CC_LOG_LEVEL */
     size_t http_max_body;       /* CC_HTTP_MAX_BODY, bytes */
     int redis_pool;             /* CC_REDIS_POOL, connections */
+    int http_max_conns;         /* CC_HTTP_MAX_CONNS (0: cc_http's default) */
+    int http_max_conns_per_ip;  /* CC_HTTP_MAX_CONNS_PER_IP */
+    int http_request_timeout_s; /* CC_HTTP_REQUEST_TIMEOUT_S */
+    int http_idle_timeout_s;    /* CC_HTTP_IDLE_TIMEOUT_S */
 };
 
 /* Fills `cfg` from the environment. `port_var` names the service's own port

@@ -6,6 +6,7 @@
  * handler may defer its answer (the connection is suspended meanwhile). */
 #include "cc_http.h"
 #include "cc_buf.h"
+#include "cc_http_guard.h"
 #include "cc_config.h"
 #include "cc_log.h"
 #include "cc_time.h"
@@ -33,6 +34,7 @@ struct cc_http {
     atomic_int stopping; /* set by cc_http_stop: streams end */
     struct cc_metric *m_requests;
     struct cc_metric *m_seconds;
+    struct cc_http_guard guard; /* slow requests are cut off */
 };
 
 struct request {
@@ -309,24 +311,68 @@ const char *cc_http_query(struct cc_http_req *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* 1 when a string of the JSON text `s` (already parsed) holds \u0000. */
+static int has_escaped_nul(const char *s, size_t len)
+{
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"') {
+            in_string = !in_string;
+        } else if (in_string && s[i] == '\\' && i + 1 < len) {
+            if (s[i + 1] == 'u' && i + 5 < len && !memcmp(s + i + 2, "0000", 4))
+                return 1;
+            i++; /* the escaped character never ends the string */
+        }
+    }
+    return 0;
+}
+
+const char *cc_json_parse_strict(const char *s, size_t len, cJSON **out)
+{
+    const char *end = NULL;
+    *out = NULL;
+    if (!cc_utf8_valid(s, len))
+        return "body is not valid UTF-8";
+    if (memchr(s, '\0', len))
+        return "body holds a NUL byte";
+    cJSON *root = cJSON_ParseWithLengthOpts(s, len, &end, 0);
+    if (!root)
+        return "body is not valid JSON";
+    while (end && end < s + len && *end && strchr(" \t\r\n", *end))
+        end++;
+    const char *why = !end || end != s + len ? "body has data after the JSON value"
+                      : has_escaped_nul(s, len) ? "a string holds \\u0000 (NUL)"
+                                                : NULL;
+    if (why)
+        cJSON_Delete(root);
+    else
+        *out = root;
+    return why;
+}
+
 /* Parses a JSON body; returns the reason it is refused, or NULL. */
 static const char *parse_json(struct request *r)
 {
     if (r->req.body_len == 0)
         return NULL;
-    if (!cc_utf8_valid(r->req.body, r->req.body_len))
-        return "body is not valid UTF-8";
-    r->req.json = cJSON_ParseWithLength(r->req.body, r->req.body_len);
-    if (!r->req.json)
-        return "body is not valid JSON";
-    if (!cJSON_IsObject(r->req.json))
-        return "body must be a JSON object";
-    return NULL;
+    const char *why = cc_json_parse_strict(r->req.body, r->req.body_len, &r->req.json);
+    if (!why && !cJSON_IsObject(r->req.json))
+        why = "body must be a JSON object";
+    return why;
+}
+
+/* The guard's record of the request's connection, or NULL. */
+static struct guard_conn *guard_of(struct request *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->req.conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
 }
 
 static void dispatch(struct request *r, struct cc_http_resp *resp)
 {
     const char *why;
+    cc_http_guard_arrived(&r->h->guard, guard_of(r)); /* the handler may take its time */
     if (r->early != CC_OK) {
         cc_http_error(resp, r->early, NULL);
     } else if (r->too_large) {
@@ -396,6 +442,11 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     return n;
 }
 
+static int is_event_stream(const struct cc_http_resp *resp)
+{
+    return resp->content_type && strncmp(resp->content_type, "text/event-stream", 17) == 0;
+}
+
 /* The MHD response for `resp`; the body or stream passes to it (freed on failure). */
 static struct MHD_Response *make_response(struct request *r, struct cc_http_resp *resp)
 {
@@ -417,7 +468,7 @@ static struct MHD_Response *make_response(struct request *r, struct cc_http_resp
     }
     st->owner = r;
     r->stream = st;
-    if (resp->content_type && strncmp(resp->content_type, "text/event-stream", 17) == 0) {
+    if (is_event_stream(resp)) {
         MHD_add_response_header(mr, "Cache-Control", "no-cache");
         MHD_add_response_header(mr, "X-Accel-Buffering", "no");
     }
@@ -433,14 +484,20 @@ static enum MHD_Result send_response(struct request *r, struct MHD_Connection *c
     if (resp->content_type)
         MHD_add_response_header(mr, "Content-Type", resp->content_type);
     MHD_add_response_header(mr, "X-Request-Id", r->req.request_id);
-    int retry_after = 0;
+    int retry_after = 0, sniff = 0, cache = is_event_stream(resp); /* no-cache set already */
     for (struct cc_http_header *hd = resp->headers; hd; hd = hd->next)
         if (hd->name && hd->value) {
             MHD_add_response_header(mr, hd->name, hd->value);
             retry_after |= !strcasecmp(hd->name, "Retry-After");
+            cache |= !strcasecmp(hd->name, "Cache-Control");
+            sniff |= !strcasecmp(hd->name, "X-Content-Type-Options");
         }
     if (resp->status == 503 && !retry_after) /* a dependency is down: try again soon */
         MHD_add_response_header(mr, "Retry-After", CC_HTTP_RETRY_AFTER_S);
+    if (!cache) /* answers carry tokens and personal data: nothing is kept unless said so */
+        MHD_add_response_header(mr, "Cache-Control", "no-store");
+    if (!sniff)
+        MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
     r->status = resp->status;
     r->bytes_out = r->stream ? 0 : resp->len;
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, mr);
@@ -534,6 +591,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn, (void)toe;
     if (!r)
         return;
+    cc_http_guard_answered(&h->guard, guard_of(r)); /* the next request must come in time */
     if (r->stream) /* the stream may outlive the request: MHD frees it later */
         r->stream->owner = NULL;
     log_access(h, r, (double)(cc_time_mono_us() - r->start_us) / 1e6);
@@ -545,6 +603,21 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&h->inflight, 1);
+}
+
+/* Connections open and close: the guard tracks them (for its deadlines). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct cc_http *h = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? cc_http_guard_open(&h->guard, ci->connect_fd) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        cc_http_guard_close(&h->guard, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 static int parse_addr(const char *addr, struct sockaddr_in *sa)
@@ -565,6 +638,40 @@ static int parse_addr(const char *addr, struct sockaddr_in *sa)
     return inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &sa->sin_addr) == 1 ? 0 : -1;
 }
 
+static void set_limits(struct cc_http_config *c)
+{
+    if (c->max_conns <= 0)
+        c->max_conns = c->pool_threads > 0 ? 20000 : 4000;
+    if (c->max_conns_per_ip <= 0)
+        c->max_conns_per_ip = 256;
+    if (c->request_timeout_s <= 0)
+        c->request_timeout_s = 30;
+    if (c->idle_timeout_s <= 0)
+        c->idle_timeout_s = 120;
+}
+
+/* The MHD daemon: an epoll loop on a pool of threads, or a thread per
+ * connection; both limit connections in total and per client address. */
+static struct MHD_Daemon *start_daemon(struct cc_http *h, struct sockaddr_in *sa)
+{
+    const struct cc_http_config *c = &h->cfg;
+    unsigned flags = c->pool_threads > 0 ? MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME
+                                         : MHD_USE_THREAD_PER_CONNECTION |
+                                               MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+    struct MHD_OptionItem pool[] = {
+        {c->pool_threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+         c->pool_threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    return MHD_start_daemon(
+        flags | MHD_USE_ITC, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)c->max_conns_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)c->idle_timeout_s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_ARRAY, pool,
+        MHD_OPTION_END);
+}
+
 enum cc_status cc_http_start(struct cc_http **out, const struct cc_http_config *cfg,
                              const struct cc_http_route *routes, int n)
 {
@@ -582,6 +689,12 @@ enum cc_status cc_http_start(struct cc_http **out, const struct cc_http_config *
     h->cfg = *cfg;
     if (!h->cfg.max_large_body)
         h->cfg.max_large_body = h->cfg.max_body;
+    set_limits(&h->cfg);
+    if (cc_http_guard_start(&h->guard, h->cfg.request_timeout_s) != 0) {
+        free(h->routes);
+        free(h);
+        return CC_ERR_NOMEM;
+    }
     if (cfg->metrics) {
         h->m_requests = cc_metrics_counter(cfg->metrics, "cc_http_requests_total",
                                            "HTTP requests by route, method and status code");
@@ -589,25 +702,10 @@ enum cc_status cc_http_start(struct cc_http **out, const struct cc_http_config *
                                             "HTTP request duration by route", bounds,
                                             (int)(sizeof bounds / sizeof bounds[0]));
     }
-    if (cfg->pool_threads > 0)
-        h->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
-                                    MHD_ALLOW_SUSPEND_RESUME,
-                                0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
-                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                                MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->pool_threads,
-                                MHD_OPTION_CONNECTION_LIMIT, 20000, MHD_OPTION_CONNECTION_TIMEOUT,
-                                (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
-                                MHD_OPTION_END);
-    else
-        h->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                                    MHD_USE_ITC | MHD_USE_POLL,
-                                0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
-                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                                MHD_OPTION_CONNECTION_LIMIT, 4000, MHD_OPTION_CONNECTION_TIMEOUT,
-                                (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
-                                MHD_OPTION_END);
+    h->d = start_daemon(h, &sa);
     if (!h->d) {
         CC_ERROR("http: cannot listen on %s", cfg->addr);
+        cc_http_guard_stop(&h->guard);
         free(h->routes);
         free(h);
         return CC_ERR_IO;
@@ -627,6 +725,7 @@ void cc_http_stop(struct cc_http *h, int64_t timeout_ms)
     for (int64_t waited = 0; atomic_load(&h->inflight) > 0 && waited < timeout_ms; waited += 10)
         usleep(10000);
     MHD_stop_daemon(h->d);
+    cc_http_guard_stop(&h->guard); /* after the daemon: every connection is closed */
     free(h->routes);
     free(h);
 }

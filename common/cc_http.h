@@ -83,6 +83,11 @@ struct cc_http_config {
     struct cc_metrics *metrics; /* may be NULL */
     int pool_threads;      /* 0: a thread per connection; N: an epoll loop on N threads, where
                             * handlers must not block long and may defer (cc_http_defer) */
+    /* limits against greedy and slow clients; 0 takes the default in brackets */
+    int max_conns;         /* connections at once [4000; 20000 with pool_threads] */
+    int max_conns_per_ip;  /* connections at once from one client address [256] */
+    int request_timeout_s; /* a request's header and body must arrive within [30] */
+    int idle_timeout_s;    /* a connection silent this long is closed [120] */
 };
 
 /* Starts serving `routes` (n entries, copied) in threads of its own.
@@ -162,6 +167,12 @@ void cc_http_add_header(struct cc_http_req *req, struct cc_http_resp *resp, cons
 
 /* 1 when the `len` bytes at `s` are valid UTF-8 (no overlongs, no surrogates). */
 int cc_utf8_valid(const char *s, size_t len);
+
+/* Parses `len` bytes as exactly one JSON value into *out (the caller frees it
+ * with cJSON_Delete): valid UTF-8, nothing but whitespace after the value, no
+ * NUL in the text nor as \u0000 in a string (cJSON would cut the string
+ * there). Returns NULL, or the reason the text is refused (*out is NULL). */
+const char *cc_json_parse_strict(const char *s, size_t len, cJSON **out);
 
 /* Matches `path` against `pattern`; on a match fills params (pool strings,
  * percent-decoding not applied) and returns 1. */

@@ -108,7 +108,9 @@ enum cc_status cc_service_serve(struct cc_service *s, const struct cc_http_route
     if (n > 0)
         memcpy(all + 3, routes, sizeof *routes * (size_t)n);
     struct cc_http_config hc = {s->cfg.http_addr, s->cfg.http_max_body, max_large_body,
-                                s->metrics, s->http_pool_threads};
+                                s->metrics, s->http_pool_threads, s->cfg.http_max_conns,
+                                s->cfg.http_max_conns_per_ip, s->cfg.http_request_timeout_s,
+                                s->cfg.http_idle_timeout_s};
     enum cc_status st = cc_http_start(&s->http, &hc, all, n + 3);
     if (st == CC_OK)
         CC_INFO("%s listening on %s", s->cfg.service, s->cfg.http_addr);

@@ -72,3 +72,107 @@ def test_a_configuration_change_is_usable_as_soon_as_it_is_confirmed(stack):
         r = requests.get(f"{chat}/webhooks/messenger/nope{i}", timeout=5)
         assert r.status_code == 404
     assert time.time() - t0 < 5
+
+
+def test_json_bodies_are_whole_and_never_cut_at_a_nul(stack):
+    admin = stack["admin"]
+    base = admin.base
+    for raw in (b'{"login":"admin","password":"x"}}', b'{"login":"admin"} {"password":"x"}'):
+        r = requests.post(f"{base}/api/v1/auth/login", data=raw, timeout=5,
+                          headers={"Content-Type": "application/json"})
+        assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request", r.text
+    from harness import ADMIN_PASSWORD
+    pw = ADMIN_PASSWORD.encode()
+    for raw in (b'{"login":"admin","password":"' + pw + b'\\u0000junk"}',
+                b'{"login":"admin","password":"' + pw + b'\x00junk"}'):
+        r = requests.post(f"{base}/api/v1/auth/login", data=raw, timeout=5)
+        assert r.status_code == 400, r.text
+    r = admin.call("POST", "/api/v1/skills", raw=b'{"name":"ab\\u0000cd"}',
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert admin.call("POST", "/api/v1/skills", raw=b'{"name":"ok"}]').status_code == 400
+
+
+def test_answers_are_not_cached_nor_sniffed(stack):
+    admin, chat = stack["admin"], stack["chat"].base
+    for r in (requests.post(f"{admin.base}/api/v1/auth/login", timeout=5,
+                            json={"login": "admin", "password": "wrong"}),
+              admin.get("/api/v1/me"), admin.get("/api/v1/nope"),
+              requests.get(f"{chat}/webchat/demo/abc", timeout=5),
+              requests.get(f"{chat}/healthz", timeout=5)):
+        assert r.headers.get("X-Content-Type-Options") == "nosniff", (r.url, r.headers)
+        assert r.headers.get("Cache-Control") == "no-store", (r.url, r.headers)
+    # the desk's own files keep their caching rule
+    r = requests.get(f"{admin.base}/", timeout=5)
+    assert r.headers.get("Cache-Control") == "no-cache"
+
+
+@pytest.fixture
+def guarded(cluster):
+    from harness import FAST_HASH
+    return cluster.start("agent-registry", env={
+        **FAST_HASH, "CC_HTTP_MAX_CONNS_PER_IP": "20", "CC_HTTP_MAX_CONNS": "60",
+        "CC_HTTP_REQUEST_TIMEOUT_S": "2"})
+
+
+def _open_from(source, port, n):
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind((source, 0))
+        s.settimeout(3)
+        s.connect(("127.0.0.1", port))
+        socks.append(s)
+    return socks
+
+
+def _closed(s, wait):
+    s.settimeout(wait)
+    try:
+        return s.recv(4096) == b"" or True  # an answer (503/close) or EOF: refused
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+def test_one_client_cannot_take_every_connection(guarded):
+    port = guarded.port
+    hogs = _open_from("127.0.0.2", port, 20)
+    try:
+        extra = _open_from("127.0.0.2", port, 1)[0]
+        assert _closed(extra, 2), "a 21st connection from one address was kept open"
+        extra.close()
+        # every other client is still served, health checks included
+        r = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        assert r.status_code == 200
+    finally:
+        for s in hogs:
+            s.close()
+
+
+def test_a_trickling_request_is_cut_off(guarded):
+    s = _open_from("127.0.0.1", guarded.port, 1)[0]
+    t0 = time.time()
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    cut = False
+    while time.time() - t0 < 8:
+        try:
+            s.sendall(b"X-Slow: 1\r\n")
+        except OSError:
+            cut = True
+            break
+        s.settimeout(0.5)
+        try:
+            if s.recv(4096) == b"":
+                cut = True
+                break
+        except socket.timeout:
+            pass
+        except OSError:
+            cut = True
+            break
+    s.close()
+    assert cut and time.time() - t0 < 5, "a request trickling its header stayed open"
+    r = requests.get(f"http://127.0.0.1:{guarded.port}/healthz", timeout=5)
+    assert r.status_code == 200

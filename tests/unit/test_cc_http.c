@@ -176,7 +176,8 @@ static void deferred_answers_hold_no_thread(void **state)
     pthread_t t[PARKED + 1];
     (void)state;
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
-    struct cc_http_config cfg = {addr, 4096, 4096, NULL, 2};
+    struct cc_http_config cfg = {.addr = addr, .max_body = 4096, .max_large_body = 4096,
+                                 .pool_threads = 2};
     assert_int_equal(cc_http_start(&h, &cfg, routes, 2), CC_OK);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     for (int i = 0; i <= PARKED; i++) {
@@ -235,13 +236,55 @@ static void a_thread_per_connection_server_does_not_defer(void **state)
     int port = free_port();
     (void)state;
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
-    struct cc_http_config cfg = {addr, 4096, 4096, NULL, 0};
+    struct cc_http_config cfg = {.addr = addr, .max_body = 4096, .max_large_body = 4096};
     assert_int_equal(cc_http_start(&h, &cfg, routes, 1), CC_OK);
     snprintf(f.url, sizeof f.url, "http://127.0.0.1:%d/x", port);
     get(&f);
     assert_int_equal(f.status, 200);
     assert_string_equal(f.body, "answered");
     cc_http_stop(h, 100);
+}
+
+/* --- strict JSON bodies ------------------------------------------------------------------ */
+
+static const char *strict(const char *text, size_t len)
+{
+    cJSON *j = NULL;
+    const char *why = cc_json_parse_strict(text, len, &j);
+    if (why)
+        assert_null(j);
+    else
+        assert_non_null(j);
+    cJSON_Delete(j);
+    return why;
+}
+
+#define STRICT(lit) strict(lit, sizeof lit - 1)
+
+static void json_bodies_are_one_whole_value(void **state)
+{
+    (void)state;
+    assert_null(STRICT("{\"a\":1}"));
+    assert_null(STRICT(" {\"a\":[1,2]} \r\n\t"));
+    assert_non_null(STRICT("{\"a\":1}}"));
+    assert_non_null(STRICT("{\"a\":1} x"));
+    assert_non_null(STRICT("{\"a\":1}{}"));
+    assert_non_null(STRICT("{\"a\":"));
+    assert_non_null(STRICT(""));
+}
+
+static void json_strings_never_hide_a_nul(void **state)
+{
+    (void)state;
+    assert_non_null(STRICT("{\"password\":\"pw\\u0000junk\"}"));
+    assert_non_null(STRICT("{\"k\\u0000x\":1}"));
+    assert_non_null(STRICT("{\"text\":\"ab\0cd\"}"));
+    assert_non_null(STRICT("{\"a\":1}\0"));
+    /* an escaped backslash followed by u0000 is text, not a NUL */
+    assert_null(STRICT("{\"text\":\"a\\\\u0000b\"}"));
+    assert_null(STRICT("{\"text\":\"\\u0001 \\\" ok\"}"));
+    assert_non_null(STRICT("{\"text\":\"\\u0001 \\\" \\u00000\"}"));
+    assert_non_null(STRICT("\"\xff\""));
 }
 
 int main(void)
@@ -253,6 +296,8 @@ int main(void)
         cmocka_unit_test(buf_grows_and_detaches),
         cmocka_unit_test(deferred_answers_hold_no_thread),
         cmocka_unit_test(a_thread_per_connection_server_does_not_defer),
+        cmocka_unit_test(json_bodies_are_one_whole_value),
+        cmocka_unit_test(json_strings_never_hide_a_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
