@@ -78,6 +78,13 @@ class Engine:
 
     def __init__(self, workdir):
         self.c = harness.Cluster(workdir)
+        try:
+            self._start()
+        except Exception:
+            self.c.close()  # nothing left running behind a failed start
+            raise
+
+    def _start(self):
         admin = harness.start_stack(self.c, registry_env={**harness.FAST_HASH, **QUIET},
                                     gateway_env=QUIET)
         self.c.start("skill-router", env=QUIET)
@@ -193,7 +200,11 @@ class Line:
         os.makedirs(self.dir, exist_ok=True)
         self.kam = sip.Kamailio(self.dir, backend.url, harness.PBX_TOKEN,
                                 {NUMBER: backend.queue}, tuning=TUNING).start()
-        self.phone = sip.Phone(self.kam, self.dir, "bench", "answer", RING_MS).start()
+        try:
+            self.phone = sip.Phone(self.kam, self.dir, "bench", "answer", RING_MS).start()
+        except Exception:
+            self.kam.stop()
+            raise
 
     def pids(self):
         return {**self.backend.pids(), "kamailio": [self.kam.p.pid, *self.kam.children()]}
@@ -284,8 +295,10 @@ def main(rates=RATES):
           f"{os.cpu_count()} cores (shared with everything else on this machine)")
     backends, lines, failures, results = [], [], [], {}
     try:
-        backends = [Trivial(work), Engine(work)]
-        lines = [Line(b, work) for b in backends]
+        backends.append(Trivial(work))
+        backends.append(Engine(work))
+        for b in backends:  # appended one by one: whatever started is closed
+            lines.append(Line(b, work))
         for line in lines:  # warm-up: connections, caches (not measured)
             line.step(10, 1, f"warm{line.backend.label[:3]}")
         for rate in rates:

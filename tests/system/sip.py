@@ -110,10 +110,14 @@ class Kamailio(Proc):
 
     def start(self):
         super().start()
-        wait_for(lambda: udp_bound(self.port) or not self.alive(), 15, "kamailio UDP port")
-        # the port is bound before the children are forked: a SIGTERM before
-        # the last fork would miss that child and hang the shutdown
-        wait_for(lambda: self._all_forked() or not self.alive(), 15, "kamailio processes")
+        try:
+            wait_for(lambda: udp_bound(self.port) or not self.alive(), 15, "kamailio UDP port")
+            # the port is bound before the children are forked: a SIGTERM
+            # before the last fork would miss that child and hang the shutdown
+            wait_for(lambda: self._all_forked() or not self.alive(), 15, "kamailio processes")
+        except TimeoutError:
+            self.stop()  # nothing left running behind a failed start
+            raise
         if not self.alive():
             raise RuntimeError(f"kamailio exited:\n{self.log()[-3000:]}")
         return self
@@ -225,7 +229,11 @@ class Uas:
     def start(self):
         self.uas = Sipp(self.name, self.workdir, self.SCENARIO[self.behaviour],
                         ["-p", str(self.port), "-d", str(self.ring_ms)]).start()
-        wait_for(lambda: udp_bound(self.port), 10, self.name)
+        try:
+            wait_for(lambda: udp_bound(self.port), 10, self.name)
+        except TimeoutError:
+            self.uas.stop()
+            raise
         return self
 
     def received(self, method):
