@@ -1,5 +1,6 @@
 /* cc_files.c - stored files and their links (cc_files.h). */
 #include "cc_files.h"
+#include "cc_http.h"
 #include "cc_time.h"
 
 #include <errno.h>
@@ -45,10 +46,12 @@ const char *cc_files_sniff(const void *data, size_t len)
             return magics[i].mime;
     /* text: valid UTF-8 without control characters other than whitespace */
     size_t n = len < 4096 ? len : 4096;
+    while (n < len && n > 0 && (p[n] & 0xC0) == 0x80) /* not into a character cut at 4096 */
+        n--;
     for (size_t i = 0; i < n; i++)
-        if (p[i] < 0x20 && !strchr("\t\r\n\f", p[i]))
+        if (p[i] < 0x20 && (p[i] == 0 || !strchr("\t\r\n\f", p[i]))) /* strchr finds NUL too */
             return "application/octet-stream";
-    return len ? "text/plain" : "application/octet-stream";
+    return len && cc_utf8_valid(data, n) ? "text/plain" : "application/octet-stream";
 }
 
 void cc_files_path(const char *dir, const char *id, char *out, size_t cap)

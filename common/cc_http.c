@@ -12,6 +12,7 @@
 #include "cc_time.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -605,6 +606,27 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&h->inflight, 1);
 }
 
+/* Decodes %XX in a URL path or argument in place, but keeps %00 as it is: a
+ * NUL would cut the text short (a file link with %00 appended would still
+ * name the file) and no path or argument of ours holds one. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    char *out = s;
+    (void)cls, (void)conn;
+    for (const char *in = s; *in; in++) {
+        unsigned v;
+        if (*in == '%' && isxdigit((unsigned char)in[1]) && isxdigit((unsigned char)in[2]) &&
+            sscanf(in + 1, "%2x", &v) == 1 && v != 0) {
+            *out++ = (char)v;
+            in += 2;
+        } else {
+            *out++ = *in;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 /* Connections open and close: the guard tracks them (for its deadlines). */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
@@ -668,7 +690,8 @@ static struct MHD_Daemon *start_daemon(struct cc_http *h, struct sockaddr_in *sa
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
         h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)c->max_conns_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)c->idle_timeout_s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_ARRAY, pool,
+        (unsigned)c->idle_timeout_s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        MHD_OPTION_ARRAY, pool,
         MHD_OPTION_END);
 }
 

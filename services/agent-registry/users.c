@@ -43,6 +43,8 @@ static enum cc_status user_authorize(struct op *op, const ProtobufCMessage *obj)
 static int user_visible(struct op *op, const ProtobufCMessage *obj)
 {
     const Cc__V1__User *u = (const Cc__V1__User *)obj;
+    if (op->verb == VERB_GET && is_self(op, obj))
+        return 1; /* GET /me: everyone sees themselves */
     if (caller_is(op, "manager"))
         return managed_role(u->role) && !u->archived;
     if (op->verb == VERB_LIST)

@@ -163,6 +163,10 @@ void files_upload(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     struct cc_file f;
     if (auth_require(gw, req, resp, &caller) != CC_OK)
         return;
+    if (caller.role && !strcmp(caller.role, "user")) { /* PBX/CRM users have no chats */
+        cc_http_error(resp, CC_ERR_FORBIDDEN, "not allowed for your role");
+        return;
+    }
     if (!req->body_len) {
         cc_http_error(resp, CC_ERR_INVALID, "the body is the file: empty");
         return;

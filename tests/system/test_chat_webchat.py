@@ -109,6 +109,8 @@ def test_web_chat_whole_lifecycle(desk):
     r = requests.get(att["url"], timeout=10)
     assert r.status_code == 200 and r.content == PNG and r.headers["Content-Type"] == "image/png"
     assert requests.get(chat_base + "/files/" + "0" * 64, timeout=10).status_code == 404
+    for tail in ("%00", "%00.png", "%2500"):  # never the file by another name
+        assert requests.get(att["url"] + tail, timeout=10).status_code == 404
     # result, links, then End chat
     p = agent.patch(f"/api/v1/chats/{chat_id}", {"result_details": "Faktura wysłana",
                                                   "links": {"case_id": "CASE-1"}})

@@ -176,3 +176,24 @@ def test_a_trickling_request_is_cut_off(guarded):
     assert cut and time.time() - t0 < 5, "a request trickling its header stayed open"
     r = requests.get(f"http://127.0.0.1:{guarded.port}/healthz", timeout=5)
     assert r.status_code == 200
+
+
+def test_roles_and_input_are_answered_rightly(stack):
+    from test_registry_objects import user
+    from harness import Api
+    admin = stack["admin"]
+    user(admin, "mona", role="manager")
+    user(admin, "pete", role="user")
+    user(admin, "alice", agent={"enabled": True})
+    mona = Api(admin.base).login("mona", "password-mona")
+    r = mona.get("/api/v1/me")
+    assert r.status_code == 200 and r.json()["login"] == "mona", r.text
+    pete = Api(admin.base).login("pete", "password-pete")
+    r = pete.call("POST", "/api/v1/files", raw=b"hello", name="a.txt")
+    assert r.status_code == 403, r.text
+    alice = Api(admin.base).login("alice", "password-alice")
+    for who in (alice, pete, admin):
+        for body in ({"status": "bogus"}, {"status": 5}, {"status": ""}):
+            r = who.put("/api/v1/me/status", body)
+            assert r.status_code == 400, (body, r.text)
+    assert pete.put("/api/v1/me/status", {"status": "callcenter"}).status_code == 409

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cc_buf.h"
+#include "cc_files.h"
 #include "cc_http.h"
 #include "cc_pool.h"
 
@@ -287,6 +288,21 @@ static void json_strings_never_hide_a_nul(void **state)
     assert_non_null(STRICT("\"\xff\""));
 }
 
+static void sniffing_never_calls_binary_text(void **state)
+{
+    (void)state;
+    assert_string_equal(cc_files_sniff("hello\n\tworld", 12), "text/plain");
+    assert_string_equal(cc_files_sniff("Dzie\xc5\x84 dobry", 12), "text/plain");
+    assert_string_equal(cc_files_sniff("ab\0cd", 5), "application/octet-stream");
+    assert_string_equal(cc_files_sniff("\0\0\0\0", 4), "application/octet-stream");
+    assert_string_equal(cc_files_sniff("caf\xff", 4), "application/octet-stream");
+    assert_string_equal(cc_files_sniff("", 0), "application/octet-stream");
+    char big[4200];
+    memset(big, 'a', sizeof big);
+    memcpy(big + 4095, "\xc5\x84", 2); /* a character across the 4096-byte window */
+    assert_string_equal(cc_files_sniff(big, sizeof big), "text/plain");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +314,7 @@ int main(void)
         cmocka_unit_test(a_thread_per_connection_server_does_not_defer),
         cmocka_unit_test(json_bodies_are_one_whole_value),
         cmocka_unit_test(json_strings_never_hide_a_nul),
+        cmocka_unit_test(sniffing_never_calls_binary_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
