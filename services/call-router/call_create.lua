@@ -15,6 +15,7 @@ for i = 4, #ARGV, 2 do
   end
 end
 redis.call('HSET', KEYS[2], 'version', 1)
+redis.call('SADD', '{cc}:calls:unpublished', ARGV[1]) -- for the RECORDS pump
 for k = 3, #KEYS do
   redis.call('ZADD', KEYS[k], ARGV[2], ARGV[1])
 end

@@ -19,6 +19,7 @@ for i = 5, #ARGV, 2 do
   end
 end
 redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('SADD', '{cc}:calls:unpublished', ARGV[1]) -- for the RECORDS pump
 local rec = redis.call('HMGET', KEYS[1], 'state', 'agent_id', 'enq')
 if rec[2] then
   redis.call('ZADD', '{cc}:calls:agent:' .. rec[2], rec[3] or ARGV[3], ARGV[1])

@@ -27,7 +27,10 @@ struct call_router {
     struct waiters *cmd_waiters;  /* command long-polls */
     struct directory *dir;
     struct cc_metric *m_calls, *m_events, *m_route;
-    pthread_t sweeper;
+    pthread_t pump;               /* calls.c: puts records in RECORDS */
+    pthread_mutex_t pump_lock;
+    pthread_cond_t pump_cond;
+    int pump_kicked, pumping;
     volatile int stopping;
 };
 
@@ -80,11 +83,11 @@ struct call_view {
 };
 void calls_view(const struct call_rec *rec, struct call_view *v);
 
-/* Publishes the records whose publish failed earlier (sweeper). */
-void calls_republish(struct call_router *cr);
-
-/* Ensures the RECORDS stream; registers the staff subjects (staff.c). */
+/* Ensures the RECORDS stream and starts the thread that publishes records. */
 enum cc_status calls_start(struct call_router *cr);
+
+/* Stops that thread (before the connections are released). */
+void calls_stop(struct call_router *cr);
 
 /* --- staff.c: cc.call.list / get / update ------------------------------------------ */
 
@@ -171,10 +174,6 @@ enum cc_status flow_direct(struct call_router *cr, const struct agent_entry *age
 /* The agent's status ("offline", "dnd", ...) into `status`. */
 enum cc_status flow_agent_status(struct call_router *cr, const char *agent_id, char *status,
                                  size_t cap);
-
-/* Reconciles calls the engine ended without the PBX (max_wait_s) and the
- * sweeper's other chores. */
-void flow_sweep(struct call_router *cr);
 
 /* --- commands.c: what the engine asks of the PBX ------------------------------------- */
 

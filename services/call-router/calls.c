@@ -1,6 +1,8 @@
 /* calls.c - the call record: created once per PBX call id, changed by one
- * script that bumps its version, and every version published to the RECORDS
- * stream (crm-sync) and to the agent's desk (cc.call.updated.<agent>).
+ * script that bumps its version and marks the record unpublished; a pump
+ * thread publishes the latest version of each marked record to the RECORDS
+ * stream (crm-sync, reports) off the request path, and every change is told
+ * at once to the agent's desk (cc.call.updated.<agent>).
  *
  * Keys ({cc} hash tag): {cc}:call:<id> the record; {cc}:pbxcall:<call_id> the
  * PBX's id -> ours; {cc}:calls:active / closed (by created / ended ms);
@@ -18,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const char call_create_lua[];
-extern const char call_update_lua[];
+extern const char call_create_lua[], call_update_lua[], published_lua[];
 static struct cc_redis_script create_script = CC_REDIS_SCRIPT("call_create", call_create_lua);
 static struct cc_redis_script update_script = CC_REDIS_SCRIPT("call_update", call_update_lua);
+static struct cc_redis_script published_script = CC_REDIS_SCRIPT("published", published_lua);
 
 #define RECORD_TTL_S (40 * 86400) /* a record is kept this long after it ended */
 #define PBXCALL_TTL_S (2 * 86400) /* the PBX's id is known this long */
@@ -147,9 +149,8 @@ void calls_view(const struct call_rec *r, struct call_view *v)
     m->attempts = r->attempts, m->version = r->version;
 }
 
-/* Puts version `rec` into RECORDS (remembered for the sweeper when that
- * fails) and tells the agent's desk. */
-static void publish(struct call_router *cr, const struct call_rec *rec)
+/* Puts version `rec` into RECORDS; CC_OK once JetStream stored it. */
+static enum cc_status records_put(struct call_router *cr, const struct call_rec *rec)
 {
     struct call_view v;
     Cc__V1__Record r = CC__V1__RECORD__INIT;
@@ -168,10 +169,20 @@ static void publish(struct call_router *cr, const struct call_rec *rec)
         st = cc_nats_js_publish(cr->nats, subject, buf, len, msg_id, PUBLISH_TIMEOUT_MS, NULL);
     }
     free(buf);
-    if (st != CC_OK && cc_redis_do(cr->redis, "SADD {cc}:calls:unpublished %s", rec->id) != CC_OK)
-        CC_ERROR("call %s: version %lld neither published nor remembered", rec->id,
-                 (long long)rec->version);
+    return st;
+}
+
+/* A new version exists: the desk hears it now, the pump puts it in RECORDS. */
+static void publish(struct call_router *cr, const struct call_rec *rec)
+{
+    char subject[128];
+    pthread_mutex_lock(&cr->pump_lock);
+    cr->pump_kicked = 1;
+    pthread_cond_signal(&cr->pump_cond);
+    pthread_mutex_unlock(&cr->pump_lock);
     if (rec->agent_id[0]) {
+        struct call_view v;
+        calls_view(rec, &v);
         snprintf(subject, sizeof subject, "cc.call.updated.%s", rec->agent_id);
         if (cc_nats_publish(cr->nats, subject, &v.msg.base) != CC_OK)
             CC_WARN("cannot tell the desk of %s about call %s", rec->agent_id, rec->id);
@@ -298,27 +309,79 @@ enum cc_status calls_update(struct call_router *cr, const char *id, struct call_
     return st;
 }
 
-void calls_republish(struct call_router *cr)
+/* Publishes the latest version of up to 100 unpublished records; returns
+ * how many went out. A record leaves the set only when no newer version
+ * came meanwhile, so every change is followed by a publish of its version
+ * or a later one (replicas pumping together publish a version twice at
+ * worst; JetStream drops the duplicate by its message id). */
+static int pump_once(struct call_router *cr)
 {
     redisReply *rep;
+    int sent = 0;
     if (cc_redis_run(cr->redis, &rep, "SRANDMEMBER {cc}:calls:unpublished 100") != CC_OK) {
         if (rep)
             freeReplyObject(rep);
-        return;
+        return -1;
     }
     for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
         struct call_rec rec;
+        struct cc_redis_conn *c;
+        redisReply *done = NULL;
+        char key[96], ver[24];
         const char *id = rep->element[i]->str;
-        /* removed first: a publish failing again adds it back */
-        if (cc_redis_do(cr->redis, "SREM {cc}:calls:unpublished %s", id) != CC_OK)
-            break;
-        if (calls_read(cr, id, &rec) == CC_OK)
-            publish(cr, &rec);
+        if (calls_read(cr, id, &rec) == CC_ERR_NOT_FOUND) { /* expired: nothing to say */
+            (void)cc_redis_do(cr->redis, "SREM {cc}:calls:unpublished %s", id);
+            continue;
+        }
+        if (records_put(cr, &rec) != CC_OK || cc_redis_acquire(cr->redis, &c) != CC_OK)
+            break; /* NATS or Redis down: the set keeps them */
+        snprintf(key, sizeof key, "{cc}:call:%s", id);
+        snprintf(ver, sizeof ver, "%lld", (long long)rec.version);
+        const char *argv[] = {"{cc}:calls:unpublished", key, id, ver};
+        if (cc_redis_eval(c, &published_script, &done, 2, 4, argv, NULL) == CC_OK)
+            sent++;
+        if (done)
+            freeReplyObject(done);
+        cc_redis_release(cr->redis, c);
     }
     freeReplyObject(rep);
+    return sent;
+}
+
+static void *pump(void *arg)
+{
+    struct call_router *cr = arg;
+    while (!cr->stopping) {
+        int sent = pump_once(cr);
+        pthread_mutex_lock(&cr->pump_lock);
+        if (!cr->pump_kicked && !cr->stopping && sent <= 0) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1; /* records left by a replica that died are pumped by the others */
+            pthread_cond_timedwait(&cr->pump_cond, &cr->pump_lock, &ts);
+        }
+        cr->pump_kicked = 0;
+        pthread_mutex_unlock(&cr->pump_lock);
+    }
+    return NULL;
+}
+
+void calls_stop(struct call_router *cr)
+{
+    pthread_mutex_lock(&cr->pump_lock);
+    cr->stopping = 1;
+    pthread_cond_signal(&cr->pump_cond);
+    pthread_mutex_unlock(&cr->pump_lock);
+    if (cr->pumping)
+        pthread_join(cr->pump, NULL);
+    cr->pumping = 0;
 }
 
 enum cc_status calls_start(struct call_router *cr)
 {
-    return cc_records_stream_ensure(cr->nats);
+    enum cc_status st = cc_records_stream_ensure(cr->nats);
+    if (st == CC_OK && pthread_create(&cr->pump, NULL, pump, cr) != 0)
+        st = CC_ERR_INTERNAL;
+    cr->pumping = st == CC_OK;
+    return st;
 }

@@ -603,11 +603,6 @@ static void on_expired(void *arg, const struct cc_nats_msg *m)
         cc__v1__interaction__free_unpacked(ix, NULL);
 }
 
-void flow_sweep(struct call_router *cr)
-{
-    calls_republish(cr);
-}
-
 enum cc_status flow_start(struct call_router *cr)
 {
     enum cc_status st = waiters_new(cr, on_waiter, &cr->waiters);

@@ -1,6 +1,6 @@
 /* main.c - call-router: the PBX-facing call lifecycle (docs/calls.md).
  *
- * Wiring only: configuration, connections, subjects, routes, the sweeper and
+ * Wiring only: configuration, connections, subjects, routes and
  * signal handling; behaviour lives in the modules beside this file. */
 #include "callrouter.h"
 #include "cc_log.h"
@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SWEEP_MS 1000
 
 static const struct cc_env_var vars[] = {
     {"CC_PBX_TOKEN", NULL, "bearer token the PBX sends (required; long and random)"},
@@ -42,17 +41,6 @@ static enum cc_status load_token(struct call_router *cr)
     return CC_OK;
 }
 
-static void *sweep(void *arg)
-{
-    struct call_router *cr = arg;
-    while (!cr->stopping) {
-        flow_sweep(cr);
-        for (int i = 0; i < SWEEP_MS / 50 && !cr->stopping; i++)
-            usleep(50 * 1000);
-    }
-    return NULL;
-}
-
 static void metrics(struct call_router *cr)
 {
     struct cc_metrics *m = cr->svc->metrics;
@@ -67,10 +55,10 @@ static void metrics(struct call_router *cr)
 int main(int argc, char **argv)
 {
     struct cc_service svc;
-    struct call_router cr = {0};
+    struct call_router cr = {.pump_lock = PTHREAD_MUTEX_INITIALIZER,
+                             .pump_cond = PTHREAD_COND_INITIALIZER};
     struct cc_http_route routes[10];
     int64_t threads, identify_ms;
-    int swept = 0;
     if (cc_service_init(&svc, "call-router", "CC_CALL_PORT", 8082, vars, argc, argv) != CC_OK)
         return 1;
     cr.svc = &svc, cr.nats = svc.nats, cr.redis = svc.redis;
@@ -98,17 +86,12 @@ int main(int argc, char **argv)
     if (st == CC_OK)
         st = callbacks_start(&cr);
     if (st == CC_OK)
-        st = pthread_create(&cr.sweeper, NULL, sweep, &cr) == 0 ? CC_OK : CC_ERR_INTERNAL;
-    swept = st == CC_OK;
-    if (st == CC_OK)
         st = cc_service_serve(&svc, routes, pbx_routes(&cr, routes, 10), 0);
     if (st == CC_OK)
         cc_service_wait(&svc);
-    cr.stopping = 1;
+    calls_stop(&cr); /* sets stopping */
     waiters_free(cr.waiters); /* parked long-polls answer 204: the PBX asks again elsewhere */
     waiters_free(cr.cmd_waiters);
-    if (swept)
-        pthread_join(cr.sweeper, NULL);
     cc_service_release(&svc);
     directory_free(cr.dir);
     return st == CC_OK ? 0 : 1;
