@@ -12,7 +12,7 @@
 #   CC_SIP_NUMBERS   file of "number queue_id" lines (# comments): queue numbers
 #   CC_SIP_TUNING    extra "NAME=value" settings, space separated
 #                    (ROUTE_WAIT_S, HTTP_TIMEOUT_S, POLLS_PER_TASK, ASYNC_WORKERS, SIP_WORKERS,
-#                    DEFAULT_RING_MS, DIRECT_RING_MS, LOOKUP_FR_MS, LOG_LEVEL)
+#                    DEFAULT_RING_MS, DIRECT_RING_MS, LOOKUP_FR_MS, CMD_WAIT_S, LOG_LEVEL)
 #
 # Usage: configure.sh DIR; then kamailio -f DIR/kamailio.cfg
 set -eu
@@ -37,7 +37,7 @@ check "$port" '[0-9]{1,5}' "CC_SIP_PORT"
 gw=${CC_SIP_GATEWAY:-}
 [ -z "$gw" ] || check "$gw" '[A-Za-z0-9.-]+(:[0-9]{1,5})?' "CC_SIP_GATEWAY"
 
-for f in kamailio.cfg cc-queue.cfg cc-direct.cfg cc-events.cfg; do
+for f in kamailio.cfg cc-queue.cfg cc-direct.cfg cc-events.cfg cc-commands.cfg; do
   cp "$HERE/$f" "$OUT/$f"
 done
 

@@ -215,10 +215,14 @@ class Sipp(Proc):
 class Uas:
     """A SIPp UAS on its own UDP port that answers every INVITE the way
     `behaviour` says: answer (after ring_ms), busy (486), noanswer (rings
-    until canceled), hangup (answers, hangs up itself after ring_ms)."""
+    until canceled), hangup (answers, hangs up itself after ring_ms), join
+    (answers, and takes a supervisor's RFC 3911 Join too), supervisor (a
+    supervisor's phone called by the PBX: no SDP in the INVITE, the offer in
+    its 200, the answer expected in the ACK)."""
 
     SCENARIO = {"answer": "agent_answer.xml", "busy": "agent_busy.xml",
-                "noanswer": "agent_noanswer.xml", "hangup": "agent_hangup.xml"}
+                "noanswer": "agent_noanswer.xml", "hangup": "agent_hangup.xml",
+                "join": "agent_join.xml", "supervisor": "supervisor_answer.xml"}
 
     def __init__(self, workdir, name, behaviour="answer", ring_ms=300, port=None):
         self.workdir, self.name = workdir, name
@@ -247,6 +251,19 @@ class Uas:
     def invites(self):
         """Call-IDs of the INVITEs received, in order."""
         return self.received("INVITE")
+
+    def traced(self, way, start):
+        """Whole text of every message `way` ("received" or "sent") whose
+        first line starts with `start`, in order (SIPp -trace_msg blocks;
+        retransmissions included)."""
+        out = []
+        for block in re.split(r"^-{10,}.*$", self.uas.messages(), flags=re.M):
+            lines = block.strip().splitlines()
+            if len(lines) > 2 and f"message {way}" in lines[0]:
+                text = "\n".join(lines[1:]).strip()
+                if text.startswith(start):
+                    out.append(text)
+        return out
 
     def first_time(self, method):
         """When the first `method` request arrived (epoch seconds)."""
