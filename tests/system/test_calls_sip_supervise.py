@@ -166,3 +166,55 @@ def test_listen_and_barge_join_the_supervisors_phone_to_the_agents_call(system):
         w.wait_state(a, "waiting")
     finally:
         w.close()
+
+
+def test_a_callback_rings_the_agent_then_the_customer(system):  # noqa: F811
+    """A caller abandons after the queue's callback_after_s: the callback is
+    offered to an agent, Kamailio rings the agent's phone with the callback's
+    own Call-ID, then calls the customer through the gateway with the agent's
+    offer; the agent hangs up: the callback ends answered, the agent waits."""
+    w = World(system)
+    try:
+        r = w.admin.patch(f"/api/v1/queues/{w.queue}", {"callback_after_s": 1})
+        assert r.status_code == 200, r.text
+        gw = w.system["gateway"]
+        before = len(gw.invites())
+        a = w.agent("cb", status="ready", phone="hangup", ring_ms=1500)  # no queue calls yet
+        c = w.call("caller_cancel_waiting.xml", caller="+48601601601", hold_ms=1500)
+        assert c.run(30) == 0, c.sipp.log()[-2000:]
+        origin = w.wait_record(c.call_id(), state="ended")
+        assert origin["outcome"] == "abandoned"
+
+        def callback():
+            items = w.admin.get("/api/v1/calls", view="active", limit=100).json()["items"]
+            return [x for x in items if x.get("callback_of") == origin["id"]]
+
+        (cb,) = wait_until(callback, timeout=10)
+        assert cb["to"] == "+48601601601" and cb["from"] == w.number
+        assert a["api"].put("/api/v1/me/status", {"status": "callcenter"}).status_code == 200
+        # the agent's phone rings with the callback's Call-ID
+        wait_until(lambda: a["phone"].invites() == [cb["call_id"]], timeout=10)
+        (inv,) = a["phone"].traced("received", "INVITE ")
+        assert "+48601601601" not in header(inv, "From") and w.number in header(inv, "From")
+        assert "m=audio" not in body(inv)  # the agent's 200 makes the offer
+        w.wait_record(cb["call_id"], state="connected")
+        # the customer is called through the gateway with that offer
+        wait_until(lambda: len(gw.invites()) > before, timeout=10)
+        cust_cid = gw.invites()[before]
+        assert cust_cid == "cbc." + cb["call_id"]
+        (cinv,) = by_call(gw.traced("received", "INVITE "), cust_cid)
+        assert cinv.startswith("INVITE sip:+48601601601@")
+        assert "o=agent" in body(cinv) and w.number in header(cinv, "From")
+        # the agent's ACK carries the customer's answer
+        wait_until(lambda: by_call(a["phone"].traced("received", "ACK "), cb["call_id"]),
+                   timeout=10)
+        ack = by_call(a["phone"].traced("received", "ACK "), cb["call_id"])[0]
+        assert "m=audio" in body(ack) and "o=agent" in body(ack)  # the gateway's SIPp answer
+        # the agent hangs up: the customer gets a BYE, the record ends
+        wait_until(lambda: cust_cid in gw.received("BYE"), timeout=10)
+        rec = w.wait_record(cb["call_id"], state="ended")
+        assert rec["outcome"] == "answered" and rec["hangup_by"] == "agent"
+        assert rec["agent_id"] == a["id"] and rec["direction"] == "callback"
+        w.wait_state(a, "waiting")
+    finally:
+        w.close()
