@@ -1,13 +1,22 @@
 // supervisor.js - the supervisor view: every agent with status, state and
 // time in state (live from /monitor/events), who is on a call and since
-// when, setting an agent's status, the queues with their waiting count and
-// oldest wait, the open chats and an interaction's routing trace.
+// when, listening, whispering or barging into an agent's call (and the
+// recent supervisions), setting an agent's status, the queues with their
+// waiting count and oldest wait, the open chats and an interaction's
+// routing trace.
 import { api, events, idleSignOut } from "./api.js";
 import { h, clear, field, select, since, when, fail, toast, STATUS, STATE, CHAT_STATE, SOURCE } from "./ui.js";
 
 // The monitor stream carries agent status only: queues are read again
 // every few seconds and after each agent change.
 const QUEUE_REFRESH_MS = 15000; // a fallback: the monitor stream says when queues change
+// After a supervision is asked for, its call's records are read this often
+// until the PBX has answered (no event says so), for at most SUP_POLL_MAX_MS.
+const SUP_POLL_MS = 1000;
+const SUP_POLL_MAX_MS = 12000;
+const AUDIT_ROWS = 10;
+const SUP_VERB = { listen: "Listen", whisper: "Whisper", barge: "Barge" };
+const SUP_ACTIVE = { listen: "listening", whisper: "whispering", barge: "barging in", stop: "stopped" };
 
 export function supervisorView(root, me) {
   document.title = "Supervisor · Contact center";
@@ -15,11 +24,16 @@ export function supervisorView(root, me) {
   let queueStats = [];
   let chats = [];
   const calls = new Map(); // agent id -> the agent's active call (/calls?view=active)
+  const sups = new Map(); // call id -> its newest supervision record
+  const refused = new Map(); // call id -> why the engine refused the last request
+  const supPolls = new Map(); // call id -> the timer reading its supervisions
+  let audit = [];
   let stopped = false;
 
   const agentRows = h("tbody", { id: "agents-body" });
   const queueRows = h("tbody", { id: "queues-body" });
   const chatRows = h("tbody", { id: "open-chats-body" });
+  const auditRows = h("tbody", { id: "supervisions-body" });
   const traceId = h("input", { id: "trace-id", autocomplete: "off", placeholder: "cht_…" });
   const traceOut = h("div.trace", { id: "trace", "aria-live": "polite" });
   const live = h("span.live", { id: "live-state" }, "connecting…");
@@ -28,7 +42,7 @@ export function supervisorView(root, me) {
     h("section.panel.wide", { "aria-labelledby": "agents-title" },
       h("div.panel-head", h("h2", { id: "agents-title" }, "Agents"), live),
       h("table.grid", h("caption.visually-hidden", "Agents with status, state and time in state"),
-        h("thead", h("tr", ["Agent", "Status", "State", "Time in state", "Chats", "Call", "Set status"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", h("tr", ["Agent", "Status", "State", "Time in state", "Chats", "Call", "Supervise", "Set status"].map((t) => h("th", { scope: "col" }, t)))),
         agentRows)),
     h("div.columns",
       h("section.panel", { "aria-labelledby": "queues-title" },
@@ -41,6 +55,11 @@ export function supervisorView(root, me) {
         h("table.grid", h("caption.visually-hidden", "Open chats"),
           h("thead", h("tr", ["Customer", "Source", "State", "Agent", "Trace"].map((t) => h("th", { scope: "col" }, t)))),
           chatRows))),
+    h("section.panel.wide", { "aria-labelledby": "sup-audit-title" },
+      h("h2", { id: "sup-audit-title" }, "Recent supervisions"),
+      h("table.grid", h("caption.visually-hidden", "Recent listen, whisper and barge requests"),
+        h("thead", h("tr", ["Asked at", "Supervisor", "Agent", "Mode", "State", "Reason"].map((t) => h("th", { scope: "col" }, t)))),
+        auditRows)),
     h("section.panel.wide", { "aria-labelledby": "trace-title" },
       h("h2", { id: "trace-title" }, "Routing trace"),
       h("form.row", { onsubmit: (ev) => { ev.preventDefault(); showTrace(traceId.value.trim()); } },
@@ -68,9 +87,10 @@ export function supervisorView(root, me) {
         fail(e);
       }
     } }, "Set");
-    const cells = { status: h("td"), state: h("td.state-cell"), time: h("td"), chats: h("td.num"), call: h("td.call-cell") };
+    const cells = { status: h("td"), state: h("td.state-cell"), time: h("td"), chats: h("td.num"), call: h("td.call-cell"),
+      sup: h("td.sup-cell") };
     const tr = h("tr", h("th", { scope: "row" }, a.name || a.agent_id), cells.status, cells.state, cells.time, cells.chats,
-      cells.call, h("td.row", set, go));
+      cells.call, cells.sup, h("td.row", set, go));
     rows.set(a.agent_id, { tr, cells });
     fill(a);
     return tr;
@@ -86,6 +106,7 @@ export function supervisorView(root, me) {
     clear(cells.time, since(a.state_since));
     clear(cells.chats, String(a.active_chats || 0));
     fillCall(a, tr, cells.call);
+    fillSup(a, tr, cells.sup);
   }
 
   // "on a call" with the talk time (from the call's answer, else from the
@@ -106,17 +127,118 @@ export function supervisorView(root, me) {
     else cell.removeAttribute("title");
   }
 
+  // --- listen, whisper, barge (POST/DELETE /calls/{id}/supervise) ---
+
+  // What became of the newest request on call `c`: the record and its text, or null.
+  function supState(c) {
+    const s = sups.get(c.id);
+    if (!s) return null;
+    const by = s.supervisor_id === me.id ? "" : ` (${s.supervisor_uri || "another supervisor"})`;
+    if (s.state === "requested") return { ...s, text: s.mode === "stop" ? `stopping…${by}` : `${s.mode} requested…${by}` };
+    if (s.state === "failed") return { ...s, text: `${s.mode} failed: ${s.reason || "no reason given"}${by}` };
+    return { ...s, text: `${SUP_ACTIVE[s.mode] || s.mode}${by}` };
+  }
+
+  // Listen / Whisper / Barge on a connected call, Stop while a supervision
+  // is asked for or on, and what became of the newest request.
+  function fillSup(a, tr, cell) {
+    const c = calls.get(a.agent_id);
+    if (!c || c.state !== "connected" || !c.id) {
+      tr.dataset.sup = "";
+      clear(cell, "—");
+      return;
+    }
+    const who = a.name || a.agent_id;
+    const st = supState(c);
+    const on = st && (st.state === "requested" || st.state === "active") && st.mode !== "stop";
+    tr.dataset.sup = st ? `${st.mode}:${st.state}` : "";
+    const buttons = Object.entries(SUP_VERB).map(([mode, verb]) =>
+      h("button.sup", { type: "button", "aria-label": `${verb} ${who}`, "aria-pressed": String(!!on && st.mode === mode),
+        onclick: () => supervise(c, mode) }, verb));
+    if (on) buttons.push(h("button.sup.stop", { type: "button", "aria-label": `Stop supervising ${who}`, onclick: () => supervise(c, null) }, "Stop"));
+    const why = refused.get(c.id);
+    clear(cell, h("span.sup-buttons", buttons),
+      st ? h("span", { class: `sup-state sup-${st.state}`, dataset: { mode: st.mode, state: st.state } }, st.text) : null,
+      why ? h("span.sup-state.sup-refused", why) : null);
+  }
+
+  function refill() {
+    for (const a of agents.values()) if (rows.has(a.agent_id)) fill(a);
+  }
+
+  // Keeps `s` unless a newer request (or a newer version of it) is known.
+  function keepSup(s) {
+    const old = sups.get(s.call);
+    if (!old || old.requested_at < s.requested_at || (old.id === s.id && old.updated_at <= s.updated_at)) sups.set(s.call, s);
+  }
+
+  async function supervise(c, mode) {
+    refused.delete(c.id);
+    try {
+      const s = mode ? await api("POST", `/calls/${encodeURIComponent(c.id)}/supervise`, { mode })
+        : await api("DELETE", `/calls/${encodeURIComponent(c.id)}/supervise`);
+      keepSup(s);
+      pollSup(c.id, Date.now() + SUP_POLL_MAX_MS);
+    } catch (e) {
+      refused.set(c.id, e.message);
+      fail(e);
+    }
+    if (!stopped) refill();
+  }
+
+  // Reads call `id`'s supervisions until the newest is no longer requested.
+  function pollSup(id, deadline) {
+    clearTimeout(supPolls.get(id));
+    supPolls.set(id, setTimeout(async () => {
+      supPolls.delete(id);
+      let items = [];
+      try {
+        items = (await api("GET", `/calls/${encodeURIComponent(id)}/supervisions`)).items;
+      } catch (e) {
+        if (e.status !== 0 && e.status !== 503) return fail(e);
+      }
+      if (stopped) return;
+      if (items.length) keepSup(items[0]);
+      refill();
+      const s = sups.get(id);
+      if (s && s.state === "requested" && Date.now() < deadline) pollSup(id, deadline);
+      else loadAudit();
+    }, SUP_POLL_MS));
+  }
+
+  function renderAudit() {
+    clear(auditRows, audit.slice(0, AUDIT_ROWS).map((s) =>
+      h("tr", { dataset: { sup: s.id, mode: s.mode, state: s.state } },
+        h("td", when(s.requested_at)), h("td", s.supervisor_id === me.id ? "you" : s.supervisor_uri || s.supervisor_id),
+        h("th", { scope: "row" }, name(s.agent_id)), h("td", s.mode), h("td", s.state), h("td", s.reason || "—"))));
+    if (!audit.length) auditRows.append(h("tr", h("td", { colspan: "6" }, "No supervisions yet.")));
+  }
+
+  // GET /supervisions: the audit list and the newest request of each call.
+  async function loadAudit() {
+    try {
+      const r = await api("GET", "/supervisions");
+      if (stopped) return;
+      audit = r.items;
+      for (const s of [...audit].reverse()) keepSup(s);
+      renderAudit();
+      refill();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
   function setCalls(items) {
     calls.clear();
     for (const c of items) if (c.agent_id && (!calls.has(c.agent_id) || c.state === "connected")) calls.set(c.agent_id, c);
-    for (const a of agents.values()) if (rows.has(a.agent_id)) fill(a);
+    refill();
   }
 
   function renderAgents() {
     const list = [...agents.values()].sort((x, y) => (x.name || "").localeCompare(y.name || ""));
     rows.clear();
     clear(agentRows, list.map(agentRow));
-    if (!list.length) agentRows.append(h("tr", h("td", { colspan: "7" }, "No agents.")));
+    if (!list.length) agentRows.append(h("tr", h("td", { colspan: "8" }, "No agents.")));
   }
 
   function renderQueues() {
@@ -166,6 +288,7 @@ export function supervisorView(root, me) {
     } catch (e) {
       fail(e);
     }
+    if (!stopped) loadAudit();
   }
 
   async function showTrace(id) {
@@ -222,5 +345,6 @@ export function supervisorView(root, me) {
     stream.close();
     clearInterval(poll);
     clearTimeout(queued);
+    for (const t of supPolls.values()) clearTimeout(t);
   };
 }
