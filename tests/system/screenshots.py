@@ -6,7 +6,7 @@ center, drives headless Chromium through sign-in, the agent desk with a chat
 invitation, a conversation, the chat record page with its CRM block
 (the customer identified in the stand-in Creatio, a case created), a ringing call and an
 active call (the PBX played over call-router's /pbx/v1), the supervisor
-view, four administration pages (users, queues, CRM settings, CRM sync) and the Reports page, and writes one PNG per screen (1366x768) into the
+view (also listening to a call, the PBX's command channel played too), four administration pages (users, queues, CRM settings, CRM sync) and the Reports page, and writes one PNG per screen (1366x768) into the
 directory given (default docs/screenshots)."""
 import os
 import shutil
@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 import zlib
+
+import requests
 
 import creatio_standin
 from browser import Browser
@@ -167,6 +169,26 @@ def supervisor_screen(browser, stack, out):
     page.click("Trace of Olga", timeout=SLOW)
     page.wait("!!document.querySelector('#trace tr[data-step]')", SLOW)
     shot(page, out, "supervisor.png")
+    return page
+
+
+def supervisor_listen_screen(page, stack, out):
+    """Sam (given a phone) listens to Ewa's call: the PBX fetches the
+    supervise command and reports it done."""
+    pbx = stack["pbx"]
+    admin = stack["admin"]
+    admin.patch(f"/api/v1/users/{stack['sam_id']}", {"sip_account": "sip:sam@pbx.test"})
+    page.click("Listen Ewa Lis", timeout=SLOW)
+
+    def command():
+        r = requests.get(f"{pbx.base}/commands", params={"wait_s": 2}, headers=pbx.h, timeout=15)
+        return r.json()["commands"][0] if r.status_code == 200 else None
+    cmd = wait_until(command, SLOW)
+    requests.post(f"{pbx.base}/commands/{cmd['command_id']}/result", json={"status": "done"},
+                  headers=pbx.h, timeout=10).raise_for_status()
+    page.wait("[...document.querySelectorAll('.sup-state')].some(e => e.textContent === 'listening')", SLOW)
+    page.wait("!!document.querySelector('#supervisions-body tr[data-state=active]')", SLOW)
+    shot(page, out, "supervisor-listen.png")
 
 
 def admin_screens(browser, stack, out):
@@ -258,7 +280,7 @@ def main():
         apis = team_of_agents(stack)
         browser = Browser()
         pages = [call_screens(browser, stack, out), agent_screens(browser, stack, out, work)[0]]
-        supervisor_screen(browser, stack, out)
+        supervisor_listen_screen(supervisor_screen(browser, stack, out), stack, out)
         admin_screens(browser, stack, out)
         reports_screens(browser, stack, out, apis)
         errors = [e for p in browser.pages for e in p.errors]
