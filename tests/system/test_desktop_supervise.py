@@ -101,6 +101,8 @@ def test_supervisor_listens_barges_stops_and_sees_a_failed_whisper(stack, page):
     assert sup_text(page, row) == "listening"
     pressed = f"[...{row}.querySelectorAll('.sup-buttons button[aria-pressed=true]')].map(b => b.textContent)"
     assert page.eval(pressed) == ["Listen"]
+    # redrawing the row keeps the keyboard where it was
+    assert page.eval("document.activeElement.getAttribute('aria-label')") == "Listen Wanda Agent"
 
     # Barge switches: a new command, then "barging in"
     page.click("Barge Wanda Agent")

@@ -157,9 +157,13 @@ export function supervisorView(root, me) {
         onclick: () => supervise(c, mode) }, verb));
     if (on) buttons.push(h("button.sup.stop", { type: "button", "aria-label": `Stop supervising ${who}`, onclick: () => supervise(c, null) }, "Stop"));
     const why = refused.get(c.id);
+    // the button that had the focus keeps it when the cell is drawn again
+    const focused = cell.contains(document.activeElement) && document.activeElement.getAttribute("aria-label");
     clear(cell, h("span.sup-buttons", buttons),
       st ? h("span", { class: `sup-state sup-${st.state}`, dataset: { mode: st.mode, state: st.state } }, st.text) : null,
       why ? h("span.sup-state.sup-refused", why) : null);
+    const again = focused && buttons.find((b) => b.getAttribute("aria-label") === focused);
+    if (again) again.focus();
   }
 
   function refill() {
