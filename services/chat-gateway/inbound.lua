@@ -6,6 +6,10 @@
 -- KEYS[3] {cc}:convlast:<channel>:<conversation> (its latest chat)
 -- KEYS[4] {cc}:chats:all (by creation)  KEYS[5] {cc}:chats:open
 -- KEYS[6] {cc}:records:pending (a new chat is version 1, not yet in RECORDS)
+-- KEYS[7] {cc}:convseq:<channel>:<conversation> (its messages of the last hour
+--         by order: a message applied late, after one that arrived after it,
+--         goes into that later message's chat, before it, so that a
+--         conversation's messages stay in arrival order across its chats)
 -- ARGV[1] new message id  ARGV[2] packed ChatMessage  ARGV[3] order in the chat
 -- ARGV[4] new chat id  ARGV[5] now ms  ARGV[6..] the new chat's field, value pairs
 -- The chat's and message's own keys ({cc}:chat:<id>, {cc}:chatmsgs:<id>,
@@ -24,6 +28,10 @@ if seen then
   return answer(chat, msg, 0, 0)
 end
 local chat, opened = redis.call('GET', KEYS[2]), 0
+local later = redis.call('ZRANGEBYSCORE', KEYS[7], '(' .. ARGV[3], '+inf', 'LIMIT', 0, 1)[1]
+if later then
+  chat = redis.call('HGET', '{cc}:msg:' .. later, 'chat') or chat
+end
 if not chat then
   chat, opened = ARGV[4], 1
   for i = 6, #ARGV, 2 do
@@ -39,4 +47,7 @@ end
 redis.call('HSET', '{cc}:msg:' .. ARGV[1], 'chat', chat, 'pb', ARGV[2])
 redis.call('ZADD', '{cc}:chatmsgs:' .. chat, ARGV[3], ARGV[1])
 redis.call('SET', KEYS[1], chat .. ' ' .. ARGV[1], 'EX', 2592000)
+redis.call('ZADD', KEYS[7], ARGV[3], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', '(' .. ((tonumber(ARGV[5]) - 3600000) * 1000))
+redis.call('EXPIRE', KEYS[7], 86400)
 return answer(chat, ARGV[1], opened, 1)

@@ -5,6 +5,8 @@
  *   {cc}:pmsg:<channel>:<pid> "<chat> <message>": a provider message stored once
  *   {cc}:conv:<channel>:<c>   the open chat of a conversation
  *   {cc}:convlast:<channel>:<c> its latest chat
+ *   {cc}:convseq:<channel>:<c> sorted set: its messages of the last hour by order
+ *                             (a late one joins the chat of the next one)
  *   {cc}:chats:all / :open    every chat by creation / the chats not completed
  *   {cc}:chats:active:<agent> / :closed:<agent>  the agent's lists
  *   {cc}:records:pending      sorted set: chats whose latest version is not in
@@ -54,7 +56,7 @@ enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const 
                              const char *provider_message_id, Cc__V1__ChatMessage *msg,
                              struct stored *out)
 {
-    char kp[512], kconv[384], klast[384], order[32], now_s[24], new_chat[40];
+    char kp[512], kconv[384], klast[384], kseq[384], order[32], now_s[24], new_chat[40];
     size_t len;
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
@@ -69,10 +71,11 @@ enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const 
     snprintf(kp, sizeof kp, "{cc}:pmsg:%s:%s", ch->id, provider_message_id);
     snprintf(kconv, sizeof kconv, "{cc}:conv:%s:%s", ch->id, conversation);
     snprintf(klast, sizeof klast, "{cc}:convlast:%s:%s", ch->id, conversation);
+    snprintf(kseq, sizeof kseq, "{cc}:convseq:%s:%s", ch->id, conversation);
     snprintf(order, sizeof order, "%lld", (long long)msg->seq);
     snprintf(now_s, sizeof now_s, "%lld", (long long)now);
     const char *argv[] = {kp, kconv, klast, "{cc}:chats:all", "{cc}:chats:open",
-                          RECORDS_PENDING, out->message_id, (const char *)pb, order, new_chat, now_s,
+                          RECORDS_PENDING, kseq, out->message_id, (const char *)pb, order, new_chat, now_s,
                           "channel", ch->id, "source", ch->type, "queue", ch->queue_id ? ch->queue_id : "",
                           "state", "new", "name", customer_name ? customer_name : "",
                           "from", conversation, "to", ch->name ? ch->name : "", "created", now_s,
@@ -81,10 +84,10 @@ enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const 
                           "preview", msg->text ? msg->text : ""};
     size_t lens[sizeof argv / sizeof *argv];
     for (size_t i = 0; i < sizeof argv / sizeof *argv; i++)
-        lens[i] = i == 7 ? len : strlen(argv[i]); /* argv[7]: the packed message */
+        lens[i] = i == 8 ? len : strlen(argv[i]); /* argv[8]: the packed message */
     enum cc_status st = cc_redis_acquire(g->redis, &c);
     if (st == CC_OK) {
-        st = cc_redis_eval(c, &inbound_script, &rep, 6, (int)(sizeof argv / sizeof *argv), argv,
+        st = cc_redis_eval(c, &inbound_script, &rep, 7, (int)(sizeof argv / sizeof *argv), argv,
                            lens);
         cc_redis_release(g->redis, c);
     }
