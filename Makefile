@@ -3,6 +3,7 @@
 #   make test           unit tests under ASan+UBSan, system tests, compose check
 #   make test-asan      only the C unit tests under ASan+UBSan
 #   make bench          benchmarks (bench/)
+#   make soak           the chaos soak, SOAK_S seconds (default 180); report in docs/soak.md
 #   make sim            the contact-center simulator (tools/ccsim, docs/ccsim.md)
 #   make screenshots    the web desktop's main screens into docs/screenshots/ (docs/desktop.md)
 #   make up / down / reset   run the whole system locally (data under CC_RUN_DIR, default .run/)
@@ -157,6 +158,14 @@ test-compose:
 
 bench: build
 	$(PYTHON) bench/run.py
+
+# The chaos soak (docs/soak.md): the sanitizer build under kill -9 of every piece in turn.
+# make test runs it for a minute (tests/system/test_soak.py, CC_TEST_SOAK_S).
+SOAK_S ?= 180
+.PHONY: soak
+soak: asan
+	CC_BIN_DIR=$(CURDIR)/build/asan/bin CC_UNIT_DIR=$(CURDIR)/build/asan/tests \
+	  $(PYTHON) tests/system/soak.py --seconds $(SOAK_S) --report docs/soak.md
 
 # --- running locally -----------------------------------------------------------
 up: build

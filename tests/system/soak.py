@@ -61,8 +61,6 @@ def low_port():
         return port
 
 
-harness.free_port = low_port
-
 
 def ms(rfc3339):
     if not rfc3339:
@@ -148,6 +146,8 @@ class Http:
                                 f"{r.status_code} {r.text[:200]}")
         if r.status_code == 503 and not r.headers.get("Retry-After"):
             self.book.violation(f"{self.what}: 503 without Retry-After on {url.split('?')[0]}")
+        if r.status_code == 503 and not self.book.in_fault(t0):
+            self.book.add("503 outside fault windows")
         if r.status_code == 503 and t0 < self.book.strict_until:
             self.book.violation(f"{self.what}: 503 on a first request after Redis came back "
                                 f"(idle pooled connections): {method} {url.split('?')[0]} "
@@ -909,8 +909,11 @@ def report_text(book, seconds, extra):
         f"{c['calls answered']} / {c['calls no_answer']} / {c['calls busy']} / "
         f"{c['call offers let time out']} / {c['calls abandoned']} |",
         f"| state timers seen firing (wrap-up, missed) | {c['timers fired']} |",
-        f"| kills and restarts survived | {kills} |",
+        f"| kills and restarts survived | {kills} (Redis answered LOADING in "
+        f"{c['Redis LOADING seen']} of them) |",
         f"| agent samples checked | {extra['samples']} |",
+        f"| 503 answers outside the fault windows (retried; not a violation) | "
+        f"{c['503 outside fault windows']} |",
         f"| **violations** | **{len(book.violations)}** |",
         "", "Faults, in order (seconds until the piece answered again):", "",
         ", ".join(f"{n} ({s} s)" for n, s in extra["rounds"]) or "none", "",
@@ -939,6 +942,15 @@ def write_report(path, text):
 
 
 def run(seconds, seed=1, report=None):
+    """Runs the soak; returns (book, report text)."""
+    free_port, harness.free_port = harness.free_port, low_port
+    try:
+        return soak(seconds, seed, report)
+    finally:
+        harness.free_port = free_port
+
+
+def soak(seconds, seed, report):
     random.seed(seed)
     t_start = time.time()
     workdir = tempfile.mkdtemp(prefix="cc-soak-")
