@@ -77,6 +77,7 @@ class Book:
         self.count = collections.Counter()
         self.http = collections.defaultdict(collections.Counter)
         self.violations = []
+        self.notes = []  # the first 503s outside fault windows
         self.windows = []  # [name, start, end or None]
         self.kills = collections.Counter()
         self.gate = threading.Event()  # shut: every driver waits (the idle Redis round)
@@ -90,6 +91,11 @@ class Book:
     def answer(self, what, code):
         with self.lock:
             self.http[what][code] += 1
+
+    def note(self, text):
+        with self.lock:
+            if len(self.notes) < 10:
+                self.notes.append(f"{time.strftime('%H:%M:%S')} {text}")
 
     def violation(self, text):
         with self.lock:
@@ -148,6 +154,7 @@ class Http:
             self.book.violation(f"{self.what}: 503 without Retry-After on {url.split('?')[0]}")
         if r.status_code == 503 and not self.book.in_fault(t0):
             self.book.add("503 outside fault windows")
+            self.book.note(f"{self.what}: {method} {url.split('?')[0]}: {r.text[:120]}")
         if r.status_code == 503 and t0 < self.book.strict_until:
             self.book.violation(f"{self.what}: 503 on a first request after Redis came back "
                                 f"(idle pooled connections): {method} {url.split('?')[0]} "
@@ -188,8 +195,8 @@ def wait(fn, timeout, step=0.1):
     return fn()
 
 
-def build_world(workdir):
-    cluster = Cluster(workdir)
+def build_world(cluster):
+    """The configuration, the stand-ins and every service on `cluster`."""
     # every write fsynced: the soak is about the services, not about the
     # second of writes Redis' default fsync may lose on kill -9
     cluster.redis.cli("CONFIG", "SET", "appendfsync", "always")
@@ -797,7 +804,7 @@ def check_messages(world, book, customers, http):
             dup = [t for t, n in collections.Counter(got).items() if n > 1]
             book.violation(f"{cust.customer} ({cust.source}): {len(want)} acknowledged, "
                            f"{len(got)} stored; missing {missing[:3]}, duplicated {dup[:3]}, "
-                           f"in order: {sorted(got, key=want.index) == got if not missing else '-'}")
+                           f"in order: {not missing and sorted(got, key=want.index) == got}")
         book.add("messages stored", len(texts))
     return ids
 
@@ -923,6 +930,9 @@ def report_text(book, seconds, extra):
     for what, codes in sorted(book.http.items()):
         lines.append(f"| {what} | " + ", ".join(f"{k}: {v}" for k, v in
                                                  sorted(codes.items(), key=str)) + " |")
+    if book.notes:
+        lines += ["", "503s outside the fault windows (the first 10):", ""]
+        lines += [f"- {n}" for n in book.notes]
     if book.violations:
         lines += ["", "Violations:", ""] + [f"- {v}" for v in book.violations[:50]]
     return "\n".join(lines) + "\n"
@@ -952,92 +962,23 @@ def run(seconds, seed=1, report=None):
 
 def soak(seconds, seed, report):
     random.seed(seed)
-    t_start = time.time()
+    t_start, book = time.time(), Book()
     workdir = tempfile.mkdtemp(prefix="cc-soak-")
-    book = Book()
-    world = build_world(workdir)
-    cluster = world["cluster"]
-    stop_traffic, stop_agents, stop_sampler = (threading.Event() for _ in range(3))
-    drain = threading.Event()
-    accepted = collections.defaultdict(list)
-    watch = Watch(cluster)
-    probe = probe_routing(world, book)
-    customers = [Conversation(world, book, p, i, stop_traffic) for p in PROVIDERS
-                 for i in range(CONVERSATIONS)]
-    customers += [WebCustomer(world, book, i, stop_traffic) for i in range(WEB_CUSTOMERS)]
-    lines = [PbxLine(world, book, i, stop_traffic) for i in range(PBX_LINES)]
-    agents = [Agent(world, book, aid, tok, stop_agents, drain, accepted)
-              for aid, tok in world["agents"].items()]
-    sampler = Sampler(world, book, stop_sampler)
-    for t in [*agents, sampler]:
-        t.start()
-    gated = [*customers, *lines]
-    for t in gated:
-        t.start()
-    # every round at least once, however short the run
-    chaos = Chaos(world, book, max(RECOVERY_S + 1, seconds / len(ROUNDS) - 2))
-    chaos.start()
-    end_at = time.time() + seconds
-    while not chaos.stop.is_set() and (time.time() < end_at or len(chaos.done) < len(ROUNDS)):
-        time.sleep(0.2)
-    chaos.stop.set()
-    chaos.join(180)
-    print("soak: chaos over; draining", flush=True)
-    stop_traffic.set()
-    for t in gated:
-        t.join(90)
-    drain.set()
-    http = Http(book, "checks", world["admin"].token)
-    base = world["admin"].base + "/api/v1"
-
-    def drained():
-        r = http("GET", f"{base}/chats", params={"view": "active"})
-        q = http("GET", f"{base}/monitor/queues")
-        return (r is not None and r.status_code == 200 and not r.json()["items"] and
-                q is not None and q.status_code == 200 and
-                not any(x.get("waiting") for x in q.json()["items"]) and
-                not any(a.held for a in agents))
-    if not wait(drained, DRAIN_S, 0.5):
-        book.violation("the drain did not finish: chats still open or waiting")
-    stop_sampler.set()
-    sampler.join(30)
-    final_state(world, book, http)
-    stop_agents.set()
-    for t in agents:
-        t.join(30)
-    time.sleep(0.5)
-    events = watch.stop()
-    check_timers(events, book)
-    customers.append(probe)
-    chat_ids = check_messages(world, book, customers, http)
-    ended = {cid for a in agents for cid in a.ended}
-    for cid, who in accepted.items():
-        if len(set(who)) > 1:
-            book.violation(f"chat {cid} accepted by {who}")
-    ids = set(chat_ids) | {c["ix"] for ln in lines for c in ln.calls.values()}
-    check_traces(world, book, ids, ended, http)
-    for ln in lines:
-        for call_id, c in ln.calls.items():
-            rec = retry(lambda: http("GET", f"{base}/calls/{c['ix']}"), (200,), time.time() + 30)
-            if rec is None or rec.status_code != 200:
-                book.violation(f"call {call_id}: no record")
-                continue
-            rec = rec.json()
-            want = {"answered": "answered", "abandoned": "abandoned"}.get(c["outcome"])
-            if rec.get("state") != "ended" or (want and rec.get("outcome") != want) or \
-                    (want == "answered" and rec.get("agent_id") != c["agent"]):
-                book.violation(f"call {call_id}: driver saw {c}, record {rec}")
-    for name, svc in cluster.services.items():
-        if not svc.alive():
-            book.violation(f"{name} died on its own: {svc.log()[-1500:]}")
-    failures = cluster.close()
-    for f in failures:
-        book.violation(f[:2000])
-    world["standin"].close()
-    world["crm"].stop()
+    cluster = Cluster(workdir)
+    try:
+        world = build_world(cluster)
+        run_ = Run(world, book)
+        run_.chaos_phase(seconds)
+        run_.drain()
+        run_.check()
+        run_.close()
+        cluster = None
+    finally:
+        if cluster:  # something failed on the way: no process left behind
+            cluster.close()
     text = report_text(book, seconds, {
-        "seed": seed, "wall": time.time() - t_start, "chats": len(chat_ids), "samples": sampler.samples,
-        "rounds": chaos.done})
+        "seed": seed, "wall": time.time() - t_start, "chats": len(run_.chat_ids),
+        "samples": run_.sampler.samples, "rounds": run_.chaos.done})
     print(text, flush=True)
     if report:
         write_report(report, text)
@@ -1046,6 +987,106 @@ def soak(seconds, seed, report):
     else:
         shutil.rmtree(workdir, ignore_errors=True)
     return book, text
+
+
+class Run:
+    """One soak over a built world: the drivers, the chaos, the drain and
+    the final checks."""
+
+    def __init__(self, world, book):
+        self.world, self.book = world, book
+        self.stop_traffic, self.stop_agents, self.stop_sampler, self.drain_now = (
+            threading.Event() for _ in range(4))
+        self.accepted = collections.defaultdict(list)
+        self.watch = Watch(world["cluster"])
+        self.probe = probe_routing(world, book)
+        self.customers = [Conversation(world, book, p, i, self.stop_traffic) for p in PROVIDERS
+                          for i in range(CONVERSATIONS)]
+        self.customers += [WebCustomer(world, book, i, self.stop_traffic)
+                           for i in range(WEB_CUSTOMERS)]
+        self.lines = [PbxLine(world, book, i, self.stop_traffic) for i in range(PBX_LINES)]
+        self.agents = [Agent(world, book, aid, tok, self.stop_agents, self.drain_now,
+                             self.accepted) for aid, tok in world["agents"].items()]
+        self.sampler = Sampler(world, book, self.stop_sampler)
+        # a round every RECOVERY_S + 1 s, every round at least once however short the run
+        self.chaos = Chaos(world, book, RECOVERY_S + 1)
+        self.http = Http(book, "checks", world["admin"].token)
+        self.base = world["admin"].base + "/api/v1"
+        self.chat_ids = []
+
+    def chaos_phase(self, seconds):
+        for t in [*self.agents, self.sampler, *self.customers, *self.lines, self.chaos]:
+            t.start()
+        end_at = time.time() + seconds
+        while not self.chaos.stop.is_set() and (time.time() < end_at or
+                                                len(self.chaos.done) < len(ROUNDS)):
+            time.sleep(0.2)
+        self.chaos.stop.set()
+        self.chaos.join(180)
+
+    def drained(self):
+        r = self.http("GET", f"{self.base}/chats", params={"view": "active"})
+        q = self.http("GET", f"{self.base}/monitor/queues")
+        return (r is not None and r.status_code == 200 and not r.json()["items"] and
+                q is not None and q.status_code == 200 and
+                not any(x.get("waiting") for x in q.json()["items"]) and
+                not any(a.held for a in self.agents))
+
+    def drain(self):
+        """No new traffic; the last messages and calls finish, the agents
+        take and end everything; then nothing may be left."""
+        print("soak: chaos over; draining", flush=True)
+        self.stop_traffic.set()
+        for t in [*self.customers, *self.lines]:
+            t.join(90)
+        self.drain_now.set()
+        if not wait(self.drained, DRAIN_S, 0.5):
+            self.book.violation("the drain did not finish: chats still open or waiting")
+        self.stop_sampler.set()
+        self.sampler.join(30)
+        final_state(self.world, self.book, self.http)
+        self.stop_agents.set()
+        for t in self.agents:
+            t.join(30)
+
+    def check(self):
+        time.sleep(0.5)
+        check_timers(self.watch.stop(), self.book)
+        self.chat_ids = check_messages(self.world, self.book, [*self.customers, self.probe],
+                                       self.http)
+        for cid, who in self.accepted.items():
+            if len(set(who)) > 1:
+                self.book.violation(f"chat {cid} accepted by {who}")
+        ended = {cid for a in self.agents for cid in a.ended}
+        ids = set(self.chat_ids) | {c["ix"] for ln in self.lines for c in ln.calls.values()}
+        check_traces(self.world, self.book, ids, ended, self.http)
+        for ln in self.lines:
+            for call_id, c in ln.calls.items():
+                self.check_call(call_id, c)
+
+    def check_call(self, call_id, c):
+        """The call's record is ended with the outcome the PBX caused."""
+        rec = retry(lambda: self.http("GET", f"{self.base}/calls/{c['ix']}"), (200,),
+                    time.time() + 30)
+        if rec is None or rec.status_code != 200:
+            self.book.violation(f"call {call_id}: no record")
+            return
+        rec = rec.json()
+        want = {"answered": "answered", "abandoned": "abandoned"}.get(c["outcome"])
+        if rec.get("state") != "ended" or (want and rec.get("outcome") != want) or \
+                (want == "answered" and rec.get("agent_id") != c["agent"]):
+            self.book.violation(f"call {call_id}: driver saw {c}, record {rec}")
+
+    def close(self):
+        """Every service still alive (none died on its own) and exits 0 on SIGTERM."""
+        cluster = self.world["cluster"]
+        for name, svc in cluster.services.items():
+            if not svc.alive():
+                self.book.violation(f"{name} died on its own: {svc.log()[-1500:]}")
+        for f in cluster.close():
+            self.book.violation(f[:2000])
+        self.world["standin"].close()
+        self.world["crm"].stop()
 
 
 def main():
