@@ -152,7 +152,8 @@ class Http:
                                 f"{r.status_code} {r.text[:200]}")
         if r.status_code == 503 and not r.headers.get("Retry-After"):
             self.book.violation(f"{self.what}: 503 without Retry-After on {url.split('?')[0]}")
-        if r.status_code == 503 and not self.book.in_fault(t0):
+        if r.status_code == 503 and not (self.book.in_fault(t0) or
+                                         self.book.in_fault(time.time())):
             self.book.add("503 outside fault windows")
             self.book.note(f"{self.what}: {method} {url.split('?')[0]}: {r.text[:120]}")
         if r.status_code == 503 and t0 < self.book.strict_until:
