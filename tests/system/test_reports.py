@@ -23,6 +23,7 @@ from test_calls_pbx import Pbx
 from test_registry_objects import make, skill, team, user
 from test_routing import agent, state, wait_until
 from test_status_api import Stream
+from test_chat_webchat import Customer
 
 TZ = "Europe/Warsaw"
 
@@ -67,6 +68,7 @@ def w(cluster):
     admin = start_stack(cluster)
     cluster.start("skill-router")
     cr = cluster.start("call-router")
+    chatgw = cluster.start("chat-gateway", env={"CC_PUBLIC_URL": "self"})
     assert admin.put("/api/v1/settings/permissions",
                      {"organisation": {"time_zone": TZ}}).status_code == 200
     t = team(admin, "Day", call_offer_timeout_s=10, no_answer_delay_s=0, wrap_up_time_s=0)
@@ -75,8 +77,13 @@ def w(cluster):
                                        "skill_id": s["id"], "service_level_s": 2})
     other = make(admin, "/api/v1/queues", {"name": "Other line", "channel": "call",
                                            "skill_id": s["id"]})
+    chats = make(admin, "/api/v1/queues", {"name": "Web chat", "channel": "chat",
+                                           "skill_id": s["id"], "service_level_s": 2})
+    site = make(admin, "/api/v1/channels", {"type": "webchat", "name": "Site",
+                                            "queue_id": chats["id"], "credentials": {}})
     world = {"admin": admin, "team": t, "skill": s, "queue": q["id"], "other": other["id"],
-             "pbx": Pbx(cr), "cluster": cluster}
+             "pbx": Pbx(cr), "cluster": cluster, "chats": chats["id"], "site": site["id"],
+             "chatgw": chatgw}
     # skill-router knows both queues once it takes a call in the later one (not counted below)
     wait_until(lambda: world["pbx"].create("probe", other["id"]).status_code == 201, timeout=20)
     world["pbx"].event("probe", "abandoned")
@@ -115,6 +122,16 @@ def test_a_scripted_stretch_of_a_day_matches_a_recount(w):
     pbx.event("d2", "answered", o["offer_id"])
     time.sleep(0.3)
     pbx.event("d2", "hangup", by="caller")
+    # a web chat: rita accepts it after 1.2 s, ends it 0.5 s later
+    customer = Customer(w["chatgw"].base, w["site"], name="Ola")
+    customer.say("Dzień dobry")
+    chat_id = wait_until(lambda: next((o["chat_id"] for o in api_a.get("/api/v1/me/offers")
+                                       .json()["items"]), None), timeout=10)
+    time.sleep(1.2)
+    assert api_a.post(f"/api/v1/chats/{chat_id}/accept", {}).status_code == 200
+    time.sleep(0.5)
+    assert api_a.post(f"/api/v1/chats/{chat_id}/end", {}).status_code == 200
+    wait_until(lambda: state(w, a)["state"] == "waiting")
     # 3: abandoned while nobody is free (rita pauses for coffee)
     wait_until(lambda: state(w, a)["state"] == "waiting")
     api_a.put("/api/v1/me/status", {"state": "pause", "pause_cause_id": coffee["id"]})
@@ -144,7 +161,8 @@ def test_a_scripted_stretch_of_a_day_matches_a_recount(w):
     api_a.put("/api/v1/me/status", {"status": "ready"})  # closes rita's dnd stretch
     ended = datetime.now(timezone.utc) + timedelta(minutes=1)
 
-    # the recount, from the call records
+    # the recount, from the call and chat records
+    chat = admin.get(f"/api/v1/chats/{chat_id}").json()
     recs = [admin.get(f"/api/v1/calls/{i}").json() for i in calls]
     answered = [r for r in recs if r["answered_at"]]
     waits = [(ms(r["answered_at"]) - ms(r["enqueued_at"])) / 1000 for r in answered]
@@ -172,6 +190,16 @@ def test_a_scripted_stretch_of_a_day_matches_a_recount(w):
     assert max(r["longest_wait_s"] for r in rows) == pytest.approx(longest, abs=0.002)
     assert {r["queue_name"] for r in rows} == {"Sales line"}
     assert all(r["service_level_s"] == 2 for r in rows)
+    # the chat queue: one chat, answered after its wait, handled until it ended
+    chat_wait = (ms(chat["start_time"]) - ms(chat["created_at"])) / 1000
+    chat_talk = (ms(chat["end_time"]) - ms(chat["start_time"])) / 1000
+    crows = wait_until(lambda: (lambda rs: rs if sum(r["answered"] for r in rs) == 1 else None)(
+        report(admin, "queues", interval="day", queue_id=w["chats"], **span)["items"]))
+    busy_chat = [r for r in crows if r["offered"]]
+    assert len(busy_chat) == 1 and busy_chat[0]["offered"] == 1
+    assert busy_chat[0]["answered_within"] == (1 if chat_wait <= 2 else 0)
+    assert busy_chat[0]["asa_s"] == pytest.approx(chat_wait, abs=0.002)
+    assert busy_chat[0]["aht_s"] == pytest.approx(chat_talk, abs=0.002)
     # hours and the whole day hold the same figures
     for interval in ("hour", "day"):
         got = report(admin, "queues", interval=interval, queue_id=q, **span)["items"]
@@ -180,8 +208,8 @@ def test_a_scripted_stretch_of_a_day_matches_a_recount(w):
     time.sleep(0.5)
     events.stop = True
     agents = {r["agent_id"]: r for r in report(admin, "agents", **span)["items"]}
-    assert agents[a]["handled"] == 2 and agents[a]["missed"] == 1 and agents[b]["handled"] == 1
-    assert agents[a]["aht_s"] == pytest.approx(sum(talks[:2]) / 2, abs=0.002)
+    assert agents[a]["handled"] == 3 and agents[a]["missed"] == 1 and agents[b]["handled"] == 1
+    assert agents[a]["aht_s"] == pytest.approx((sum(talks[:2]) + chat_talk) / 3, abs=0.002)
     assert agents[b]["archived"] is True and agents[b]["name"] not in ("", "deleted user")
     assert agents[c]["deleted"] is True and agents[c]["name"] == "deleted user"
     for who in (a, b):
