@@ -10,6 +10,18 @@ import { h, clear, field, select, when, toast, fail } from "./ui.js";
 
 const LINKS = [["contact_id", "contact_url", "Contact"], ["account_id", "account_url", "Account"], ["case_id", "case_url", "Case"]];
 
+// What the agent typed into a CRM block, by interaction: the desk rebuilds a
+// record's view when the interaction changes, and typed text must survive it.
+const drafts = new Map();
+
+// An input whose value is kept in drafts under `key`.
+function drafted(key, attrs) {
+  const el = h("input", attrs);
+  el.value = drafts.get(key) || "";
+  el.addEventListener("input", () => drafts.set(key, el.value));
+  return el;
+}
+
 // The CRM block of chat or call `kind` ("chats" | "calls") `id`. Returns
 // {el, render(record)}; onChanged(record links) after an action.
 export function crmPanel(kind, id, onChanged) {
@@ -18,11 +30,11 @@ export function crmPanel(kind, id, onChanged) {
   let links = {};
   const labels = new Map(); // id -> what an action answered about it (name, case number)
   const linked = h("dl.profile-list.crm-linked", { "aria-label": "Linked in the CRM" });
-  const q = h("input", { type: "search", autocomplete: "off", placeholder: "Name, phone or email" });
+  const q = drafted(`${base}#q`, { type: "search", autocomplete: "off", placeholder: "Name, phone or email" });
   const results = h("ul.crm-results", { "aria-label": "Contacts found" });
-  const subject = h("input", { autocomplete: "off", maxlength: 250 });
-  const category = h("input", { autocomplete: "off", placeholder: "Default", maxlength: 64 });
-  const caseId = h("input", { autocomplete: "off", placeholder: "Case id", maxlength: 64 });
+  const subject = drafted(`${base}#subject`, { autocomplete: "off", maxlength: 250 });
+  const category = drafted(`${base}#category`, { autocomplete: "off", placeholder: "Default", maxlength: 64 });
+  const caseId = drafted(`${base}#case`, { autocomplete: "off", placeholder: "Case id", maxlength: 64 });
   const el = h("section.crm-panel", { "aria-labelledby": `crm-title-${noun}` },
     h("h3", { id: `crm-title-${noun}` }, "CRM"), linked,
     h("form.crm-ident", { onsubmit: (ev) => { ev.preventDefault(); search(); } },
@@ -108,7 +120,7 @@ export function crmPanel(kind, id, onChanged) {
       if (c.number) labels.set(c.case_id, c.number);
       return c;
     });
-    if (r) subject.value = "";
+    if (r) subject.value = "", drafts.delete(`${base}#subject`);
   }
 
   async function consult() {
@@ -119,7 +131,7 @@ export function crmPanel(kind, id, onChanged) {
       if (c.number) labels.set(c.case_id, c.number);
       return c;
     });
-    if (r) caseId.value = "";
+    if (r) caseId.value = "", drafts.delete(`${base}#case`);
   }
 
   return { el, render: (record) => showLinks((record && record.links) || {}) };
