@@ -148,9 +148,12 @@ test-asan: asan
 
 # System tests run the sanitizer build of every service against real
 # nats-server and redis-server started on free ports by the fixtures.
+# Two pytest-xdist workers, a test file each at a time (a file's tests may share
+# one system); harness.free_port gives each worker its own slice of ports.
+TEST_WORKERS ?= 2
 test-system: build asan
 	CC_BIN_DIR=$(CURDIR)/build/asan/bin CC_UNIT_DIR=$(CURDIR)/build/asan/tests \
-	  $(PYTHON) -m pytest -q tests/system $(PYTEST_ARGS)
+	  $(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests/system $(PYTEST_ARGS)
 
 test-compose:
 	@if command -v docker-compose >/dev/null; then docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"; \

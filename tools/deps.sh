@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config git ca-certificates curl procps
   libcjson-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev libuv1-dev
   nats-server redis-server tzdata
   kamailio kamailio-utils-modules kamailio-extra-modules sip-tester
-  python3 python3-pytest python3-requests python3-prometheus-client python3-yaml
+  python3 python3-pytest python3-pytest-xdist python3-requests python3-prometheus-client python3-yaml
   chromium python3-websocket fonts-noto-color-emoji
   docker-compose"
 missing=""

@@ -40,6 +40,12 @@ def _ephemeral_low():
 _EPHEMERAL_LOW = _ephemeral_low()
 _PORT_LOW = 10000 if _EPHEMERAL_LOW > 12000 else 1025
 _handed = set()
+# pytest-xdist workers (gw0, gw1, ...) each take their own slice of the range,
+# so two workers never hand out the same port.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+_SLICE = (_EPHEMERAL_LOW - _PORT_LOW) // max(_WORKERS, 1)
+_MY_LOW = _PORT_LOW + _SLICE * (int(_WORKER[2:]) if _WORKER[2:].isdigit() else 0)
 
 
 def free_port():
@@ -48,7 +54,7 @@ def free_port():
     taken by one before the service listens on it. Random so that test runs
     side by side rarely meet; never the same port twice in one run."""
     for _ in range(1000):
-        port = random.randrange(_PORT_LOW, _EPHEMERAL_LOW)
+        port = random.randrange(_MY_LOW, _MY_LOW + _SLICE)
         if port in _handed:
             continue
         with socket.socket() as s:

@@ -29,6 +29,8 @@ import requests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import creatio_standin as cs  # noqa: E402
 import harness  # noqa: E402
+
+_HARNESS_FREE_PORT = harness.free_port
 from crm_helpers import crm_env  # noqa: E402
 from harness import PBX_TOKEN, SAN_ENV, UNIT_DIR, Api, Cluster, start_stack  # noqa: E402
 from providers import PROVIDERS, StandIn, fixture, sign  # noqa: E402
@@ -49,17 +51,10 @@ DRAIN_S = 90.0
 
 
 def low_port():
-    """A free port below the kernel's ephemeral range (32768+): a service's
-    own outgoing connections can never take it while the service is down."""
-    while True:
-        port = random.randint(20000, 32000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
-
+    """A free port below the kernel's ephemeral range: a service's own
+    outgoing connections can never take it while the service is down
+    (harness's picker, which also keeps pytest-xdist workers apart)."""
+    return _HARNESS_FREE_PORT()
 
 
 def ms(rfc3339):
