@@ -106,9 +106,9 @@ static int facts_of(const Cc__V1__Record *r, struct facts *f)
         f->enq = ms_of(c->enqueued_at), f->answered = ms_of(c->answered_at);
         f->ended = ms_of(c->ended_at);
         if (f->ended)
-            f->outcome = f->answered                                          ? "answered"
-                         : c->outcome && !strcmp(c->outcome, "abandoned")    ? "abandoned"
-                                                                              : "timed_out";
+            f->outcome = f->answered                                      ? "answered"
+                         : c->outcome && !strcmp(c->outcome, "abandoned") ? "abandoned"
+                                                                          : "timed_out";
     } else if (r->chat) {
         const Cc__V1__Chat *c = r->chat;
         f->id = c->id, f->queue = c->queue_id, f->agent = c->agent_id;
@@ -255,10 +255,10 @@ out:
 
 enum cc_status reports_ingest_start(struct registry *reg)
 {
-    static const struct cc_nats_consumer consumer = {CC_RECORDS_STREAM, CC_RECORDS_SUBJECTS,
-                                                     "reports", 30000, -1, 64};
-    enum cc_status st = cc_nats_subscribe(reg->nats, "cc.presence.changed.*", "reports", on_status,
-                                          reg);
+    static const struct cc_nats_consumer consumer = {
+        CC_RECORDS_STREAM, CC_RECORDS_SUBJECTS, "reports", 30000, -1, 64};
+    enum cc_status st =
+        cc_nats_subscribe(reg->nats, "cc.presence.changed.*", "reports", on_status, reg);
     if (st == CC_OK)
         st = cc_records_stream_ensure(reg->nats);
     if (st == CC_OK)

@@ -24,11 +24,23 @@
 struct sums {
     int64_t v[16];
 };
-enum { S_OFFERED, S_ANSWERED, S_ABANDONED, S_TIMED_OUT, S_WITHIN, S_WAIT, S_HANDLE, S_MAX_WAIT,
-       S_CALLBACKS, S_HANDLED, S_MISSED, S_COUNT };
-static const char *const sum_names[S_COUNT] = {"offered", "answered", "abandoned", "timed_out",
-                                              "within", "wait_ms", "handle_ms", "max_wait_ms",
-                                              "callbacks", "handled", "missed"};
+enum {
+    S_OFFERED,
+    S_ANSWERED,
+    S_ABANDONED,
+    S_TIMED_OUT,
+    S_WITHIN,
+    S_WAIT,
+    S_HANDLE,
+    S_MAX_WAIT,
+    S_CALLBACKS,
+    S_HANDLED,
+    S_MISSED,
+    S_COUNT
+};
+static const char *const sum_names[S_COUNT] = {"offered",   "answered", "abandoned", "timed_out",
+                                               "within",    "wait_ms",  "handle_ms", "max_wait_ms",
+                                               "callbacks", "handled",  "missed"};
 
 /* One interval of the answer: [start, end) and its local label. */
 struct slot {
@@ -93,14 +105,17 @@ static enum cc_status plan_slots(struct query *q, char kind)
     if (!r->from && !r->to)
         today(q, &q->from, &q->to);
     else if (!r->from || !r->to || bound(q, r->from, 0, &q->from) || bound(q, r->to, 1, &q->to))
-        return snprintf(q->why, sizeof q->why, "from and to: dates (YYYY-MM-DD) or RFC 3339 "
-                                               "times, both or neither"), CC_ERR_INVALID;
+        return snprintf(q->why, sizeof q->why,
+                        "from and to: dates (YYYY-MM-DD) or RFC 3339 "
+                        "times, both or neither"),
+               CC_ERR_INVALID;
     q->from -= q->from % REPORT_QUARTER_MS;
     q->to += (REPORT_QUARTER_MS - q->to % REPORT_QUARTER_MS) % REPORT_QUARTER_MS;
     int64_t max = (kind == 'q' ? MAX_QUARTER_DAYS : MAX_DAYS) * DAY_MS;
     if (q->to <= q->from || q->to - q->from > max)
         return snprintf(q->why, sizeof q->why, "to must come after from, at most %d days later",
-                        kind == 'q' ? MAX_QUARTER_DAYS : MAX_DAYS), CC_ERR_INVALID;
+                        kind == 'q' ? MAX_QUARTER_DAYS : MAX_DAYS),
+               CC_ERR_INVALID;
     q->nquarters = (size_t)((q->to - q->from) / REPORT_QUARTER_MS);
     q->slot_of = calloc(q->nquarters, sizeof *q->slot_of);
     q->slots = calloc(q->nquarters, sizeof *q->slots);
@@ -145,8 +160,8 @@ static enum cc_status each_counter(struct query *q, char who, const char *id, co
                                          who == 'q' ? "q" : "a", id, (long long)day);
         for (size_t i = 0; st == CC_OK && i + 1 < rep->elements; i += 2) {
             const char *f = rep->element[i]->str, *bar = strchr(f, '|');
-            int64_t qi = day * REPORT_DAY_QUARTERS + strtoll(f, NULL, 10) -
-                         q->from / REPORT_QUARTER_MS;
+            int64_t qi =
+                day * REPORT_DAY_QUARTERS + strtoll(f, NULL, 10) - q->from / REPORT_QUARTER_MS;
             if (bar && qi >= 0 && (size_t)qi < q->nquarters)
                 fn(arg, q->slot_of[qi], bar + 1, strtoll(rep->element[i + 1]->str, NULL, 10));
         }
@@ -283,7 +298,7 @@ static enum cc_status queues_report(struct query *q, const struct scope *sc,
     enum cc_status st = n > MAX_ROWS ? CC_ERR_INVALID : CC_OK;
     Cc__V1__QueueReportRow *rows = calloc(n + 1, sizeof *rows);
     Cc__V1__QueueReportRow **items = calloc(n + 1, sizeof *items);
-    char (*times)[2][32] = calloc(n + 1, sizeof *times);
+    char(*times)[2][32] = calloc(n + 1, sizeof *times);
     struct sums *sums = calloc(q->nslots, sizeof *sums);
     if (st == CC_OK && (!rows || !items || !times || !sums))
         st = CC_ERR_NOMEM;
@@ -357,14 +372,14 @@ static enum cc_status agents_seen(struct query *q, redisReply **out)
 /* One agent's figures per day slot. */
 struct agent_day {
     int64_t handled, handle_ms, missed;
-    int64_t t[8];           /* ms per state name, by state_names */
-    char causes[8][64];     /* pause causes seen */
+    int64_t t[8];       /* ms per state name, by state_names */
+    char causes[8][64]; /* pause causes seen */
     int64_t cause_ms[8];
     int ncauses;
 };
 
-static const char *const state_names[8] = {"ready",  "dnd",             "waiting", "offering",
-                                           "busy",   "post_processing", "missed",  "pause"};
+static const char *const state_names[8] = {
+    "ready", "dnd", "waiting", "offering", "busy", "post_processing", "missed", "pause"};
 
 static void add_agent(void *arg, int slot, const char *field, int64_t v)
 {
@@ -535,7 +550,8 @@ static enum cc_status agents_report(struct query *q, const struct scope *sc,
     return st;
 }
 
-/* --- the subjects ------------------------------------------------------------------------------ */
+/* --- the subjects ------------------------------------------------------------------------------
+ */
 
 static void on_report(void *arg, const struct cc_nats_msg *m)
 {
@@ -572,7 +588,8 @@ static void on_report(void *arg, const struct cc_nats_msg *m)
 
 enum cc_status reports_query_start(struct registry *reg)
 {
-    enum cc_status st = cc_nats_subscribe(reg->nats, "cc.reports.queues", "registry", on_report, reg);
+    enum cc_status st =
+        cc_nats_subscribe(reg->nats, "cc.reports.queues", "registry", on_report, reg);
     if (st == CC_OK)
         st = cc_nats_subscribe(reg->nats, "cc.reports.agents", "registry", on_report, reg);
     return st;

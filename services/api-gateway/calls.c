@@ -114,9 +114,9 @@ void calls_supervise(void *arg, struct cc_http_req *req, struct cc_http_resp *re
         return;
     if (!stop && (forward_fields_only(req->json, allowed, resp) != CC_OK))
         return;
-    if (!stop && (!cJSON_IsString(mode) || (strcmp(mode->valuestring, "listen") &&
-                                            strcmp(mode->valuestring, "whisper") &&
-                                            strcmp(mode->valuestring, "barge"))))
+    if (!stop && (!cJSON_IsString(mode) ||
+                  (strcmp(mode->valuestring, "listen") && strcmp(mode->valuestring, "whisper") &&
+                   strcmp(mode->valuestring, "barge"))))
         return cc_http_error(resp, CC_ERR_INVALID, "mode: listen, whisper or barge");
     r.caller = &caller, r.id = CC_PB_STR(req->params[0]);
     r.mode = stop ? CC_PB_STR("stop") : mode->valuestring;

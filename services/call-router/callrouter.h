@@ -23,11 +23,11 @@ struct call_router {
     struct cc_redis *redis;
     char token[256];             /* CC_PBX_TOKEN */
     int64_t identify_timeout_ms; /* CC_CRM_IDENTIFY_MS: 0 = no identification */
-    struct waiters *waiters;      /* route long-polls */
-    struct waiters *cmd_waiters;  /* command long-polls */
+    struct waiters *waiters;     /* route long-polls */
+    struct waiters *cmd_waiters; /* command long-polls */
     struct directory *dir;
     struct cc_metric *m_calls, *m_events, *m_route;
-    pthread_t pump;               /* calls.c: puts records in RECORDS */
+    pthread_t pump; /* calls.c: puts records in RECORDS */
     pthread_mutex_t pump_lock;
     pthread_cond_t pump_cond;
     int pump_kicked, pumping;
@@ -194,16 +194,15 @@ enum cc_status commands_result(struct call_router *cr, const char *id, int ok, c
                                char *type, size_t cap);
 
 /* Field `field` of command `id`. */
-enum cc_status commands_field(struct call_router *cr, const char *id, const char *field,
-                              char *out, size_t cap);
+enum cc_status commands_field(struct call_router *cr, const char *id, const char *field, char *out,
+                              size_t cap);
 
 /* --- supervision.c: listen, whisper, barge ------------------------------------------- */
 
 enum cc_status supervision_start(struct call_router *cr);
 
 /* The PBX's result of a supervise command. */
-void supervision_result(struct call_router *cr, const char *command_id, int ok,
-                        const char *reason);
+void supervision_result(struct call_router *cr, const char *command_id, int ok, const char *reason);
 
 /* --- callbacks.c: calling customers back --------------------------------------------- */
 

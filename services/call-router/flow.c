@@ -475,9 +475,9 @@ static enum cc_status ev_direct(struct call_router *cr, const struct call_rec *r
 
 static int type_known(const char *t)
 {
-    static const char *const types[] = {"ringing", "answered",  "no_answer", "busy", "rejected",
-                                        "hangup",  "abandoned", "failed",    "callback_requested",
-                                        NULL};
+    static const char *const types[] = {
+        "ringing",   "answered", "no_answer",          "busy", "rejected", "hangup",
+        "abandoned", "failed",   "callback_requested", NULL};
     for (int i = 0; t && types[i]; i++)
         if (!strcmp(t, types[i]))
             return 1;

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 static const struct cc_env_var vars[] = {
     {"CC_PBX_TOKEN", NULL, "bearer token the PBX sends (required; long and random)"},
     {"CC_PBX_DEV_TOKEN", "0", "1 allows a short or placeholder CC_PBX_TOKEN (development only)"},
@@ -89,7 +88,7 @@ int main(int argc, char **argv)
         st = cc_service_serve(&svc, routes, pbx_routes(&cr, routes, 10), 0);
     if (st == CC_OK)
         cc_service_wait(&svc);
-    calls_stop(&cr); /* sets stopping */
+    calls_stop(&cr);          /* sets stopping */
     waiters_free(cr.waiters); /* parked long-polls answer 204: the PBX asks again elsewhere */
     waiters_free(cr.cmd_waiters);
     cc_service_release(&svc);
