@@ -251,7 +251,10 @@ export function chatView(root, chatId, opts) {
       clear(quick, h("option", { value: "" }, "Select text"), quickReplies.map((q) => h("option", { value: q.id }, q.name)));
       clear(result, h("option", { value: "" }, "—"), results.items.map((r) => h("option", { value: r.id }, r.name)));
       if (chat.result_id) result.value = chat.result_id;
-      if (chat.state !== "completed") text.focus();
+      // The composer takes the focus unless the agent already went to another
+      // field (the CRM search, the record's result) while the chat loaded.
+      const typing = document.activeElement && document.activeElement.matches("input, textarea, select");
+      if (chat.state !== "completed" && !typing) text.focus();
     } catch (e) {
       fail(e);
     }
