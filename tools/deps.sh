@@ -15,12 +15,26 @@ missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# npm (Debian's package, unless a Node.js install already brings one)
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -z "$missing" ]; then
   echo "deps: all packages installed"
-  exit 0
+else
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "deps: installing$missing"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "deps: installing$missing"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+
+# axe-core (the browser tests' accessibility check), the exact version and
+# checksum of tools/axe/package-lock.json, into tools/axe/node_modules.
+AXE_DIR="$(dirname "$0")/axe"
+want=$(sed -n 's/.*"axe-core": "\(.*\)".*/\1/p' "$AXE_DIR/package.json")
+have=$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$AXE_DIR/node_modules/axe-core/package.json" 2>/dev/null | head -1)
+if [ "$have" = "$want" ]; then
+  echo "deps: axe-core $have installed"
+else
+  echo "deps: installing axe-core $want"
+  (cd "$AXE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi

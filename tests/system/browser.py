@@ -7,7 +7,10 @@ throw-away profile; browser.page() opens a tab in a fresh browser context
 promises), waits for conditions by polling, clicks with real mouse events
 at an element's centre, types with real key events or Input.insertText,
 sets files on a file input, saves downloads, takes screenshots and records every console
-error, uncaught exception and browser log error in `page.errors`."""
+error, uncaught exception and browser log error in `page.errors`. page.axe() runs
+the axe-core accessibility checker (tools/axe, installed by `make deps`) on the
+page: its source is evaluated over the DevTools connection, so the page's
+Content-Security-Policy stays as strict as it is."""
 import base64
 import json
 import os
@@ -42,6 +45,22 @@ window.__cc = {
   },
 };
 """
+
+
+AXE_JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "axe",
+                      "node_modules", "axe-core", "axe.min.js")
+_axe_source = None
+
+
+def axe_source():
+    global _axe_source
+    if _axe_source is None:
+        path = os.environ.get("CC_AXE_JS", AXE_JS)
+        if not os.path.exists(path):
+            raise RuntimeError(f"no axe-core at {path}: run make deps (it installs tools/axe)")
+        with open(path, encoding="utf-8") as f:
+            _axe_source = f.read()
+    return _axe_source
 
 
 def chromium_binary():
@@ -269,6 +288,33 @@ class Page:
         """Files this page downloads are saved into `path` (the browser's own name kept)."""
         self.browser.conn.send("Browser.setDownloadBehavior", {
             "behavior": "allow", "downloadPath": str(path), "browserContextId": self.context_id})
+
+    def axe(self, impacts=("serious", "critical")):
+        """The axe-core violations of the page now (WCAG 2.x A/AA and best
+        practices) whose impact is one of `impacts`: a list of
+        {id, impact, help, nodes: [target and summary]}."""
+        if not self.eval("typeof window.axe === 'object'"):
+            self.conn.send("Runtime.evaluate", {"expression": axe_source(), "returnByValue": True})
+        # colours are read with transitions and animations off (as a person
+        # asking for reduced motion sees them), not half way through a fade
+        self.conn.send("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
+        try:
+            found = self._axe_run()
+        finally:
+            self.conn.send("Emulation.setEmulatedMedia", {"features": []})
+        return [v for v in found if v["impact"] in impacts]
+
+    def _axe_run(self):
+        return self.eval("""axe.run(document, {resultTypes: ["violations"]}).then((r) => r.violations.map((v) => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\\s+/g, " "))})))""",
+                         timeout=60)
+
+    def assert_accessible(self, where=""):
+        """No serious or critical axe-core violation on the page now."""
+        bad = self.axe()
+        assert not bad, f"accessibility ({where or self.eval('location.hash')}):\n" + "\n".join(
+            f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"]) for v in bad)
 
     def screenshot(self, path):
         r = self.conn.send("Page.captureScreenshot", {"format": "png"})

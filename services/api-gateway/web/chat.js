@@ -70,7 +70,8 @@ export function chatView(root, chatId, opts) {
   const stateButtons = Object.entries(CHAT_STATE).map(([k, label]) =>
     h("button.state", { type: "button", dataset: { state: k }, "aria-pressed": "false", onclick: () => setState(k) }, label));
   const endButton = h("button.danger", { type: "button", onclick: endChat }, "End chat");
-  const list = h("ol.messages", { role: "log", "aria-live": "polite", "aria-labelledby": "conv-title" });
+  const list = h("ol.msg-list");
+  const log = h("div.messages", { role: "log", "aria-live": "polite", "aria-labelledby": "conv-title" }, list);
 
   // composer
   const text = h("textarea", { rows: 2, placeholder: "Type a message", id: "message-input" });
@@ -138,7 +139,7 @@ export function chatView(root, chatId, opts) {
       field("Activity", links.activity_id), field("Case", links.case_id),
       h("button.primary", { type: "submit" }, "Save")), crm.el);
 
-  const thread = h("div.thread", list, composer);
+  const thread = h("div.thread", log, composer);
   const section = h("section.conversation", { "aria-labelledby": "conv-title" },
     h("header.conv-head",
       h("div.conv-title", opts.record ? h("a.back", { href: "#/desk" }, "← Desk") : null, title, sub),
@@ -208,7 +209,7 @@ export function chatView(root, chatId, opts) {
     const el = messageView(m);
     if (old) old.replaceWith(el);
     else list.append(el);
-    list.scrollTop = list.scrollHeight;
+    log.scrollTop = log.scrollHeight;
   }
 
   function render() {

@@ -77,11 +77,12 @@ export function deskView(root, me, recordId) {
 
   // --- chats ---
   const tabs = ["active", "closed"].map((t) =>
-    h("button", { type: "button", role: "tab", id: `tab-${t}`, "aria-controls": "chat-list", onclick: () => { state.tab = t; renderChats(); } },
+    h("button", { type: "button", role: "tab", id: `tab-${t}`, "aria-controls": "chat-panel", onclick: () => { state.tab = t; renderChats(); } },
       t === "active" ? "Active" : "Closed"));
-  const chatList = h("ul.chat-list", { id: "chat-list", role: "tabpanel" });
+  const chatList = h("ul.chat-list", { id: "chat-list" });
+  const chatPanel = h("div.chat-panel", { id: "chat-panel", role: "tabpanel" }, chatList);
   const chatsPanel = h("section.panel.chats-panel", { "aria-labelledby": "chats-title" },
-    h("h2", { id: "chats-title" }, "Chats"), h("div.tabs", { role: "tablist", "aria-label": "Chats" }, tabs), chatList);
+    h("h2", { id: "chats-title" }, "Chats"), h("div.tabs", { role: "tablist", "aria-label": "Chats" }, tabs), chatPanel);
   tabs[0].parentElement.addEventListener("keydown", (ev) => {
     if (ev.key !== "ArrowLeft" && ev.key !== "ArrowRight") return;
     state.tab = state.tab === "active" ? "closed" : "active";
@@ -201,7 +202,7 @@ export function deskView(root, me, recordId) {
     for (const t of tabs) t.tabIndex = t.id === `tab-${state.tab}` ? 0 : -1;
     tabs[0].textContent = `Active (${state.active.length})`;
     tabs[1].textContent = `Closed (${state.closed.length})`;
-    chatList.setAttribute("aria-labelledby", `tab-${state.tab}`);
+    chatPanel.setAttribute("aria-labelledby", `tab-${state.tab}`);
     const items = state.tab === "active" ? state.active : state.closed;
     clear(chatList, items.map((c) =>
       h("li", h("button.chat-item", {
