@@ -330,6 +330,61 @@ static int offer_rings(struct registry *reg, const struct change *ch)
     return rings;
 }
 
+/* Writes `s` into `out` with the glob characters of a SCAN pattern escaped. */
+static void glob_escape(const char *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; *s && n + 2 < cap; s++) {
+        if (strchr("*?[]\\", *s))
+            out[n++] = '\\';
+        out[n++] = *s;
+    }
+    out[n] = '\0';
+}
+
+/* A change that is no routing event (sign-out, a status or state chosen,
+ * deactivation) took ringing offers away from the agent: drops each of
+ * their offer timers (so none fires later on another offer) and publishes
+ * the agent's status once per offer with reason "offer_released" and its
+ * interaction_id, which the router takes as "re-queue it at its old place".
+ * The ZREM that removes a timer decides which replica publishes it. */
+static void release_offers(struct registry *reg, const struct change *ch, const struct agent_rec *r)
+{
+    char esc[200], pattern[220], cursor[32] = "0";
+    glob_escape(ch->agent_id, esc, sizeof esc);
+    snprintf(pattern, sizeof pattern, "%s|*", esc);
+    do {
+        redisReply *rep = NULL, *del = NULL;
+        if (cc_redis_run(reg->redis, &rep, "ZSCAN " OFFER_TIMERS " %s MATCH %s COUNT 500", cursor,
+                         pattern) != CC_OK ||
+            rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+            CC_WARN("cannot read the ringing offers of %s", ch->agent_id);
+            if (rep)
+                freeReplyObject(rep);
+            return;
+        }
+        snprintf(cursor, sizeof cursor, "%s", rep->element[0]->str);
+        const redisReply *items = rep->element[1];
+        for (size_t i = 0; i + 1 < items->elements; i += 2) { /* member, score */
+            char agent[96], interaction[96], kind[8];
+            const char *member = items->element[i]->str;
+            if (sscanf(member, "%95[^|]|%95[^|]|%7s", agent, interaction, kind) != 3 ||
+                strcmp(agent, ch->agent_id) != 0)
+                continue;
+            if (cc_redis_run(reg->redis, &del, "ZREM " OFFER_TIMERS " %s", member) == CC_OK &&
+                del->integer == 1) {
+                struct change rel = *ch;
+                rel.interaction_id = interaction;
+                rel.reason = "offer_released";
+                publish(reg, &rel, r);
+            }
+            if (del)
+                freeReplyObject(del), del = NULL;
+        }
+        freeReplyObject(rep);
+    } while (strcmp(cursor, "0") != 0);
+}
+
 /* --- the one way to change a record ----------------------------------------------- */
 
 /* Reads, decides and applies (retrying when another replica raced us);
@@ -374,6 +429,9 @@ static enum cc_status change_apply(struct registry *reg, const struct change *ch
             *out = next;
             publish(reg, ch, &next);
             offer_timer(reg, ch, &f);
+            if (next.offers < cur.offers && (ev == EV_SIGN_OUT || ev == EV_SET_STATUS ||
+                                             ev == EV_SET_STATE || ev == EV_DEACTIVATE))
+                release_offers(reg, ch, &next);
             return CC_OK;
         }
     }
@@ -661,6 +719,11 @@ void presence_session_ended(struct registry *reg, const char *user_id)
 {
     if (!has_session(reg, user_id))
         sign(reg, user_id, EV_SIGN_OUT, "signed_out");
+}
+
+void presence_deactivated(struct registry *reg, const char *user_id)
+{
+    sign(reg, user_id, EV_DEACTIVATE, "deactivated");
 }
 
 void presence_forget(struct registry *reg, const char *user_id)

@@ -22,6 +22,11 @@ void presence_signed_in(struct registry *reg, const char *user_id, const char *s
  * offline and out of routing. */
 void presence_session_ended(struct registry *reg, const char *user_id);
 
+/* agent.enabled turned false (or the user stopped being an agent): out of
+ * callcenter at once (after the active interactions when busy), ringing
+ * offers withdrawn and re-queued by the router. */
+void presence_deactivated(struct registry *reg, const char *user_id);
+
 /* Drops the record of a deleted user. */
 void presence_forget(struct registry *reg, const char *user_id);
 

@@ -27,6 +27,12 @@
  *  call_end         busy, last interaction       pending, else waiting         call-router
  *                                                (no wrap-up: not a queue call)
  *  call_end         any other                    unchanged, calls - 1          call-router
+ *  deactivate       callcenter, not busy         ready (offers withdrawn)      system
+ *  deactivate       callcenter, busy             busy, pending ready, offers   system
+ *                                                withdrawn
+ *  deactivate       any other                    unchanged; offers withdrawn,  system
+ *                                                a pending callcenter or pause
+ *                                                dropped
  *  Anything else is refused with 409 and the record is unchanged. */
 #include "presence_fsm.h"
 
@@ -278,6 +284,23 @@ static enum cc_status call_end(const struct agent_rec *c, const struct presence_
     return end(c, &in, &nowrap, n, why);
 }
 
+/* agent.enabled turned false: out of callcenter at once (after the active
+ * interactions when busy), every ringing offer withdrawn (the router
+ * re-queues them), and no pending change may bring the agent back. */
+static void deactivate(const struct agent_rec *c, struct agent_rec *n, int64_t now)
+{
+    n->offers = 0;
+    if (is(n->pending, "callcenter") || is(n->pending, "pause"))
+        n->pending[0] = n->pending_cause[0] = '\0';
+    if (!is(c->status, "callcenter"))
+        return;
+    if (active(c)) {
+        SET(n->pending, "ready");
+        return;
+    }
+    move(n, "ready", "", now);
+}
+
 enum cc_status presence_decide(const struct agent_rec *cur, const struct presence_input *in,
                                const struct presence_facts *f, struct agent_rec *next,
                                const char **why)
@@ -321,6 +344,9 @@ enum cc_status presence_decide(const struct agent_rec *cur, const struct presenc
         return call_start(cur, next, f->now_ms, why);
     case EV_CALL_END:
         return call_end(cur, f, next, why);
+    case EV_DEACTIVATE:
+        deactivate(cur, next, f->now_ms);
+        return CC_OK;
     }
     return refuse(why, "unknown event");
 }

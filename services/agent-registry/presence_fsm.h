@@ -38,6 +38,7 @@ enum presence_event {
     EV_TIMER,         /* the state timer fired */
     EV_CALL_START,    /* call-router: a direct or outgoing call of the agent (not from a queue) */
     EV_CALL_END,      /* call-router: that call ended (no wrap-up) */
+    EV_DEACTIVATE,    /* system: agent.enabled turned false; the agent leaves routing */
 };
 
 enum presence_actor { ACTOR_AGENT, ACTOR_SUPERVISOR, ACTOR_ROUTER, ACTOR_TIMER, ACTOR_SYSTEM };

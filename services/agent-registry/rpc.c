@@ -1,5 +1,6 @@
 /* rpc.c - the generic verbs on configuration objects, served over NATS on
  * cc.registry.obj.<kind>.<verb> with cc.v1.ObjectRequest / ObjectReply. */
+#include "presence.h"
 #include "registry.h"
 #include "routing_index.h"
 #include "cc_log.h"
@@ -88,8 +89,16 @@ static enum cc_status stamp(const struct kind *k, ProtobufCMessage *obj,
     return st == CC_OK ? store_set_str(obj, "updated_at", now) : st;
 }
 
+/* 1 when user `obj` may be routed to: an enabled agent, not archived. */
+static int routable(const ProtobufCMessage *obj)
+{
+    const Cc__V1__User *u = (const Cc__V1__User *)obj;
+    return u && u->agent && u->agent->enabled && !u->archived;
+}
+
 /* prepare, uniqueness and write, under the lock the caller holds; a written
- * user's routing index entries follow (role, agent settings may change). */
+ * user's routing index entries follow (role, agent settings may change), and
+ * an agent deactivated by this write leaves callcenter at once. */
 static enum cc_status save(struct op *op, const struct kind *k, ProtobufCMessage *obj,
                            const ProtobufCMessage *old)
 {
@@ -100,8 +109,11 @@ static enum cc_status save(struct op *op, const struct kind *k, ProtobufCMessage
         st = store_check_unique(op->reg->redis, &k->store, obj, op->why, sizeof op->why);
     if (st == CC_OK)
         st = store_put(op->reg->redis, &k->store, obj, old);
-    if (st == CC_OK && k == &kind_users)
+    if (st == CC_OK && k == &kind_users) {
         routing_index_user(op->reg, (const Cc__V1__User *)obj);
+        if (old && routable(old) && !routable(obj))
+            presence_deactivated(op->reg, store_field_str(obj, "id"));
+    }
     return st;
 }
 

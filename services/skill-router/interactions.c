@@ -397,7 +397,11 @@ static enum cc_status requeue(struct router *r, const char *id, const struct rec
     if (done)
         trace_add(r, id, step, agent[0] ? agent : NULL, NULL, NULL);
     if (done) /* one agent's offer, or the whole lost one */
-        cc_metric_add(r->m_outcomes, step[0] == 'd' ? "outcome=\"declined\"" : "outcome=\"timed_out\"", 1);
+        cc_metric_add(r->m_outcomes,
+                      step[0] == 'd'   ? "outcome=\"declined\""
+                      : step[0] == 'w' ? "outcome=\"withdrawn\""
+                                       : "outcome=\"timed_out\"",
+                      1);
     if (done == 1) {
         trace_add(r, id, "requeued", NULL, NULL, NULL);
         routing_offer_interaction(r, id, ROUTE_TRACE_SKIPS);
@@ -776,9 +780,13 @@ static void on_status(void *arg, const struct cc_nats_msg *m)
     struct record x;
     if (!s || !s->agent_id)
         goto out;
-    if (s->reason && !strcmp(s->reason, "offer_timeout") && s->interaction_id &&
+    /* the offer stopped ringing unanswered: timed out, or released by the
+     * agent's status change (pause, sign-out, deactivation) */
+    int timed_out = s->reason && !strcmp(s->reason, "offer_timeout");
+    int released = s->reason && !strcmp(s->reason, "offer_released");
+    if ((timed_out || released) && s->interaction_id &&
         record_read(r, s->interaction_id, &x) == CC_OK)
-        requeue(r, s->interaction_id, &x, s->agent_id, "timed_out");
+        requeue(r, s->interaction_id, &x, s->agent_id, timed_out ? "timed_out" : "withdrawn");
     if (available(s))
         routing_offer_agent(r, s->agent_id);
 out:
