@@ -422,6 +422,110 @@ static enum cc_status check_url(struct op *op, const char *url)
     return check_text(op, "api_base_url", url, 0, 512);
 }
 
+#define MAX_CHANNEL_LIST 32 /* allowed_origins, media_hosts */
+
+/* 1 when `s` (lower case) is a DNS name: dot-separated labels of 1..63 letters, digits
+ * and inner hyphens, at least two, the last one not all digits (so never an IPv4
+ * address), and not localhost or a name under it. */
+static int dns_name(const char *s)
+{
+    size_t n = strlen(s), label = 0, labels = 1, digits = 0;
+    if (n == 0 || n > 253 || strcmp(s, "localhost") == 0 ||
+        (n > 10 && strcmp(s + n - 10, ".localhost") == 0))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '.') {
+            if (label == 0 || s[i - 1] == '-')
+                return 0;
+            label = digits = 0, labels++;
+        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') {
+            if ((c == '-' && label == 0) || ++label > 63)
+                return 0;
+            digits += c >= '0' && c <= '9';
+        } else {
+            return 0;
+        }
+    }
+    return label > 0 && s[n - 1] != '-' && labels >= 2 && digits < label;
+}
+
+static void lower(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s - 'A' + 'a');
+}
+
+/* Web-chat origins, as browsers send them in Origin: "https://shop.example.com" or
+ * "http://127.0.0.1:8080" (scheme and host lower case, no path, no default port).
+ * Each is brought to that form (lower case, a trailing "/" and a default port dropped). */
+static enum cc_status check_origins(struct op *op, Cc__V1__Channel *c)
+{
+    if (c->n_allowed_origins && strcmp(c->type, "webchat") != 0)
+        return op_fail(op, CC_ERR_INVALID, "allowed_origins: only for webchat channels");
+    if (c->n_allowed_origins > MAX_CHANNEL_LIST)
+        return op_fail(op, CC_ERR_INVALID, "allowed_origins: at most %d", MAX_CHANNEL_LIST);
+    for (size_t i = 0; i < c->n_allowed_origins; i++) {
+        char *o = c->allowed_origins[i];
+        size_t n = strlen(o);
+        lower(o);
+        if (n && o[n - 1] == '/')
+            o[--n] = 0;
+        int https = strncmp(o, "https://", 8) == 0;
+        const char *host = https ? o + 8 : strncmp(o, "http://", 7) == 0 ? o + 7 : NULL;
+        const char *port = NULL;
+        if (host && *host == '[') { /* [IPv6]:port */
+            const char *close = strchr(host, ']');
+            port = close && close[1] == ':' ? close + 1 : NULL;
+            if (!close || (close[1] && close[1] != ':'))
+                host = NULL;
+        } else if (host) {
+            port = strchr(host, ':');
+        }
+        if (host && port) {
+            char *end = NULL;
+            long p = strtol(port + 1, &end, 10);
+            if (port[1] < '0' || port[1] > '9' || *end || p < 1 || p > 65535)
+                host = NULL;
+            else if (p == (https ? 443 : 80))
+                *(char *)port = 0; /* the browser leaves the default port out */
+        }
+        size_t hl = host ? (port ? (size_t)(port - host) : strlen(host)) : 0;
+        if (!host || hl == 0 || n > 255 || strpbrk(host, "/?#@ \\") ||
+            (*host != '[' && strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789.-") < hl))
+            return op_fail(op, CC_ERR_INVALID,
+                           "allowed_origins[%zu]: an origin like https://shop.example.com "
+                           "(http or https, a host, an optional port; no path)",
+                           i);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->allowed_origins[j], o) == 0)
+                return op_fail(op, CC_ERR_INVALID, "allowed_origins[%zu]: listed twice", i);
+    }
+    return CC_OK;
+}
+
+/* Media hosts: DNS names, "*." in front for any name under one
+ * ("*.fbcdn.net"); never an address or localhost (cc_netguard). */
+static enum cc_status check_media_hosts(struct op *op, Cc__V1__Channel *c)
+{
+    if (c->n_media_hosts && strcmp(c->type, "webchat") == 0)
+        return op_fail(op, CC_ERR_INVALID, "media_hosts: not for webchat channels");
+    if (c->n_media_hosts > MAX_CHANNEL_LIST)
+        return op_fail(op, CC_ERR_INVALID, "media_hosts: at most %d", MAX_CHANNEL_LIST);
+    for (size_t i = 0; i < c->n_media_hosts; i++) {
+        char *h = c->media_hosts[i];
+        lower(h);
+        const char *name = strncmp(h, "*.", 2) == 0 ? h + 2 : h;
+        if (!dns_name(name))
+            return op_fail(op, CC_ERR_INVALID,
+                           "media_hosts[%zu]: a host name like cdn.example.com or *.example.com "
+                           "(no scheme, port, address or localhost)",
+                           i);
+    }
+    return CC_OK;
+}
+
 static enum cc_status channel_prepare(struct op *op, ProtobufCMessage *obj,
                                       const ProtobufCMessage *old)
 {
@@ -437,7 +541,8 @@ static enum cc_status channel_prepare(struct op *op, ProtobufCMessage *obj,
         (st = check_text(op, "name", c->name, 1, 100)) ||
         (st = check_text(op, "queue_id", c->queue_id, 1, 64)) ||
         (st = check_text(op, "api_version", c->api_version, 1, 16)) ||
-        (st = check_url(op, c->api_base_url)) || (st = check_credentials(op, c)))
+        (st = check_url(op, c->api_base_url)) || (st = check_credentials(op, c)) ||
+        (st = check_origins(op, c)) || (st = check_media_hosts(op, c)))
         return st;
     if (strcmp(c->type, "webchat") != 0 && !c->api_base_url)
         return op_fail(op, CC_ERR_INVALID, "api_base_url: required for %s", c->type);

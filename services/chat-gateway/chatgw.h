@@ -22,6 +22,14 @@
 #define CHAT_IN_STREAM "CHAT_IN"
 #define CHAT_OUT_STREAM "CHAT_OUT"
 #define RECORDS_PENDING "{cc}:records:pending" /* chats whose latest version is not in RECORDS */
+#define WEBCHAT_SESSION_KEY "{cc}:wcs:%s"      /* a web-chat session: channel, name, token */
+#define WEBCHAT_LIMIT_KEY "{cc}:wcrl:%s:%s:%s" /* a limiter: what, scope, address or channel */
+
+/* Web-chat limits, each per minute and also allowed at once; 0: none. */
+struct webchat_limits {
+    int64_t sessions_per_address, sessions_per_channel;
+    int64_t messages_per_address, messages_per_channel;
+};
 
 /* One version of the channels, with their credentials: replaced whole on
  * every change, shared read-only by reference count. */
@@ -43,13 +51,15 @@ struct chatgw {
     const char *file_dir;       /* where files live (shared by every replica) */
     int64_t file_max_bytes, link_ttl_s, sse_keepalive_us;
     int64_t identify_timeout_ms; /* identify.c: how long crm-sync may take; 0 = never ask */
+    struct webchat_limits limits; /* webchat_guard.c */
+    int64_t media_timeout_ms;     /* media.c: a whole fetch, redirects included */
     pthread_t sweeper;          /* inbound.c: chats not handed to skill-router yet */
     int sweeping;
     pthread_t records_sweeper;  /* records.c: chat versions not in RECORDS yet */
     int records_sweeping;
     volatile int stopping;
     struct cc_metric *m_webhooks, *m_messages, *m_delivery_failures, *m_ingest_latency,
-        *m_offer_latency;
+        *m_offer_latency, *m_webchat_limited, *m_webchat_refused, *m_media;
 };
 
 /* --- channels.c: the channels, with credentials, from agent-registry ---------------- */
@@ -173,6 +183,28 @@ void webchat_events(void *arg, struct cc_http_req *req, struct cc_http_resp *res
 void webchat_widget(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 void webchat_demo(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 enum cc_status webchat_start(struct chatgw *g);
+
+/* --- webchat_guard.c: who may call the web-chat API (CORS) and how often ------------ */
+
+/* Checks the request's Origin against web-chat channel `channel_id` (NULL:
+ * any web-chat channel, for a session not known) and adds the CORS headers
+ * to resp. Returns 1 when the request goes on (no Origin, this service's own
+ * origin, or one the channel allows), 0 after answering 403. */
+int webchat_cors(struct chatgw *g, struct cc_http_req *req, struct cc_http_resp *resp,
+                 const char *channel_id);
+
+enum webchat_limit { WEBCHAT_LIMIT_SESSION, WEBCHAT_LIMIT_MESSAGE };
+
+/* Counts one session or message against the client address's and channel
+ * `channel_id`'s limits: 1 when within them, 0 after answering 429 with
+ * Retry-After (counted). 1 also when Redis cannot answer. */
+int webchat_limit(struct chatgw *g, struct cc_http_req *req, struct cc_http_resp *resp,
+                  enum webchat_limit what, const char *channel_id);
+
+/* OPTIONS /webchat/v1/{channel_id}/sessions and /webchat/v1/sessions/{id}/...:
+ * 204 with the CORS headers for an allowed origin, else 403. */
+void webchat_preflight_channel(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+void webchat_preflight_session(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 
 /* --- records.c: every version of every chat into the RECORDS stream ---------------- */
 

@@ -19,6 +19,16 @@ static const struct cc_env_var env[] = {
     {"CC_SSE_KEEPALIVE_S", "15", "seconds between keepalives of web-chat event streams"},
     {"CC_CRM_IDENTIFY_MS", "300",
      "how long a new chat waits for crm-sync to identify its customer; 0: never ask"},
+    {"CC_WEBCHAT_SESSIONS_PER_ADDRESS", "20",
+     "web-chat sessions one client address may open per minute (0: no limit)"},
+    {"CC_WEBCHAT_SESSIONS_PER_CHANNEL", "600",
+     "web-chat sessions one channel may open per minute (0: no limit)"},
+    {"CC_WEBCHAT_MESSAGES_PER_ADDRESS", "120",
+     "web-chat messages one client address may send per minute (0: no limit)"},
+    {"CC_WEBCHAT_MESSAGES_PER_CHANNEL", "6000",
+     "web-chat messages one channel may take per minute (0: no limit)"},
+    {"CC_MEDIA_TIMEOUT_MS", "20000",
+     "how long fetching one inbound file may take, redirects included"},
     {NULL, NULL, NULL},
 };
 
@@ -31,7 +41,16 @@ static int setup(struct chatgw *g, struct cc_service *svc)
     if (cc_env_int("CC_FILE_MAX_BYTES", 20971520, 1, 1LL << 32, &g->file_max_bytes) != CC_OK ||
         cc_env_int("CC_FILE_LINK_TTL_S", 604800, 60, 31536000, &g->link_ttl_s) != CC_OK ||
         cc_env_int("CC_SSE_KEEPALIVE_S", 15, 1, 3600, &keepalive) != CC_OK ||
-        cc_env_int("CC_CRM_IDENTIFY_MS", 300, 0, 5000, &g->identify_timeout_ms) != CC_OK)
+        cc_env_int("CC_CRM_IDENTIFY_MS", 300, 0, 5000, &g->identify_timeout_ms) != CC_OK ||
+        cc_env_int("CC_WEBCHAT_SESSIONS_PER_ADDRESS", 20, 0, 1000000,
+                   &g->limits.sessions_per_address) != CC_OK ||
+        cc_env_int("CC_WEBCHAT_SESSIONS_PER_CHANNEL", 600, 0, 1000000,
+                   &g->limits.sessions_per_channel) != CC_OK ||
+        cc_env_int("CC_WEBCHAT_MESSAGES_PER_ADDRESS", 120, 0, 1000000,
+                   &g->limits.messages_per_address) != CC_OK ||
+        cc_env_int("CC_WEBCHAT_MESSAGES_PER_CHANNEL", 6000, 0, 1000000,
+                   &g->limits.messages_per_channel) != CC_OK ||
+        cc_env_int("CC_MEDIA_TIMEOUT_MS", 20000, 100, 300000, &g->media_timeout_ms) != CC_OK)
         return -1;
     g->sse_keepalive_us = keepalive * 1000000;
     static const double ms[] = {.0005, .001, .002, .005, .01, .025, .05, .1, .25, 1};
@@ -47,6 +66,13 @@ static int setup(struct chatgw *g, struct cc_service *svc)
     g->m_offer_latency = cc_metrics_histogram(m, "cc_chat_offer_seconds",
                                               "From a chat's first message to its first offer", s,
                                               (int)(sizeof s / sizeof *s));
+    g->m_webchat_limited = cc_metrics_counter(m, "cc_chat_webchat_limited_total",
+                                              "Web-chat sessions and messages refused 429 by "
+                                              "what and the limit (address, channel)");
+    g->m_webchat_refused = cc_metrics_counter(m, "cc_chat_webchat_refused_total",
+                                              "Web-chat requests refused 403 by reason (origin)");
+    g->m_media = cc_metrics_counter(m, "cc_chat_media_fetches_total",
+                                    "Inbound files by result (stored, refused, failed)");
     pthread_mutex_init(&g->lock, NULL);
     return cc_events_new(&g->events, 256, 10000) == CC_OK ? 0 : -1;
 }
@@ -66,6 +92,9 @@ int main(int argc, char **argv)
         {"POST", "/webchat/v1/sessions/{id}/messages", webchat_send, &g, CC_HTTP_JSON},
         {"GET", "/webchat/v1/sessions/{id}/messages", webchat_messages, &g, 0},
         {"GET", "/webchat/v1/sessions/{id}/events", webchat_events, &g, 0},
+        {"OPTIONS", "/webchat/v1/{channel_id}/sessions", webchat_preflight_channel, &g, 0},
+        {"OPTIONS", "/webchat/v1/sessions/{id}/messages", webchat_preflight_session, &g, 0},
+        {"OPTIONS", "/webchat/v1/sessions/{id}/events", webchat_preflight_session, &g, 0},
         {"GET", "/webchat/widget.js", webchat_widget, &g, 0},
         {"GET", "/webchat/demo/{channel_id}", webchat_demo, &g, 0},
     };

@@ -42,6 +42,16 @@ void webchat_session_new(void *arg, struct cc_http_req *req, struct cc_http_resp
     const cJSON *name = req->json ? cJSON_GetObjectItemCaseSensitive(req->json, "name") : NULL;
     unsigned char raw[32];
     char id[40], token[65], hash[65];
+    const Cc__V1__Channel *ch;
+    const struct channels *cs = channels_get_for(g, req->params[0], &ch);
+    int ok = ch && !strcmp(ch->type, "webchat");
+    channels_put(cs);
+    if (!webchat_cors(g, req, resp, ok ? req->params[0] : NULL))
+        return;
+    if (!ok) {
+        cc_http_error(resp, CC_ERR_NOT_FOUND, "no such web-chat channel");
+        return;
+    }
     if (req->json && !cJSON_IsObject(req->json)) {
         cc_http_error(resp, CC_ERR_INVALID, "body: a JSON object");
         return;
@@ -50,21 +60,15 @@ void webchat_session_new(void *arg, struct cc_http_req *req, struct cc_http_resp
         cc_http_error(resp, CC_ERR_INVALID, "name: a string of at most 128 bytes");
         return;
     }
-    const Cc__V1__Channel *ch;
-    const struct channels *cs = channels_get_for(g, req->params[0], &ch);
-    int ok = ch && !strcmp(ch->type, "webchat");
-    channels_put(cs);
-    if (!ok) {
-        cc_http_error(resp, CC_ERR_NOT_FOUND, "no such web-chat channel");
+    if (!webchat_limit(g, req, resp, WEBCHAT_LIMIT_SESSION, req->params[0]))
         return;
-    }
     store_new_id("wcs_", id, sizeof id);
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(token, sizeof token, raw, sizeof raw);
     token_hash(token, hash);
-    if (cc_redis_do(g->redis, "HSET {cc}:wcs:%s channel %s name %s token %s", id, req->params[0],
-                    cJSON_IsString(name) ? name->valuestring : "", hash) != CC_OK ||
-        cc_redis_do(g->redis, "EXPIRE {cc}:wcs:%s %d", id, SESSION_TTL_S) != CC_OK) {
+    if (cc_redis_do(g->redis, "HSET " WEBCHAT_SESSION_KEY " channel %s name %s token %s", id,
+                    req->params[0], cJSON_IsString(name) ? name->valuestring : "", hash) != CC_OK ||
+        cc_redis_do(g->redis, "EXPIRE " WEBCHAT_SESSION_KEY " %d", id, SESSION_TTL_S) != CC_OK) {
         cc_http_error(resp, CC_ERR_UNAVAILABLE, NULL);
         return;
     }
@@ -90,8 +94,8 @@ static enum cc_status session_auth(struct chatgw *g, struct cc_http_req *req, st
     if (!token || strlen(token) != 64 || strlen(req->params[0]) >= sizeof s->id)
         return CC_ERR_UNAUTHORIZED;
     token_hash(token, hash);
-    enum cc_status st = cc_redis_run(g->redis, &rep, "HMGET {cc}:wcs:%s channel name token",
-                                     req->params[0]);
+    enum cc_status st = cc_redis_run(
+        g->redis, &rep, "HMGET " WEBCHAT_SESSION_KEY " channel name token", req->params[0]);
     if (st == CC_OK && (rep->element[2]->type != REDIS_REPLY_STRING ||
                         sodium_memcmp(rep->element[2]->str, hash, 64) != 0))
         st = CC_ERR_UNAUTHORIZED;
@@ -105,10 +109,14 @@ static enum cc_status session_auth(struct chatgw *g, struct cc_http_req *req, st
     return st;
 }
 
+/* The session's request: its Origin checked against the session's channel
+ * (any web-chat channel when the session is not known), then its token. */
 static int auth_or_answer(struct chatgw *g, struct cc_http_req *req, struct cc_http_resp *resp,
                           struct session *s)
 {
     enum cc_status st = session_auth(g, req, s);
+    if (!webchat_cors(g, req, resp, st == CC_OK ? s->channel : NULL))
+        return 0;
     if (st != CC_OK)
         cc_http_error(resp, st, st == CC_ERR_UNAUTHORIZED ? "missing or wrong X-Webchat-Token" : NULL);
     return st == CC_OK;
@@ -120,7 +128,8 @@ void webchat_send(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     struct session s;
     Cc__V1__Inbound in = CC__V1__INBOUND__INIT;
     char pid[96], at[32];
-    if (!auth_or_answer(g, req, resp, &s))
+    if (!auth_or_answer(g, req, resp, &s) ||
+        !webchat_limit(g, req, resp, WEBCHAT_LIMIT_MESSAGE, s.channel))
         return;
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(req->json, "text");
     const cJSON *client = cJSON_GetObjectItemCaseSensitive(req->json, "client_id");
@@ -195,7 +204,7 @@ static enum cc_status check_session(void *arg)
 {
     struct session_check *c = arg;
     redisReply *rep;
-    enum cc_status st = cc_redis_run(c->g->redis, &rep, "EXISTS {cc}:wcs:%s", c->id);
+    enum cc_status st = cc_redis_run(c->g->redis, &rep, "EXISTS " WEBCHAT_SESSION_KEY, c->id);
     if (st == CC_OK && rep->integer != 1)
         st = CC_ERR_UNAUTHORIZED;
     free_reply(rep);

@@ -25,6 +25,10 @@ SAN_ENV = {
 }
 
 
+# chat-gateway's web-chat limits, per minute, far above what any test sends
+WEBCHAT_NO_LIMITS = {f"CC_WEBCHAT_{what}_PER_{scope}": "1000000" for what in ("SESSIONS", "MESSAGES")
+                     for scope in ("ADDRESS", "CHANNEL")}
+
 # call-router refuses to start without a real token; tests use this one.
 PBX_TOKEN = "pbx-token-for-tests-0123456789"
 
@@ -168,6 +172,8 @@ class Service(Proc):
             full["CC_PBX_TOKEN"] = PBX_TOKEN
         if name == "crm-sync":  # the stand-ins listen on 127.0.0.1 (SPEC 8 refuses it otherwise)
             full["CC_CRM_ALLOW_PRIVATE"] = "1"
+        if name == "chat-gateway":  # every test's customers come from 127.0.0.1: limits out of
+            full.update(WEBCHAT_NO_LIMITS)  # the way (test_chat_limits.py sets its own)
         full.update(env or {})
         self.base = f"http://127.0.0.1:{self.port}"
         if full.get("CC_PUBLIC_URL") == "self":  # chat-gateway's links point at itself

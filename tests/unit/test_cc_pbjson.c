@@ -349,7 +349,7 @@ static void queue_round_trips_repeated_strings_messages_and_int64s(void **state)
 
 static const char channel_json[] =
     "{\"id\":\"c1\",\"type\":\"telegram\",\"name\":\"TG\",\"queue_id\":\"q1\","
-    "\"credentials\":{\"bot_token\":\"123:abc\",\"secret_token\":\"s\"},\"has_credentials\":true}";
+    "\"credentials\":{\"bot_token\":\"123:abc\",\"secret_token\":\"s\"},\"has_credentials\":true,\"allowed_origins\":[],\"media_hosts\":[]}";
 
 static void channel_round_trips_nested_credentials(void **state)
 {
@@ -420,8 +420,8 @@ static void nulls_mode_writes_absent_strings_and_messages_as_null(void **state)
     assert_renders(c, 1,
                    "{\"id\":\"c1\",\"type\":null,\"name\":null,\"queue_id\":null,"
                    "\"api_base_url\":null,\"api_version\":null,\"credentials\":null,"
-                   "\"created_at\":null,\"updated_at\":null}");
-    assert_renders(c, 0, "{\"id\":\"c1\"}");
+                   "\"created_at\":null,\"updated_at\":null,\"allowed_origins\":[],\"media_hosts\":[]}");
+    assert_renders(c, 0, "{\"id\":\"c1\",\"allowed_origins\":[],\"media_hosts\":[]}");
     protobuf_c_message_free_unpacked(c, NULL);
     c = from_text(&cc__v1__user__descriptor, "{\"agent\":{\"enabled\":true}}");
     assert_renders(c, 0, "{\"agent\":{\"enabled\":true}}");
