@@ -29,6 +29,8 @@ struct cc_events_sub {
     struct cc_events_msg **ring;       /* hub->queue_cap slots, one reference each */
     size_t head, count;             /* first queued slot, events queued */
     int overflow;                   /* an event found the queue full */
+    cc_events_filter_fn filter;     /* every-key subscriptions: which events; NULL all */
+    void *filter_arg;
 };
 
 /* One kind of event the hub streams. */
@@ -126,11 +128,13 @@ static void push(struct cc_events_sub *sub, struct cc_events_msg *m)
 
 /* Queues `m` for every subscription that wants the events of `agent_id`:
  * that agent's own, and the monitors unless the event is personal. */
-static void fan_out(struct cc_events *ev, const char *agent_id, int personal, struct cc_events_msg *m)
+static void fan_out(struct cc_events *ev, const char *event, const char *agent_id, int personal,
+                    struct cc_events_msg *m)
 {
     pthread_mutex_lock(&ev->lock);
     for (struct cc_events_sub *s = ev->subs; s; s = s->next)
-        if ((!s->agent_id && !personal) || (s->agent_id && !strcmp(s->agent_id, agent_id)))
+        if ((!s->agent_id && !personal && (!s->filter || s->filter(s->filter_arg, event, agent_id))) ||
+            (s->agent_id && !strcmp(s->agent_id, agent_id)))
             push(s, m);
     pthread_mutex_unlock(&ev->lock);
 }
@@ -148,7 +152,7 @@ static void on_event(void *arg, const struct cc_nats_msg *msg)
     }
     struct cc_events_msg *m = frame_new(src->event, body);
     if (m)
-        fan_out(src->hub, agent, src->personal, m);
+        fan_out(src->hub, src->event, agent, src->personal, m);
     else
         CC_ERROR("events: out of memory, a %s event of %s is not streamed", src->event, agent);
     cc_events_msg_unref(m);
@@ -206,10 +210,18 @@ static void sub_free(struct cc_events_sub *sub)
 
 enum cc_status cc_events_sub_open(struct cc_events *ev, const char *agent_id, struct cc_events_sub **out)
 {
+    return cc_events_sub_open_filtered(ev, agent_id, NULL, NULL, out);
+}
+
+enum cc_status cc_events_sub_open_filtered(struct cc_events *ev, const char *agent_id,
+                                           cc_events_filter_fn filter, void *filter_arg,
+                                           struct cc_events_sub **out)
+{
     struct cc_events_sub *sub = sub_new(ev, agent_id);
     *out = NULL;
     if (!sub)
         return CC_ERR_NOMEM;
+    sub->filter = filter, sub->filter_arg = filter_arg;
     pthread_mutex_lock(&ev->lock);
     int full = ev->nsubs >= ev->max_subs;
     if (!full) {

@@ -52,6 +52,18 @@ void cc_events_free(struct cc_events *ev);
  * already open, or CC_ERR_NOMEM. Close with cc_events_sub_close. */
 enum cc_status cc_events_sub_open(struct cc_events *ev, const char *agent_id, struct cc_events_sub **out);
 
+/* Decides whether an every-key subscription gets event `event` (the SSE
+ * name) of key `key`: 1 yes, 0 no. Called under the hub's lock from the
+ * NATS thread: it must be quick and must not call into the hub. */
+typedef int (*cc_events_filter_fn)(void *arg, const char *event, const char *key);
+
+/* Like cc_events_sub_open; with `agent_id` NULL, `filter` (may be NULL)
+ * picks the events the subscription gets. `filter_arg` must outlive the
+ * subscription. */
+enum cc_status cc_events_sub_open_filtered(struct cc_events *ev, const char *agent_id,
+                                           cc_events_filter_fn filter, void *filter_arg,
+                                           struct cc_events_sub **out);
+
 /* Unsubscribes, drops the events still queued and frees `sub`. */
 void cc_events_sub_close(struct cc_events_sub *sub);
 

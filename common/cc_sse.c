@@ -102,8 +102,17 @@ void cc_sse_answer(struct cc_events *ev, const char *key, int64_t keepalive_us,
                    cc_sse_check_fn check, void *arg, void (*arg_free)(void *arg),
                    struct cc_http_req *req, struct cc_http_resp *resp)
 {
+    cc_sse_answer_filtered(ev, key, NULL, keepalive_us, check, arg, arg_free, req, resp);
+}
+
+void cc_sse_answer_filtered(struct cc_events *ev, const char *key, cc_events_filter_fn filter,
+                            int64_t keepalive_us, cc_sse_check_fn check, void *arg,
+                            void (*arg_free)(void *arg), struct cc_http_req *req,
+                            struct cc_http_resp *resp)
+{
     struct sse *s = calloc(1, sizeof *s);
-    enum cc_status st = s ? cc_events_sub_open(ev, key, &s->sub) : CC_ERR_NOMEM;
+    enum cc_status st =
+        s ? cc_events_sub_open_filtered(ev, key, filter, arg, &s->sub) : CC_ERR_NOMEM;
     if (st != CC_OK) {
         free(s);
         if (arg_free)

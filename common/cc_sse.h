@@ -22,4 +22,12 @@ void cc_sse_answer(struct cc_events *ev, const char *key, int64_t keepalive_us,
                    cc_sse_check_fn check, void *arg, void (*arg_free)(void *arg),
                    struct cc_http_req *req, struct cc_http_resp *resp);
 
+/* Like cc_sse_answer for an every-key stream (`key` NULL) whose events
+ * `filter` picks (cc_events_filter_fn, given `arg`, which lives until
+ * arg_free). */
+void cc_sse_answer_filtered(struct cc_events *ev, const char *key, cc_events_filter_fn filter,
+                            int64_t keepalive_us, cc_sse_check_fn check, void *arg,
+                            void (*arg_free)(void *arg), struct cc_http_req *req,
+                            struct cc_http_resp *resp);
+
 #endif

@@ -241,6 +241,26 @@ enum cc_status agent_skills_drop_user(struct registry *reg, const char *user_id)
     return st;
 }
 
+/* 1 when `user_id` holds the queue's skill (active or not, any capacity)
+ * and belongs to one of its teams (when the queue names teams): an agent of
+ * the queue, as its supervisors see it. */
+int agent_in_queue(struct registry *reg, const Cc__V1__Queue *q, const char *user_id,
+                   const char *team_id)
+{
+    redisReply *rep;
+    int in = !q->n_team_ids;
+    for (size_t i = 0; i < q->n_team_ids && !in; i++)
+        in = team_id && strcmp(q->team_ids[i], team_id) == 0;
+    if (!in || !q->skill_id)
+        return 0;
+    in = cc_redis_run(reg->redis, &rep, "HEXISTS {cc}:askill:%s %s", user_id, q->skill_id) ==
+             CC_OK &&
+         rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+    if (rep)
+        freeReplyObject(rep);
+    return in;
+}
+
 /* 1 when `user_id` has the queue's skill active at or above its bar and
  * belongs to one of its teams (when the queue names teams). */
 static int serves_queue(struct registry *reg, const Cc__V1__Queue *q, const char *user_id,

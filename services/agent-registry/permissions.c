@@ -147,3 +147,72 @@ int queue_assigned(struct registry *reg, const Cc__V1__Queue *q, const char *use
     }
     return 0;
 }
+
+/* store_each: keeps a copy of each queue assigned to the scope's supervisor. */
+struct assigned_ctx {
+    struct registry *reg;
+    const char *user_id;
+    struct monitor_scope *s;
+    enum cc_status st;
+};
+
+static int keep_assigned(void *arg, const ProtobufCMessage *obj)
+{
+    struct assigned_ctx *a = arg;
+    struct monitor_scope *s = a->s;
+    if (!queue_assigned(a->reg, (const Cc__V1__Queue *)obj, a->user_id))
+        return 0;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        ProtobufCMessage **more = realloc(s->queues, cap * sizeof *more);
+        if (!more)
+            return (a->st = CC_ERR_NOMEM), 1;
+        s->queues = more, s->cap = cap;
+    }
+    if (!(s->queues[s->n] = pb_copy(obj)))
+        return (a->st = CC_ERR_NOMEM), 1;
+    s->n++;
+    return 0;
+}
+
+enum cc_status monitor_scope_load(struct registry *reg, const Cc__V1__Caller *c,
+                                  struct monitor_scope *s)
+{
+    Cc__V1__Permissions *p;
+    memset(s, 0, sizeof *s);
+    if (!c || !c->role || strcmp(c->role, "supervisor") != 0)
+        return CC_OK; /* admins see all; callers check the role themselves */
+    enum cc_status st = permissions_get(reg, &p);
+    if (st != CC_OK)
+        return st;
+    s->limited = p->supervisor->limit_to_assigned_queues;
+    cc__v1__permissions__free_unpacked(p, NULL);
+    if (!s->limited)
+        return CC_OK;
+    struct assigned_ctx a = {reg, c->user_id, s, CC_OK};
+    store_each(reg->redis, &kind_queues.store, keep_assigned, &a, &st);
+    if (st == CC_OK)
+        st = a.st;
+    if (st != CC_OK)
+        monitor_scope_free(s);
+    return st;
+}
+
+int monitor_scope_has(struct registry *reg, const struct monitor_scope *s, const Cc__V1__User *u)
+{
+    if (!s->limited)
+        return 1;
+    const char *team = u->agent ? u->agent->team_id : NULL;
+    for (size_t i = 0; i < s->n; i++)
+        if (agent_in_queue(reg, (const Cc__V1__Queue *)s->queues[i], u->id, team))
+            return 1;
+    return 0;
+}
+
+void monitor_scope_free(struct monitor_scope *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        protobuf_c_message_free_unpacked(s->queues[i], NULL);
+    free(s->queues);
+    memset(s, 0, sizeof *s);
+}

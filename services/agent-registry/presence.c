@@ -572,6 +572,7 @@ struct listed {
 
 struct list_ctx {
     struct registry *reg;
+    const struct monitor_scope *scope; /* whose agents the caller sees */
     struct listed *items;
     size_t n, cap;
     enum cc_status st;
@@ -581,7 +582,7 @@ static int list_one(void *arg, const ProtobufCMessage *obj)
 {
     struct list_ctx *l = arg;
     const Cc__V1__User *u = (const Cc__V1__User *)obj;
-    if (!u->agent || !u->agent->enabled || u->archived)
+    if (!u->agent || !u->agent->enabled || u->archived || !monitor_scope_has(l->reg, l->scope, u))
         return 0;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
@@ -601,9 +602,12 @@ static int list_one(void *arg, const ProtobufCMessage *obj)
 static void on_list(struct registry *reg, const struct cc_nats_msg *m)
 {
     Cc__V1__AgentQuery *q = cc__v1__agent_query__unpack(NULL, m->len, m->data);
-    struct list_ctx l = {reg, NULL, 0, 0, CC_OK};
+    struct monitor_scope scope = {0};
+    struct list_ctx l = {reg, &scope, NULL, 0, 0, CC_OK};
     Cc__V1__AgentStatus **ptrs = NULL;
     enum cc_status st = !q ? CC_ERR_INVALID : may_steer(q->caller) ? CC_OK : CC_ERR_FORBIDDEN;
+    if (st == CC_OK)
+        st = monitor_scope_load(reg, q->caller, &scope);
     if (st == CC_OK)
         store_each(reg->redis, &kind_users.store, list_one, &l, &st);
     if (st == CC_OK && (st = l.st) == CC_OK && !(ptrs = calloc(l.n + 1, sizeof *ptrs)))
@@ -617,12 +621,14 @@ static void on_list(struct registry *reg, const struct cc_nats_msg *m)
             ptrs[i] = &it->msg;
         }
         list.n_items = l.n, list.items = ptrs;
+        list.has_limited = 1, list.limited = scope.limited;
         cc_nats_respond(reg->nats, m, &list.base);
     } else {
         cc_nats_respond_error(reg->nats, m, st, NULL);
     }
     free(ptrs);
     free(l.items);
+    monitor_scope_free(&scope);
     if (q)
         cc__v1__agent_query__free_unpacked(q, NULL);
 }

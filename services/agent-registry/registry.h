@@ -103,6 +103,24 @@ void auth_revoke_user(struct registry *reg, const char *user_id);
 enum cc_status agent_skills_start(struct registry *reg);
 enum cc_status agent_skills_drop_skill(struct registry *reg, const char *skill_id);
 enum cc_status agent_skills_drop_user(struct registry *reg, const char *user_id);
+/* 1 when the user holds queue q's skill (active or not) and is in its
+ * teams when it names any: an agent of the queue for its supervisors. */
+int agent_in_queue(struct registry *reg, const Cc__V1__Queue *q, const char *user_id,
+                   const char *team_id);
+
+/* What a caller may monitor: everything (admins, supervisors without
+ * limit_to_assigned_queues), else the agents of the queues assigned to the
+ * supervisor. Other roles see nothing through it. */
+struct monitor_scope {
+    int limited;              /* 1: only the agents of `queues` */
+    ProtobufCMessage **queues; /* the assigned queues (owned) */
+    size_t n, cap;
+};
+enum cc_status monitor_scope_load(struct registry *reg, const Cc__V1__Caller *c,
+                                  struct monitor_scope *s);
+int monitor_scope_has(struct registry *reg, const struct monitor_scope *s, const Cc__V1__User *u);
+void monitor_scope_free(struct monitor_scope *s);
+
 /* 1 when both users may serve a common queue (callback forwarding rule). */
 int agents_share_queue(struct registry *reg, const Cc__V1__User *a, const char *b_id);
 

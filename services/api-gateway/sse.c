@@ -8,23 +8,39 @@
  * is gone; the client reconnects and reads the status again. */
 #include "sse.h"
 #include "auth.h"
+#include "cc/v1/presence.pb-c.h"
 #include "cc_log.h"
 #include "cc_time.h"
 #include "cc_sse.h"
 #include "gateway.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define SESSION_KEY_MAX (sizeof SESSION_PREFIX + AUTH_HASH_HEX)
+#define SCOPE_TIMEOUT_MS 3000 /* reading a supervisor's agents from agent-registry */
 
-/* What a stream re-checks at each keepalive: its session, still its user's. */
+/* The agents a supervisor's monitor stream may show (limit_to_assigned_queues):
+ * sorted ids, replaced at each keepalive, read by the hub's filter. */
+struct monitor_scope {
+    pthread_mutex_t lock;
+    int limited;  /* 0: every agent */
+    char **ids;   /* sorted, malloc'ed */
+    size_t n;
+};
+
+/* What a stream re-checks at each keepalive: its session, still its user's,
+ * and for a monitor stream of a supervisor, whose agents it shows. */
 struct session_check {
     struct api_gateway *gw;    /* borrowed */
     char *user_id;             /* malloc'ed */
+    char role[16];
     char key[SESSION_KEY_MAX]; /* the session's Redis key */
+    int scoped;                /* a supervisor's monitor stream */
+    struct monitor_scope scope;
 };
 
 /* The token of `Authorization: Bearer <token>` (scheme case-insensitive) or,
@@ -91,7 +107,72 @@ static enum cc_status stream_session(struct api_gateway *gw, struct cc_http_req 
     return session_peek(gw, key, out);
 }
 
-/* cc_sse_check_fn: the session is still there and still the stream's user's. */
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void ids_free(char **ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
+/* Reads the agents the supervisor may monitor from agent-registry (the
+ * monitor list answers only those, and says whether it is limited) into the
+ * stream's scope. */
+static enum cc_status scope_refresh(struct session_check *c)
+{
+    Cc__V1__Caller caller = CC__V1__CALLER__INIT;
+    Cc__V1__AgentQuery q = CC__V1__AGENT_QUERY__INIT;
+    ProtobufCMessage *rep = NULL;
+    caller.user_id = c->user_id, caller.role = c->role;
+    q.caller = &caller;
+    enum cc_status st = cc_nats_request(c->gw->svc->nats, "cc.presence.list", &q.base,
+                                        &cc__v1__agent_list__descriptor, SCOPE_TIMEOUT_MS, &rep,
+                                        NULL, 0);
+    if (st != CC_OK)
+        return st;
+    const Cc__V1__AgentList *l = (const Cc__V1__AgentList *)rep;
+    char **ids = calloc(l->n_items + 1, sizeof *ids);
+    size_t n = 0;
+    for (size_t i = 0; ids && i < l->n_items; i++)
+        if (l->items[i]->agent_id && !(ids[n++] = strdup(l->items[i]->agent_id)))
+            st = CC_ERR_NOMEM;
+    if (!ids)
+        st = CC_ERR_NOMEM;
+    if (st == CC_OK) {
+        qsort(ids, n, sizeof *ids, cmp_id);
+        pthread_mutex_lock(&c->scope.lock);
+        char **old = c->scope.ids;
+        size_t old_n = c->scope.n;
+        c->scope.limited = l->limited, c->scope.ids = ids, c->scope.n = n;
+        pthread_mutex_unlock(&c->scope.lock);
+        ids_free(old, old_n);
+    } else if (ids) {
+        ids_free(ids, n);
+    }
+    protobuf_c_message_free_unpacked(rep, NULL);
+    return st;
+}
+
+/* cc_events_filter_fn of a supervisor's monitor stream: status events of
+ * the agents in scope only; the others (queue changes) pass. */
+static int scope_filter(void *arg, const char *event, const char *key)
+{
+    struct session_check *c = arg;
+    if (strcmp(event, "status") != 0)
+        return 1;
+    pthread_mutex_lock(&c->scope.lock);
+    int in = !c->scope.limited ||
+             bsearch(&key, c->scope.ids, c->scope.n, sizeof *c->scope.ids, cmp_id) != NULL;
+    pthread_mutex_unlock(&c->scope.lock);
+    return in;
+}
+
+/* cc_sse_check_fn: the session is still there and still the stream's user's
+ * (and a supervisor's monitor scope is read again). */
 static enum cc_status check_session(void *arg)
 {
     struct session_check *c = arg;
@@ -102,12 +183,19 @@ static enum cc_status check_session(void *arg)
     freeReplyObject(r);
     if (st != CC_OK)
         CC_DEBUG("sse: stream of %s ends: session %s", c->user_id, cc_status_str(st));
+    if (st == CC_OK && c->scoped && scope_refresh(c) != CC_OK)
+        CC_WARN("sse: the monitor scope of %s was not read again; the last one stays",
+                c->user_id);
     return st;
 }
 
 static void check_free(void *arg)
 {
     struct session_check *c = arg;
+    if (c->scoped) {
+        ids_free(c->scope.ids, c->scope.n);
+        pthread_mutex_destroy(&c->scope.lock);
+    }
     free(c->user_id);
     free(c);
 }
@@ -152,11 +240,23 @@ static void open_stream(struct api_gateway *gw, struct cc_http_req *req, struct 
         cc_http_error(resp, CC_ERR_NOMEM, NULL);
         return;
     }
+    snprintf(c->role, sizeof c->role, "%s", session->element[1]->str);
     freeReplyObject(session);
     c->gw = gw;
     snprintf(c->key, sizeof c->key, "%s", key);
-    cc_sse_answer(gw->events, monitor ? NULL : c->user_id, gw->sse_keepalive_us, check_session, c,
-                  check_free, req, resp);
+    if (monitor && strcmp(c->role, "supervisor") == 0) {
+        /* limit_to_assigned_queues: only the agents of the assigned queues */
+        pthread_mutex_init(&c->scope.lock, NULL);
+        c->scoped = 1;
+        if ((st = scope_refresh(c)) != CC_OK) {
+            check_free(c);
+            cc_http_error(resp, st == CC_ERR_NOMEM ? st : CC_ERR_UNAVAILABLE,
+                          st == CC_ERR_NOMEM ? NULL : "the agents to monitor cannot be read");
+            return;
+        }
+    }
+    cc_sse_answer_filtered(gw->events, monitor ? NULL : c->user_id, c->scoped ? scope_filter : NULL,
+                           gw->sse_keepalive_us, check_session, c, check_free, req, resp);
 }
 
 void sse_me(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)

@@ -122,7 +122,10 @@ def test_supervisor_and_admin_steer_an_agent(world):
     err(bob.get(f"/api/v1/agents/{aid}/status"), 403, "forbidden")
     err(bob.put(f"/api/v1/agents/{aid}/status", {"status": "dnd"}), 403, "forbidden")
     err(sv.get("/api/v1/agents/usr_nope/status"), 404, "not_found")
-    items = sv.get("/api/v1/monitor/agents").json()["items"]
+    # sue is assigned no queue: under limit_to_assigned_queues she monitors nobody
+    # (test_monitor_scope.py); the admin sees every agent
+    assert sv.get("/api/v1/monitor/agents").json()["items"] == []
+    items = admin.get("/api/v1/monitor/agents").json()["items"]
     by_id = {i["agent_id"]: i for i in items}
     assert by_id[aid]["status"] == "ready" and by_id[other["id"]]["status"] == "ready"
     assert by_id[aid]["name"]
