@@ -7,10 +7,15 @@
 #include <string.h>
 
 static const struct cc_env_var common_vars[] = {
-    {"CC_NATS_URL", "nats://127.0.0.1:4222", "NATS server URL (JetStream enabled)"},
-    {"CC_REDIS_URL", "redis://127.0.0.1:6379", "Redis URL (redis://[:password@]host:port[/db])"},
+    {"CC_NATS_URL", "nats://127.0.0.1:4222",
+     "NATS URL(s), comma-separated (nats:// or tls://, [user:password@] or [token@])"},
+    {"CC_REDIS_URL", "redis://127.0.0.1:6379",
+     "Redis URL (redis://[[user]:password@]host:port[/db])"},
+    {"CC_NATS_TLS_CA", NULL, "CA file verifying the NATS server's TLS certificate (tls:// URLs)"},
     {"CC_HTTP_ADDR", NULL, "HTTP listen address host:port (overrides the port variable)"},
     {"CC_LOG_LEVEL", "info", "debug, info, warn or error"},
+    {"CC_DEV_SECRETS", "0",
+     "1 allows placeholder (change-me...) and short secrets (development only)"},
     {"CC_HTTP_MAX_BODY", "1048576", "largest accepted HTTP body in bytes (413 beyond)"},
     {"CC_REDIS_POOL", "8", "Redis connections per process"},
     {"CC_HTTP_MAX_CONNS", "4000", "HTTP connections at once (20000 for epoll services)"},

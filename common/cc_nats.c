@@ -1,5 +1,6 @@
 /* cc_nats.c - nats.c behind the project's status codes. */
 #include "cc_nats.h"
+#include "cc_config.h"
 #include "cc_log.h"
 
 #include <nats/nats.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define MAX_SUBS 256
@@ -109,6 +111,23 @@ static void on_connected(natsConnection *nc, void *closure)
     CC_INFO("nats: connected");
 }
 
+/* TLS: a tls:// URL (or a server that requires TLS) makes the connection
+ * secure; the server's certificate is verified against CC_NATS_TLS_CA when
+ * set (a private CA), else the system's trusted CAs. */
+static natsStatus set_tls(natsOptions *opts, const char *url)
+{
+    const char *ca = cc_env_str("CC_NATS_TLS_CA", NULL);
+    natsStatus s = NATS_OK;
+    if (strncasecmp(url, "tls://", 6) == 0 || strstr(url, ",tls://"))
+        s = natsOptions_SetSecure(opts, true);
+    if (s == NATS_OK && ca)
+        s = natsOptions_LoadCATrustedCertificates(opts, ca);
+    if (s != NATS_OK)
+        CC_ERROR("nats: TLS set-up failed (CC_NATS_TLS_CA=%s): %s", ca ? ca : "",
+                 nats_GetLastError(NULL));
+    return s;
+}
+
 static natsStatus make_options(struct cc_nats *n, natsOptions **opts, const char *url,
                                const char *name)
 {
@@ -137,6 +156,8 @@ static natsStatus make_options(struct cc_nats *n, natsOptions **opts, const char
         s = natsOptions_SetPingInterval(*opts, 5000);
     if (s == NATS_OK)
         s = natsOptions_SetMaxPingsOut(*opts, 2);
+    if (s == NATS_OK)
+        s = set_tls(*opts, url);
     return s;
 }
 

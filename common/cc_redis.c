@@ -34,7 +34,9 @@ struct cc_redis_conn {
 struct cc_redis {
     char host[256];
     int port;
+    char user[64];      /* ACL user; empty: AUTH with the password alone */
     char password[128]; /* empty when none */
+    int auth_refused;   /* the refusal was logged */
     int db;
     pthread_mutex_t lock;
     pthread_cond_t freed;
@@ -42,19 +44,29 @@ struct cc_redis {
     struct cc_redis_conn *conns;
 };
 
-/* Parses redis://[[user]:password@]host[:port][/db]. Returns 0 or -1. */
+/* Parses redis://[[user]:password@]host[:port][/db]. rediss:// (TLS) needs
+ * hiredis 1.0 or later, built with SSL; Debian 12's hiredis 0.14 has none, so
+ * it is refused with the reason. Returns 0 or -1. */
 static int parse_url(struct cc_redis *r, const char *url)
 {
     const char *p = url;
     int64_t v;
+    if (strncmp(p, "rediss://", 9) == 0) {
+        CC_ERROR("CC_REDIS_URL: rediss:// (TLS) is not supported by this hiredis (%d.%d, no "
+                 "SSL); reach Redis over a TLS tunnel (stunnel, a service mesh) with redis://",
+                 HIREDIS_MAJOR, HIREDIS_MINOR);
+        return -1;
+    }
     if (strncmp(p, "redis://", 8) != 0)
         return -1;
     p += 8;
     const char *at = strchr(p, '@');
     if (at) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (!colon || (size_t)(at - colon - 1) >= sizeof r->password)
+        if (!colon || (size_t)(colon - p) >= sizeof r->user ||
+            (size_t)(at - colon - 1) >= sizeof r->password)
             return -1;
+        memcpy(r->user, p, (size_t)(colon - p));
         memcpy(r->password, colon + 1, (size_t)(at - colon - 1));
         p = at + 1;
     }
@@ -137,6 +149,26 @@ static int setup_cmd(redisContext *ctx, const char *fmt, const char *arg)
     return ok ? 0 : -1;
 }
 
+/* AUTH with the URL's credentials (AUTH password, or AUTH user password for
+ * a Redis 6 ACL user); 0 when accepted or none are set. A refusal is logged
+ * once per pool: wrong credentials look like Redis being down otherwise. */
+static int authenticate(struct cc_redis *r, redisContext *ctx)
+{
+    redisReply *rep;
+    if (!r->password[0])
+        return 0;
+    if (r->user[0])
+        rep = redisCommand(ctx, "AUTH %s %s", r->user, r->password);
+    else
+        rep = redisCommand(ctx, "AUTH %s", r->password);
+    int ok = rep && rep->type != REDIS_REPLY_ERROR;
+    if (rep && !ok && !__atomic_exchange_n(&r->auth_refused, 1, __ATOMIC_RELAXED))
+        CC_ERROR("redis: AUTH refused: %s", rep->str);
+    if (rep)
+        freeReplyObject(rep);
+    return ok ? 0 : -1;
+}
+
 static enum cc_status connect_conn(struct cc_redis_conn *c)
 {
     struct cc_redis *r = c->pool;
@@ -147,8 +179,7 @@ static enum cc_status connect_conn(struct cc_redis_conn *c)
     if (!ctx)
         return CC_ERR_NOMEM;
     snprintf(db, sizeof db, "%d", r->db);
-    if (ctx->err || redisSetTimeout(ctx, rt) != REDIS_OK ||
-        (r->password[0] && setup_cmd(ctx, "AUTH %s", r->password)) ||
+    if (ctx->err || redisSetTimeout(ctx, rt) != REDIS_OK || authenticate(r, ctx) ||
         (r->db && setup_cmd(ctx, "SELECT %s", db))) {
         CC_DEBUG("redis connect %s:%d failed: %s", r->host, r->port, ctx->errstr);
         redisFree(ctx);

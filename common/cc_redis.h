@@ -30,9 +30,10 @@ struct cc_redis_script {
 #define CC_REDIS_SCRIPT(name, src) {(name), (src), {0}}
 
 /* Creates a pool of up to `size` connections to `url`
- * (redis://[:password@]host[:port][/db]). Connections open lazily, so this
- * succeeds while Redis is down. Returns CC_OK, CC_ERR_INVALID for a bad URL,
- * or CC_ERR_NOMEM. */
+ * (redis://[[user]:password@]host[:port][/db]; with a user, AUTH user
+ * password as a Redis 6 ACL user; rediss:// is refused: Debian's hiredis has
+ * no TLS). Connections open lazily, so this succeeds while Redis is down.
+ * Returns CC_OK, CC_ERR_INVALID for a bad URL, or CC_ERR_NOMEM. */
 enum cc_status cc_redis_new(struct cc_redis **out, const char *url, int size);
 
 /* Closes every connection. No connection may be borrowed. */

@@ -1,6 +1,7 @@
 /* cc_service.c - service start-up, health endpoints and shutdown. */
 #include "cc_service.h"
 #include "cc_log.h"
+#include "cc_secret.h"
 #include "cc_time.h"
 
 #include <signal.h>
@@ -85,7 +86,10 @@ enum cc_status cc_service_init(struct cc_service *s, const char *name, const cha
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread made after */
-    if ((st = make_metrics(s)) != CC_OK ||
+    /* placeholder credentials in the URLs are refused before anything connects */
+    if ((st = cc_secret_url("CC_REDIS_URL", s->cfg.redis_url)) != CC_OK ||
+        (st = cc_secret_url("CC_NATS_URL", s->cfg.nats_url)) != CC_OK ||
+        (st = make_metrics(s)) != CC_OK ||
         (st = cc_redis_new(&s->redis, s->cfg.redis_url, s->cfg.redis_pool)) != CC_OK ||
         (st = cc_nats_connect(&s->nats, s->cfg.nats_url, name)) != CC_OK) {
         CC_ERROR("%s: cannot start: %s", name, cc_status_str(st));

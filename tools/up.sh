@@ -7,6 +7,9 @@
 # installed (make deps), the reference PBX (deploy/kamailio) is started too,
 # on CC_SIP_PORT (default 5060, address CC_SIP_ADDR), pointed at call-router
 # with the PBX token CC_PBX_TOKEN (generated into .run/pbx-token if unset).
+# Redis and NATS take credentials generated into .run/redis-password and
+# .run/nats-password (user "cc" in both; configs .run/redis.conf and
+# .run/nats.conf, mode 600); everything listens on 127.0.0.1 only.
 set -eu
 cd "$(dirname "$0")/.."
 RUN=${CC_RUN_DIR:-$(pwd)/.run}
@@ -16,7 +19,6 @@ mkdir -p "$RUN/nats" "$RUN/redis" "$RUN/logs" "$RUN/pids" "$RUN/files"
 : "${CC_NATS_PORT:=4222}" "${CC_REDIS_PORT:=6379}" "${CC_API_PORT:=8080}" "${CC_CHAT_PORT:=8081}"
 : "${CC_CALL_PORT:=8082}" "${CC_REGISTRY_PORT:=8083}" "${CC_ROUTER_PORT:=8084}" "${CC_CRM_PORT:=8085}"
 : "${CC_BOOTSTRAP_ADMIN_LOGIN:=admin}"
-export CC_NATS_URL="nats://127.0.0.1:$CC_NATS_PORT" CC_REDIS_URL="redis://127.0.0.1:$CC_REDIS_PORT"
 export CC_API_PORT CC_CHAT_PORT CC_CALL_PORT CC_REGISTRY_PORT CC_ROUTER_PORT CC_CRM_PORT
 export CC_BOOTSTRAP_ADMIN_LOGIN
 export CC_FILES_DIR="${CC_FILES_DIR:-$RUN/files}"
@@ -51,27 +53,48 @@ else
 fi
 export CC_BOOTSTRAP_ADMIN_PASSWORD
 
+# secret NAME: the contents of .run/NAME, generated (random, URL-safe) on first use.
+secret() {
+  [ -s "$RUN/$1" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' > "$RUN/$1")
+  cat "$RUN/$1"
+}
+
 # The token the PBX (Kamailio or any other) sends to call-router.
-if [ -z "${CC_PBX_TOKEN:-}" ]; then
-  if [ ! -s "$RUN/pbx-token" ]; then
-    (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' > "$RUN/pbx-token")
-  fi
-  CC_PBX_TOKEN=$(cat "$RUN/pbx-token")
-fi
+[ -n "${CC_PBX_TOKEN:-}" ] || CC_PBX_TOKEN=$(secret pbx-token)
 export CC_PBX_TOKEN
 
+# Redis: ACL user "cc" (the default user is off); NATS: user "cc". The
+# passwords are in the config files and the services' environment, never on
+# a command line (which every local user can read in ps).
+redis_pw=$(secret redis-password) nats_pw=$(secret nats-password)
+(umask 077
+cat > "$RUN/redis.conf" <<CONF
+port $CC_REDIS_PORT
+bind 127.0.0.1
+dir $RUN/redis
+appendonly yes
+appendfsync everysec
+save ""
+daemonize no
+user default off
+user cc on >$redis_pw ~* &* +@all
+CONF
+cat > "$RUN/nats.conf" <<CONF
+listen: "127.0.0.1:$CC_NATS_PORT"
+jetstream { store_dir: "$RUN/nats" }
+authorization { user: cc, password: "$nats_pw" }
+CONF
+)
+export CC_NATS_URL="nats://cc:$nats_pw@127.0.0.1:$CC_NATS_PORT"
+export CC_REDIS_URL="redis://cc:$redis_pw@127.0.0.1:$CC_REDIS_PORT"
+
 echo "starting nats-server on $CC_NATS_PORT and redis-server on $CC_REDIS_PORT"
-start nats nats-server -js -sd "$RUN/nats" -a 127.0.0.1 -p "$CC_NATS_PORT"
-start redis redis-server --port "$CC_REDIS_PORT" --bind 127.0.0.1 --dir "$RUN/redis" \
-  --appendonly yes --appendfsync everysec --save "" --daemonize no
+start nats nats-server -c "$RUN/nats.conf"
+start redis redis-server "$RUN/redis.conf"
 wait_tcp "$CC_NATS_PORT" nats
 wait_tcp "$CC_REDIS_PORT" redis
 
 t0=$(date +%s)
-for svc in agent-registry skill-router chat-gateway call-router crm-sync api-gateway; do
-  start "$svc" "$BIN/$svc"
-done
-
 port_of() {
   case $1 in
     api-gateway) echo "$CC_API_PORT" ;; chat-gateway) echo "$CC_CHAT_PORT" ;;
@@ -79,6 +102,11 @@ port_of() {
     skill-router) echo "$CC_ROUTER_PORT" ;; crm-sync) echo "$CC_CRM_PORT" ;;
   esac
 }
+
+# Every service listens on 127.0.0.1 only (containers use 0.0.0.0 through CC_HTTP_ADDR).
+for svc in agent-registry skill-router chat-gateway call-router crm-sync api-gateway; do
+  start "$svc" env CC_HTTP_ADDR="127.0.0.1:$(port_of "$svc")" "$BIN/$svc"
+done
 
 for svc in agent-registry skill-router chat-gateway call-router crm-sync api-gateway; do
   port=$(port_of "$svc")
@@ -117,4 +145,6 @@ echo
 echo "staff API:         http://127.0.0.1:$CC_API_PORT/api/v1/  (OpenAPI: /api/v1/openapi.yaml)"
 echo "first admin login:         $CC_BOOTSTRAP_ADMIN_LOGIN / $CC_BOOTSTRAP_ADMIN_PASSWORD $admin_note"
 echo "PBX API:           http://127.0.0.1:$CC_CALL_PORT/pbx/v1/  (token in .run/pbx-token, docs/calls.md)"
+echo "Redis:             redis-cli -p $CC_REDIS_PORT --user cc --askpass   (password in .run/redis-password)"
+echo "NATS:              user cc, password in .run/nats-password"
 echo "logs: .run/logs/   stop: make down   wipe data: make reset"

@@ -10,6 +10,7 @@
 #include "reports.h"
 #include "routing_index.h"
 #include "cc_log.h"
+#include "cc_secret.h"
 
 #include <sodium.h>
 #include <unistd.h>
@@ -68,6 +69,10 @@ int main(int argc, char **argv)
         CC_OK)
         return 1;
     reg.svc = &svc, reg.redis = svc.redis, reg.nats = svc.nats;
+    if (cc_secret_env("CC_BOOTSTRAP_ADMIN_PASSWORD", 8) != CC_OK) {
+        cc_service_release(&svc);
+        return 1;
+    }
     if (load_config(&reg) != CC_OK || bootstrap(&reg) != CC_OK || rpc_start(&reg) != CC_OK ||
         auth_start(&reg) != CC_OK || permissions_start(&reg) != CC_OK ||
         agent_skills_start(&reg) != CC_OK || presence_start(&reg) != CC_OK ||

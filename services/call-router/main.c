@@ -4,6 +4,7 @@
  * signal handling; behaviour lives in the modules beside this file. */
 #include "callrouter.h"
 #include "cc_log.h"
+#include "cc_secret.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,31 +12,22 @@
 
 static const struct cc_env_var vars[] = {
     {"CC_PBX_TOKEN", NULL, "bearer token the PBX sends (required; long and random)"},
-    {"CC_PBX_DEV_TOKEN", "0", "1 allows a short or placeholder CC_PBX_TOKEN (development only)"},
     {"CC_CALL_HTTP_THREADS", "4", "HTTP threads (long-polls hold none)"},
     {"CC_CRM_IDENTIFY_MS", "250", "how long a new call waits for crm-sync's contact; 0 = never"},
     {NULL, NULL, NULL},
 };
 
-/* Refuses an unset, short or placeholder token unless development allows it. */
+/* Refuses an unset or oversized token; a short or placeholder one is
+ * refused by the common secret rule (cc_secret.h). */
 static enum cc_status load_token(struct call_router *cr)
 {
     const char *t = cc_env_str("CC_PBX_TOKEN", "");
-    int dev = !strcmp(cc_env_str("CC_PBX_DEV_TOKEN", "0"), "1");
-    static const char *const placeholders[] = {"change-me", "changeme", "replace-me",
-                                               "placeholder"};
-    int weak = strlen(t) < 16;
-    for (size_t i = 0; i < sizeof placeholders / sizeof *placeholders; i++)
-        weak |= strcasestr(t, placeholders[i]) != NULL;
     if (!*t || strlen(t) >= sizeof cr->token) {
         CC_ERROR("CC_PBX_TOKEN must be set (at most %zu bytes)", sizeof cr->token - 1);
         return CC_ERR_INVALID;
     }
-    if (weak && !dev) {
-        CC_ERROR("CC_PBX_TOKEN is a placeholder or shorter than 16 characters; set a long random "
-                 "token (or CC_PBX_DEV_TOKEN=1 for development)");
+    if (cc_secret_env("CC_PBX_TOKEN", 16) != CC_OK)
         return CC_ERR_INVALID;
-    }
     memcpy(cr->token, t, strlen(t) + 1);
     return CC_OK;
 }

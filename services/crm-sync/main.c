@@ -7,6 +7,7 @@
 #include "crm.h"
 #include "provisioning.h"
 #include "cc_log.h"
+#include "cc_secret.h"
 
 #include "cc_time.h"
 
@@ -82,6 +83,13 @@ int main(int argc, char **argv)
     struct cc_service svc;
     if (cc_service_init(&svc, "crm-sync", "CC_CRM_PORT", 8085, crm_env, argc, argv) != CC_OK)
         return 1;
+    static const char *const secrets[] = {"CC_CRM_PASSWORD", "CC_CRM_CLIENT_SECRET",
+                                          "CC_CRM_WEBHOOK_SECRET", "CC_CRM_PROVISIONING_TOKEN"};
+    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++)
+        if (cc_secret_env(secrets[i], 1) != CC_OK) {
+            cc_service_release(&svc);
+            return 1;
+        }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct cc_http_route routes[] = {
         {"POST", "/crm/v1/provisioning", provisioning_post, &c, CC_HTTP_JSON},

@@ -2,6 +2,7 @@
 process behind (the scripts behind them, on free ports and a temp data dir)."""
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -35,6 +36,22 @@ def test_up_starts_everything_ready_within_15s_and_down_stops_all():
         for var in PORT_VARS[2:]:
             r = requests.get(f"http://127.0.0.1:{env[var]}/readyz", timeout=2)
             assert r.status_code == 200, var
+        # Redis and NATS want the generated credentials; everything is on loopback
+        redis_port, nats_port = env["CC_REDIS_PORT"], env["CC_NATS_PORT"]
+        anon = subprocess.run(["redis-cli", "-p", redis_port, "set", "k", "v"],
+                              capture_output=True, text=True)
+        assert "NOAUTH" in anon.stdout + anon.stderr
+        redis_pw = open(os.path.join(run_dir, "redis-password")).read()
+        assert len(redis_pw) >= 24
+        authed = subprocess.run(["redis-cli", "-p", redis_port, "--user", "cc", "--pass",
+                                 redis_pw, "--no-auth-warning", "ping"],
+                                capture_output=True, text=True)
+        assert authed.stdout.strip() == "PONG"
+        assert nats_rejects_anonymous(int(nats_port))
+        for name in ("redis-password", "nats-password", "redis.conf", "nats.conf"):
+            assert os.stat(os.path.join(run_dir, name)).st_mode & 0o077 == 0, name
+        for var in PORT_VARS:
+            assert listen_addresses(int(env[var])) == {"127.0.0.1"}, var
         pids = [int(open(os.path.join(run_dir, "pids", f)).read())
                 for f in os.listdir(os.path.join(run_dir, "pids"))]
         # the reference PBX when kamailio is installed (make deps)
@@ -51,6 +68,30 @@ def test_up_starts_everything_ready_within_15s_and_down_stops_all():
     for pid in pids:
         assert not os.path.exists(f"/proc/{pid}"), pid
     assert os.listdir(os.path.join(run_dir, "pids")) == []
+
+
+def nats_rejects_anonymous(port):
+    """NATS answers a CONNECT without credentials with an authorization error."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        f = s.makefile("rb")
+        info = f.readline()
+        s.sendall(b'CONNECT {"verbose":false}\r\nPING\r\n')
+        answer = f.readline()
+    return b'"auth_required":true' in info and b"Authorization Violation" in answer
+
+
+def listen_addresses(port):
+    """The local addresses of the TCP sockets listening on `port`."""
+    out = set()
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(path) as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                addr, p = local.split(":")
+                if state == "0A" and int(p, 16) == port:
+                    out.add(socket.inet_ntoa(bytes.fromhex(addr)[::-1]) if len(addr) == 8
+                            else addr)
+    return out
 
 
 def test_reset_wipes_the_run_dir_make_up_used():
