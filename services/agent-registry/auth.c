@@ -4,8 +4,8 @@
  * {cc}:pw, never in the user record. A session is a random 256-bit token;
  * only the BLAKE2b hash of it is stored, as {cc}:sess:<hex> = {user_id, role,
  * idle}, expiring after the user's idle timeout and renewed on each use by
- * api-gateway. After CC_LOGIN_MAX_FAILS failed sign-ins for one login, that
- * login is refused (429) until CC_LOGIN_LOCK_S seconds pass without a failure. */
+ * api-gateway. Failed sign-ins slow down the (login, client address) they
+ * come from, never the account as a whole (see "failed sign-ins" below). */
 #include "pbmerge.h"
 #include "presence.h"
 #include "registry.h"
@@ -66,39 +66,80 @@ void auth_revoke_user(struct registry *reg, const char *user_id)
 
 /* --- failed sign-ins ------------------------------------------------------------ */
 
-static void fail_key(const char *login, char *key, size_t cap)
+/* Failed sign-ins are counted per (login, client address): someone guessing
+ * the admin's password from one address slows down only that address, and
+ * the account stays usable from every other. The first CC_LOGIN_MAX_FAILS
+ * failures cost nothing; each further one makes that pair wait 1 s, 2 s,
+ * 4 s ... up to CC_LOGIN_LOCK_S (a "lockout", logged and counted), and an
+ * attempt during the wait is refused with its time left, without checking
+ * the password and without lengthening the wait. The count is forgotten
+ * CC_LOGIN_FORGET_S after the last failure, or at a successful sign-in
+ * from that address. */
+#define FAIL_PREFIX "{cc}:loginfail:" /* counter of failures, expiring */
+#define WAIT_PREFIX "{cc}:loginwait:" /* set while the pair must wait, expiring */
+
+/* Writes <prefix><login lower-cased>|<client> into key. */
+static void throttle_key(const char *prefix, const char *login, const char *client, char *key,
+                         size_t cap)
 {
-    size_t n = (size_t)snprintf(key, cap, "{cc}:loginfail:");
+    size_t n = (size_t)snprintf(key, cap, "%s", prefix);
     for (; *login && n + 1 < cap; login++)
         key[n++] = (char)tolower((unsigned char)*login);
-    key[n] = '\0';
+    snprintf(key + n, cap - n, "|%s", client && *client ? client : "?");
 }
 
-/* Seconds the login stays refused, 0 when it may try. */
-static long long locked_for(struct registry *reg, const char *key)
+/* Milliseconds the pair must still wait, 0 when it may try. */
+static long long wait_left_ms(struct registry *reg, const char *wait_key)
 {
     redisReply *rep;
     long long left = 0;
-    if (cc_redis_run(reg->redis, &rep, "GET %s", key) == CC_OK && rep->type == REDIS_REPLY_STRING &&
-        atoll(rep->str) >= reg->login_max_fails) {
-        freeReplyObject(rep);
-        if (cc_redis_run(reg->redis, &rep, "TTL %s", key) == CC_OK)
-            left = rep->integer > 0 ? rep->integer : 1;
-    }
+    if (cc_redis_run(reg->redis, &rep, "PTTL %s", wait_key) == CC_OK &&
+        rep->type == REDIS_REPLY_INTEGER && rep->integer > 0)
+        left = rep->integer;
     if (rep)
         freeReplyObject(rep);
     return left;
 }
 
-static void count_failure(struct registry *reg, const char *key)
+/* Counts a failure of the pair; beyond the free ones, starts its wait.
+ * Returns the wait in seconds (0: none). */
+static long long count_failure(struct registry *reg, const char *fail_key, const char *wait_key)
 {
     redisReply *rep;
-    if (cc_redis_run(reg->redis, &rep, "INCR %s", key) == CC_OK) {
-        freeReplyObject(rep);
-        cc_redis_run(reg->redis, &rep, "EXPIRE %s %d", key, reg->login_lock_s);
-    }
+    long long fails = 0, delay = 0;
+    if (cc_redis_run(reg->redis, &rep, "INCR %s", fail_key) == CC_OK &&
+        rep->type == REDIS_REPLY_INTEGER)
+        fails = rep->integer;
     if (rep)
         freeReplyObject(rep);
+    if (cc_redis_run(reg->redis, &rep, "EXPIRE %s %d", fail_key, reg->login_forget_s) == CC_OK ||
+        rep)
+        freeReplyObject(rep);
+    if (fails < reg->login_max_fails)
+        return 0;
+    long long step = fails - reg->login_max_fails; /* 0 for the first delayed failure */
+    delay = step >= 30 ? reg->login_lock_s : 1LL << step;
+    if (delay > reg->login_lock_s)
+        delay = reg->login_lock_s;
+    if (cc_redis_run(reg->redis, &rep, "SET %s 1 EX %lld", wait_key, delay) == CC_OK || rep)
+        freeReplyObject(rep);
+    return delay;
+}
+
+static void forget_failures(struct registry *reg, const char *fail_key, const char *wait_key)
+{
+    redisReply *rep;
+    if (cc_redis_run(reg->redis, &rep, "DEL %s %s", fail_key, wait_key) == CC_OK || rep)
+        freeReplyObject(rep);
+}
+
+/* Answers a throttled sign-in: LoginReply {retry_after_s} (api-gateway
+ * answers 429 with Retry-After). */
+static void reply_throttled(struct registry *reg, const struct cc_nats_msg *m, long long secs)
+{
+    Cc__V1__LoginReply rep = CC__V1__LOGIN_REPLY__INIT;
+    rep.has_retry_after_s = 1, rep.retry_after_s = secs > 0 ? secs : 1;
+    cc_nats_respond(reg->nats, m, &rep.base);
 }
 
 /* --- sessions ------------------------------------------------------------------- */
@@ -204,31 +245,38 @@ static void reply_login(struct registry *reg, const struct cc_nats_msg *m, Cc__V
 
 static void on_login(struct registry *reg, const struct cc_nats_msg *m)
 {
-    char key[128], msg[96];
+    char fail_key[512], wait_key[512];
     ProtobufCMessage *user = NULL;
     Cc__V1__LoginRequest *req = cc__v1__login_request__unpack(NULL, m->len, m->data);
     if (!req || !req->login || !req->password || !*req->login) {
         cc_nats_respond_error(reg->nats, m, CC_ERR_INVALID, "login and password required");
         goto out;
     }
-    fail_key(req->login, key, sizeof key);
-    long long wait = locked_for(reg, key);
-    if (wait > 0) {
-        snprintf(msg, sizeof msg, "too many failed sign-ins; try again in %lld s", wait);
-        cc_nats_respond_error(reg->nats, m, CC_ERR_RATE_LIMITED, msg);
+    const char *client = req->client && *req->client ? req->client : "?";
+    throttle_key(FAIL_PREFIX, req->login, client, fail_key, sizeof fail_key);
+    throttle_key(WAIT_PREFIX, req->login, client, wait_key, sizeof wait_key);
+    long long left = wait_left_ms(reg, wait_key);
+    if (left > 0) {
+        cc_metric_add(reg->m_login_throttled, NULL, 1);
+        reply_throttled(reg, m, (left + 999) / 1000);
         goto out;
     }
     enum cc_status st = sign_in(reg, req, &user);
     if (st == CC_ERR_UNAUTHORIZED) {
-        count_failure(reg, key);
-        CC_INFO("sign-in refused for a login from %s", req->client ? req->client : "?");
+        long long delay = count_failure(reg, fail_key, wait_key);
+        if (delay > 0) {
+            cc_metric_add(reg->m_login_lockouts, NULL, 1);
+            CC_WARN("sign-in throttled: repeated failures for a login from %s; that address "
+                    "waits %lld s",
+                    client, delay);
+        } else {
+            CC_INFO("sign-in refused for a login from %s", client);
+        }
         cc_nats_respond_error(reg->nats, m, st, "wrong login or password");
     } else if (st != CC_OK) {
         cc_nats_respond_error(reg->nats, m, st, NULL);
     } else {
-        redisReply *rep;
-        if (cc_redis_run(reg->redis, &rep, "DEL %s", key) == CC_OK || rep)
-            freeReplyObject(rep);
+        forget_failures(reg, fail_key, wait_key);
         reply_login(reg, m, (Cc__V1__User *)user);
     }
 out:
@@ -332,6 +380,14 @@ static void on_auth(void *arg, const struct cc_nats_msg *m)
 enum cc_status auth_start(struct registry *reg)
 {
     enum cc_status st = CC_OK;
+    reg->m_login_lockouts = cc_metrics_counter(
+        reg->svc->metrics, "cc_registry_login_lockouts_total",
+        "sign-in delays imposed on a (login, client address) after repeated failures");
+    reg->m_login_throttled = cc_metrics_counter(
+        reg->svc->metrics, "cc_registry_login_throttled_total",
+        "sign-ins refused (429) because their (login, client address) must still wait");
+    cc_metric_add(reg->m_login_lockouts, NULL, 0); /* listed in /metrics from the start */
+    cc_metric_add(reg->m_login_throttled, NULL, 0);
     for (int i = 0; i < reg->workers && st == CC_OK; i++)
         st = cc_nats_subscribe(reg->nats, "cc.registry.auth.*", "registry", on_auth, reg);
     return st;

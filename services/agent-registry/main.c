@@ -20,8 +20,10 @@ static const struct cc_env_var vars[] = {
     {"CC_BOOTSTRAP_ADMIN_PASSWORD", NULL, "password of the first admin (at least 8 characters)"},
     {"CC_PWHASH_OPSLIMIT", "2", "argon2id passes (libsodium opslimit)"},
     {"CC_PWHASH_MEMLIMIT_KB", "65536", "argon2id memory in KiB (libsodium memlimit)"},
-    {"CC_LOGIN_MAX_FAILS", "5", "failed sign-ins for one login before it is refused"},
-    {"CC_LOGIN_LOCK_S", "300", "seconds a login stays refused after the last failure"},
+    {"CC_LOGIN_MAX_FAILS", "5",
+     "failed sign-ins of one login from one address before each further failure imposes a delay"},
+    {"CC_LOGIN_LOCK_S", "300", "the longest such delay in seconds (they double from 1 s)"},
+    {"CC_LOGIN_FORGET_S", "3600", "seconds without a failure after which the failures are forgotten"},
     {"CC_REGISTRY_WORKERS", "4", "requests served at once (NATS subscriptions per subject)"},
     {"CC_REPORT_RETENTION_DAYS", "400", "how long report counters are kept (days)"},
     {NULL, NULL, NULL},
@@ -29,17 +31,19 @@ static const struct cc_env_var vars[] = {
 
 static enum cc_status load_config(struct registry *reg)
 {
-    int64_t ops, mem, fails, lock, workers;
+    int64_t ops, mem, fails, lock, forget, workers;
     if (cc_env_int("CC_PWHASH_OPSLIMIT", 2, crypto_pwhash_OPSLIMIT_MIN, 10, &ops) ||
         cc_env_int("CC_PWHASH_MEMLIMIT_KB", 65536, 8, 1 << 22, &mem) ||
         cc_env_int("CC_LOGIN_MAX_FAILS", 5, 1, 1000, &fails) ||
         cc_env_int("CC_LOGIN_LOCK_S", 300, 1, 86400, &lock) ||
+        cc_env_int("CC_LOGIN_FORGET_S", 3600, 1, 30 * 86400, &forget) ||
         cc_env_int("CC_REGISTRY_WORKERS", 4, 1, 32, &workers))
         return CC_ERR_INVALID;
     reg->pw_ops = (unsigned long long)ops;
     reg->pw_mem = (size_t)mem * 1024;
     reg->login_max_fails = (int)fails;
     reg->login_lock_s = (int)lock;
+    reg->login_forget_s = (int)forget;
     reg->workers = (int)workers;
     return CC_OK;
 }

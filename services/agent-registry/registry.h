@@ -17,8 +17,11 @@ struct registry {
     struct cc_nats *nats;
     unsigned long long pw_ops; /* argon2id opslimit */
     size_t pw_mem;             /* argon2id memlimit, bytes */
-    int login_max_fails;       /* failed sign-ins before refusing */
-    int login_lock_s;          /* how long sign-in stays refused */
+    int login_max_fails;       /* failed sign-ins per (login, address) before delays */
+    int login_lock_s;          /* the longest delay */
+    int login_forget_s;        /* failures are forgotten after this long without one */
+    struct cc_metric *m_login_lockouts; /* delays imposed */
+    struct cc_metric *m_login_throttled; /* sign-ins refused during a delay */
     int workers;               /* NATS subscriptions per subject */
     struct cc_metric *m_requests;
     struct timers *timers;     /* presence.c: the timer thread */

@@ -6,6 +6,7 @@
 #include "forward.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* The string member `name` of the JSON body, or NULL when absent or not a string. */
 static char *body_string(const struct cc_http_req *req, const char *name)
@@ -49,7 +50,18 @@ void account_login(void *arg, struct cc_http_req *req, struct cc_http_resp *resp
     if (forward_request(rt->gw, rt->spec->subject, &msg.base, &cc__v1__login_reply__descriptor,
                         &rep, resp) != CC_OK)
         return;
-    cJSON *j = login_json((const Cc__V1__LoginReply *)rep);
+    const Cc__V1__LoginReply *lr = (const Cc__V1__LoginReply *)rep;
+    if (lr->has_retry_after_s) { /* too many failures of this login from this address */
+        char secs[24], msg[96];
+        snprintf(secs, sizeof secs, "%lld", (long long)lr->retry_after_s);
+        snprintf(msg, sizeof msg, "too many failed sign-ins from this address; try again in %s s",
+                 secs);
+        protobuf_c_message_free_unpacked(rep, NULL);
+        cc_http_add_header(req, resp, "Retry-After", secs);
+        cc_http_error(resp, CC_ERR_RATE_LIMITED, msg);
+        return;
+    }
+    cJSON *j = login_json(lr);
     protobuf_c_message_free_unpacked(rep, NULL);
     if (!j) {
         cc_http_error(resp, CC_ERR_INTERNAL, "agent-registry gave an unreadable answer");
