@@ -425,11 +425,11 @@ static enum cc_status check_url(struct op *op, const char *url)
 #define MAX_CHANNEL_LIST 32 /* allowed_origins, media_hosts */
 
 /* 1 when `s` (lower case) is a DNS name: dot-separated labels of 1..63 letters, digits
- * and inner hyphens, at least two, the last one not all digits (so never an IPv4
- * address), and not localhost or a name under it. */
+ * and inner hyphens, the last one not all digits (so never an IPv4 address), and not
+ * localhost or a name under it. (Where a name resolves is checked when fetching.) */
 static int dns_name(const char *s)
 {
-    size_t n = strlen(s), label = 0, labels = 1, digits = 0;
+    size_t n = strlen(s), label = 0, digits = 0;
     if (n == 0 || n > 253 || strcmp(s, "localhost") == 0 ||
         (n > 10 && strcmp(s + n - 10, ".localhost") == 0))
         return 0;
@@ -438,7 +438,7 @@ static int dns_name(const char *s)
         if (c == '.') {
             if (label == 0 || s[i - 1] == '-')
                 return 0;
-            label = digits = 0, labels++;
+            label = digits = 0;
         } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') {
             if ((c == '-' && label == 0) || ++label > 63)
                 return 0;
@@ -447,7 +447,7 @@ static int dns_name(const char *s)
             return 0;
         }
     }
-    return label > 0 && s[n - 1] != '-' && labels >= 2 && digits < label;
+    return label > 0 && s[n - 1] != '-' && digits < label;
 }
 
 static void lower(char *s)

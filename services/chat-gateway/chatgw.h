@@ -167,10 +167,27 @@ struct provider_request;
 enum cc_status http_perform(const struct provider_request *req, long timeout_ms, size_t max_bytes,
                             long *status, char **body, size_t *len);
 
+/* Fetches what `req` names for an inbound file of channel `ch`, only where
+ * provider_media_source allows (SPEC section 8), also after each redirect
+ * (at most 3, followed by hand; the request's headers, its credentials, only
+ * to its own origin). A media host's name is resolved first, refused when
+ * any address is internal (cc_netguard) and pinned for the connection. The
+ * whole fetch ends by `deadline_us` (cc_time_mono_us) and keeps at most
+ * `max_bytes`. CC_ERR_FORBIDDEN: refused (`why` says what);
+ * CC_ERR_TOO_LARGE; CC_ERR_UNAVAILABLE: nothing answered; else as
+ * http_perform. */
+enum cc_status http_fetch_media(const Cc__V1__Channel *ch, const struct provider_request *req,
+                                int64_t deadline_us, size_t max_bytes, long *status, char **body,
+                                size_t *len, char *why, size_t whycap);
+
 /* Fetches an inbound attachment from the provider (att->provider_ref) and
  * stores it: att gets file_id, mime (sniffed), size and a link.
- * CC_ERR_UNAVAILABLE: try again later; other errors: it cannot be fetched. */
+ * CC_ERR_UNAVAILABLE: try again later; other errors: it cannot be fetched,
+ * and att->unavailable says why (a refused one loses its provider_ref). */
 enum cc_status media_fetch(struct chatgw *g, const Cc__V1__Channel *ch, Cc__V1__Attachment *att);
+
+/* Marks an attachment unavailable for `why` (the provider never answered). */
+void media_unavailable(struct chatgw *g, Cc__V1__Attachment *att, const char *why);
 
 /* --- webhooks.c, webchat.c: the public HTTP side ------------------------------------ */
 

@@ -156,8 +156,11 @@ static int fetch_media(struct chatgw *g, const Cc__V1__Channel *ch, Cc__V1__Inbo
         Cc__V1__Attachment *a = in->attachments[i];
         if (a->file_id || !a->provider_ref || !strcmp(ch->type, "webchat"))
             continue;
-        if (media_fetch(g, ch, a) == CC_ERR_UNAVAILABLE && delivered < MEDIA_TRIES)
-            return -1; /* else kept with its provider reference only */
+        if (media_fetch(g, ch, a) != CC_ERR_UNAVAILABLE)
+            continue; /* stored, or marked unavailable: the message goes on */
+        if (delivered < MEDIA_TRIES)
+            return -1;
+        media_unavailable(g, a, "the provider did not answer");
     }
     return 0;
 }

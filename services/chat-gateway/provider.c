@@ -7,6 +7,9 @@
 
 #include "cc_http.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,4 +340,128 @@ enum cc_status provider_parse_media_lookup(enum provider_type type, const Cc__V1
                                                "media lookup answer is not a JSON object");
     cJSON_Delete(root);
     return finish(&k, st);
+}
+
+/* --- where inbound files may come from ------------------------------------------------------- */
+
+const char *const *provider_media_hosts(enum provider_type type)
+{
+    static const char *const telegram[] = {"api.telegram.org", NULL};
+    static const char *const viber[] = {"*.viber.com", NULL};
+    static const char *const infobip[] = {"*.api.infobip.com", "api.infobip.com", NULL};
+    static const char *const whatsapp[] = {"lookaside.fbsbx.com", "graph.facebook.com", NULL};
+    static const char *const messenger[] = {"*.fbcdn.net", "*.fbsbx.com", NULL};
+    static const char *const none[] = {NULL};
+    switch (type) {
+    case PROVIDER_TELEGRAM:
+        return telegram;
+    case PROVIDER_VIBER:
+        return viber;
+    case PROVIDER_INFOBIP_WHATSAPP:
+        return infobip;
+    case PROVIDER_WHATSAPP_CLOUD:
+        return whatsapp;
+    case PROVIDER_MESSENGER:
+        return messenger;
+    default:
+        return none;
+    }
+}
+
+/* A URL taken apart by libcurl: scheme and host lower case, the port filled
+ * in from the scheme when absent. */
+struct url_parts {
+    char scheme[8], host[256];
+    long port;
+    int has_user;
+};
+
+static int url_parts(const char *url, struct url_parts *out)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL;
+    int ok = 0;
+    memset(out, 0, sizeof *out);
+    if (u && url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+        strlen(scheme) < sizeof out->scheme && strlen(host) < sizeof out->host) {
+        for (size_t i = 0; scheme[i]; i++)
+            out->scheme[i] = (char)tolower((unsigned char)scheme[i]);
+        for (size_t i = 0; host[i]; i++)
+            out->host[i] = (char)tolower((unsigned char)host[i]);
+        out->port = strtol(port, NULL, 10);
+        out->has_user = curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+                        curl_url_get(u, CURLUPART_PASSWORD, &user, 0) == CURLUE_OK;
+        ok = !strcmp(out->scheme, "http") || !strcmp(out->scheme, "https");
+    }
+    curl_free(scheme), curl_free(host), curl_free(port), curl_free(user);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+static int parts_same_origin(const struct url_parts *a, const struct url_parts *b)
+{
+    return !strcmp(a->scheme, b->scheme) && !strcmp(a->host, b->host) && a->port == b->port;
+}
+
+int provider_same_origin(const char *a, const char *b)
+{
+    struct url_parts pa, pb;
+    return url_parts(a, &pa) && url_parts(b, &pb) && parts_same_origin(&pa, &pb);
+}
+
+/* 1 when `host` is `pattern`, or for "*.<suffix>" a name under suffix. */
+static int host_matches(const char *host, const char *pattern)
+{
+    if (strncmp(pattern, "*.", 2) != 0)
+        return strcasecmp(host, pattern) == 0;
+    size_t h = strlen(host), s = strlen(pattern + 1); /* ".suffix" */
+    return h > s && strcasecmp(host + h - s, pattern + 1) == 0;
+}
+
+/* 1 when `host` is an address written out (IPv4 in any of the forms libcurl
+ * reads, IPv6 in brackets): never a media host, whatever the list says. */
+static int address_literal(const char *host)
+{
+    struct in_addr a;
+    return strchr(host, ':') || *host == '[' || inet_aton(host, &a);
+}
+
+enum provider_media_source provider_media_source(enum provider_type type, const Cc__V1__Channel *ch,
+                                                 const char *url, char *why, size_t whycap)
+{
+    const struct provider__ops *ops = ops_of(type);
+    struct url_parts u, api;
+    clear_why(why, whycap);
+    if (!ops || !ch)
+        return provider__fail(why, whycap, CC_ERR_FORBIDDEN, "this channel type fetches no files"),
+               PROVIDER_MEDIA_REFUSED;
+    if (!url_parts(url, &u))
+        return provider__fail(why, whycap, CC_ERR_FORBIDDEN, "not an http(s) URL"),
+               PROVIDER_MEDIA_REFUSED;
+    if (u.has_user)
+        return provider__fail(why, whycap, CC_ERR_FORBIDDEN, "a URL with user info"),
+               PROVIDER_MEDIA_REFUSED;
+    const char *base = ch->api_base_url && *ch->api_base_url ? ch->api_base_url : ops->default_base;
+    if (base && url_parts(base, &api) && parts_same_origin(&u, &api))
+        return PROVIDER_MEDIA_CHANNEL;
+    const char *const *hosts = provider_media_hosts(type);
+    size_t n = 0;
+    if (ch->n_media_hosts)
+        hosts = (const char *const *)ch->media_hosts, n = ch->n_media_hosts;
+    else
+        while (hosts[n])
+            n++;
+    int listed = 0;
+    for (size_t i = 0; i < n && !listed; i++)
+        listed = host_matches(u.host, hosts[i]);
+    if (listed && !address_literal(u.host) && !strcmp(u.scheme, "https") && u.port == 443)
+        return PROVIDER_MEDIA_HOST;
+    provider__fail(why, whycap, CC_ERR_FORBIDDEN,
+                   listed ? "%.100s: media hosts are fetched over https on port 443 only"
+                          : "%.100s is neither the channel's API origin nor one of its media hosts",
+                   u.host);
+    return PROVIDER_MEDIA_REFUSED;
 }

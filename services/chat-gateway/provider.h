@@ -244,4 +244,31 @@ enum cc_status provider_parse_media_lookup(enum provider_type type, const Cc__V1
                                            long http_status, const char *body, size_t len,
                                            struct provider_request *out, char *why, size_t whycap);
 
+/* --- where inbound files may come from (SPEC section 8) ------------------------------ */
+
+enum provider_media_source {
+    PROVIDER_MEDIA_REFUSED = 0,
+    PROVIDER_MEDIA_CHANNEL, /* the origin (scheme, host, port) of the channel's API root
+                               (api_base_url, or the provider's public root when empty):
+                               whatever address the admin pointed it at */
+    PROVIDER_MEDIA_HOST,    /* https, port 443, a host on the channel's media_hosts (or,
+                               when it lists none, the provider's own): only at public
+                               addresses, which the fetch checks after resolving the name */
+};
+
+/* The provider's own media hosts ("*.fbcdn.net": any name under fbcdn.net),
+ * NULL-terminated; an empty list for webchat and unknown types. */
+const char *const *provider_media_hosts(enum provider_type type);
+
+/* Where `url` (an inbound file's or a redirect's) would be fetched from for
+ * channel `ch`: PROVIDER_MEDIA_REFUSED, with the reason in `why`, for what
+ * is neither the channel's API origin nor an https URL of one of its media
+ * hosts, and for any URL with user info, an address written out as host on
+ * the media-host path, or that is not http(s). Pure. */
+enum provider_media_source provider_media_source(enum provider_type type, const Cc__V1__Channel *ch,
+                                                 const char *url, char *why, size_t whycap);
+
+/* 1 when URLs `a` and `b` have the same origin (scheme, host, port). */
+int provider_same_origin(const char *a, const char *b);
+
 #endif

@@ -156,6 +156,84 @@ def test_inbound_files_are_fetched_and_linked(shop):
     assert att["file_id"] and requests.get(att["url"], timeout=5).content == PNG
 
 
+def loopback_name():
+    """A name (not localhost) that /etc/hosts gives a loopback address, or None."""
+    try:
+        with open("/etc/hosts") as f:
+            for line in f:
+                words = line.split("#")[0].split()
+                if len(words) > 1 and (words[0].startswith("127.") or words[0] == "::1"):
+                    for name in words[1:]:
+                        if "localhost" not in name and all(c.isalnum() or c in ".-" for c in name):
+                            return name
+    except OSError:
+        pass
+    return None
+
+
+def test_inbound_files_only_from_the_channels_media_hosts(shop):
+    """SSRF (issue 16): a signed webhook naming a URL elsewhere (loopback
+    included), a redirect there, or a media host that resolves to an internal
+    address stores the message with the file marked unavailable and fetches
+    nothing; a redirect within the channel's API origin is followed."""
+    standin, chat = shop["standin"], shop["chat"]
+    victim = StandIn()  # an internal service on another port of 127.0.0.1
+    victim.files["/secret"] = b"internal metrics"
+    standin.files["/media/photo.png"] = PNG
+    standin.redirects["/away"] = victim.base + "/secret"
+    standin.redirects["/here"] = standin.base + "/media/photo.png"
+    body = json.loads(fixture("viber", "picture"))
+    token = [body["message_token"]]
+
+    def picture(media):
+        token[0] += 1
+        body["message_token"], body["message"]["media"] = token[0], media
+        assert hook(shop, "viber", json.dumps(body).encode()).status_code == 200
+        return wait_until(lambda: next((m for c in history(shop) for m in shop["admin"].get(
+            f"/api/v1/chats/{c['id']}/messages").json()["items"]
+            if m["provider_message_id"] == str(token[0])), None), timeout=10)
+
+    try:
+        m = picture(victim.base + "/secret")
+        (att,) = m["attachments"]
+        assert m["text"] == "Foto del daño"  # the customer's message is kept
+        assert not att.get("url") and not att.get("file_id") and not att.get("provider_ref")
+        assert att["unavailable"].startswith("refused"), att
+        m = picture(standin.base + "/away")  # a redirect out of the channel's origin
+        assert "refused" in m["attachments"][0]["unavailable"]
+        m = picture(f"http://localhost:{standin.base.rsplit(':', 1)[1]}/media/photo.png")
+        assert "refused" in m["attachments"][0]["unavailable"]  # another host than the API's
+        m = picture(standin.base + "/here")  # a redirect within it is followed
+        att = m["attachments"][0]
+        assert att["file_id"] and requests.get(att["url"], timeout=5).content == PNG
+        assert victim.requests == []
+        # a media host that resolves to an internal address is refused after resolution
+        name = loopback_name()
+        if name:
+            ch = shop["channels"]["viber"]["id"]
+            r = shop["admin"].patch(f"/api/v1/channels/{ch}", {"media_hosts": [name]})
+            assert r.status_code == 200 and r.json()["media_hosts"] == [name.lower()]
+            wait_until(lambda: "resolves to" in (picture(f"https://{name}/secret")
+                                                 ["attachments"][0]["unavailable"]), timeout=10)
+        metrics = requests.get(f"{chat.base}/metrics", timeout=5).text
+        assert 'cc_chat_media_fetches_total{result="refused"}' in metrics
+        # a file over the cap is not kept, the message is
+        chat.stop()
+        chat.env["CC_FILE_MAX_BYTES"] = "4096"
+        chat.start().wait_ready()
+        standin.files["/media/big.bin"] = b"x" * 5000
+        m = picture(standin.base + "/media/big.bin")
+        assert m["attachments"][0]["unavailable"].startswith("larger than"), m
+        # media hosts are names, never addresses or localhost
+        for bad in ("127.0.0.1", "localhost", "a.localhost", "https://cdn.example.com",
+                    "cdn.example.com:443", "*", "[::1]", "10.0.0.1"):
+            r = shop["admin"].patch(f"/api/v1/channels/{shop['channels']['viber']['id']}",
+                                    {"media_hosts": [bad]})
+            assert r.status_code == 400 and "media_hosts" in r.text, (bad, r.text)
+    finally:
+        victim.close()
+
+
 def test_outbound_file_provider_down_and_permanent_failure(shop):
     standin, agent = shop["standin"], shop["agent"]
     assert hook(shop, "telegram", fixture("telegram", "text")).status_code == 200

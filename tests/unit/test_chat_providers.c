@@ -1483,6 +1483,66 @@ static void whatsapp_media_takes_a_lookup_then_the_bearer_download(void **state)
                      CC_ERR_UNAVAILABLE);
 }
 
+/* Where inbound files may come from: the channel's API origin (any address: it is
+ * how tests point a channel at a stand-in), or https on 443 to a media host. */
+static void media_come_only_from_the_api_origin_or_the_media_hosts(void **state)
+{
+    char why[256];
+    (void)state;
+    const Cc__V1__Channel *ch = make_channel(PROVIDER_MESSENGER);
+#define SRC(url) provider_media_source(PROVIDER_MESSENGER, ch, (url), why, sizeof why)
+    assert_int_equal(SRC(BASE "/media/x.png"), PROVIDER_MEDIA_CHANNEL);
+    assert_int_equal(SRC("HTTP://127.0.0.1:8099/y"), PROVIDER_MEDIA_CHANNEL);
+    assert_int_equal(SRC("https://scontent.xx.fbcdn.net/v/t1.15752-9/a.jpg?_nc_sid=1"),
+                     PROVIDER_MEDIA_HOST);
+    assert_int_equal(SRC("https://cdn.fbsbx.com/v/t59.2708-21/file.pdf"), PROVIDER_MEDIA_HOST);
+    assert_int_equal(SRC("https://lookaside.fbsbx.com:443/x"), PROVIDER_MEDIA_HOST);
+    /* refused: another port or host of loopback, other hosts, http or another port to a
+     * media host, user info, an apex the pattern does not cover, other schemes */
+    const char *refused[] = {"http://127.0.0.1:8098/media/x.png",
+                             "http://localhost:8099/media/x.png",
+                             "http://[::1]:8099/",
+                             "http://169.254.169.254/latest/meta-data/",
+                             "https://evil.example.com/x.jpg",
+                             "http://scontent.xx.fbcdn.net/a.jpg",
+                             "https://scontent.xx.fbcdn.net:8443/a.jpg",
+                             "https://user:pw@scontent.xx.fbcdn.net/a.jpg",
+                             "https://fbcdn.net/a.jpg",
+                             "https://scontent.xx.fbcdn.net.evil.example/a.jpg",
+                             "https://evilfbcdn.net/a.jpg",
+                             "file:///etc/passwd",
+                             "gopher://127.0.0.1:8099/",
+                             "not a url",
+                             NULL};
+    for (int i = 0; refused[i]; i++) {
+        assert_int_equal(SRC(refused[i]), PROVIDER_MEDIA_REFUSED);
+        assert_true(why[0] != 0);
+    }
+    /* a channel's own list replaces the provider's */
+    char *hosts[] = {(char *)"files.example.net", (char *)"*.cdn.example.org"};
+    channel.n_media_hosts = 2, channel.media_hosts = hosts;
+    assert_int_equal(SRC("https://files.example.net/a"), PROVIDER_MEDIA_HOST);
+    assert_int_equal(SRC("https://eu.cdn.example.org/a"), PROVIDER_MEDIA_HOST);
+    assert_int_equal(SRC("https://scontent.xx.fbcdn.net/a.jpg"), PROVIDER_MEDIA_REFUSED);
+    assert_int_equal(SRC(BASE "/still-the-api"), PROVIDER_MEDIA_CHANNEL);
+    channel.n_media_hosts = 0, channel.media_hosts = NULL;
+    /* without api_base_url the provider's public root is the API origin */
+    channel.api_base_url = NULL;
+    assert_int_equal(SRC("https://graph.facebook.com/v21.0/123"), PROVIDER_MEDIA_CHANNEL);
+    assert_int_equal(SRC(BASE "/media/x.png"), PROVIDER_MEDIA_REFUSED);
+#undef SRC
+    ch = make_channel(PROVIDER_VIBER);
+    assert_int_equal(provider_media_source(PROVIDER_VIBER, ch,
+                                           "https://dl-media.viber.com/1/share/2/photo.jpg", why,
+                                           sizeof why),
+                     PROVIDER_MEDIA_HOST);
+    assert_int_equal(provider_media_source(PROVIDER_WEBCHAT, ch, BASE "/x", why, sizeof why),
+                     PROVIDER_MEDIA_REFUSED);
+    assert_true(provider_same_origin("https://A.example.com/x", "https://a.example.com:443/y"));
+    assert_false(provider_same_origin("https://a.example.com/x", "http://a.example.com/x"));
+    assert_false(provider_same_origin("http://127.0.0.1:1/", "http://127.0.0.1:2/"));
+}
+
 static void url_media_are_fetched_directly_and_infobip_only_from_its_root(void **state)
 {
     struct provider_request req;
@@ -1753,6 +1813,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(telegram_media_takes_get_file_then_the_file_path),
         cmocka_unit_test(whatsapp_media_takes_a_lookup_then_the_bearer_download),
         cmocka_unit_test(url_media_are_fetched_directly_and_infobip_only_from_its_root),
+        cmocka_unit_test(media_come_only_from_the_api_origin_or_the_media_hosts),
         cmocka_unit_test(sends_survive_allocation_failures),
         cmocka_unit_test(truncated_and_mutated_bodies_never_crash),
     };

@@ -38,6 +38,7 @@ function attachmentView(a) {
       h("img", { src: a.url, alt: name, loading: "lazy" }));
   }
   if (a.url) return h("a.att-file", { href: a.url, target: "_blank", rel: "noopener" }, `📎 ${name} (${size(a.size || 0)})`);
+  if (a.unavailable) return h("span.att-file.att-unavailable", { title: a.unavailable }, `📎 ${name} (not available)`);
   return h("span.att-file", `📎 ${name}`);
 }
 
