@@ -30,7 +30,7 @@ enum cc_events_next {
  * CC_ERR_NOMEM (*out is then NULL). Free with cc_events_free. */
 enum cc_status cc_events_new(struct cc_events **out, int queue_cap, int max_subs);
 
-#define CC_EVENTS_MAX_SOURCES 8
+#define CC_EVENTS_MAX_SOURCES 16
 
 /* Streams the messages of `subject` (ending in `*`: the key), unpacked with
  * `desc`, as SSE event `event`; to the key's subscriptions, and to the

@@ -262,9 +262,12 @@ static enum cc_status gather(struct registry *reg, const struct change *ch,
 
 /* --- publishing -------------------------------------------------------------------- */
 
+/* `times` holds the two times written (state_since, state_until): 64 bytes. */
 static void to_proto(const char *id, const struct agent_rec *r, Cc__V1__AgentStatus *s,
-                     char *since, size_t cap)
+                     char *times, size_t cap)
 {
+    char *since = times, *until = times + cap / 2;
+    cap /= 2;
     cc__v1__agent_status__init(s);
     s->agent_id = CC_PB_STR(id);
     s->status = CC_PB_STR(r->status);
@@ -274,6 +277,11 @@ static void to_proto(const char *id, const struct agent_rec *r, Cc__V1__AgentSta
     s->pending_pause_cause_id = r->pending_cause[0] ? CC_PB_STR(r->pending_cause) : NULL;
     if (r->since_ms && cc_time_format_ms(r->since_ms, since, cap) == 0)
         s->state_since = since;
+    /* a timed state (wrap-up, missed, a pause with a limit) ends by itself then */
+    int timed = !strcmp(r->state, "post_processing") || !strcmp(r->state, "missed") ||
+                !strcmp(r->state, "pause");
+    if (timed && r->due_ms > 0 && cc_time_format_ms(r->due_ms, until, cap) == 0)
+        s->state_until = until;
     s->has_active_calls = s->has_active_chats = s->has_offers = 1;
     s->active_calls = r->calls, s->active_chats = r->chats, s->offers = r->offers;
     s->has_missed_in_row = 1, s->missed_in_row = r->misses;
@@ -283,7 +291,7 @@ static void to_proto(const char *id, const struct agent_rec *r, Cc__V1__AgentSta
 static void publish(struct registry *reg, const struct change *ch, const struct agent_rec *r)
 {
     Cc__V1__AgentStatus s;
-    char since[32], subject[128];
+    char since[64], subject[128];
     const char *id = ch->agent_id;
     to_proto(id, r, &s, since, sizeof since);
     s.changed_by = CC_PB_STR(ch->by);
@@ -444,7 +452,7 @@ static void reply_status(struct registry *reg, const struct cc_nats_msg *m, cons
                          const struct agent_rec *r)
 {
     Cc__V1__AgentStatus s;
-    char since[32];
+    char since[64];
     to_proto(id, r, &s, since, sizeof since);
     cc_nats_respond(reg->nats, m, &s.base);
 }
@@ -565,7 +573,7 @@ static void on_route(struct registry *reg, const struct cc_nats_msg *m)
 struct listed {
     char id[64];
     char name[208];
-    char since[32];
+    char since[64];
     struct agent_rec rec;
     Cc__V1__AgentStatus msg;
 };

@@ -4,6 +4,7 @@
 #include "cc/v1/call.pb-c.h"
 #include "cc/v1/chat.pb-c.h"
 #include "cc/v1/presence.pb-c.h"
+#include "cc/v1/registry.pb-c.h"
 #include "cc/v1/routing.pb-c.h"
 #include "cc_events.h"
 #include "openapi.h"
@@ -61,6 +62,11 @@ static enum cc_status events_sources(struct cc_events *ev, struct cc_nats *nats)
         {"cc.chat.message.*", "message", &cc__v1__chat_message__descriptor, 1},
         {"cc.chat.updated.*", "chat_updated", &cc__v1__chat__descriptor, 1},
         {"cc.call.updated.*", "call_updated", &cc__v1__call__descriptor, 1},
+        /* the monitors': a chat rang, was taken or ended (id, queue, state,
+         * agent, offered_to only); the configuration changed (teams and
+         * queues decide what a supervisor sees) */
+        {"cc.chat.changed.*", "chat_changed", &cc__v1__chat__descriptor, 0},
+        {"cc.registry.changed.*", "config", &cc__v1__config_changed__descriptor, 0},
     };
     enum cc_status st = CC_OK;
     for (size_t i = 0; i < sizeof sources / sizeof *sources && st == CC_OK; i++)

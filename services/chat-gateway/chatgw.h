@@ -257,8 +257,12 @@ void identify_chat(struct chatgw *g, const char *chat_id, const Cc__V1__Channel 
 enum cc_status chats_start(struct chatgw *g);
 
 /* Publishes chat `c` changed (cc.chat.updated.<agent>, and to its web-chat
- * customer). */
+ * customer), and its brief to the monitors (chats_publish_changed). */
 void chats_publish_updated(struct chatgw *g, const Cc__V1__Chat *c);
+
+/* Publishes the brief of chat `c` (id, queue, state, agent, the agent it
+ * rings for) on cc.chat.changed.<queue>, for the supervisors' open chats. */
+void chats_publish_changed(struct chatgw *g, const Cc__V1__Chat *c);
 
 /* Publishes message `m` of chat `c` to whoever follows the chat. */
 void chats_publish_message(struct chatgw *g, const Cc__V1__Chat *c, const Cc__V1__ChatMessage *m);

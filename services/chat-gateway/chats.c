@@ -54,8 +54,17 @@ static int webchat(const Cc__V1__Chat *c)
     return same(c->source, "webchat");
 }
 
+void chats_publish_changed(struct chatgw *g, const Cc__V1__Chat *c)
+{
+    Cc__V1__Chat brief = CC__V1__CHAT__INIT;
+    brief.id = c->id, brief.queue_id = c->queue_id, brief.state = c->state;
+    brief.agent_id = c->agent_id, brief.offered_to = c->offered_to;
+    publish_to(g, "cc.chat.changed", c->queue_id, &brief.base);
+}
+
 void chats_publish_updated(struct chatgw *g, const Cc__V1__Chat *c)
 {
+    chats_publish_changed(g, c);
     publish_to(g, "cc.chat.updated", c->agent_id, &c->base);
     if (webchat(c))
         publish_to(g, "cc.webchat.chat_updated", c->from, &c->base);

@@ -282,6 +282,16 @@ static enum cc_nats_verdict on_inbound(void *arg, const struct cc_nats_msg *msg,
     return v;
 }
 
+/* Tells the monitors chat `id` rings for another agent (or nobody) now. */
+static void publish_brief(struct chatgw *g, const char *id)
+{
+    Cc__V1__Chat *ch = NULL;
+    if (store_chat(g, id, &ch) != CC_OK)
+        return;
+    chats_publish_changed(g, ch);
+    cc__v1__chat__free_unpacked(ch, NULL);
+}
+
 /* An offer of a chat: it rings for that agent now (a new version of the
  * chat); the first one also measures the time from its first message. */
 static void on_offer(void *arg, const struct cc_nats_msg *msg)
@@ -291,7 +301,8 @@ static void on_offer(void *arg, const struct cc_nats_msg *msg)
     redisReply *rep = NULL;
     if (o && o->chat_id && o->agent_id) {
         const char *set[] = {"offered_to", o->agent_id};
-        records_chat_set(g, o->chat_id, set, 1);
+        if (records_chat_set(g, o->chat_id, set, 1) == CC_OK)
+            publish_brief(g, o->chat_id);
     }
     if (o && o->chat_id && o->agent_id &&
         cc_redis_run(g->redis, &rep, "HGET {cc}:chat:%s first_in", o->chat_id) == CC_OK &&
@@ -320,7 +331,8 @@ static void on_withdrawn(void *arg, const struct cc_nats_msg *msg)
         cc_redis_run(g->redis, &rep, "HGET {cc}:chat:%s offered_to", o->chat_id) == CC_OK &&
         rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, o->agent_id)) {
         const char *set[] = {"offered_to", ""};
-        records_chat_set(g, o->chat_id, set, 1);
+        if (records_chat_set(g, o->chat_id, set, 1) == CC_OK)
+            publish_brief(g, o->chat_id);
     }
     free_reply(rep);
     if (o)

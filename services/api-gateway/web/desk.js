@@ -6,7 +6,7 @@
 // #/desk shows a chat or a call beside the panels; #/chat/<id> is the chat's
 // record page.
 import { api, events, list, idleSignOut } from "./api.js";
-import { h, clear, field, select, since, until, toast, fail, STATUS, STATE, CHAT_STATE, SOURCE } from "./ui.js";
+import { h, clear, field, select, since, until, countdown, toast, fail, STATUS, STATE, CHAT_STATE, SOURCE } from "./ui.js";
 import { chatView } from "./chat.js";
 import { callInviteView, callsPanel, callView, loadCalls, caller } from "./calls.js";
 
@@ -107,7 +107,9 @@ export function deskView(root, me, recordId) {
     indicator.dataset.state = s.state || "";
     clear(words, h("strong.status-text", STATUS[s.status] || s.status),
       stateText ? h("span.state-text", ` · ${stateText}${causeName ? ` (${causeName})` : ""}`) : null);
-    clear(timerSlot, since(s.state_since));
+    // a timed state (wrap-up, missed, a limited pause) counts down to its end
+    clear(timerSlot, s.state_until ? [countdown(s.state_until), h("span.left-word", " left")] : since(s.state_since));
+    timerSlot.dataset.kind = s.state_until ? "left" : "since";
     for (const b of statusButtons) b.setAttribute("aria-pressed", String(b.dataset.status === s.status));
     const cc = s.status === "callcenter";
     pauseRow.hidden = !cc || !state.causes.length;
@@ -117,6 +119,7 @@ export function deskView(root, me, recordId) {
     const pend = s.pending ? STATE[s.pending] || STATUS[s.pending] || s.pending : null;
     pendingNote.textContent = pend ? `${pend} when the last chat ends.` : "";
     pendingNote.hidden = !pend;
+    if (!state.offers.size) renderInvites(); // why nothing rings follows the status
   }
 
   async function setStatus(body) {
@@ -135,7 +138,23 @@ export function deskView(root, me, recordId) {
     clear(invites, [...state.offers.values()].map(inviteView));
     invitePanel.classList.toggle("ringing", state.offers.size > 0);
     document.title = state.offers.size ? `(${state.offers.size}) Invitation · ${baseTitle}` : baseTitle;
-    if (!state.offers.size) invites.append(h("li.empty", "No invitations."));
+    if (!state.offers.size) invites.append(h("li.empty", h("span", "No invitations."), " ", h("span.why", whyNoInvites())));
+  }
+
+  // Why nothing rings: the status decides which work reaches the agent.
+  function whyNoInvites() {
+    const s = state.status;
+    if (!s) return "";
+    if (s.status === "dnd") return "You are in DnD: nothing rings. Choose Ready for direct calls" +
+      (me.role === "agent" ? " or Callcenter for chats and calls from your queues." : ".");
+    if (s.status === "ready") return me.role === "agent"
+      ? "Ready takes direct calls only. Choose Callcenter to receive chats and calls from your queues."
+      : "Ready takes direct calls only; queue work goes to agents in Callcenter.";
+    if (s.status !== "callcenter") return "";
+    if (s.state === "pause") return "You are on a pause: End pause to receive queue work again.";
+    if (s.state === "post_processing") return "Wrap-up: new work arrives when it ends (or End wrap-up now).";
+    if (s.state === "busy") return "New chats arrive while you have room for them in your queues.";
+    return "Callcenter: chats and calls from your queues ring here.";
   }
 
   function inviteView(o) {

@@ -7,9 +7,10 @@
 import { api, events, idleSignOut } from "./api.js";
 import { h, clear, field, select, since, when, fail, toast, STATUS, STATE, CHAT_STATE, SOURCE } from "./ui.js";
 
-// The monitor stream carries agent status only: queues are read again
-// every few seconds and after each agent change.
-const QUEUE_REFRESH_MS = 15000; // a fallback: the monitor stream says when queues change
+// The monitor stream says when an agent, what waits, a chat (it rings, is
+// taken, ends) or the configuration (teams, queues: what this supervisor is
+// assigned to) changes; the queues and open chats are read again then.
+const QUEUE_REFRESH_MS = 15000; // a fallback only
 // After a supervision is asked for, its call's records are read this often
 // until the PBX has answered (no event says so), for at most SUP_POLL_MAX_MS.
 const SUP_POLL_MS = 1000;
@@ -245,19 +246,43 @@ export function supervisorView(root, me) {
     if (!list.length) agentRows.append(h("tr", h("td", { colspan: "8" }, "No agents.")));
   }
 
+  // Why the list is empty: a supervisor sees the queues they are assigned to.
+  function noQueues() {
+    if (me.role === "admin") {
+      return ["No queues yet. Create one in ", h("a", { href: "#/admin/queues" }, "Administration › Queues"), "."];
+    }
+    return ["No queues yet. A queue appears here, at once, when you are assigned to it: as a supervisor of a team " +
+      "that serves the queue (", h("a", { href: "#/admin/teams" }, "Administration › Teams"), ", Supervisors), " +
+      "or of the queue itself. An administrator does that."];
+  }
+
   function renderQueues() {
     clear(queueRows, queueStats.map((q) =>
       h("tr", { dataset: { queue: q.queue_id } },
         h("th", { scope: "row" }, q.name || q.queue_id), h("td", q.channel || ""),
         h("td.num", String(q.waiting || 0)), h("td", q.oldest_enqueued_at ? since(q.oldest_enqueued_at) : "—"))));
-    if (!queueStats.length) queueRows.append(h("tr", h("td", { colspan: "4" }, "No queues.")));
+    if (!queueStats.length) queueRows.append(h("tr", h("td.why", { colspan: "4" }, noQueues())));
+  }
+
+  function ringing(agentId) {
+    return h("span.pill.ringing", h("span.phone-icon", { "aria-hidden": "true" }, "🔔 "), `ringing: ${name(agentId)}`);
+  }
+
+  // A chat's brief from the monitor stream: a row known is updated at once,
+  // anything else is read again.
+  function chatChanged(b) {
+    const c = chats.find((x) => x.id === b.id);
+    if (!c || b.state === "completed") return soon();
+    Object.assign(c, { state: b.state, agent_id: b.agent_id || null, offered_to: b.offered_to || null });
+    renderChats();
   }
 
   function renderChats() {
     clear(chatRows, chats.map((c) =>
       h("tr", { dataset: { chat: c.id } },
         h("th", { scope: "row" }, c.name || c.from || c.id), h("td", SOURCE[c.source] || c.source || ""),
-        h("td", CHAT_STATE[c.state] || c.state), h("td", c.agent_id ? name(c.agent_id) : c.offered_to ? `ringing: ${name(c.offered_to)}` : "waiting"),
+        h("td", CHAT_STATE[c.state] || c.state), h("td", { dataset: { who: c.agent_id ? "agent" : c.offered_to ? "ringing" : "waiting" } },
+          c.agent_id ? name(c.agent_id) : c.offered_to ? ringing(c.offered_to) : "waiting in the queue"),
         h("td", h("button", { type: "button", "aria-label": `Trace of ${c.name || c.id}`, onclick: () => { traceId.value = c.id; showTrace(c.id); } }, "Trace")))));
     if (!chats.length) chatRows.append(h("tr", h("td", { colspan: "5" }, "No open chats.")));
   }
@@ -339,6 +364,12 @@ export function supervisorView(root, me) {
       soon();
     },
     queues() { /* what waits changed */
+      soon();
+    },
+    chat_changed: (b) => chatChanged(b),
+    config(c) { /* an assignment: the queues this supervisor sees */
+      if (c.kind !== "teams" && c.kind !== "queues") return;
+      loadAgents().catch(() => {});
       soon();
     },
   });

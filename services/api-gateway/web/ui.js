@@ -91,12 +91,19 @@ export function until(iso) {
   return el;
 }
 
+// The time left to `iso` as a clock ("04:59"), counting down to 00:00.
+export function countdown(iso) {
+  const el = h("span.timer.countdown", { dataset: { until: iso || "", clock: "1" } });
+  tickOne(el);
+  return el;
+}
+
 function tickOne(el) {
   if (el.dataset.since) {
     el.textContent = clock((Date.now() - Date.parse(el.dataset.since)) / 1000);
   } else if (el.dataset.until) {
     const left = Math.max(0, Math.ceil((Date.parse(el.dataset.until) - Date.now()) / 1000));
-    el.textContent = `${left} s`;
+    el.textContent = el.dataset.clock ? clock(left) : `${left} s`;
     el.classList.toggle("urgent", left <= 10);
   }
 }
