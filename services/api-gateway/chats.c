@@ -49,7 +49,7 @@ static void ask(struct api_gateway *gw, const char *verb, Cc__V1__ChatRequest *r
 }
 
 /* GET /chats?view=active|closed|history and, for history, customer,
- * agent_id, queue_id, source, since, until, limit, cursor. */
+ * agent_id, queue_id, source, since, until, text, result_id, limit, cursor. */
 void chats_list(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
     const struct gw_route *rt = arg;
@@ -76,6 +76,8 @@ void chats_list(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     f.source = CC_PB_STR(cc_http_query(req, "source"));
     f.since = CC_PB_STR(cc_http_query(req, "since"));
     f.until = CC_PB_STR(cc_http_query(req, "until"));
+    f.text = CC_PB_STR(cc_http_query(req, "text"));
+    f.result_id = CC_PB_STR(cc_http_query(req, "result_id"));
     r.caller = &caller, r.view = CC_PB_STR(cc_http_query(req, "view"));
     r.filter = &f, r.page = &page;
     ask(rt->gw, "list", &r, &cc__v1__chat_list__descriptor, resp);
@@ -92,7 +94,7 @@ static const ProtobufCMessageDescriptor *reply_of(const char *verb)
 }
 
 /* GET /chats/{id}, /chats/{id}/messages, /chats/{id}/quick-replies and
- * POST /chats/{id}/accept, /decline, /end (empty body or {}): the verb is
+ * POST /chats/{id}/accept, /decline, /end, /read (empty body or {}): the verb is
  * the last word of the route's subject. */
 void chats_about(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {

@@ -85,6 +85,7 @@ static const struct route_def table[] = {
     SPECIAL("POST",  "chats/{id}/accept",     chats_about,    "cc.chat.accept",   CC_HTTP_JSON),
     SPECIAL("POST",  "chats/{id}/decline",    chats_about,    "cc.chat.decline",  CC_HTTP_JSON),
     SPECIAL("POST",  "chats/{id}/end",        chats_about,    "cc.chat.end",      CC_HTTP_JSON),
+    SPECIAL("POST",  "chats/{id}/read",       chats_about,    "cc.chat.read",     CC_HTTP_JSON),
     SPECIAL("GET",   "chats/{id}/messages",   chats_about,    "cc.chat.messages", 0),
     SPECIAL("POST",  "chats/{id}/messages",   chats_send,     "cc.chat.send",     CC_HTTP_JSON),
     SPECIAL("GET",   "chats/{id}/quick-replies", chats_about, "cc.chat.quick_replies", 0),
@@ -125,7 +126,7 @@ static const struct route_def table[] = {
     WEB("/"), WEB("/app.css"), WEB("/favicon.svg"), WEB("/app.js"), WEB("/api.js"),
     WEB("/ui.js"), WEB("/desk.js"), WEB("/chat.js"), WEB("/calls.js"), WEB("/supervisor.js"),
     WEB("/admin.js"), WEB("/crm.js"),
-    WEB("/reports.js"),
+    WEB("/reports.js"), WEB("/history.js"),
 };
 /* clang-format on */
 

@@ -12,7 +12,7 @@
 extern const char index_html[], app_css[], favicon_svg[];
 extern const char app_js[], api_js[], ui_js[], desk_js[], chat_js[], calls_js[], supervisor_js[],
     admin_js[], crm_js[];
-extern const char reports_js[];
+extern const char reports_js[], history_js[];
 
 #define JS "text/javascript; charset=utf-8"
 
@@ -34,6 +34,7 @@ static const struct web_file {
     {"/admin.js", admin_js, JS},
     {"/reports.js", reports_js, JS},
     {"/crm.js", crm_js, JS},
+    {"/history.js", history_js, JS},
 };
 
 /* Scripts and styles only from here (no inline code); images also as blob:

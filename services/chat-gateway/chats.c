@@ -17,6 +17,8 @@
 #define CLOSED_KEPT 10
 #define MAX_TEXT 4096
 #define HISTORY_MAX 100
+#define PREVIEW_MAX 160 /* bytes of the latest message's text a list item carries */
+#define READ_MARK_TTL_S (40 * 86400)
 
 extern const char chat_close_lua[];
 static struct cc_redis_script close_script = CC_REDIS_SCRIPT("chat_close", chat_close_lua);
@@ -267,6 +269,31 @@ static enum cc_status do_update(struct call *c)
     return answer_changed(c);
 }
 
+/* Marks chat `id` read up to its latest message ({cc}:chatread:<id>, the
+ * message's order): its unread count starts again from there. */
+static enum cc_status mark_read(struct chatgw *g, const char *id)
+{
+    redisReply *last = NULL;
+    enum cc_status st =
+        cc_redis_run(g->redis, &last, "ZREVRANGE {cc}:chatmsgs:%s 0 0 WITHSCORES", id);
+    if (st == CC_OK && last->type == REDIS_REPLY_ARRAY && last->elements == 2)
+        st = cc_redis_do(g->redis, "SET {cc}:chatread:%s %s EX %d", id, last->element[1]->str,
+                         READ_MARK_TTL_S);
+    free_reply(last);
+    return st;
+}
+
+/* POST /chats/{id}/read: the chat's agent has seen every message so far. */
+static enum cc_status do_read(struct call *c)
+{
+    if (!same(c->who->user_id, c->chat->agent_id))
+        return fail(c, CC_ERR_FORBIDDEN, "only the chat's agent reads it");
+    enum cc_status st = mark_read(c->g, c->chat->id);
+    if (st == CC_OK)
+        cc_nats_respond(c->g->nats, c->m, &c->chat->base);
+    return st;
+}
+
 static enum cc_status do_messages(struct call *c)
 {
     Cc__V1__ChatMessage **items;
@@ -277,6 +304,8 @@ static enum cc_status do_messages(struct call *c)
     enum cc_status st = store_messages(c->g, c->chat->id, &items, &n);
     if (st != CC_OK)
         return st;
+    if (same(c->who->user_id, c->chat->agent_id)) /* its agent reads them now */
+        mark_read(c->g, c->chat->id);
     list.items = items, list.n_items = n;
     cc_nats_respond(c->g->nats, c->m, &list.base);
     for (size_t i = 0; i < n; i++)
@@ -335,6 +364,7 @@ static enum cc_status do_send(struct call *c)
         return fail(c, st, "the chat is completed");
     if (st == CC_OK) {
         Cc__V1__Chat *fresh = NULL;
+        mark_read(c->g, c->chat->id); /* who writes has read what came before */
         cc_metric_add(c->g->m_messages, "direction=\"out\"", 1);
         if (store_chat(c->g, c->chat->id, &fresh) == CC_OK) {
             chats_publish_message(c->g, fresh, &m);
@@ -386,7 +416,23 @@ static enum cc_status do_quick_replies(struct call *c)
 
 /* --- lists ------------------------------------------------------------------------------ */
 
-static int matches(const Cc__V1__Chat *c, const Cc__V1__ChatFilter *f,
+/* 1 when a message of chat `id` contains `text` (any case). */
+static int says(struct chatgw *g, const char *id, const char *text)
+{
+    Cc__V1__ChatMessage **items;
+    size_t n;
+    int found = 0;
+    if (store_messages(g, id, &items, &n) != CC_OK)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        found = found || (items[i]->text && strcasestr(items[i]->text, text));
+        cc__v1__chat_message__free_unpacked(items[i], NULL);
+    }
+    free(items);
+    return found;
+}
+
+static int matches(struct chatgw *g, const Cc__V1__Chat *c, const Cc__V1__ChatFilter *f,
                    const struct cc_queue_scope *scope)
 {
     if (scope && !cc_queue_scope_has(scope, c->queue_id))
@@ -400,9 +446,60 @@ static int matches(const Cc__V1__Chat *c, const Cc__V1__ChatFilter *f,
     if (f->source && !same(f->source, c->source))
         return 0;
     if (f->customer && !(c->name && strcasestr(c->name, f->customer)) &&
-        !(c->from && strstr(c->from, f->customer)))
+        !(c->from && strcasestr(c->from, f->customer)))
+        return 0;
+    if (f->result_id && !same(f->result_id, c->result_id))
+        return 0;
+    if (f->text && *f->text && !says(g, c->id, f->text)) /* the costliest test last */
         return 0;
     return 1;
+}
+
+/* At most `max` bytes of `s`, cut at a character boundary, "…" added when cut. */
+static char *preview(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return strdup(s);
+    while (n > 0 && (n > max || ((unsigned char)s[n] & 0xC0) == 0x80))
+        n--;
+    char *out = malloc(n + sizeof "…");
+    if (out) {
+        memcpy(out, s, n);
+        memcpy(out + n, "…", sizeof "…");
+    }
+    return out;
+}
+
+/* Adds the inbox fields to list item `ch`: its latest message (text or
+ * file name, time, direction) and, once an agent has it, how many
+ * messages came after the agent's read mark. Best effort: a failed read
+ * leaves them out. */
+static void add_latest(struct chatgw *g, Cc__V1__Chat *ch)
+{
+    redisReply *last = NULL, *mark = NULL, *count = NULL;
+    Cc__V1__ChatMessage *m = NULL;
+    if (cc_redis_run(g->redis, &last, "ZREVRANGE {cc}:chatmsgs:%s 0 0", ch->id) == CC_OK &&
+        last->type == REDIS_REPLY_ARRAY && last->elements == 1 &&
+        store_message(g, last->element[0]->str, &m) == CC_OK) {
+        const char *text = m->text && *m->text ? m->text
+                           : m->n_attachments && m->attachments[0]->name ? m->attachments[0]->name
+                                                                         : "";
+        ch->last_text = preview(text, PREVIEW_MAX);
+        ch->last_at = m->created_at ? strdup(m->created_at) : NULL;
+        ch->last_direction = m->direction ? strdup(m->direction) : NULL;
+        cc__v1__chat_message__free_unpacked(m, NULL);
+    }
+    char after[48] = "-inf"; /* never read: every message counts */
+    if (ch->agent_id &&
+        cc_redis_run(g->redis, &mark, "GET {cc}:chatread:%s", ch->id) == CC_OK &&
+        (mark->type != REDIS_REPLY_STRING || snprintf(after, sizeof after, "(%s", mark->str) > 0) &&
+        cc_redis_run(g->redis, &count, "ZCOUNT {cc}:chatmsgs:%s %s +inf", ch->id, after) == CC_OK &&
+        count->type == REDIS_REPLY_INTEGER)
+        ch->has_unread = 1, ch->unread = count->integer;
+    free_reply(last);
+    free_reply(mark);
+    free_reply(count);
 }
 
 /* The chat ids of a view: the agent's own lists, or for staff every open
@@ -459,9 +556,10 @@ static enum cc_status do_list(struct call *c)
         Cc__V1__Chat *ch;
         if (store_chat(c->g, ids->element[i]->str, &ch) != CC_OK)
             continue;
-        if (matches(ch, c->req->filter, scoped ? &scope : NULL))
+        if (matches(c->g, ch, c->req->filter, scoped ? &scope : NULL)) {
+            add_latest(c->g, ch);
             items[list.n_items++] = ch;
-        else
+        } else
             cc__v1__chat__free_unpacked(ch, NULL);
         if (list.n_items == limit && i + 1 < ids->elements && same(c->req->view, "history")) {
             int64_t created = 0;
@@ -489,7 +587,8 @@ static void on_chat(void *arg, const struct cc_nats_msg *m)
         enum cc_status (*fn)(struct call *c);
     } verbs[] = {{"get", do_get},     {"accept", do_accept},     {"decline", do_decline},
                  {"end", do_end},     {"update", do_update},     {"messages", do_messages},
-                 {"send", do_send},   {"quick_replies", do_quick_replies}};
+                 {"send", do_send},   {"quick_replies", do_quick_replies},
+                 {"read", do_read}};
     struct call c = {arg, m, NULL, NULL, NULL, ""};
     Cc__V1__ChatRequest *req = cc__v1__chat_request__unpack(NULL, m->len, m->data);
     const char *verb = m->subject + strlen("cc.chat.");

@@ -9,6 +9,8 @@
  *                             (a late one joins the chat of the next one)
  *   {cc}:chats:all / :open    every chat by creation / the chats not completed
  *   {cc}:chats:active:<agent> / :closed:<agent>  the agent's lists
+ *   {cc}:chatread:<id>        the order of the latest message its agent has
+ *                             read (chats.c: the inbox's unread count)
  *   {cc}:records:pending      sorted set: chats whose latest version is not in
  *                             RECORDS yet, by change time (records.c)
  * Every change of a chat's fields bumps its `version` and sets `changed` in

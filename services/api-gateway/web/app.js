@@ -1,5 +1,5 @@
 // app.js - the desktop's entry: hash routes (#/signin, #/desk, #/chat/<id>,
-// #/supervisor, #/reports, #/admin/<section>), the header and the sign-in page. Each
+// #/supervisor, #/history, #/reports, #/admin/<section>), the header and the sign-in page. Each
 // view renders into <main> and returns a cleanup function (streams, timers).
 import { me, signIn, signOut, takeNotice, whenSignedOut } from "./api.js";
 import { h, clear, field } from "./ui.js";
@@ -7,6 +7,7 @@ import { deskView } from "./desk.js";
 import { supervisorView } from "./supervisor.js";
 import { adminView, ADMIN_SECTIONS } from "./admin.js";
 import { reportsView } from "./reports.js";
+import { historyView } from "./history.js";
 
 const view = document.getElementById("view");
 let cleanup = null;
@@ -14,6 +15,7 @@ let cleanup = null;
 const may = {
   desk: () => true,
   supervisor: (u) => u.role === "admin" || u.role === "supervisor",
+  history: (u) => u.role === "admin" || u.role === "supervisor",
   admin: (u) => u.role === "admin" || u.role === "manager",
   reports: (u) => u.role === "admin" || u.role === "supervisor",
 };
@@ -31,6 +33,7 @@ function header(u, where) {
   const links = [
     ["desk", "#/desk", "Desk"],
     ["supervisor", "#/supervisor", "Supervisor"],
+    ["history", "#/history", "History"],
     ["reports", "#/reports", "Reports"],
     ["admin", "#/admin/users", "Administration"],
   ].filter(([k]) => may[k](u));
@@ -100,6 +103,7 @@ function route() {
   else if (where === "chat") cleanup = deskView(view, u, decodeURIComponent(parts[1] || ""));
   else if (where === "supervisor") cleanup = supervisorView(view, u);
   else if (where === "reports") cleanup = reportsView(view, u);
+  else if (where === "history") cleanup = historyView(view, u);
   else if (where === "admin") {
     const section = ADMIN_SECTIONS.some((s) => s.key === parts[1]) ? parts[1] : "users";
     cleanup = adminView(view, u, section);

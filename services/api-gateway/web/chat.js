@@ -4,7 +4,7 @@
 // the record profile with Result info and Connected to, and the CRM block
 // (crm.js: identification, cases, links into the CRM).
 import { api, retrying } from "./api.js";
-import { h, clear, field, select, when, toast, fail, confirmDialog, CHAT_STATE, SOURCE } from "./ui.js";
+import { h, clear, field, select, when, toast, fail, confirmDialog, customerName, avatar, sourceIcon, CHAT_STATE, SOURCE } from "./ui.js";
 import { crmPanel } from "./crm.js";
 
 const EMOJI = [
@@ -68,6 +68,7 @@ export function chatView(root, chatId, opts) {
 
   const title = h("h2", { id: "conv-title" }, "Chat");
   const sub = h("span.sub");
+  const face = h("span.face");
   const stateButtons = Object.entries(CHAT_STATE).map(([k, label]) =>
     h("button.state", { type: "button", dataset: { state: k }, "aria-pressed": "false", onclick: () => setState(k) }, label));
   const endButton = h("button.danger", { type: "button", onclick: endChat }, "End chat");
@@ -143,7 +144,7 @@ export function chatView(root, chatId, opts) {
   const thread = h("div.thread", log, composer);
   const section = h("section.conversation", { "aria-labelledby": "conv-title" },
     h("header.conv-head",
-      h("div.conv-title", opts.record ? h("a.back", { href: "#/desk" }, "← Desk") : null, title, sub),
+      h("div.conv-title", opts.record ? h("a.back", { href: "#/desk" }, "← Desk") : null, face, title, sub),
       h("div.states", { role: "group", "aria-label": "State" }, stateButtons), endButton),
     h("div.conv-body", opts.record ? [side, thread] : [thread, side]));
   clear(root, section);
@@ -215,8 +216,10 @@ export function chatView(root, chatId, opts) {
 
   function render() {
     if (!chat) return;
-    title.textContent = chat.name || chat.from || "Chat";
-    sub.textContent = `${SOURCE[chat.source] || chat.source || ""}`;
+    const who = customerName(chat);
+    title.textContent = who;
+    clear(face, avatar(who));
+    clear(sub, sourceIcon(chat.source), " ", SOURCE[chat.source] || chat.source || "");
     for (const b of stateButtons) {
       const k = b.dataset.state;
       b.setAttribute("aria-pressed", String(k === chat.state));
@@ -229,7 +232,7 @@ export function chatView(root, chatId, opts) {
     clear(profile, [
       ["From", chat.from], ["To", chat.to], ["Source", SOURCE[chat.source] || chat.source], ["Queue", queue],
       ["Start time", when(chat.start_time)], ["End time", when(chat.end_time)],
-      ["State", CHAT_STATE[chat.state] || chat.state], ["Name", chat.name], ["Case", (chat.links || {}).case_id],
+      ["State", CHAT_STATE[chat.state] || chat.state], ["Name", customerName(chat)], ["Case", (chat.links || {}).case_id],
     ].map(([k, v]) => [h("dt", k), h("dd", { dataset: { field: k } }, v || "—")]));
     if (document.activeElement !== details) details.value = chat.result_details || "";
     if (chat.result_id) result.value = chat.result_id;

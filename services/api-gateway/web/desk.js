@@ -6,7 +6,8 @@
 // #/desk shows a chat or a call beside the panels; #/chat/<id> is the chat's
 // record page.
 import { api, events, list, idleSignOut } from "./api.js";
-import { h, clear, field, select, since, until, countdown, toast, fail, STATUS, STATE, CHAT_STATE, SOURCE } from "./ui.js";
+import { h, clear, field, select, since, until, countdown, toast, fail, when, customerName, avatar, sourceIcon, shortTime,
+  STATUS, STATE, CHAT_STATE, SOURCE } from "./ui.js";
 import { chatView } from "./chat.js";
 import { callInviteView, callsPanel, callView, loadCalls, caller } from "./calls.js";
 
@@ -41,7 +42,7 @@ function beep() {
 }
 
 export function deskView(root, me, recordId) {
-  const state = { status: null, offers: new Map(), active: [], closed: [], tab: "active", causes: [], unread: new Set(),
+  const state = { status: null, offers: new Map(), active: [], closed: [], tab: "active", causes: [], results: new Map(),
     calls: { active: [], closed: [] } };
   const queues = new Map();
   let current = null; // the open chat (chatView) or call (callView)
@@ -163,8 +164,9 @@ export function deskView(root, me, recordId) {
     const titleId = `invite-${o.offer_id}`;
     const queue = o.queue_name || queues.get(o.queue_id);
     const source = SOURCE[o.source] || o.source;
+    const who = customerName({ name: c.name, phone: c.phone, from: c.id, source: o.source });
     return h("li.invite", { "aria-labelledby": titleId, dataset: { chat: o.chat_id || "", offer: o.offer_id } },
-      h("h3", { id: titleId }, `Chat from ${c.name || c.phone || c.id || "a customer"}`),
+      h("div.invite-head", avatar(who), h("h3", { id: titleId }, `Chat from ${who}`)),
       queue || source ? h("p.meta", [source, queue ? `Queue: ${queue}` : null].filter(Boolean).join(" · ")) : null,
       o.preview ? h("blockquote.preview", o.preview) : null,
       h("p.left-time", "Time left: ", until(o.expires_at)),
@@ -186,7 +188,7 @@ export function deskView(root, me, recordId) {
       return; // the phone rings: no beep here
     }
     beep();
-    toast(`New chat from ${c.name || "a customer"}.`);
+    toast(`New chat from ${customerName({ name: c.name, phone: c.phone, from: c.id, source: o.source })}.`);
   }
 
   // By offer id: a declined chat may already ring again here under a new offer.
@@ -223,15 +225,32 @@ export function deskView(root, me, recordId) {
     tabs[1].textContent = `Closed (${state.closed.length})`;
     chatPanel.setAttribute("aria-labelledby", `tab-${state.tab}`);
     const items = state.tab === "active" ? state.active : state.closed;
-    clear(chatList, items.map((c) =>
-      h("li", h("button.chat-item", {
-        type: "button", "aria-current": current && current.id === c.id ? "true" : null, dataset: { chat: c.id },
-        onclick: () => openChat(c.id),
-      },
-      h("span.name", c.name || c.from || c.id), " ",
-      state.unread.has(c.id) ? h("span.badge", { "aria-label": "new messages" }, "●") : null,
-      h("span.meta", `${SOURCE[c.source] || c.source || ""} · ${CHAT_STATE[c.state] || c.state}`)))));
+    clear(chatList, items.map(chatItem));
     if (!items.length) chatList.append(h("li.empty", state.tab === "active" ? "No active chats." : "No closed chats."));
+  }
+
+  // One chat as an inbox row: avatar, name, time of the latest message,
+  // the channel's mark, the preview, the unread count; a closed chat says
+  // when it closed and its result.
+  function chatItem(c) {
+    const who = customerName(c);
+    const open = current && current.id === c.id;
+    const unread = open ? 0 : c.unread || 0;
+    const closed = c.state === "completed";
+    const result = c.result_id ? state.results.get(c.result_id) || "result set" : "no result";
+    const preview = c.last_text ? `${c.last_direction === "out" ? "You: " : ""}${c.last_text}` : "No messages yet";
+    return h("li", h("button.chat-item", {
+      type: "button", "aria-current": open ? "true" : null, dataset: { chat: c.id, unread: String(unread), chatState: c.state },
+      class: closed ? "chat-item closed" : "chat-item", onclick: () => openChat(c.id),
+    },
+    avatar(who),
+    h("span.item-body",
+      h("span.item-top", h("span.name", who), h("time.item-time", { datetime: c.last_at || null }, shortTime(c.last_at))),
+      h("span.item-bottom", sourceIcon(c.source), h("span.snippet", preview),
+        unread ? h("span.badge", { "aria-label": `${unread} unread` }, String(unread)) : null),
+      closed
+        ? h("span.item-closed", `Closed ${when(c.end_time)} · ${result}`)
+        : h("span.item-state", CHAT_STATE[c.state] || c.state))));
   }
 
   async function loadChats() {
@@ -240,15 +259,53 @@ export function deskView(root, me, recordId) {
       state.active = a.items.filter((x) => x.agent_id === me.id);
       state.closed = c.items;
       renderChats();
+      reopen();
     } catch (e) {
       fail(e);
     }
   }
 
+  // The chat or call open before the page was reloaded opens again
+  // (sessionStorage: this tab only), once the lists show it is still there.
+  const OPEN_KEY = "cc.desk.open";
+  let reopened = !!recordId;
+  function reopen() {
+    if (reopened || current) return;
+    let was = null;
+    try {
+      was = JSON.parse(sessionStorage.getItem(OPEN_KEY) || "null");
+    } catch (e) {
+      was = null;
+    }
+    if (!was) return (reopened = true);
+    if (was.kind === "chat" && [...state.active, ...state.closed].some((c) => c.id === was.id)) {
+      reopened = true;
+      openChat(was.id);
+    } else if (was.kind === "call" && [...state.calls.active, ...state.calls.closed].some((c) => c.id === was.id)) {
+      reopened = true;
+      openCall(was.id);
+    }
+  }
+
+  function remember(kind, id) {
+    if (!recordId) sessionStorage.setItem(OPEN_KEY, JSON.stringify({ kind, id }));
+  }
+
+  // Tells the server the agent has seen chat `id`'s messages (at most once a second).
+  const readTimers = new Map();
+  function markRead(id) {
+    if (readTimers.has(id)) return;
+    readTimers.set(id, setTimeout(() => {
+      readTimers.delete(id);
+      api("POST", `/chats/${encodeURIComponent(id)}/read`, {}).catch(() => {});
+    }, 1000));
+  }
+
   function openChat(id) {
     if (current) current.close();
-    state.unread.delete(id);
+    for (const c of [...state.active, ...state.closed]) if (c.id === id) c.unread = 0;
     current = chatView(convo, id, { me, queues, record: !!recordId, onChanged: loadChats });
+    remember("chat", id);
     renderChats();
     renderCalls();
   }
@@ -262,6 +319,7 @@ export function deskView(root, me, recordId) {
     try {
       state.calls = await loadCalls(me);
       if (!stopped) renderCalls();
+      if (!stopped) reopen();
     } catch (e) {
       fail(e);
     }
@@ -270,6 +328,7 @@ export function deskView(root, me, recordId) {
   function openCall(id) {
     if (current) current.close();
     current = callView(convo, id, { me, queues, onChanged: refreshCalls });
+    remember("call", id);
     renderCalls();
     renderChats();
   }
@@ -311,6 +370,8 @@ export function deskView(root, me, recordId) {
     try {
       // only agents pause (other roles cannot be in Callcenter, and managers may not read causes)
       if (me.role === "agent") state.causes = await list("/pause-causes");
+      for (const r of await list("/results")) state.results.set(r.id, r.name);
+      renderChats();
       clear(cause, state.causes.map((c) => h("option", { value: c.id }, c.name)));
       if (me.role === "admin" || me.role === "supervisor") {
         for (const q of await list("/queues")) queues.set(q.id, q.name);
@@ -336,11 +397,19 @@ export function deskView(root, me, recordId) {
     offer: (o) => addOffer(o, true),
     offer_withdrawn: (o) => dropOffer(o),
     message(m) {
-      if (current && current.id === m.chat_id) current.onMessage(m);
-      else if (m.direction === "in") {
-        state.unread.add(m.chat_id);
-        renderChats();
+      const c = state.active.find((x) => x.id === m.chat_id);
+      if (c) { // the row's preview and time follow at once
+        c.last_text = m.text || ((m.attachments || [])[0] || {}).name || c.last_text;
+        c.last_at = m.created_at || c.last_at;
+        c.last_direction = m.direction;
       }
+      if (current && current.id === m.chat_id) {
+        current.onMessage(m);
+        if (m.direction === "in") markRead(m.chat_id);
+      } else if (c && m.direction === "in") {
+        c.unread = (c.unread || 0) + 1;
+      }
+      renderChats();
     },
     chat_updated(c) {
       if (current) current.onChat(c);
@@ -363,6 +432,7 @@ export function deskView(root, me, recordId) {
     stopped = true;
     stream.close();
     clearInterval(sweep);
+    for (const t of readTimers.values()) clearTimeout(t);
     if (current) current.close();
     document.title = "Contact center";
   };

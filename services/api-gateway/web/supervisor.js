@@ -5,7 +5,7 @@
 // waiting count and oldest wait, the open chats and an interaction's
 // routing trace.
 import { api, events, idleSignOut } from "./api.js";
-import { h, clear, field, select, since, when, fail, toast, STATUS, STATE, CHAT_STATE, SOURCE } from "./ui.js";
+import { h, clear, field, select, since, when, fail, toast, customerName, avatar, sourceIcon, STATUS, STATE, CHAT_STATE, SOURCE } from "./ui.js";
 
 // The monitor stream says when an agent, what waits, a chat (it rings, is
 // taken, ends) or the configuration (teams, queues: what this supervisor is
@@ -280,10 +280,11 @@ export function supervisorView(root, me) {
   function renderChats() {
     clear(chatRows, chats.map((c) =>
       h("tr", { dataset: { chat: c.id } },
-        h("th", { scope: "row" }, c.name || c.from || c.id), h("td", SOURCE[c.source] || c.source || ""),
+        h("th", { scope: "row" }, h("span.who", avatar(customerName(c)), h("span.name", customerName(c)))),
+        h("td", sourceIcon(c.source), " ", SOURCE[c.source] || c.source || ""),
         h("td", CHAT_STATE[c.state] || c.state), h("td", { dataset: { who: c.agent_id ? "agent" : c.offered_to ? "ringing" : "waiting" } },
           c.agent_id ? name(c.agent_id) : c.offered_to ? ringing(c.offered_to) : "waiting in the queue"),
-        h("td", h("button", { type: "button", "aria-label": `Trace of ${c.name || c.id}`, onclick: () => { traceId.value = c.id; showTrace(c.id); } }, "Trace")))));
+        h("td", h("button", { type: "button", "aria-label": `Trace of ${customerName(c)}`, onclick: () => { traceId.value = c.id; showTrace(c.id); } }, "Trace")))));
     if (!chats.length) chatRows.append(h("tr", h("td", { colspan: "5" }, "No open chats.")));
   }
 

@@ -157,3 +157,63 @@ export const SOURCE = {
   messenger: "Messenger",
   webchat: "Web chat",
 };
+
+// --- customers: names, avatars, sources --------------------------------------------------
+
+// Raw ids (wcs_…, chn_…, cht_…) and the like are never shown as a name.
+const RAW_ID = /^[a-z]{2,5}_[0-9a-z]{6,}$/i;
+const PHONE = /^\+?[0-9][0-9 ()./-]{5,}$/;
+
+// A stable 4-digit number for an id ("Web visitor 4821").
+function fourDigits(s) {
+  let x = 0;
+  for (const ch of String(s || "")) x = (x * 31 + ch.codePointAt(0)) >>> 0;
+  return String(x % 10000).padStart(4, "0");
+}
+
+// A customer's display name from a chat, a call or an offer's customer:
+// their name; else their phone; else "<source> visitor NNNN" (the number
+// from their id, the same every time).
+export function customerName(c) {
+  const name = (c.name || "").trim();
+  if (name && !RAW_ID.test(name)) return name;
+  for (const p of [c.phone, c.from]) if (p && PHONE.test(String(p).trim())) return String(p).trim();
+  const key = c.from || c.customer_id || c.id || name;
+  const who = c.source === "webchat" || !c.source ? "Web visitor" : `${SOURCE[c.source] || "Chat"} customer`;
+  return `${who} ${fourDigits(key)}`;
+}
+
+// Up to two initials ("Łucja Kowalska" -> "ŁK"; a phone -> "#").
+export function initials(name) {
+  const n = (name || "").trim();
+  if (!n) return "?";
+  if (PHONE.test(n)) return "#";
+  const words = n.split(/\s+/).filter((w) => /\p{L}/u.test(w[0]));
+  const pick = words.length ? [words[0], words.length > 1 ? words[words.length - 1] : null] : [n];
+  return pick.filter(Boolean).map((w) => [...w][0].toUpperCase()).join("");
+}
+
+// A round badge with the initials, its colour from the name (decorative:
+// the name is always written beside it).
+export function avatar(name) {
+  return h("span.avatar", { class: `avatar c${Number(fourDigits(name)) % 8}`, "aria-hidden": "true" }, initials(name));
+}
+
+const SOURCE_SHORT = { telegram: "TG", viber: "VB", infobip_whatsapp: "WA", whatsapp_cloud: "WA", messenger: "FB", webchat: "WEB" };
+
+// The channel's small mark, named for screen readers.
+export function sourceIcon(source) {
+  return h("span.src-icon", { class: `src-icon src-${source || "none"}`, role: "img", "aria-label": SOURCE[source] || source || "Chat",
+    title: SOURCE[source] || source || "" }, SOURCE_SHORT[source] || "•");
+}
+
+// A list's time: the clock today, the date before.
+export function shortTime(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (isNaN(d)) return "";
+  const today = new Date();
+  return d.toDateString() === today.toDateString()
+    ? d.toLocaleTimeString([], { timeStyle: "short" })
+    : d.toLocaleDateString([], { day: "numeric", month: "short" });
+}
