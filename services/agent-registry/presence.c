@@ -263,8 +263,8 @@ static enum cc_status gather(struct registry *reg, const struct change *ch,
 /* --- publishing -------------------------------------------------------------------- */
 
 /* `times` holds the two times written (state_since, state_until): 64 bytes. */
-static void to_proto(const char *id, const struct agent_rec *r, Cc__V1__AgentStatus *s,
-                     char *times, size_t cap)
+static void to_proto(const char *id, const struct agent_rec *r, Cc__V1__AgentStatus *s, char *times,
+                     size_t cap)
 {
     char *since = times, *until = times + cap / 2;
     cap /= 2;

@@ -482,7 +482,7 @@ static void add_latest(struct chatgw *g, Cc__V1__Chat *ch)
     if (cc_redis_run(g->redis, &last, "ZREVRANGE {cc}:chatmsgs:%s 0 0", ch->id) == CC_OK &&
         last->type == REDIS_REPLY_ARRAY && last->elements == 1 &&
         store_message(g, last->element[0]->str, &m) == CC_OK) {
-        const char *text = m->text && *m->text ? m->text
+        const char *text = m->text && *m->text                           ? m->text
                            : m->n_attachments && m->attachments[0]->name ? m->attachments[0]->name
                                                                          : "";
         ch->last_text = preview(text, PREVIEW_MAX);
@@ -491,8 +491,7 @@ static void add_latest(struct chatgw *g, Cc__V1__Chat *ch)
         cc__v1__chat_message__free_unpacked(m, NULL);
     }
     char after[48] = "-inf"; /* never read: every message counts */
-    if (ch->agent_id &&
-        cc_redis_run(g->redis, &mark, "GET {cc}:chatread:%s", ch->id) == CC_OK &&
+    if (ch->agent_id && cc_redis_run(g->redis, &mark, "GET {cc}:chatread:%s", ch->id) == CC_OK &&
         (mark->type != REDIS_REPLY_STRING || snprintf(after, sizeof after, "(%s", mark->str) > 0) &&
         cc_redis_run(g->redis, &count, "ZCOUNT {cc}:chatmsgs:%s %s +inf", ch->id, after) == CC_OK &&
         count->type == REDIS_REPLY_INTEGER)
@@ -585,9 +584,10 @@ static void on_chat(void *arg, const struct cc_nats_msg *m)
     static const struct {
         const char *verb;
         enum cc_status (*fn)(struct call *c);
-    } verbs[] = {{"get", do_get},     {"accept", do_accept},     {"decline", do_decline},
-                 {"end", do_end},     {"update", do_update},     {"messages", do_messages},
-                 {"send", do_send},   {"quick_replies", do_quick_replies},
+    } verbs[] = {{"get", do_get},         {"accept", do_accept},
+                 {"decline", do_decline}, {"end", do_end},
+                 {"update", do_update},   {"messages", do_messages},
+                 {"send", do_send},       {"quick_replies", do_quick_replies},
                  {"read", do_read}};
     struct call c = {arg, m, NULL, NULL, NULL, ""};
     Cc__V1__ChatRequest *req = cc__v1__chat_request__unpack(NULL, m->len, m->data);
