@@ -162,7 +162,7 @@ enum cc_status outbound_start(struct chatgw *g);
 struct provider_request;
 
 /* Performs `req` within `timeout_ms`, keeping at most `max_bytes` of the
- * answer (CC_ERR_TOO_LARGE beyond). *status is 0 when nothing answered
+ * answer (CC_ERR_TOO_LARGE beyond), following no redirect (a 3xx is the answer). *status is 0 when nothing answered
  * (CC_ERR_UNAVAILABLE); *body (malloc'ed, NUL-terminated) may be NULL. */
 enum cc_status http_perform(const struct provider_request *req, long timeout_ms, size_t max_bytes,
                             long *status, char **body, size_t *len);

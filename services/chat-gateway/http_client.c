@@ -1,5 +1,7 @@
 /* http_client.c - the requests provider.h builds, performed with libcurl:
- * bounded in time and in the size of the answer. Inbound files go through
+ * bounded in time and in the size of the answer, never following a redirect
+ * (a provider's API answering 3xx is a failure: the channel's credentials go
+ * to its api_base_url and nowhere else). Inbound files go through
  * http_fetch_media, which keeps them to where provider_media_source allows
  * (SPEC section 8): redirects followed by hand and checked each, a media
  * host's name resolved here, refused when it resolves to an internal
@@ -47,7 +49,6 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 struct transfer {
     const char *url;            /* the request's, or a redirect's */
     int headers;                /* 1: send the request's headers (its credentials) */
-    int follow;                 /* 1: curl follows redirects itself (provider API calls) */
     struct curl_slist *resolve; /* pinned addresses, may be NULL */
     struct cc_netguard *guard;  /* may be NULL */
     char *redirect;             /* out: a 3xx answer's absolute Location (curl_free'd) */
@@ -71,9 +72,7 @@ static enum cc_status perform(const struct provider_request *req, struct transfe
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 5000 ? timeout_ms : 5000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, (long)t->follow);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
@@ -106,7 +105,7 @@ static enum cc_status perform(const struct provider_request *req, struct transfe
 enum cc_status http_perform(const struct provider_request *req, long timeout_ms, size_t max_bytes,
                             long *status, char **body, size_t *len)
 {
-    struct transfer t = {req->url, 1, 1, NULL, NULL, NULL};
+    struct transfer t = {req->url, 1, NULL, NULL, NULL};
     enum cc_status st = perform(req, &t, timeout_ms, max_bytes, status, body, len);
     free(t.redirect);
     return st;
@@ -172,7 +171,7 @@ enum cc_status http_fetch_media(const Cc__V1__Channel *ch, const struct provider
     *status = 0, *body = NULL, *len = 0;
     for (int hop = 0; st == CC_OK; hop++) {
         struct cc_netguard guard = {1, ""};
-        struct transfer t = {url, provider_same_origin(url, req->url), 0, NULL, &guard, NULL};
+        struct transfer t = {url, provider_same_origin(url, req->url), NULL, &guard, NULL};
         int64_t left_ms = (deadline_us - cc_time_mono_us()) / 1000;
         enum provider_media_source src = provider_media_source(type, ch, url, why, whycap);
         if (src == PROVIDER_MEDIA_REFUSED) {

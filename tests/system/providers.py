@@ -68,7 +68,7 @@ class StandIn:
     def __init__(self):
         self.requests = []
         self.files = {}  # path -> bytes served on GET
-        self.redirects = {}  # path -> where a GET of it is sent (302 Location)
+        self.redirects = {}  # path -> where a request for it is sent (302 Location)
         self.script = []  # (status, body) answered to the next sends, in order
         self.lock = threading.Lock()
         standin = self
@@ -83,7 +83,7 @@ class StandIn:
                 with standin.lock:
                     standin.requests.append({"method": method, "path": self.path,
                                              "headers": dict(self.headers), "body": body})
-                where = standin.redirects.get(self.path.split("?")[0]) if method == "GET" else None
+                where = standin.redirects.get(self.path.split("?")[0])
                 if where:
                     self.send_response(302)
                     self.send_header("Location", where)

@@ -257,3 +257,13 @@ def test_outbound_file_provider_down_and_permanent_failure(shop):
     assert "blocked" in failed["delivery_error"]
     time.sleep(1.5)
     assert len([r for r in standin.sent("/sendMessage") if b"blocked" in r["body"]]) == 1
+    # a redirect is not followed: the bot token and the text go nowhere else
+    elsewhere = StandIn()
+    try:
+        standin.redirects["/bot123456:ABC-token/sendMessage"] = elsewhere.base + "/steal"
+        m = agent.post(f"/api/v1/chats/{chat_id}/messages", {"text": "not elsewhere"})
+        failed = delivery(shop, chat_id, m.json()["id"], "failed")
+        assert "302" in failed["delivery_error"], failed
+        assert elsewhere.requests == []
+    finally:
+        elsewhere.close()
