@@ -108,7 +108,7 @@ static enum cc_status check_forward(struct op *op, const Cc__V1__User *u)
 static enum cc_status take_password(struct op *op, Cc__V1__User *u, int required)
 {
     char hash[crypto_pwhash_STRBYTES];
-    enum cc_status st = check_text(op, "password", u->password, required ? 8 : 0, 256);
+    enum cc_status st = check_length(op, "password", u->password, required ? 8 : 0, 256);
     if (st != CC_OK || !u->password)
         return st;
     if (strlen(u->password) < 8)

@@ -7,8 +7,19 @@
 
 #include <stdint.h>
 
-/* Text of `min`..`max` UTF-8 bytes; min 0 allows absent. 400 otherwise. */
+/* Text of `min`..`max` UTF-8 bytes; min 0 allows absent (or empty). A
+ * required text (min > 0: a name, a login, a quick reply's text) and any
+ * name (`name`, `*_name`) given must not be blank (only spaces, tabs, line
+ * breaks, no-break or other Unicode spaces): "name: must not be blank".
+ * 400 otherwise. */
 enum cc_status check_text(struct op *op, const char *field, const char *v, size_t min, size_t max);
+
+/* `min`..`max` bytes, nothing else checked (passwords: spaces count). */
+enum cc_status check_length(struct op *op, const char *field, const char *v, size_t min,
+                            size_t max);
+
+/* 1 when `s` holds nothing but white space (ASCII and Unicode spaces). */
+int text_blank(const char *s);
 
 /* An integer that is present (when required) and in [min, max]. */
 enum cc_status check_int(struct op *op, const char *field, int has, int64_t v, int64_t min,

@@ -141,6 +141,7 @@ def test_agent_takes_a_web_chat_from_invitation_to_closed(stack, page, tmp_path)
     assert page.eval("__cc.control('Message').value") == "😀"
     page.click("Send")
     wait_until(lambda: out_texts(cust)[-1:] == ["😀"], SLOW)
+    page.wait("__cc.control('Message').value === ''")  # the send finished here too
 
     # a quick reply picked by name in "Select text", edited, sent
     page.fill("Select text", "Greeting")

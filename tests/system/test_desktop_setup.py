@@ -3,14 +3,15 @@ the desk says why no invitations arrive (Ready takes direct calls only,
 Callcenter receives queue work), wrap-up counts down to its end, the
 supervisor's open chats show the agent a chat rings for (not "waiting"), a
 supervisor with no queues is told how queues appear and sees one at once
-when assigned. Each page is also checked by axe-core; no console error,
+when assigned, a new agent gets skills on the user form in the same step
+(the password field says what it needs), a blank name is refused. Each page is also checked by axe-core; no console error,
 failed load or CSP violation is allowed."""
 import time
 
 import pytest
 
 from browser import Browser
-from harness import Api
+from harness import ADMIN_PASSWORD, Api
 from test_chat_webchat import Customer
 from test_desktop import SLOW, make_stack, no_errors, sign_in, status_is
 from test_registry_objects import user
@@ -144,3 +145,50 @@ def test_a_supervisor_is_told_how_queues_appear_and_an_assignment_shows_at_once(
 
 def page_user_id(admin, login):
     return next(u["id"] for u in admin.get("/api/v1/users").json()["items"] if u["login"] == login)
+
+
+def test_a_new_agent_gets_skills_in_the_same_step_and_the_form_says_what_it_needs(stack, page):
+    admin = stack["admin"]
+    sign_in(page, stack["gw"], "admin", ADMIN_PASSWORD)
+    page.wait("location.hash === '#/admin/users'")
+    page.wait("!__cc.button('New user').disabled", SLOW)
+    page.click("New user")
+    hint = page.eval("document.getElementById(__cc.control('Password').getAttribute('aria-describedby')).textContent")
+    assert hint.startswith("Required: 8 to 256 characters"), hint
+    assert page.eval("__cc.control('Password').required") is True
+    page.fill("First name", "Nina")
+    page.fill("Last name", "Nowak")
+    page.fill("Role", "agent")
+    page.fill("Login", "nina")
+    page.fill("Password", "password-nina")
+    page.fill("Team", "Chat team")
+    page.fill("Web", True)
+    page.fill("Capacity for Web", "70")
+    page.assert_accessible("new user form with skills")
+    page.click("Save")
+    page.wait("document.getElementById('editor-title').textContent === 'User: nina'", SLOW)
+    u = next(x for x in admin.get("/api/v1/users").json()["items"] if x["login"] == "nina")
+    skills = admin.get(f"/api/v1/agents/{u['id']}/skills").json()["items"]
+    assert [(s["name"], s["capacity"], s["active"]) for s in skills] == [("Web", 70, True)]
+    page.wait("[...document.querySelectorAll('.agent-skills tbody th')].some(e => e.textContent === 'Web')", SLOW)
+    # editing: the skills are managed below the form, the password may stay
+    assert page.eval("!document.querySelector('.skill-picks')")
+    hint = page.eval("document.getElementById(__cc.control('Password').getAttribute('aria-describedby')).textContent")
+    assert "Leave empty to keep the current password" in hint
+    # the new agent is routed at once: Callcenter, a customer writes, it rings
+    nina = Api(stack["gw"]).login("nina", "password-nina")
+    assert nina.put("/api/v1/me/status", {"status": "callcenter"}).status_code == 200
+    Customer(stack["chat"], stack["channel"]["id"], name="Ewa").say("Dzień dobry")
+    wait_until(lambda: nina.get("/api/v1/me/offers").json()["items"], SLOW)
+
+    # a blank name is refused in the browser, and by the server
+    page.click("Skills")
+    page.click("New skill")
+    page.fill("Name", "   ")
+    page.click("Save")
+    assert page.eval("__cc.control('Name').validationMessage") == "Name: must not be blank."
+    assert page.eval("document.getElementById('editor-title').textContent") == "New skill"
+    assert not [s for s in admin.get("/api/v1/skills").json()["items"] if not s["name"].strip()]
+    r = admin.post("/api/v1/skills", {"name": "\u00a0 "})
+    assert r.status_code == 400 and r.json()["error"]["message"] == "name: must not be blank"
+    no_errors(page)

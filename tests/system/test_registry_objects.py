@@ -330,3 +330,43 @@ def test_permission_settings_defaults_and_update(admin):
     assert admin.get("/api/v1/settings/permissions").json() == r.json()
     err(admin.put("/api/v1/settings/permissions", {"supervisor": {"manage_skills": "yes"}}), 400,
         "bad_request")
+
+
+BLANKS = ["   ", "\t\n", "\u00a0\u3000", "\u200b"]
+
+
+def test_blank_names_are_refused_everywhere(admin):
+    """A name of nothing but white space (ASCII or Unicode) is 400 on create
+    and update, for every kind; optional text that is not a name may be
+    blank."""
+    s = skill(admin, "Support")
+    t = team(admin, "Day")
+    q = queue(admin, "Main", skill_id=s["id"])
+    u = user(admin, "olga")
+    creates = [
+        ("/api/v1/teams", {}), ("/api/v1/skills", {}), ("/api/v1/results", {}),
+        ("/api/v1/queues", {"channel": "chat", "skill_id": s["id"]}),
+        ("/api/v1/pause-causes", {}),
+        ("/api/v1/quick-replies", {"text": "Hello"}),
+        ("/api/v1/channels", {"type": "webchat", "queue_id": q["id"], "credentials": {}}),
+    ]
+    for blank in BLANKS:
+        for path, body in creates:
+            msg = err(admin.post(path, {"name": blank, **body}), 400, "bad_request")
+            assert msg == "name: must not be blank", (path, repr(blank), msg)
+        for path, obj in (("/api/v1/teams", t), ("/api/v1/skills", s), ("/api/v1/queues", q)):
+            assert err(admin.patch(f"{path}/{obj['id']}", {"name": blank}), 400, "bad_request") == \
+                "name: must not be blank"
+        assert err(admin.post("/api/v1/users", {"login": blank, "password": "password-x", "role": "agent"}),
+                   400, "bad_request") == "login: must not be blank"
+        for f in ("first_name", "last_name"):
+            assert err(admin.patch(f"/api/v1/users/{u['id']}", {f: blank}), 400, "bad_request") == \
+                f"{f}: must not be blank"
+        assert err(admin.post("/api/v1/quick-replies", {"name": "Hi", "text": blank}), 400, "bad_request") == \
+            "text: must not be blank"
+    # names with spaces inside, and blank optional text that is not a name, are fine
+    assert admin.patch(f"/api/v1/teams/{t['id']}", {"name": " Night  shift "}).status_code == 200
+    assert admin.patch(f"/api/v1/skills/{s['id']}", {"description": "  "}).status_code == 200
+    # a password is not text: spaces count (8 of them is 8 characters)
+    assert admin.patch(f"/api/v1/users/{u['id']}", {"password": " " * 8}).status_code == 200
+    assert admin.get(f"/api/v1/teams/{t['id']}").json()["name"] == " Night  shift "

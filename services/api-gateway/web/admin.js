@@ -43,7 +43,9 @@ const SECTIONS = [
         { k: "role", label: "Role", type: "choice", options: ROLES, required: true, initial: "agent" },
         { k: "login", label: "Login", required: true, attrs: { pattern: "[A-Za-z0-9._@\\-]+", maxlength: 64, autocomplete: "off" } },
         { k: "password", label: "Password", type: "password", requiredOnCreate: true,
-          hint: "At least 8 characters. Leave empty to keep the current password." },
+          hint: (isNew) => (isNew
+            ? "Required: 8 to 256 characters, any of them (spaces count). The user signs in with it."
+            : "8 to 256 characters. Leave empty to keep the current password.") },
         { k: "idle_timeout_s", label: "Idle timeout (seconds)", type: "number", min: 0, max: 604800, hint: "Automatic sign-out after this long without activity; 0 = never." },
         { k: "phone", label: "Phone" }, { k: "email", label: "Email", attrs: { type: "email" } },
         { k: "description", label: "Description", type: "textarea" },
@@ -57,6 +59,9 @@ const SECTIONS = [
       ["Agent", [
         { k: "agent.enabled", label: "Agent (takes part in routing)", type: "bool", initial: true, when: (v) => v.role === "agent" },
         { k: "agent.team_id", label: "Team", type: "ref", options: () => refOptions(L.teams), when: (v) => v.role === "agent" },
+        // a new agent's skills, given with the user (saved right after it)
+        { k: "_skills", label: "Skills", type: "skills", createOnly: true, options: () => L.skills,
+          when: (v) => v.role === "agent" },
       ]],
       ["Phone", [
         { k: "phone_type", label: "Phone type", type: "choice",
@@ -279,6 +284,8 @@ function crudPage(root, me, sec) {
     for (const [legend, specs] of sec.groups(L)) {
       const fs = h("fieldset", h("legend", legend));
       for (const spec of specs) {
+        if (spec.createOnly && !isNew) continue;
+        if (spec.type === "skills" && !spec.options().length) continue; // none to give, or not allowed to
         const { el, wrap } = control(spec, getPath(obj, spec.k), isNew);
         controls.set(spec.k, { spec, el, wrap });
         fs.append(wrap);
@@ -319,9 +326,20 @@ function crudPage(root, me, sec) {
         fail(e);
         return;
       }
+      const skills = isNew ? chosenSkills(controls) : [];
       try {
         const saved = isNew ? await api("POST", sec.path, body) : await api("PATCH", `${sec.path}/${obj.id}`, body);
-        toast(`Saved ${sec.one} ${sec.columns[0][1](saved)}.`);
+        // the skills chosen with a new agent, in the same step
+        const failed = [];
+        for (const s of skills) {
+          try {
+            await api("PUT", `/agents/${saved.id}/skills/${s.skill_id}`, { capacity: s.capacity, active: true });
+          } catch (e) {
+            failed.push(`${s.name}: ${e.message}`);
+          }
+        }
+        if (failed.length) fail(`Saved ${sec.one} ${sec.columns[0][1](saved)}, but not every skill: ${failed.join("; ")}`);
+        else toast(`Saved ${sec.one} ${sec.columns[0][1](saved)}${skills.length ? ` with ${skills.length} skill${skills.length > 1 ? "s" : ""}` : ""}.`);
         await afterChange(saved);
       } catch (e) {
         fail(e);
@@ -398,6 +416,18 @@ function control(spec, value, isNew) {
     case "textarea":
       el = h("textarea", { ...attrs, rows: 3, value: value ?? "" });
       break;
+    case "skills": {
+      // one row per skill: a checkbox and its capacity
+      const rows = spec.options().map((s) => {
+        const box = h("input", { type: "checkbox", value: s.id, id: newId("new-skill") });
+        const cap = h("input", { type: "number", min: 1, max: 100, value: 50, inputmode: "numeric", id: newId("new-cap"),
+          dataset: { skill: s.id }, "aria-label": `Capacity for ${s.name}` });
+        return h("div.field.skill-pick", check(s.name, box), h("label.cap", { for: cap.id }, "capacity"), cap);
+      });
+      el = h("fieldset.refs.skill-picks", { dataset: { key: spec.k } }, h("legend", spec.label),
+        h("p.hint", "Tick the skills this agent has and their capacity (1–100): saved with the user."), rows);
+      return { el, wrap: el };
+    }
     case "number":
       el = h("input", { ...attrs, type: "number", inputmode: "numeric", min: spec.min, max: spec.max, value: value ?? "" });
       break;
@@ -411,7 +441,23 @@ function control(spec, value, isNew) {
       el = h("input", { type: "text", ...attrs, value: value ?? "" });
   }
   el.id = newId(spec.k.replace(/\./g, "-"));
-  return { el, wrap: field(spec.label, el, spec.hint) };
+  const hint = typeof spec.hint === "function" ? spec.hint(isNew) : spec.hint;
+  // a required text must hold more than white space (the server says so too)
+  if (required && el.tagName !== "SELECT" && spec.type !== "password" && spec.type !== "number") {
+    const why = `${spec.label}: must not be blank.`;
+    el.addEventListener("input", () => el.setCustomValidity(!el.value || el.value.trim() ? "" : why));
+  }
+  return { el, wrap: field(spec.label, el, hint) };
+}
+
+// The skills ticked on a new agent's form: [{skill_id, name, capacity}].
+function chosenSkills(controls) {
+  const c = controls.get("_skills");
+  if (!c || c.wrap.hidden) return [];
+  return [...c.el.querySelectorAll("input[type=checkbox]:checked")].map((box) => {
+    const cap = c.el.querySelector(`input[type=number][data-skill="${CSS.escape(box.value)}"]`);
+    return { skill_id: box.value, name: box.labels[0].textContent, capacity: Number(cap.value) || 50 };
+  });
 }
 
 // The body of a create (empty fields left out) or an update (emptied fields
@@ -419,7 +465,7 @@ function control(spec, value, isNew) {
 function collect(controls, isNew) {
   const body = {};
   for (const [k, { spec, el, wrap }] of controls) {
-    if (wrap.hidden) continue;
+    if (wrap.hidden || spec.type === "skills") continue;
     let v;
     switch (spec.type) {
       case "bool": v = el.checked; break;
