@@ -7,13 +7,11 @@ int text_blank(const char *s)
 {
     /* the multi-byte spaces: U+00A0, U+1680, U+2000..U+200B, U+2028, U+2029,
      * U+202F, U+205F, U+3000, U+FEFF */
-    static const char *const wide[] = {"\xc2\xa0", "\xe1\x9a\x80", "\xe2\x80\x80", "\xe2\x80\x81",
-                                       "\xe2\x80\x82", "\xe2\x80\x83", "\xe2\x80\x84",
-                                       "\xe2\x80\x85", "\xe2\x80\x86", "\xe2\x80\x87",
-                                       "\xe2\x80\x88", "\xe2\x80\x89", "\xe2\x80\x8a",
-                                       "\xe2\x80\x8b", "\xe2\x80\xa8", "\xe2\x80\xa9",
-                                       "\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80",
-                                       "\xef\xbb\xbf"};
+    static const char *const wide[] = {
+        "\xc2\xa0",     "\xe1\x9a\x80", "\xe2\x80\x80", "\xe2\x80\x81", "\xe2\x80\x82",
+        "\xe2\x80\x83", "\xe2\x80\x84", "\xe2\x80\x85", "\xe2\x80\x86", "\xe2\x80\x87",
+        "\xe2\x80\x88", "\xe2\x80\x89", "\xe2\x80\x8a", "\xe2\x80\x8b", "\xe2\x80\xa8",
+        "\xe2\x80\xa9", "\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80", "\xef\xbb\xbf"};
     while (*s) {
         if (strchr(" \t\n\r\v\f", *s)) {
             s++;
@@ -39,8 +37,7 @@ enum cc_status check_text(struct op *op, const char *field, const char *v, size_
     return st;
 }
 
-enum cc_status check_length(struct op *op, const char *field, const char *v, size_t min,
-                            size_t max)
+enum cc_status check_length(struct op *op, const char *field, const char *v, size_t min, size_t max)
 {
     size_t n = v ? strlen(v) : 0;
     if (n == 0 && min > 0)
@@ -79,12 +76,13 @@ enum cc_status check_ref(struct op *op, const char *field, const struct kind *k,
     if (!id || !*id)
         return CC_OK;
     enum cc_status st = store_exists(op->reg->redis, &k->store, id);
-    return st != CC_ERR_NOT_FOUND ? st : op_fail(op, CC_ERR_INVALID, "%s: no such %s %.64s",
-                                                 field, k->store.noun, id);
+    return st != CC_ERR_NOT_FOUND
+               ? st
+               : op_fail(op, CC_ERR_INVALID, "%s: no such %s %.64s", field, k->store.noun, id);
 }
 
-enum cc_status check_refs(struct op *op, const char *field, const struct kind *k,
-                          char *const *ids, size_t n)
+enum cc_status check_refs(struct op *op, const char *field, const struct kind *k, char *const *ids,
+                          size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < i; j++)
