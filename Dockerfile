@@ -4,6 +4,9 @@
 #   command: ["agent-registry"]              (docker-compose / Kubernetes)
 # Without a command the image runs $CC_SERVICE (build arg SERVICE, default api-gateway).
 
+# The runtime stage has no compiler, headers or build tools: only the shared
+# libraries the binaries link, CA certificates, and a non-root user (10001).
+
 # ---------------------------------------------------------------- build stage
 FROM debian:bookworm-slim AS build
 
@@ -40,7 +43,11 @@ RUN groupadd --system --gid 10001 cc \
  && mkdir -p /var/lib/cc/files \
  && chown -R cc:cc /var/lib/cc
 
-COPY --from=build /src/build/bin/ /usr/local/bin/
+# Only the six service binaries (not the tests, benchmarks or simulator).
+COPY --from=build /src/build/bin/agent-registry /src/build/bin/skill-router \
+     /src/build/bin/chat-gateway /src/build/bin/call-router /src/build/bin/crm-sync \
+     /src/build/bin/api-gateway /usr/local/bin/
+COPY deploy/docker/cc-healthcheck /usr/local/bin/cc-healthcheck
 
 ARG SERVICE=api-gateway
 ENV CC_SERVICE=${SERVICE} \
@@ -48,6 +55,12 @@ ENV CC_SERVICE=${SERVICE} \
 
 USER 10001:10001
 WORKDIR /var/lib/cc
+
+# /readyz on the service's port (Kubernetes uses its own probes instead).
+HEALTHCHECK --interval=10s --timeout=4s --start-period=15s --retries=3 CMD ["cc-healthcheck"]
+# SIGTERM drains (offers in flight finish or are re-queued); allow it time:
+# docker stop -t 30, terminationGracePeriodSeconds in Kubernetes.
+STOPSIGNAL SIGTERM
 
 # No ENTRYPOINT: the command is the binary name (found on PATH), so
 # `command:` in compose or Kubernetes selects the service directly.

@@ -12,6 +12,7 @@ static const struct cc_env_var common_vars[] = {
     {"CC_REDIS_URL", "redis://127.0.0.1:6379",
      "Redis URL (redis://[[user]:password@]host:port[/db])"},
     {"CC_NATS_TLS_CA", NULL, "CA file verifying the NATS server's TLS certificate (tls:// URLs)"},
+    {"CC_NATS_STREAM_REPLICAS", "1", "copies of each JetStream stream (3 on a 3-node cluster)"},
     {"CC_HTTP_ADDR", NULL, "HTTP listen address host:port (overrides the port variable)"},
     {"CC_LOG_LEVEL", "info", "debug, info, warn or error"},
     {"CC_DEV_SECRETS", "0",

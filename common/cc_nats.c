@@ -383,6 +383,15 @@ enum cc_status cc_nats_respond_error(struct cc_nats *n, const struct cc_nats_msg
     return respond(n, m, NULL, 0, st == CC_OK ? CC_ERR_INTERNAL : st, message);
 }
 
+/* Copies per stream when its definition leaves it open: CC_NATS_STREAM_REPLICAS
+ * (1 on one server, 3 on a three-node JetStream cluster), default 1. */
+static int stream_replicas(void)
+{
+    int64_t v;
+    const char *s = cc_env_str("CC_NATS_STREAM_REPLICAS", "1");
+    return cc_parse_int(s, 1, 5, &v) == 0 ? (int)v : 1;
+}
+
 enum cc_status cc_nats_stream_ensure(struct cc_nats *n, const struct cc_nats_stream *cfg)
 {
     jsStreamConfig sc;
@@ -395,7 +404,7 @@ enum cc_status cc_nats_stream_ensure(struct cc_nats *n, const struct cc_nats_str
     sc.Storage = js_FileStorage;
     sc.MaxAge = cfg->max_age_s * 1000000000LL;
     sc.Duplicates = cfg->duplicate_window_s * 1000000000LL;
-    sc.Replicas = cfg->replicas > 0 ? cfg->replicas : 1;
+    sc.Replicas = cfg->replicas > 0 ? cfg->replicas : stream_replicas();
     natsStatus s = js_AddStream(&si, n->js, &sc, NULL, &jerr);
     if (s != NATS_OK && jerr == JSStreamNameExistErr)
         s = js_UpdateStream(&si, n->js, &sc, NULL, &jerr);

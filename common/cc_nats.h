@@ -89,7 +89,7 @@ struct cc_nats_stream {
     int nsubjects;
     int64_t max_age_s;          /* 0 = keep forever */
     int64_t duplicate_window_s; /* Nats-Msg-Id de-duplication window; 0 = server default */
-    int replicas;               /* 0 or 1 locally, 3 in a cluster */
+    int replicas;               /* 0: CC_NATS_STREAM_REPLICAS (default 1; 3 in a cluster) */
 };
 
 /* Creates the stream, or updates it when it exists. Waits for JetStream. */

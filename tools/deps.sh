@@ -10,13 +10,16 @@ PKGS="build-essential pkg-config git ca-certificates curl procps
   kamailio kamailio-utils-modules kamailio-extra-modules sip-tester
   python3 python3-pytest python3-pytest-xdist python3-requests python3-prometheus-client python3-yaml
   chromium python3-websocket fonts-noto-color-emoji
-  docker-compose"
+  docker-compose prometheus"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 # npm (Debian's package, unless a Node.js install already brings one)
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
+# kubectl for `kubectl kustomize` (deploy/kubernetes): Debian's kubernetes-client
+# unless a kubectl is already installed (its kustomize renders the overlays too)
+command -v kubectl >/dev/null 2>&1 || missing="$missing kubernetes-client"
 if [ -z "$missing" ]; then
   echo "deps: all packages installed"
 else
@@ -37,4 +40,16 @@ if [ "$have" = "$want" ]; then
 else
   echo "deps: installing axe-core $want"
   (cd "$AXE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# The offline Kubernetes schema validator (deploy/tools/validate): the exact
+# kubernetes-models of its package-lock.json (Kubernetes 1.27 schemas).
+VAL_DIR="$(dirname "$0")/../deploy/tools/validate"
+want=$(sed -n 's/.*"kubernetes-models": "\(.*\)".*/\1/p' "$VAL_DIR/package.json")
+have=$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$VAL_DIR/node_modules/kubernetes-models/package.json" 2>/dev/null | head -1)
+if [ "$have" = "$want" ]; then
+  echo "deps: kubernetes-models $have installed"
+else
+  echo "deps: installing kubernetes-models $want"
+  (cd "$VAL_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -171,3 +171,55 @@ def test_placeholder_secrets_are_refused_unless_development(cluster, name, env, 
         assert var in dev.log()  # warned
     finally:
         assert dev.stop() == 0, dev.log()[-3000:]
+
+
+def test_streams_get_three_copies_on_a_three_node_jetstream_cluster(tmp_path, procs):
+    """CC_NATS_STREAM_REPLICAS=3 (the Kubernetes config for the 3-node NATS
+    cluster of deploy/helm/nats-values.yaml): chat-gateway's streams are R3.
+    The services are given one node's URL (the Kubernetes Service is one
+    name for all three)."""
+    import natslite
+    from harness import ADMIN_PASSWORD, FAST_HASH
+    wd = str(tmp_path)
+    ports = [(free_port(), free_port()) for _ in range(3)]
+    routes = ",".join(f"nats://127.0.0.1:{c}" for _, c in ports)
+    for i, (p, c) in enumerate(ports):
+        n = Proc(f"nats-{i}", ["nats-server", "-a", "127.0.0.1", "-p", str(p), "-js", "-sd",
+                               os.path.join(wd, f"js{i}"), "-n", f"n{i}", "--cluster_name", "cc",
+                               "--cluster", f"nats://127.0.0.1:{c}", "--routes", routes],
+                 wd).start()
+        procs.append(n)
+    for p, _ in ports:
+        wait_port(p)
+    redis, rport = redis_proc(wd)
+    procs.append(redis)
+    urls = Srv(f"nats://127.0.0.1:{ports[1][0]}")
+    env = {"CC_NATS_STREAM_REPLICAS": "3"}
+    deadline = time.time() + 30
+    while True:  # until the cluster has a meta leader and makes an R3 stream
+        nc = natslite.Nats(ports[0][0])
+        try:
+            info = nc.js_api("STREAM.CREATE.probe", {"name": "probe", "subjects": ["probe"],
+                                                      "num_replicas": 3}, timeout=2)
+        except natslite.NatsError as e:
+            info = {"error": str(e)}
+        nc.close()
+        if "error" not in info:
+            break
+        assert time.time() < deadline, info
+        time.sleep(0.5)
+    reg = Service("agent-registry", wd, urls, Srv(f"redis://127.0.0.1:{rport}"),
+                  {**env, "CC_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD, **FAST_HASH}).start()
+    procs.append(reg)
+    reg.wait_ready(30)
+    gw = Service("chat-gateway", wd, urls, Srv(f"redis://127.0.0.1:{rport}"), env).start()
+    procs.append(gw)
+    gw.wait_ready(30)
+    nc = natslite.Nats(ports[2][0])
+    try:
+        for stream in ("CHAT_IN", "CHAT_OUT"):
+            info = nc.js_api(f"STREAM.INFO.{stream}")
+            assert info["config"]["num_replicas"] == 3, info
+            assert len(info["cluster"].get("replicas", [])) == 2, info["cluster"]
+    finally:
+        nc.close()
