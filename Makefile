@@ -2,6 +2,8 @@
 #   make / make build   every service into build/bin (-O2 -g)
 #   make test           unit tests under ASan+UBSan, system tests, compose check
 #   make test-asan      only the C unit tests under ASan+UBSan
+#   make test-fuzz      every libFuzzer target for FUZZ_TEST_S seconds (in make test)
+#   make fuzz           every libFuzzer target for FUZZ_S seconds (docs/fuzzing.md)
 #   make bench          benchmarks (bench/)
 #   make soak           the chaos soak, SOAK_S seconds (default 180); report in docs/soak.md
 #   make sim            the contact-center simulator (tools/ccsim, docs/ccsim.md)
@@ -15,7 +17,8 @@ PYTHON   := /usr/bin/python3
 
 BUILD    ?= build
 SAN      ?=
-SANFLAGS := -fsanitize=address -fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SANFLAGS := -fsanitize=address -fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+            $(if $(FUZZ),-fsanitize=fuzzer-no-link)
 OPT      := $(if $(SAN),-O1 $(SANFLAGS),-O2)
 CFLAGS   := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wstrict-prototypes -Wwrite-strings \
             -Werror -Icommon -Ibench/lib -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -136,8 +139,64 @@ screenshots: build
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 build
 
+# --- fuzzing (docs/fuzzing.md) -------------------------------------------------
+# libFuzzer targets: tests/fuzz/<target>.c, seed corpus tests/fuzz/<target>/.
+# Built with clang under ASan+UBSan (make deps installs clang and its runtime)
+# into build/fuzz/fuzz/<target>; new inputs go to build/fuzz/corpus/<target>,
+# crashes to build/fuzz/artifacts/. Each target links the real parsers of the
+# services (their pure objects) and libcc.
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
+FUZZ_BINS    := $(addprefix build/fuzz/fuzz/,$(FUZZ_TARGETS))
+FUZZ_S       ?= 600
+FUZZ_TEST_S  ?= 9
+FUZZ_CC      ?= clang
+FUZZ_DEPS_webhook  := $(CHAT_PROVIDER_OBJ)
+FUZZ_DEPS_answers  := $(CHAT_PROVIDER_OBJ)
+FUZZ_DEPS_webchat  := $(BUILD)/obj/services/chat-gateway/webchat_body.o
+FUZZ_DEPS_pbx      := $(BUILD)/obj/services/call-router/pbx_body.o
+FUZZ_DEPS_bus      := $(BUILD)/obj/services/agent-registry/pbmerge.o
+FUZZ_DEPS_crm      := $(CRM_PURE_OBJ)
+FUZZ_INC := -Iservices/chat-gateway -Iservices/call-router -Iservices/agent-registry -Iservices/crm-sync
+
+$(BUILD)/obj/tests/fuzz/%.o: CFLAGS += $(FUZZ_INC)
+# the bus target's list of every message type, from the generated headers
+$(BUILD)/obj/tests/fuzz/bus.o: $(BUILD)/gen/fuzz_types.h
+$(BUILD)/gen/fuzz_types.h: $(PROTO_C:.c=.h)
+	{ for h in $(patsubst $(BUILD)/gen/%,%,$^); do echo "#include \"$$h\""; done; \
+	  echo "static const ProtobufCMessageDescriptor *const bus_types[] = {"; \
+	  sed -n 's/^extern const ProtobufCMessageDescriptor \(cc__v1__[a-z0-9_]*__descriptor\);$$/    \&\1,/p' $^; \
+	  echo "};"; } > $@
+define fuzz_rule
+$(BUILD)/fuzz/$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(FUZZ_DEPS_$(1)) $(LIBCC)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -fsanitize=fuzzer -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+
+.PHONY: fuzz-build fuzz test-fuzz
+fuzz-build:
+	$(MAKE) BUILD=build/fuzz SAN=1 FUZZ=1 CC=$(FUZZ_CC) $(FUZZ_BINS)
+
+# Runs every target for $(1) seconds on its seeds plus what earlier runs found;
+# the first failure (crash, leak, UB, timeout) stops the run.
+define fuzz_run
+	@mkdir -p build/fuzz/artifacts
+	@for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus/$$t; echo "== fuzz $$t ($(1) s)"; \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/fuzz/fuzz/$$t \
+	    -max_total_time=$(1) -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/artifacts/$$t- build/fuzz/corpus/$$t tests/fuzz/$$t \
+	    2>build/fuzz/$$t.log || { tail -n 60 build/fuzz/$$t.log; exit 1; }; \
+	  grep -E '^#[0-9]+[[:space:]]+DONE' build/fuzz/$$t.log; done
+endef
+
+test-fuzz: fuzz-build
+	$(call fuzz_run,$(FUZZ_TEST_S))
+
+fuzz: fuzz-build
+	$(call fuzz_run,$(FUZZ_S))
+
 # --- tests -------------------------------------------------------------------
-test: build asan test-asan test-system test-compose
+test: build asan test-asan test-fuzz test-system test-compose
 
 test-unit: build
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done

@@ -1,11 +1,14 @@
 #!/bin/sh
 # Installs every Debian 12 package the build, the system and the tests need.
 # Idempotent: packages already present are left alone; apt-get update runs
-# only when something is missing.
+# only when something is missing. clang with libclang-rt-dev (libFuzzer and
+# the sanitizer runtimes, only a recommendation of clang) builds the fuzz
+# targets; llvm gives llvm-symbolizer for their stack traces.
 set -eu
 PKGS="build-essential pkg-config git ca-certificates curl procps
   libnats-dev libprotobuf-c-dev protobuf-c-compiler libhiredis-dev libmicrohttpd-dev
   libcjson-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev libuv1-dev uthash-dev
+  clang libclang-rt-dev llvm
   nats-server redis-server tzdata
   kamailio kamailio-utils-modules kamailio-extra-modules sip-tester
   python3 python3-pytest python3-pytest-xdist python3-requests python3-prometheus-client python3-yaml

@@ -218,4 +218,21 @@ void callbacks_after_abandon(struct call_router *cr, const struct call_rec *rec,
  * -1 when they do not fit. */
 int pbx_routes(struct call_router *cr, struct cc_http_route *out, int cap);
 
+/* --- pbx_body.c: what the PBX sends, checked without I/O ----------------------------------
+ * The readers take the parsed body (NULL when none) and return NULL when it
+ * is acceptable (the out-parameters then point into `json`), else the reason
+ * for the 400. */
+
+/* Percent-decodes path segment `s` into `out` (room for strlen(s) + 1):
+ * 1 when the result is 1..255 printable characters, 0 when malformed. */
+int pbx_decode_segment(const char *s, char *out);
+/* POST /pbx/v1/calls {call_id, queue_id, from, to?, priority?} */
+const char *pbx_read_new_call(const cJSON *json, struct new_call *nc);
+/* POST /pbx/v1/calls/{call_id}/events {type, offer_id?, by?, reason?} */
+const char *pbx_read_event(const cJSON *json, struct call_event *ev);
+/* POST /pbx/v1/agents/{agent}/calls {call_id, direction, from, to} */
+const char *pbx_read_direct_call(const cJSON *json, struct direct_call *dc);
+/* POST /pbx/v1/commands/{id}/result {status: done|failed, reason?}: *done 1 for done. */
+const char *pbx_read_command_result(const cJSON *json, int *done, const char **reason);
+
 #endif

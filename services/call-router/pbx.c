@@ -12,8 +12,6 @@
 #include <string.h>
 
 #define MAX_WAIT_S 30
-#define MAX_CALL_ID 255
-#define MAX_NUMBER 128
 
 /* The token is compared through a hash, so its length leaks nothing either. */
 static int authorized(struct call_router *cr, struct cc_http_req *req)
@@ -37,48 +35,11 @@ static int deny(struct call_router *cr, struct cc_http_req *req, struct cc_http_
     return 1;
 }
 
-/* 1 when `s` is 1..max printable ASCII characters (spaces when `spaces`). */
-static int printable(const char *s, size_t max, int spaces)
-{
-    size_t n = s ? strlen(s) : 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < (spaces ? 0x20 : 0x21) || s[i] > 0x7e)
-            return 0;
-    return n > 0 && n <= max;
-}
-
-/* Field `name` of the body: NULL when absent; *bad set when present but wrong. */
-static const char *field(const cJSON *json, const char *name, size_t max, int spaces, int *bad)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, name);
-    if (!v || cJSON_IsNull(v))
-        return NULL;
-    if (!cJSON_IsString(v) || !printable(v->valuestring, max, spaces)) {
-        *bad = 1;
-        return NULL;
-    }
-    return v->valuestring;
-}
-
-/* Percent-decodes a path segment into the pool; NULL when malformed. */
+/* Path parameter i percent-decoded into the pool; NULL when malformed. */
 static const char *path_param(struct cc_http_req *req, int i)
 {
-    const char *s = req->params[i];
-    char *out = cc_pool_alloc(req->pool, strlen(s) + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (; *s; s++) {
-        if (*s != '%') {
-            *o++ = *s;
-            continue;
-        }
-        unsigned v;
-        if (!s[1] || !s[2] || sscanf(s + 1, "%2x", &v) != 1 || v == 0)
-            return NULL;
-        *o++ = (char)v, s += 2;
-    }
-    *o = '\0';
-    return printable(out, MAX_CALL_ID, 0) ? out : NULL;
+    char *out = cc_pool_alloc(req->pool, strlen(req->params[i]) + 1);
+    return out && pbx_decode_segment(req->params[i], out) ? out : NULL;
 }
 
 static void answer_call(struct cc_http_resp *resp, int status, const struct call_rec *rec,
@@ -97,27 +58,14 @@ static void answer_call(struct cc_http_resp *resp, int status, const struct call
 static void create_call(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
     struct call_router *cr = arg;
-    struct new_call nc = {0};
+    struct new_call nc;
     struct call_rec rec;
     const char *why = NULL;
-    int bad = 0, created = 0;
+    int created = 0;
     if (deny(cr, req, resp))
         return;
-    if (!req->json)
-        return cc_http_error(resp, CC_ERR_INVALID, "a JSON body is required");
-    nc.call_id = field(req->json, "call_id", MAX_CALL_ID, 0, &bad);
-    nc.queue_id = field(req->json, "queue_id", 64, 0, &bad);
-    nc.from = field(req->json, "from", MAX_NUMBER, 1, &bad);
-    nc.to = field(req->json, "to", MAX_NUMBER, 1, &bad);
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(req->json, "priority");
-    if (p && (!cJSON_IsNumber(p) || p->valuedouble != (double)(int)p->valuedouble ||
-              p->valueint < 0 || p->valueint > 100))
-        return cc_http_error(resp, CC_ERR_INVALID, "priority: an integer 0..100");
-    nc.has_priority = p != NULL, nc.priority = p ? p->valueint : 0;
-    if (bad || !nc.call_id || !nc.queue_id || !nc.from)
-        return cc_http_error(resp, CC_ERR_INVALID,
-                             "call_id, queue_id and from are required: printable text, call_id at "
-                             "most 255 bytes, numbers at most 128");
+    if ((why = pbx_read_new_call(req->json, &nc)))
+        return cc_http_error(resp, CC_ERR_INVALID, why);
     enum cc_status st = flow_create(cr, &nc, &rec, &created, &why);
     if (st != CC_OK)
         return cc_http_error(resp, st, why);
@@ -160,26 +108,16 @@ static void event(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
     struct call_router *cr = arg;
     const char *call_id = path_param(req, 0), *why = NULL;
-    struct call_event ev = {0};
+    struct call_event ev;
     struct call_rec rec;
     char id[64];
-    int bad = 0, ignored = 0;
+    int ignored = 0;
     if (deny(cr, req, resp))
         return;
-    if (!call_id || !req->json)
-        return cc_http_error(resp, CC_ERR_INVALID,
-                             call_id ? "a JSON body is required"
-                                     : "call_id: printable, at most 255 bytes");
-    ev.type = field(req->json, "type", 24, 0, &bad);
-    ev.offer_id = field(req->json, "offer_id", 160, 0, &bad);
-    ev.by = field(req->json, "by", 16, 0, &bad);
-    ev.reason = field(req->json, "reason", 256, 1, &bad);
-    if (bad || !ev.type)
-        return cc_http_error(resp, CC_ERR_INVALID,
-                             "type is required; offer_id, by and reason are "
-                             "printable text");
-    if (ev.by && strcmp(ev.by, "caller") && strcmp(ev.by, "agent"))
-        return cc_http_error(resp, CC_ERR_INVALID, "by: caller or agent");
+    if (!call_id)
+        return cc_http_error(resp, CC_ERR_INVALID, "call_id: printable, at most 255 bytes");
+    if ((why = pbx_read_event(req->json, &ev)))
+        return cc_http_error(resp, CC_ERR_INVALID, why);
     enum cc_status st = calls_lookup(cr, call_id, id, sizeof id);
     if (st == CC_OK)
         st = flow_event(cr, id, &ev, &rec, &ignored, &why);
@@ -193,23 +131,16 @@ static void direct_call(void *arg, struct cc_http_req *req, struct cc_http_resp 
 {
     struct call_router *cr = arg;
     const char *key = path_param(req, 0), *why = NULL;
-    struct direct_call dc = {0};
+    struct direct_call dc;
     struct agent_entry a;
     struct call_rec rec;
-    int bad = 0, created = 0;
+    int created = 0;
     if (deny(cr, req, resp))
         return;
-    if (!key || !req->json)
+    if (!key)
         return cc_http_error(resp, CC_ERR_INVALID, "an agent and a JSON body are required");
-    dc.call_id = field(req->json, "call_id", MAX_CALL_ID, 0, &bad);
-    dc.direction = field(req->json, "direction", 16, 0, &bad);
-    dc.from = field(req->json, "from", MAX_NUMBER, 1, &bad);
-    dc.to = field(req->json, "to", MAX_NUMBER, 1, &bad);
-    if (bad || !dc.call_id || !dc.direction || !dc.from || !dc.to ||
-        (strcmp(dc.direction, "inbound") && strcmp(dc.direction, "outbound")))
-        return cc_http_error(resp, CC_ERR_INVALID,
-                             "call_id, direction (inbound or outbound), "
-                             "from and to are required printable text");
+    if ((why = pbx_read_direct_call(req->json, &dc)))
+        return cc_http_error(resp, CC_ERR_INVALID, why);
     enum cc_status st = directory_find(cr, key, &a);
     if (st == CC_OK)
         st = flow_direct(cr, &a, &dc, &rec, &created, &why);
@@ -264,18 +195,15 @@ static void commands(void *arg, struct cc_http_req *req, struct cc_http_resp *re
 static void command_result(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
     struct call_router *cr = arg;
-    const char *id = path_param(req, 0), *status, *reason;
+    const char *id = path_param(req, 0), *reason, *why;
     char type[32];
-    int bad = 0;
+    int ok;
     if (deny(cr, req, resp))
         return;
-    if (!id || !req->json)
+    if (!id)
         return cc_http_error(resp, CC_ERR_INVALID, "a command id and a JSON body are required");
-    status = field(req->json, "status", 16, 0, &bad);
-    reason = field(req->json, "reason", 256, 1, &bad);
-    if (bad || !status || (strcmp(status, "done") && strcmp(status, "failed")))
-        return cc_http_error(resp, CC_ERR_INVALID, "status: done or failed; reason: text");
-    int ok = !strcmp(status, "done");
+    if ((why = pbx_read_command_result(req->json, &ok, &reason)))
+        return cc_http_error(resp, CC_ERR_INVALID, why);
     enum cc_status st = commands_result(cr, id, ok, reason, type, sizeof type);
     if (st == CC_OK && !strcmp(type, "supervise"))
         supervision_result(cr, id, ok, reason);

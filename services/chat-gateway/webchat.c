@@ -11,6 +11,7 @@
 #include "cc_pbjson.h"
 #include "cc_sse.h"
 #include "cc_time.h"
+#include "webchat_body.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -18,8 +19,6 @@
 #include <string.h>
 
 #define SESSION_TTL_S 2592000
-#define MAX_NAME 128
-#define MAX_TEXT 4096
 
 extern const char widget_js[];
 
@@ -39,7 +38,7 @@ static void token_hash(const char *token, char hex[65])
 void webchat_session_new(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
     struct chatgw *g = arg;
-    const cJSON *name = req->json ? cJSON_GetObjectItemCaseSensitive(req->json, "name") : NULL;
+    const char *name, *bad = webchat_read_session(req->json, &name);
     unsigned char raw[32];
     char id[40], token[65], hash[65];
     const Cc__V1__Channel *ch;
@@ -52,12 +51,8 @@ void webchat_session_new(void *arg, struct cc_http_req *req, struct cc_http_resp
         cc_http_error(resp, CC_ERR_NOT_FOUND, "no such web-chat channel");
         return;
     }
-    if (req->json && !cJSON_IsObject(req->json)) {
-        cc_http_error(resp, CC_ERR_INVALID, "body: a JSON object");
-        return;
-    }
-    if (name && !cJSON_IsNull(name) && (!cJSON_IsString(name) || strlen(name->valuestring) > MAX_NAME)) {
-        cc_http_error(resp, CC_ERR_INVALID, "name: a string of at most 128 bytes");
+    if (bad) {
+        cc_http_error(resp, CC_ERR_INVALID, bad);
         return;
     }
     if (!webchat_limit(g, req, resp, WEBCHAT_LIMIT_SESSION, req->params[0]))
@@ -67,7 +62,7 @@ void webchat_session_new(void *arg, struct cc_http_req *req, struct cc_http_resp
     sodium_bin2hex(token, sizeof token, raw, sizeof raw);
     token_hash(token, hash);
     if (cc_redis_do(g->redis, "HSET " WEBCHAT_SESSION_KEY " channel %s name %s token %s", id,
-                    req->params[0], cJSON_IsString(name) ? name->valuestring : "", hash) != CC_OK ||
+                    req->params[0], name ? name : "", hash) != CC_OK ||
         cc_redis_do(g->redis, "EXPIRE " WEBCHAT_SESSION_KEY " %d", id, SESSION_TTL_S) != CC_OK) {
         cc_http_error(resp, CC_ERR_UNAVAILABLE, NULL);
         return;
@@ -81,7 +76,7 @@ void webchat_session_new(void *arg, struct cc_http_req *req, struct cc_http_resp
 /* The session of the path, when the request carries its token (header, or
  * ?token= for EventSource). Fills channel and name. */
 struct session {
-    char id[64], channel[64], name[MAX_NAME + 1];
+    char id[64], channel[64], name[WEBCHAT_MAX_NAME + 1];
 };
 
 static enum cc_status session_auth(struct chatgw *g, struct cc_http_req *req, struct session *s)
@@ -131,25 +126,20 @@ void webchat_send(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     if (!auth_or_answer(g, req, resp, &s) ||
         !webchat_limit(g, req, resp, WEBCHAT_LIMIT_MESSAGE, s.channel))
         return;
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(req->json, "text");
-    const cJSON *client = cJSON_GetObjectItemCaseSensitive(req->json, "client_id");
-    if (!cJSON_IsString(text) || !*text->valuestring || strlen(text->valuestring) > MAX_TEXT) {
-        cc_http_error(resp, CC_ERR_INVALID, "text: 1 to 4096 bytes");
-        return;
-    }
-    if (client && (!cJSON_IsString(client) || strlen(client->valuestring) > 64)) {
-        cc_http_error(resp, CC_ERR_INVALID, "client_id: a string of at most 64 bytes");
+    const char *text, *client, *bad = webchat_read_message(req->json, &text, &client);
+    if (bad) {
+        cc_http_error(resp, CC_ERR_INVALID, bad);
         return;
     }
     int64_t now = cc_time_now_ms();
     if (client) /* the widget's own id: a retried POST is stored once */
-        snprintf(pid, sizeof pid, "%s:%s", s.id, client->valuestring);
+        snprintf(pid, sizeof pid, "%s:%s", s.id, client);
     else
         store_new_id("wcm_", pid, sizeof pid);
     cc_time_format_ms(now, at, sizeof at);
     in.channel_id = s.channel, in.kind = CC_PB_STR("message"), in.provider_message_id = pid;
     in.conversation = s.id, in.customer_name = s.name[0] ? s.name : NULL;
-    in.text = text->valuestring, in.received_at = at, in.has_order = 1, in.order = now * 1000;
+    in.text = CC_PB_STR(text), in.received_at = at, in.has_order = 1, in.order = now * 1000;
     if (inbound_publish(g, &in) != CC_OK) {
         cc_http_error(resp, CC_ERR_UNAVAILABLE, "not stored; retry later");
         return;
@@ -158,7 +148,7 @@ void webchat_send(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "provider_message_id", pid);
     cJSON_AddStringToObject(j, "direction", "in");
-    cJSON_AddStringToObject(j, "text", text->valuestring);
+    cJSON_AddStringToObject(j, "text", text);
     cJSON_AddStringToObject(j, "created_at", at);
     cJSON_AddStringToObject(j, "delivery", "received");
     cc_http_json(resp, 201, j);
