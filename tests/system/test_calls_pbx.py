@@ -117,7 +117,11 @@ def test_create_is_idempotent_and_checked(w):
            {"call_id": "a b", "queue_id": q, "from": "1"},
            {"call_id": "x" * 300, "queue_id": q, "from": "1"},
            {"call_id": "p", "queue_id": q, "from": "1", "priority": 101},
-           {"call_id": "p", "queue_id": q, "from": "1", "priority": "high"}]
+           {"call_id": "p", "queue_id": q, "from": "1", "priority": "high"},
+           # beyond int's range (found by tests/fuzz/pbx.c: was undefined behaviour)
+           {"call_id": "p", "queue_id": q, "from": "1", "priority": 1e10},
+           {"call_id": "p", "queue_id": q, "from": "1", "priority": -1e300},
+           {"call_id": "p", "queue_id": q, "from": "1", "priority": 2.5}]
     for body in bad:
         r = requests.post(f"{pbx.base}/calls", json=body, headers=pbx.h, timeout=5)
         assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request", body
