@@ -235,3 +235,24 @@ def test_runtime_image_has_no_compiler_and_runs_as_non_root():
         assert forbidden not in installs, forbidden
     assert re.search(r"^USER 10001", runtime, re.M)
     assert re.search(r"^HEALTHCHECK .*cc-healthcheck", runtime, re.M)
+
+
+def test_helm_values_ask_for_a_three_node_jetstream_cluster_and_sentinel():
+    """No helm here to render the charts: the values files parse and hold the
+    settings docs/deploy.md promises."""
+    with open(os.path.join(DEPLOY, "helm", "nats-values.yaml")) as f:
+        nats = yaml.safe_load(f)
+    assert nats["config"]["cluster"] == {"enabled": True, "replicas": 3}
+    assert nats["config"]["jetstream"]["fileStore"]["enabled"] is True
+    assert nats["config"]["merge"]["authorization"]["user"] == "cc"
+    assert "NATS_PASSWORD" in nats["container"]["env"]
+    with open(os.path.join(DEPLOY, "helm", "redis-values.yaml")) as f:
+        redis = yaml.safe_load(f)
+    assert redis["architecture"] == "replication" and redis["sentinel"]["enabled"] is True
+    assert redis["sentinel"]["quorum"] == 2 and redis["replica"]["replicaCount"] == 3
+    assert redis["sentinel"]["masterSet"] == "mymaster"
+    assert "appendfsync everysec" in redis["commonConfiguration"]
+    # the services are pointed at them
+    config = by_kind(render("prod"))["ConfigMap"]["cc-common"]["data"]
+    assert config["CC_REDIS_MASTER"] == redis["sentinel"]["masterSet"]
+    assert config["CC_REDIS_SENTINELS"].endswith(":26379")
