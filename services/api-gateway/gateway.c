@@ -9,6 +9,7 @@
 #include "cc_events.h"
 #include "openapi.h"
 #include "routes.h"
+#include "sse.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@ const struct cc_env_var api_gateway_env[] = {
      "seconds between keepalives (and session re-checks) of event streams"},
     {"CC_SSE_QUEUE", "1024", "events queued for one event stream; beyond, the stream ends"},
     {"CC_SSE_MAX_STREAMS", "2000", "event streams open at once; beyond, 503"},
+    {"CC_SSE_MAX_PER_USER", "8",
+     "event streams one user may hold open at once (tabs, devices); beyond, the new one gets 429"},
     {"CC_FILES_DIR", "files", "where uploads are stored; chat-gateway must see the same directory"},
     {"CC_FILE_MAX_BYTES", "20971520", "largest upload (413 beyond)"},
     {NULL, NULL, NULL},
@@ -28,13 +31,15 @@ const struct cc_env_var api_gateway_env[] = {
 /* Reads the CC_SSE_* variables and makes the event hub. */
 static enum cc_status events_setup(struct api_gateway *gw)
 {
-    int64_t keepalive, queue, streams;
+    int64_t keepalive, queue, streams, per_user;
     if (cc_env_int("CC_SSE_KEEPALIVE_S", 15, 1, 3600, &keepalive) != CC_OK ||
         cc_env_int("CC_SSE_QUEUE", 1024, 1, 1 << 20, &queue) != CC_OK ||
-        cc_env_int("CC_SSE_MAX_STREAMS", 2000, 1, 100000, &streams) != CC_OK)
+        cc_env_int("CC_SSE_MAX_STREAMS", 2000, 1, 100000, &streams) != CC_OK ||
+        cc_env_int("CC_SSE_MAX_PER_USER", 8, 1, 1000, &per_user) != CC_OK)
         return CC_ERR_INVALID;
     gw->sse_keepalive_us = keepalive * 1000000;
-    return cc_events_new(&gw->events, (int)queue, (int)streams);
+    enum cc_status st = sse_users_new(&gw->sse_users, (int)per_user);
+    return st == CC_OK ? cc_events_new(&gw->events, (int)queue, (int)streams) : st;
 }
 
 static enum cc_status files_setup(struct api_gateway *gw)
@@ -98,6 +103,8 @@ void api_gateway_release(struct api_gateway *gw)
     routes_release(gw);
     cc_events_free(gw->events);
     gw->events = NULL;
+    sse_users_free(gw->sse_users);
+    gw->sse_users = NULL;
     free(gw->openapi);
     gw->openapi = NULL;
     gw->openapi_len = 0;

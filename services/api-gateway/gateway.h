@@ -16,6 +16,7 @@
 struct api_gateway;
 struct fwd_spec; /* forward.h */
 struct cc_events; /* cc_events.h */
+struct sse_users; /* sse.c: open streams per user */
 
 /* What a route handler receives as `arg`. */
 struct gw_route {
@@ -32,6 +33,7 @@ struct api_gateway {
     int nroutes;
     struct cc_events *events; /* the desktops' event hub, owned */
     int64_t sse_keepalive_us; /* CC_SSE_KEEPALIVE_S: keepalives and session re-checks */
+    struct sse_users *sse_users; /* open streams per user (CC_SSE_MAX_PER_USER), owned */
     const char *file_dir;     /* CC_FILES_DIR: uploads, shared with chat-gateway */
     size_t file_max_bytes;    /* CC_FILE_MAX_BYTES: the upload cap (413 beyond) */
 };

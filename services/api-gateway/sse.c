@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <uthash.h>
 
 #define SESSION_KEY_MAX (sizeof SESSION_PREFIX + AUTH_HASH_HEX)
 #define SCOPE_TIMEOUT_MS 3000 /* reading a supervisor's agents from agent-registry */
@@ -32,6 +33,88 @@ struct monitor_scope {
     size_t n;
 };
 
+/* --- streams per user ------------------------------------------------------------ */
+
+/* One user's open streams. A user over the cap is refused the new stream
+ * (429) rather than losing the oldest: every desk tab reconnects a stream
+ * that ends, so closing the oldest would make the tabs take turns closing
+ * each other; the refused tab retries (the desk every 2 s) and gets in when
+ * another tab closes. */
+struct user_streams {
+    char *user_id;
+    int n;
+    UT_hash_handle hh;
+};
+
+struct sse_users {
+    pthread_mutex_t lock;
+    struct user_streams *table;
+    int max;
+};
+
+enum cc_status sse_users_new(struct sse_users **out, int max)
+{
+    struct sse_users *u = calloc(1, sizeof *u);
+    *out = NULL;
+    if (!u || pthread_mutex_init(&u->lock, NULL) != 0) {
+        free(u);
+        return CC_ERR_NOMEM;
+    }
+    u->max = max;
+    *out = u;
+    return CC_OK;
+}
+
+void sse_users_free(struct sse_users *u)
+{
+    struct user_streams *e, *tmp;
+    if (!u)
+        return;
+    HASH_ITER(hh, u->table, e, tmp) {
+        HASH_DEL(u->table, e);
+        free(e->user_id);
+        free(e);
+    }
+    pthread_mutex_destroy(&u->lock);
+    free(u);
+}
+
+/* Counts a new stream of `user_id`: CC_OK, CC_ERR_RATE_LIMITED when the user
+ * holds the maximum already, CC_ERR_NOMEM. */
+static enum cc_status stream_take(struct sse_users *u, const char *user_id)
+{
+    struct user_streams *e;
+    enum cc_status st = CC_OK;
+    pthread_mutex_lock(&u->lock);
+    HASH_FIND_STR(u->table, user_id, e);
+    if (!e && (e = calloc(1, sizeof *e)) && !(e->user_id = strdup(user_id))) {
+        free(e);
+        e = NULL;
+    }
+    if (!e)
+        st = CC_ERR_NOMEM;
+    else if (e->n >= u->max)
+        st = CC_ERR_RATE_LIMITED;
+    else if (e->n++ == 0)
+        HASH_ADD_KEYPTR(hh, u->table, e->user_id, strlen(e->user_id), e);
+    pthread_mutex_unlock(&u->lock);
+    return st;
+}
+
+/* A stream of `user_id` that stream_take counted has ended. */
+static void stream_give(struct sse_users *u, const char *user_id)
+{
+    struct user_streams *e;
+    pthread_mutex_lock(&u->lock);
+    HASH_FIND_STR(u->table, user_id, e);
+    if (e && --e->n == 0) {
+        HASH_DEL(u->table, e);
+        free(e->user_id);
+        free(e);
+    }
+    pthread_mutex_unlock(&u->lock);
+}
+
 /* What a stream re-checks at each keepalive: its session, still its user's,
  * and for a monitor stream of a supervisor, whose agents it shows. */
 struct session_check {
@@ -40,6 +123,7 @@ struct session_check {
     char role[16];
     char key[SESSION_KEY_MAX]; /* the session's Redis key */
     int scoped;                /* a supervisor's monitor stream */
+    int counted;               /* counted in gw->sse_users */
     struct monitor_scope scope;
 };
 
@@ -196,6 +280,8 @@ static void check_free(void *arg)
         ids_free(c->scope.ids, c->scope.n);
         pthread_mutex_destroy(&c->scope.lock);
     }
+    if (c->counted)
+        stream_give(c->gw->sse_users, c->user_id);
     free(c->user_id);
     free(c);
 }
@@ -244,6 +330,21 @@ static void open_stream(struct api_gateway *gw, struct cc_http_req *req, struct 
     freeReplyObject(session);
     c->gw = gw;
     snprintf(c->key, sizeof c->key, "%s", key);
+    if ((st = stream_take(gw->sse_users, c->user_id)) != CC_OK) {
+        char secs[24], msg[128];
+        check_free(c);
+        if (st == CC_ERR_RATE_LIMITED) {
+            snprintf(secs, sizeof secs, "%lld", (long long)(gw->sse_keepalive_us / 1000000));
+            snprintf(msg, sizeof msg,
+                     "this user has the most event streams open already; close another tab "
+                     "or try again in %s s",
+                     secs);
+            cc_http_add_header(req, resp, "Retry-After", secs);
+        }
+        cc_http_error(resp, st, st == CC_ERR_RATE_LIMITED ? msg : NULL);
+        return;
+    }
+    c->counted = 1;
     if (monitor && strcmp(c->role, "supervisor") == 0) {
         /* limit_to_assigned_queues: only the agents of the assigned queues */
         pthread_mutex_init(&c->scope.lock, NULL);

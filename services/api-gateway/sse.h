@@ -7,6 +7,15 @@
 
 #include "cc_http.h"
 
+struct sse_users;
+
+/* The count of open streams per user, `max` each. Returns CC_OK or
+ * CC_ERR_NOMEM. */
+enum cc_status sse_users_new(struct sse_users **out, int max);
+
+/* Frees it (NULL is fine); every stream must be closed. */
+void sse_users_free(struct sse_users *u);
+
 /* Handler (arg: struct gw_route) of GET /me/events. */
 void sse_me(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 
