@@ -368,13 +368,26 @@ def test_administrator_pages_of_the_other_kinds_and_the_switches(stack, page):
     page.click("New channel")
     page.fill("Type", "Telegram")
     page.wait("!!__cc.control('Bot token') && !__cc.control('Verify token')")
+    assert not page.eval("!!__cc.control('Allowed origins')")  # web chat only
     for label, value in (("Name", "Bot"), ("Queue", "Web"), ("API base URL", "http://127.0.0.1:9/tg"),
-                         ("Bot token", "123:abc"), ("Secret token", "s3cret")):
+                         ("Bot token", "123:abc"), ("Secret token", "s3cret"),
+                         ("Media hosts", "*.cdn.example.org")):
         page.fill(label, value)
     page.click("Save")
     page.wait("document.getElementById('editor-title').textContent === 'Channel: Bot'", SLOW)
     chn = next(x for x in admin.get("/api/v1/channels").json()["items"] if x["name"] == "Bot")
     assert chn["type"] == "telegram" and chn["has_credentials"] is True and "credentials" not in chn
+    assert chn["media_hosts"] == ["*.cdn.example.org"]
+    page.click("Channels")
+    page.click("New channel")
+    page.fill("Type", "Web chat")
+    for label, value in (("Name", "Shop"), ("Queue", "Web"),
+                         ("Allowed origins", "https://Shop.example.com/")):
+        page.fill(label, value)
+    page.click("Save")
+    page.wait("document.getElementById('editor-title').textContent === 'Channel: Shop'", SLOW)
+    chn = next(x for x in admin.get("/api/v1/channels").json()["items"] if x["name"] == "Shop")
+    assert chn["allowed_origins"] == ["https://shop.example.com"]  # kept as browsers send it
 
     page.click("Permissions")
     page.fill("Manage quick replies", True)

@@ -30,7 +30,8 @@ const userName = (u) => [u.first_name, u.last_name].filter(Boolean).join(" ") ||
 const refOptions = (items, label = (x) => x.name) => [["", "—"], ...items.map((x) => [x.id, label(x)])];
 
 // Field kinds: text, password, number, textarea, choice (options), ref (one
-// id from a lookup), refs (ids, as checkboxes), bool, widening. `k` may be
+// id from a lookup), refs (ids, as checkboxes), bool, widening, lines (a list of
+// strings, one per line). `k` may be
 // a path ("agent.enabled"). `when(values)` hides a field.
 const SECTIONS = [
   {
@@ -165,6 +166,10 @@ const SECTIONS = [
         { k: "queue_id", label: "Queue", type: "ref", required: true, options: () => refOptions(L.queues.filter((q) => q.channel === "chat")) },
         { k: "api_base_url", label: "API base URL", attrs: { type: "url" }, when: (v) => v.type !== "webchat" },
         { k: "api_version", label: "API version", placeholder: "v21.0", when: (v) => v.type === "whatsapp_cloud" || v.type === "messenger" },
+        { k: "allowed_origins", label: "Allowed origins", type: "lines", when: (v) => v.type === "webchat",
+          hint: "The web sites that may embed the chat widget, one per line, e.g. https://shop.example.com." },
+        { k: "media_hosts", label: "Media hosts", type: "lines", when: (v) => v.type && v.type !== "webchat",
+          hint: "Host names customers' files may be fetched from over https, one per line (*.example.com: any name under it). Empty: the provider's own." },
       ]],
       ["Credentials", Object.keys(CRED_LABEL).map((c) => ({
         k: `credentials.${c}`, label: CRED_LABEL[c], type: "password", secret: true,
@@ -437,6 +442,9 @@ function control(spec, value, isNew) {
     case "widening":
       el = h("input", { ...attrs, value: wideningText(value) });
       break;
+    case "lines":
+      el = h("textarea", { ...attrs, rows: 3, value: (value || []).join("\n") });
+      break;
     default:
       el = h("input", { type: "text", ...attrs, value: value ?? "" });
   }
@@ -472,6 +480,7 @@ function collect(controls, isNew) {
       case "refs": v = [...el.querySelectorAll("input:checked")].map((x) => x.value); break;
       case "number": v = el.value === "" ? null : Number(el.value); break;
       case "widening": v = el.value.trim() ? parseWidening(el.value) : []; break;
+      case "lines": v = el.value.split("\n").map((x) => x.trim()).filter(Boolean); break;
       default: v = el.value === "" ? null : el.value;
     }
     if (spec.type === "password" && v === null) continue; // keep the stored one
