@@ -6,6 +6,7 @@ import hmac
 import json
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures",
@@ -69,6 +70,7 @@ class StandIn:
         self.requests = []
         self.files = {}  # path -> bytes served on GET
         self.redirects = {}  # path -> where a request for it is sent (302 Location)
+        self.delays = {}  # path -> seconds to wait before answering it
         self.script = []  # (status, body) answered to the next sends, in order
         self.lock = threading.Lock()
         standin = self
@@ -83,6 +85,7 @@ class StandIn:
                 with standin.lock:
                     standin.requests.append({"method": method, "path": self.path,
                                              "headers": dict(self.headers), "body": body})
+                time.sleep(standin.delays.get(self.path.split("?")[0], 0))
                 where = standin.redirects.get(self.path.split("?")[0])
                 if where:
                     self.send_response(302)

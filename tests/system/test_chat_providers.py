@@ -234,6 +234,31 @@ def test_inbound_files_only_from_the_channels_media_hosts(shop):
         victim.close()
 
 
+def test_a_slow_file_is_cut_off_and_the_message_kept(shop):
+    """A file that does not arrive within CC_MEDIA_TIMEOUT_MS is tried again
+    with the message's redelivery (5 tries), then the message is stored with
+    the file marked unavailable."""
+    standin, chat = shop["standin"], shop["chat"]
+    chat.stop()
+    chat.env["CC_MEDIA_TIMEOUT_MS"] = "300"
+    chat.start().wait_ready()
+    standin.files["/media/slow.png"] = PNG
+    standin.delays["/media/slow.png"] = 2
+    body = json.loads(fixture("viber", "picture"))
+    body["message"]["media"] = standin.base + "/media/slow.png"
+    started = time.time()
+    assert hook(shop, "viber", json.dumps(body).encode()).status_code == 200
+    chat_id = wait_until(lambda: next((c["id"] for c in history(shop)), None), timeout=30)
+    elapsed = time.time() - started
+    (m,) = shop["admin"].get(f"/api/v1/chats/{chat_id}/messages").json()["items"]
+    att = m["attachments"][0]
+    assert m["text"] == "Foto del daño" and not att.get("url")
+    assert att["unavailable"] == "not fetched: the provider did not answer", att
+    tries = [r for r in standin.requests if r["path"] == "/media/slow.png"]
+    assert len(tries) == 5, len(tries)
+    assert elapsed < 20  # 5 tries of 0.3 s, 2 s apart; not 5 x 2 s of the slow answer and more
+
+
 def test_outbound_file_provider_down_and_permanent_failure(shop):
     standin, agent = shop["standin"], shop["agent"]
     assert hook(shop, "telegram", fixture("telegram", "text")).status_code == 200
