@@ -2,6 +2,7 @@
 #   make / make build   every service into build/bin (-O2 -g)
 #   make test           unit tests under ASan+UBSan, system tests, compose check
 #   make test-asan      only the C unit tests under ASan+UBSan
+#   make check-deploy   deploy/ only: kustomize overlays, schemas, promtool, dashboard
 #   make test-fuzz      every libFuzzer target for FUZZ_TEST_S seconds (in make test)
 #   make fuzz           every libFuzzer target for FUZZ_S seconds (docs/fuzzing.md)
 #   make bench          benchmarks (bench/)
@@ -213,6 +214,12 @@ TEST_WORKERS ?= 2
 test-system: build asan
 	CC_BIN_DIR=$(CURDIR)/build/asan/bin CC_UNIT_DIR=$(CURDIR)/build/asan/tests \
 	  $(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests/system $(PYTEST_ARGS)
+
+# deploy/ alone (docs/deploy.md): overlays render and validate, promtool, dashboard metrics.
+.PHONY: check-deploy
+check-deploy: asan
+	CC_BIN_DIR=$(CURDIR)/build/asan/bin CC_UNIT_DIR=$(CURDIR)/build/asan/tests \
+	  $(PYTHON) -m pytest -q tests/system/test_deploy.py
 
 test-compose:
 	@if command -v docker-compose >/dev/null; then docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"; \
