@@ -213,8 +213,15 @@ class Page:
     def click_element(self, js_element, timeout=15):
         """Clicks the element `js_element` evaluates to with real mouse
         events at its centre, once it exists."""
-        self.wait(f"!!({js_element})", timeout)
-        x, y = self._center(js_element)
+        deadline = time.time() + timeout
+        while True:  # the element may be redrawn between the wait and the click
+            self.wait(f"!!({js_element})", max(0.5, deadline - time.time()))
+            box = self._center(js_element)
+            if box or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        assert box, f"{js_element}: gone before it could be clicked"
+        x, y = box
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
             self.conn.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
                                                         "buttons": 1 if kind == "mousePressed" else 0,

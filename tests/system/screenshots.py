@@ -3,10 +3,11 @@
 Starts nats-server, redis-server and the services on free ports (binaries
 from $CC_BIN_DIR, as the system tests do), fills them with a small contact
 center, drives headless Chromium through sign-in, the agent desk with a chat
-invitation, a conversation, the chat record page with its CRM block
+invitation, a conversation, the inbox (previews, unread counts, a closed
+chat with its result), the chat record page with its CRM block
 (the customer identified in the stand-in Creatio, a case created), a ringing call and an
 active call (the PBX played over call-router's /pbx/v1), the supervisor
-view (also listening to a call, the PBX's command channel played too), four administration pages (users, queues, CRM settings, CRM sync) and the Reports page, and writes one PNG per screen (1366x768) into the
+view (also listening to a call, the PBX's command channel played too), the chat history, four administration pages (users, queues, CRM settings, CRM sync) and the Reports page, and writes one PNG per screen (1366x768) into the
 directory given (default docs/screenshots)."""
 import os
 import shutil
@@ -134,6 +135,75 @@ def agent_screens(browser, stack, out, tmp):
     return page, chat_id
 
 
+def inbox_screen(page, stack, out):
+    """Wanda's desk as an inbox: three more chats (one from a visitor who
+    gave no name), two of them writing while she reads Łucja's, one closed
+    with a result."""
+    admin = stack["admin"]
+    assert admin.patch(f"/api/v1/queues/{stack['queue']['id']}", {"max_concurrent_chats": 4}).status_code == 200
+    time.sleep(2)  # skill-router reads the queue again
+    page.click("← Desk")
+    page.wait("location.hash === '#/desk'", SLOW)
+    solved = next(r for r in admin.get("/api/v1/results").json()["items"] if r["name"] == "Solved")
+    people = [("Marek Wiśniewski", "Hi, my parcel shows as delivered but it is not here"),
+              ("", "hello, do you ship to Norway?"),
+              ("Sofía Martínez-Delacroix de la Vega y Montenegro", "¿Puedo cambiar la dirección de entrega?")]
+    custs, ids = [], []
+    for name, text in people:
+        c = Customer(stack["chat"], stack["channel"]["id"], name=name)
+        c.say(text)
+        page.wait("!!document.querySelector('.invite')", 2 * SLOW)
+        ids.append(page.eval("document.querySelector('.invite').dataset.chat"))
+        page.click("Accept")
+        page.wait(f"!!document.querySelector('#chat-list .chat-item[data-chat=\"{ids[-1]}\"]')", SLOW)
+        custs.append(c)
+    # the last one is answered, given a result and closed
+    page.focus("Message")
+    page.type("Sí, claro: la cambio ahora mismo.")
+    page.press("Enter")
+    wait_until(lambda: any(m["direction"] == "out" for m in custs[2].messages()), SLOW)
+    page.fill("Result", "Solved")
+    page.click("Save")
+    page.click("End chat")
+    page.wait("document.getElementById('confirm').open")
+    page.click("Yes")
+    page.wait("document.querySelector('.composer fieldset').disabled", SLOW)
+    # back in Łucja's chat while the others write
+    page.click_element("[...document.querySelectorAll('#chat-list .chat-item')]"
+                       ".find(b => b.querySelector('.name').textContent === 'Łucja Kowalska')")
+    page.wait("document.getElementById('conv-title').textContent === 'Łucja Kowalska'", SLOW)
+    custs[0].say("The tracking number is PL 4410 2291 003")
+    custs[1].say("or Sweden?")
+    custs[1].say("thanks 🙏")
+    page.wait(f"document.querySelector('#chat-list .chat-item[data-chat=\"{ids[1]}\"]').dataset.unread === '2'", SLOW)
+    page.eval("document.querySelector('.desk .left').scrollTop = 0")
+    shot(page, out, "desk-inbox.png")
+    page.click("Closed", exact=False)
+    page.wait(f"!!document.querySelector('#chat-list .chat-item[data-chat=\"{ids[2]}\"]')", SLOW)
+    page.eval("document.querySelector('.desk .left').scrollTop = 0")
+    shot(page, out, "desk-closed.png")
+    page.click("Active", exact=False)
+    # three chats at most again: the next customer waits in the queue
+    admin.patch(f"/api/v1/queues/{stack['queue']['id']}", {"max_concurrent_chats": 3})
+
+
+def history_screen(browser, stack, out):
+    page = browser.page()
+    sign_in(page, stack["gw"], "sam", "password-sam")
+    page.wait("location.hash === '#/supervisor'", SLOW)
+    page.click("History")
+    page.wait("document.querySelectorAll('#history-body tr[data-chat]').length >= 4", SLOW)
+    page.fill("Message text", "order")
+    page.click("Search")
+    page.wait("document.querySelectorAll('#history-body tr[data-chat]').length === 1", SLOW)
+    page.click("Clear")
+    page.wait("document.querySelectorAll('#history-body tr[data-chat]').length >= 4", SLOW)
+    page.fill("Agent", "Wanda Agent")
+    page.click("Search")
+    page.wait("document.querySelectorAll('#history-body tr[data-chat]').length >= 4", SLOW)
+    shot(page, out, "history.png")
+
+
 def call_screens(browser, stack, out):
     """Ewa (Hotline) sees a call ring, then talks: left connected, so the
     supervisor view shows her on a call."""
@@ -164,7 +234,8 @@ def supervisor_screen(browser, stack, out):
     page = browser.page()
     sign_in(page, stack["gw"], "sam", "password-sam")
     page.wait("document.getElementById('live-state').textContent === 'live'", SLOW)
-    page.wait("document.querySelectorAll('#agents-body tr[data-agent]').length >= 4", SLOW)
+    # the agents of Sam's queues (Piotr, Ana and Lee have no skill in them)
+    page.wait("document.querySelectorAll('#agents-body tr[data-agent]').length >= 2", SLOW)
     page.wait("[...document.querySelectorAll('#queues-body td.num')].some(e => e.textContent === '1')", SLOW)
     page.click("Trace of Olga", timeout=SLOW)
     page.wait("!!document.querySelector('#trace tr[data-step]')", SLOW)
@@ -280,7 +351,9 @@ def main():
         apis = team_of_agents(stack)
         browser = Browser()
         pages = [call_screens(browser, stack, out), agent_screens(browser, stack, out, work)[0]]
+        inbox_screen(pages[1], stack, out)
         supervisor_listen_screen(supervisor_screen(browser, stack, out), stack, out)
+        history_screen(browser, stack, out)
         admin_screens(browser, stack, out)
         reports_screens(browser, stack, out, apis)
         errors = [e for p in browser.pages for e in p.errors]

@@ -224,7 +224,9 @@ export function deskView(root, me, recordId) {
     tabs[0].textContent = `Active (${state.active.length})`;
     tabs[1].textContent = `Closed (${state.closed.length})`;
     chatPanel.setAttribute("aria-labelledby", `tab-${state.tab}`);
-    const items = state.tab === "active" ? state.active : state.closed;
+    // the active chats as an inbox: the latest message first
+    const latest = (c) => Date.parse(c.last_at || c.start_time || c.created_at || 0) || 0;
+    const items = state.tab === "active" ? [...state.active].sort((a, b) => latest(b) - latest(a)) : state.closed;
     clear(chatList, items.map(chatItem));
     if (!items.length) chatList.append(h("li.empty", state.tab === "active" ? "No active chats." : "No closed chats."));
   }
@@ -249,7 +251,7 @@ export function deskView(root, me, recordId) {
       h("span.item-bottom", sourceIcon(c.source), h("span.snippet", preview),
         unread ? h("span.badge", { "aria-label": `${unread} unread` }, String(unread)) : null),
       closed
-        ? h("span.item-closed", `Closed ${when(c.end_time)} · ${result}`)
+        ? h("span.item-closed", { title: `Closed ${when(c.end_time)}` }, `Closed ${shortTime(c.end_time)} · ${result}`)
         : h("span.item-state", CHAT_STATE[c.state] || c.state))));
   }
 
