@@ -44,6 +44,7 @@ struct request {
     struct cc_pool pool;
     const struct cc_http_route *route;
     enum cc_status early; /* failure found before the body: answered at the end */
+    const char *early_why; /* its message, NULL for the status text */
     struct cc_buf body;
     size_t cap;
     int too_large;
@@ -375,7 +376,7 @@ static void dispatch(struct request *r, struct cc_http_resp *resp)
     const char *why;
     cc_http_guard_arrived(&r->h->guard, guard_of(r)); /* the handler may take its time */
     if (r->early != CC_OK) {
-        cc_http_error(resp, r->early, NULL);
+        cc_http_error(resp, r->early, r->early_why);
     } else if (r->too_large) {
         cc_http_error(resp, CC_ERR_TOO_LARGE, "request body is too large");
     } else if ((r->route->flags & CC_HTTP_JSON) && (why = parse_json(r))) {
@@ -515,6 +516,50 @@ static int refuse_unread(struct request *r, struct MHD_Connection *conn)
            (uint64_t)n > (uint64_t)r->cap * EARLY_REJECT_FACTOR;
 }
 
+/* What the request's head says about its framing (framing_error). */
+struct framing {
+    int content_length, transfer_encoding, host;
+    const char *first_length;
+    int lengths_differ;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+    if (!strcasecmp(key, "Content-Length")) {
+        if (f->content_length++ == 0)
+            f->first_length = value;
+        else if (strcmp(f->first_length ? f->first_length : "", value ? value : "") != 0)
+            f->lengths_differ = 1;
+    } else if (!strcasecmp(key, "Transfer-Encoding")) {
+        f->transfer_encoding++;
+    } else if (!strcasecmp(key, "Host")) {
+        f->host++;
+    }
+    return MHD_YES;
+}
+
+/* Refuses a head whose framing is ambiguous, as RFC 9112 asks (sections 3.2
+ * and 6.3), before libmicrohttpd picks one reading and a proxy in front may
+ * pick another (request smuggling): Content-Length given twice with
+ * different values, Content-Length with Transfer-Encoding, an HTTP/1.1
+ * request without Host. NULL when the head is fine. (A malformed
+ * Content-Length such as -1 never reaches here: libmicrohttpd answers it.) */
+static const char *framing_error(struct MHD_Connection *conn, const char *version)
+{
+    struct framing f = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    if (f.lengths_differ)
+        return "conflicting Content-Length headers";
+    if (f.content_length && f.transfer_encoding)
+        return "Content-Length and Transfer-Encoding together";
+    if (!f.host && version && !strcmp(version, "HTTP/1.1"))
+        return "an HTTP/1.1 request needs a Host header";
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -522,11 +567,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct cc_http *h = cls;
     struct request *r = *con_cls;
     struct cc_http_resp resp = {0};
-    (void)version;
     if (!r) {
         if (!(r = request_new(h, conn, url, method)))
             return MHD_NO;
         *con_cls = r;
+        const char *bad_framing = framing_error(conn, version);
+        if (bad_framing) { /* answered at once; the connection closes (body unread) */
+            r->early = CC_ERR_INVALID, r->early_why = bad_framing;
+            dispatch(r, &resp);
+            cc_http_add_header(&r->req, &resp, "Connection", "close");
+            return send_response(r, conn, &resp);
+        }
         if (!refuse_unread(r, conn))
             return MHD_YES;
         r->too_large = 1;
