@@ -133,7 +133,8 @@ static void fan_out(struct cc_events *ev, const char *event, const char *agent_i
 {
     pthread_mutex_lock(&ev->lock);
     for (struct cc_events_sub *s = ev->subs; s; s = s->next)
-        if ((!s->agent_id && !personal && (!s->filter || s->filter(s->filter_arg, event, agent_id))) ||
+        if ((!s->agent_id && !personal &&
+             (!s->filter || s->filter(s->filter_arg, event, agent_id))) ||
             (s->agent_id && !strcmp(s->agent_id, agent_id)))
             push(s, m);
     pthread_mutex_unlock(&ev->lock);

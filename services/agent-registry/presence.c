@@ -478,6 +478,29 @@ static enum cc_status target(const Cc__V1__Caller *c, const char *agent_id, cons
     return *self || may_steer(c) ? CC_OK : CC_ERR_FORBIDDEN;
 }
 
+/* CC_OK when user `id` exists and the caller may see them: themselves, or
+ * (admin, supervisor) an agent within their monitor scope (a supervisor
+ * with limit_to_assigned_queues: the agents of their queues). Anyone else
+ * is CC_ERR_NOT_FOUND, as for an unknown id. */
+static enum cc_status visible_user(struct registry *reg, const Cc__V1__Caller *c, const char *id,
+                                   int self)
+{
+    struct monitor_scope scope;
+    ProtobufCMessage *u = NULL;
+    if (self)
+        return store_exists(reg->redis, &kind_users.store, id);
+    enum cc_status st = monitor_scope_load(reg, c, &scope);
+    if (st != CC_OK)
+        return st;
+    if ((st = store_get(reg->redis, &kind_users.store, id, &u)) == CC_OK &&
+        !monitor_scope_has(reg, &scope, (const Cc__V1__User *)u))
+        st = CC_ERR_NOT_FOUND;
+    if (u)
+        protobuf_c_message_free_unpacked(u, NULL);
+    monitor_scope_free(&scope);
+    return st;
+}
+
 static void on_get(struct registry *reg, const struct cc_nats_msg *m)
 {
     Cc__V1__AgentQuery *q = cc__v1__agent_query__unpack(NULL, m->len, m->data);
@@ -486,7 +509,7 @@ static void on_get(struct registry *reg, const struct cc_nats_msg *m)
     struct agent_rec r;
     enum cc_status st = q ? target(q->caller, q->agent_id, &id, &self) : CC_ERR_INVALID;
     if (st == CC_OK)
-        st = store_exists(reg->redis, &kind_users.store, id);
+        st = visible_user(reg, q->caller, id, self);
     if (st == CC_OK)
         st = rec_read(reg, id, &r);
     if (st == CC_OK)
@@ -505,7 +528,7 @@ static void on_set(struct registry *reg, const struct cc_nats_msg *m)
     const char *why = NULL;
     int self = 0;
     enum cc_status st = sc ? target(sc->caller, sc->agent_id, &ch.agent_id, &self) : CC_ERR_INVALID;
-    if (st == CC_OK && (st = store_exists(reg->redis, &kind_users.store, ch.agent_id)) != CC_OK)
+    if (st == CC_OK && (st = visible_user(reg, sc->caller, ch.agent_id, self)) != CC_OK)
         why = st == CC_ERR_NOT_FOUND ? "no such user" : NULL;
     if (st == CC_OK && !sc->status && !sc->state)
         st = CC_ERR_INVALID, why = "status or state required";

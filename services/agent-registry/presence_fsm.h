@@ -25,20 +25,20 @@ struct agent_rec {
 };
 
 enum presence_event {
-    EV_SIGN_IN,       /* system: a session started */
-    EV_SIGN_OUT,      /* system: the last session ended (logout, idle, revoked) */
-    EV_SET_STATUS,    /* agent / supervisor: status in input */
-    EV_SET_STATE,     /* agent / supervisor: waiting or pause (+ cause) */
-    EV_OFFER,         /* router: an interaction is offered */
+    EV_SIGN_IN,         /* system: a session started */
+    EV_SIGN_OUT,        /* system: the last session ended (logout, idle, revoked) */
+    EV_SET_STATUS,      /* agent / supervisor: status in input */
+    EV_SET_STATE,       /* agent / supervisor: waiting or pause (+ cause) */
+    EV_OFFER,           /* router: an interaction is offered */
     EV_OFFER_WITHDRAWN, /* router: the offer was taken back (abandon, ring_all won elsewhere) */
-    EV_ACCEPT,        /* router: the offer was accepted / answered */
-    EV_DECLINE,       /* router: the agent declined */
-    EV_OFFER_TIMEOUT, /* router: not answered in time */
-    EV_END,           /* an active interaction ended */
-    EV_TIMER,         /* the state timer fired */
-    EV_CALL_START,    /* call-router: a direct or outgoing call of the agent (not from a queue) */
-    EV_CALL_END,      /* call-router: that call ended (no wrap-up) */
-    EV_DEACTIVATE,    /* system: agent.enabled turned false; the agent leaves routing */
+    EV_ACCEPT,          /* router: the offer was accepted / answered */
+    EV_DECLINE,         /* router: the agent declined */
+    EV_OFFER_TIMEOUT,   /* router: not answered in time */
+    EV_END,             /* an active interaction ended */
+    EV_TIMER,           /* the state timer fired */
+    EV_CALL_START,      /* call-router: a direct or outgoing call of the agent (not from a queue) */
+    EV_CALL_END,        /* call-router: that call ended (no wrap-up) */
+    EV_DEACTIVATE,      /* system: agent.enabled turned false; the agent leaves routing */
 };
 
 enum presence_actor { ACTOR_AGENT, ACTOR_SUPERVISOR, ACTOR_ROUTER, ACTOR_TIMER, ACTOR_SYSTEM };

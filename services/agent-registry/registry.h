@@ -20,7 +20,7 @@ struct registry {
     int login_max_fails;       /* failed sign-ins per (login, address) before delays */
     int login_lock_s;          /* the longest delay */
     int login_forget_s;        /* failures are forgotten after this long without one */
-    struct cc_metric *m_login_lockouts; /* delays imposed */
+    struct cc_metric *m_login_lockouts;  /* delays imposed */
     struct cc_metric *m_login_throttled; /* sign-ins refused during a delay */
     int workers;               /* NATS subscriptions per subject */
     struct cc_metric *m_requests;
@@ -115,7 +115,7 @@ int agent_in_queue(struct registry *reg, const Cc__V1__Queue *q, const char *use
  * limit_to_assigned_queues), else the agents of the queues assigned to the
  * supervisor. Other roles see nothing through it. */
 struct monitor_scope {
-    int limited;              /* 1: only the agents of `queues` */
+    int limited;               /* 1: only the agents of `queues` */
     ProtobufCMessage **queues; /* the assigned queues (owned) */
     size_t n, cap;
 };

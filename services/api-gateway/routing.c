@@ -70,9 +70,9 @@ static enum cc_status trace_allowed(const struct gw_route *rt, Cc__V1__Caller *c
     if (strcmp(caller->role, "supervisor") != 0)
         return CC_OK;
     a.caller = caller, a.interaction_id = CC_PB_STR(interaction_id);
-    enum cc_status st = cc_nats_request(nats, "cc.router.get", &a.base,
-                                        &cc__v1__interaction__descriptor, TRACE_CHECK_MS, &ix,
-                                        NULL, 0);
+    enum cc_status st =
+        cc_nats_request(nats, "cc.router.get", &a.base, &cc__v1__interaction__descriptor,
+                        TRACE_CHECK_MS, &ix, NULL, 0);
     const char *queue_id = st == CC_OK ? ((const Cc__V1__Interaction *)ix)->queue_id : NULL;
     if (st == CC_OK && !queue_id)
         st = CC_ERR_NOT_FOUND;

@@ -28,8 +28,8 @@
  * sorted ids, replaced at each keepalive, read by the hub's filter. */
 struct monitor_scope {
     pthread_mutex_t lock;
-    int limited;  /* 0: every agent */
-    char **ids;   /* sorted, malloc'ed */
+    int limited; /* 0: every agent */
+    char **ids;  /* sorted, malloc'ed */
     size_t n;
 };
 
@@ -70,7 +70,8 @@ void sse_users_free(struct sse_users *u)
     struct user_streams *e, *tmp;
     if (!u)
         return;
-    HASH_ITER(hh, u->table, e, tmp) {
+    HASH_ITER(hh, u->table, e, tmp)
+    {
         HASH_DEL(u->table, e);
         free(e->user_id);
         free(e);
@@ -118,8 +119,8 @@ static void stream_give(struct sse_users *u, const char *user_id)
 /* What a stream re-checks at each keepalive: its session, still its user's,
  * and for a monitor stream of a supervisor, whose agents it shows. */
 struct session_check {
-    struct api_gateway *gw;    /* borrowed */
-    char *user_id;             /* malloc'ed */
+    struct api_gateway *gw; /* borrowed */
+    char *user_id;          /* malloc'ed */
     char role[16];
     char key[SESSION_KEY_MAX]; /* the session's Redis key */
     int scoped;                /* a supervisor's monitor stream */

@@ -102,7 +102,12 @@ def test_sign_in_makes_ready_and_agent_chooses_status_and_state(world):
 def test_supervisor_and_admin_steer_an_agent(world):
     ag = sign_in(world, "anna")
     sv = sign_in(world, "sue")
-    aid = world["agent"]["id"]
+    aid, admin, q = world["agent"]["id"], world["admin"], world["queue"]
+    # sue supervises queue Q, whose skill anna holds (limit_to_assigned_queues: her agents)
+    assert admin.patch(f"/api/v1/queues/{q['id']}",
+                       {"supervisor_ids": [sv.get("/api/v1/me").json()["id"]]}).status_code == 200
+    assert admin.put(f"/api/v1/agents/{aid}/skills/{q['skill_id']}",
+                     {"capacity": 10}).status_code == 200
     status(ag, status="callcenter")
     r = sv.put(f"/api/v1/agents/{aid}/status",
                {"state": "pause", "pause_cause_id": world["causes"]["training"]["id"]})
@@ -111,7 +116,6 @@ def test_supervisor_and_admin_steer_an_agent(world):
     err(sv.put(f"/api/v1/agents/{aid}/status",
                {"state": "pause", "pause_cause_id": world["causes"]["meeting"]["id"]}), 403,
         "forbidden")
-    admin = world["admin"]
     r = admin.put(f"/api/v1/agents/{aid}/status",
                   {"state": "pause", "pause_cause_id": world["causes"]["meeting"]["id"]})
     assert r.status_code == 200  # admins choose any cause
@@ -122,9 +126,11 @@ def test_supervisor_and_admin_steer_an_agent(world):
     err(bob.get(f"/api/v1/agents/{aid}/status"), 403, "forbidden")
     err(bob.put(f"/api/v1/agents/{aid}/status", {"status": "dnd"}), 403, "forbidden")
     err(sv.get("/api/v1/agents/usr_nope/status"), 404, "not_found")
-    # sue is assigned no queue: under limit_to_assigned_queues she monitors nobody
-    # (test_monitor_scope.py); the admin sees every agent
-    assert sv.get("/api/v1/monitor/agents").json()["items"] == []
+    # bob is in none of sue's queues: she neither sees nor steers him (test_monitor_scope.py);
+    # the admin sees every agent
+    assert [i["agent_id"] for i in sv.get("/api/v1/monitor/agents").json()["items"]] == [aid]
+    err(sv.get(f"/api/v1/agents/{other['id']}/status"), 404, "not_found")
+    err(sv.put(f"/api/v1/agents/{other['id']}/status", {"status": "dnd"}), 404, "not_found")
     items = admin.get("/api/v1/monitor/agents").json()["items"]
     by_id = {i["agent_id"]: i for i in items}
     assert by_id[aid]["status"] == "ready" and by_id[other["id"]]["status"] == "ready"
