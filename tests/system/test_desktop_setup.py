@@ -140,6 +140,15 @@ def test_a_supervisor_is_told_how_queues_appear_and_an_assignment_shows_at_once(
     page.wait(f"!!document.querySelector('tr[data-queue=\"{stack['queue']['id']}\"]')", SLOW)
     took = time.time() - started
     assert took < 5, took  # the config event, not the 15 s fallback poll
+    # Wanda (of that team) is monitored at once too: her next change shows live
+    row = f"document.querySelector('tr[data-agent=\"{stack['agent_id']}\"]')"
+    page.wait(f"!!{row}", 5)
+    page.eval("window.__sameDocument = true")
+    wanda = Api(stack["gw"]).login("wanda", "password-wanda")
+    started = time.time()
+    assert wanda.put("/api/v1/me/status", {"status": "dnd"}).status_code == 200
+    page.wait(f"{row}.dataset.status === 'dnd'", 5)
+    assert time.time() - started < 5 and page.eval("window.__sameDocument") is True
     no_errors(page)
 
 

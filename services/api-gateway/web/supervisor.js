@@ -341,7 +341,11 @@ export function supervisorView(root, me) {
     if (!queued) queued = setTimeout(() => { queued = null; loadQueues(); }, 300);
   }
 
-  const stream = events("/monitor/events", {
+  // What a supervisor monitors (the agents of their queues) follows these
+  // kinds: the server reads the stream's scope when it opens, so a change
+  // opens the stream again (its open() reads the agents and queues again).
+  const SCOPE_KINDS = ["teams", "queues", "users", "agent_skills", "settings"];
+  const handlers = {
     down() {
       live.textContent = "reconnecting…";
       live.classList.remove("on");
@@ -368,12 +372,13 @@ export function supervisorView(root, me) {
       soon();
     },
     chat_changed: (b) => chatChanged(b),
-    config(c) { /* an assignment: the queues this supervisor sees */
-      if (c.kind !== "teams" && c.kind !== "queues") return;
-      loadAgents().catch(() => {});
-      soon();
+    config(c) { /* an assignment: the queues and agents this supervisor sees */
+      if (!SCOPE_KINDS.includes(c.kind) || stopped) return;
+      stream.close();
+      stream = events("/monitor/events", handlers);
     },
-  });
+  };
+  let stream = events("/monitor/events", handlers);
   const poll = setInterval(loadQueues, QUEUE_REFRESH_MS);
 
   return () => {
