@@ -12,6 +12,10 @@ static const struct cc_env_var common_vars[] = {
     {"CC_REDIS_URL", "redis://127.0.0.1:6379",
      "Redis URL (redis://[[user]:password@]host:port[/db])"},
     {"CC_NATS_TLS_CA", NULL, "CA file verifying the NATS server's TLS certificate (tls:// URLs)"},
+    {"CC_REDIS_SENTINELS", NULL,
+     "Sentinels host:port,host:port,...: the primary is asked of them (user, password, db "
+     "from CC_REDIS_URL)"},
+    {"CC_REDIS_MASTER", "mymaster", "the master name the Sentinels watch"},
     {"CC_NATS_STREAM_REPLICAS", "1", "copies of each JetStream stream (3 on a 3-node cluster)"},
     {"CC_HTTP_ADDR", NULL, "HTTP listen address host:port (overrides the port variable)"},
     {"CC_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -134,10 +138,14 @@ enum cc_status cc_config_load(struct cc_config *cfg, const char *service, const 
     snprintf(addr, sizeof addr, "0.0.0.0:%d", (int)port);
     if (copy(cfg->nats_url, sizeof cfg->nats_url, cc_env_str("CC_NATS_URL", common_vars[0].def),
              "CC_NATS_URL") ||
-        copy(cfg->redis_url, sizeof cfg->redis_url,
-             cc_env_str("CC_REDIS_URL", common_vars[1].def), "CC_REDIS_URL") ||
+        copy(cfg->redis_url, sizeof cfg->redis_url, cc_env_str("CC_REDIS_URL", common_vars[1].def),
+             "CC_REDIS_URL") ||
         copy(cfg->http_addr, sizeof cfg->http_addr, cc_env_str("CC_HTTP_ADDR", addr),
-             "CC_HTTP_ADDR"))
+             "CC_HTTP_ADDR") ||
+        copy(cfg->redis_sentinels, sizeof cfg->redis_sentinels,
+             cc_env_str("CC_REDIS_SENTINELS", ""), "CC_REDIS_SENTINELS") ||
+        copy(cfg->redis_master, sizeof cfg->redis_master, cc_env_str("CC_REDIS_MASTER", "mymaster"),
+             "CC_REDIS_MASTER"))
         return CC_ERR_INVALID;
     return CC_OK;
 }

@@ -18,17 +18,19 @@ struct cc_env_var {
 };
 
 struct cc_config {
-    const char *service;        /* binary name, e.g. "agent-registry" */
-    char nats_url[256];         /* CC_NATS_URL */
-    char redis_url[256];        /* CC_REDIS_URL */
-    char http_addr[128];        /* CC_HTTP_ADDR, else 0.0.0.0:<port var> */
+    const char *service;         /* binary name, e.g. "agent-registry" */
+    char nats_url[1024];         /* CC_NATS_URL: one URL or a comma-separated list */
+    char redis_url[256];         /* CC_REDIS_URL */
+    char redis_sentinels[512];   /* CC_REDIS_SENTINELS host:port,...; "" without Sentinel */
+    char redis_master[128];      /* CC_REDIS_MASTER, the Sentinel master name */
+    char http_addr[128];         /* CC_HTTP_ADDR, else 0.0.0.0:<port var> */
     enum cc_log_level log_level; /* CC_LOG_LEVEL */
-    size_t http_max_body;       /* CC_HTTP_MAX_BODY, bytes */
-    int redis_pool;             /* CC_REDIS_POOL, connections */
-    int http_max_conns;         /* CC_HTTP_MAX_CONNS (0: cc_http's default) */
-    int http_max_conns_per_ip;  /* CC_HTTP_MAX_CONNS_PER_IP */
-    int http_request_timeout_s; /* CC_HTTP_REQUEST_TIMEOUT_S */
-    int http_idle_timeout_s;    /* CC_HTTP_IDLE_TIMEOUT_S */
+    size_t http_max_body;        /* CC_HTTP_MAX_BODY, bytes */
+    int redis_pool;              /* CC_REDIS_POOL, connections */
+    int http_max_conns;          /* CC_HTTP_MAX_CONNS (0: cc_http's default) */
+    int http_max_conns_per_ip;   /* CC_HTTP_MAX_CONNS_PER_IP */
+    int http_request_timeout_s;  /* CC_HTTP_REQUEST_TIMEOUT_S */
+    int http_idle_timeout_s;     /* CC_HTTP_IDLE_TIMEOUT_S */
 };
 
 /* Fills `cfg` from the environment. `port_var` names the service's own port

@@ -132,6 +132,9 @@ static natsStatus make_options(struct cc_nats *n, natsOptions **opts, const char
                                const char *name)
 {
     natsStatus s = natsOptions_Create(opts);
+    /* one URL or a cluster's comma-separated list: the client moves to
+     * another server when one fails (and learns the rest of the cluster
+     * from the one it reaches) */
     if (s == NATS_OK)
         s = natsOptions_SetURL(*opts, url);
     if (s == NATS_OK)

@@ -33,7 +33,9 @@ struct cc_nats_msg {
 
 typedef void (*cc_nats_handler)(void *arg, const struct cc_nats_msg *m);
 
-/* Connects to `url` under the client name `name`. Succeeds while NATS is down
+/* Connects to `url` under the client name `name`. `url` is one server or a
+ * comma-separated list of a cluster's servers: the connection moves to
+ * another server when its own fails. Succeeds while NATS is down
  * (the connection keeps trying in the background). Returns CC_OK,
  * CC_ERR_INVALID for a bad URL or CC_ERR_NOMEM. */
 enum cc_status cc_nats_connect(struct cc_nats **out, const char *url, const char *name);

@@ -6,7 +6,15 @@
  * connection that finds it closed runs once more on a fresh one (the dead
  * server cannot have run it). Redis' "try later" error replies (LOADING,
  * BUSY, MASTERDOWN, TRYAGAIN) are CC_ERR_UNAVAILABLE, never an internal
- * error. */
+ * error.
+ *
+ * With Sentinel (cc_redis_use_sentinels) every new connection first asks the
+ * Sentinels for the primary's address (SENTINEL get-master-addr-by-name) and
+ * checks with ROLE that the server it reached is a primary. A READONLY error
+ * (the server was demoted to a replica) or a broken connection starts a new
+ * "generation": every pooled connection of an older one is closed when next
+ * borrowed, so the pool follows a failover. A command refused with READONLY
+ * was not run, so it runs once more on a connection to the new primary. */
 #include "cc_redis.h"
 #include "cc_log.h"
 #include "cc_config.h"
@@ -21,22 +29,35 @@
 
 #define CONNECT_TIMEOUT_MS 1000
 #define COMMAND_TIMEOUT_MS 3000
+#define SENTINEL_TIMEOUT_MS 500 /* connect and answer, each Sentinel */
+#define MAX_SENTINELS 8
 
 struct cc_redis_conn {
     struct cc_redis *pool;
     redisContext *ctx; /* NULL while disconnected */
     int in_use;
-    int used;   /* a command ran since it was acquired, or it is new: a failure
-                 * on it is no sign of a connection gone stale in the pool */
-    int pending; /* pipelined replies not read yet */
+    int used;     /* a command ran since it was acquired, or it is new: a failure
+                   * on it is no sign of a connection gone stale in the pool */
+    int pending;  /* pipelined replies not read yet */
+    unsigned gen; /* the pool's generation when it connected */
+};
+
+struct sentinel {
+    char host[256];
+    int port;
 };
 
 struct cc_redis {
-    char host[256];
+    char host[256]; /* with Sentinel: the primary last found (under lock) */
     int port;
     char user[64];      /* ACL user; empty: AUTH with the password alone */
     char password[128]; /* empty when none */
     int auth_refused;   /* the refusal was logged */
+    struct sentinel sentinels[MAX_SENTINELS];
+    int nsentinels;    /* 0: host:port is the server */
+    int sentinel_next; /* the Sentinel asked first: the last that answered */
+    char master[128];
+    unsigned gen;       /* bumped when the primary may have moved (under lock) */
     int db;
     pthread_mutex_t lock;
     pthread_cond_t freed;
@@ -118,6 +139,33 @@ enum cc_status cc_redis_new(struct cc_redis **out, const char *url, int size)
     return CC_OK;
 }
 
+enum cc_status cc_redis_use_sentinels(struct cc_redis *r, const char *list, const char *master)
+{
+    char buf[512];
+    int n = 0;
+    int64_t v;
+    if (!master || !*master || strlen(master) >= sizeof r->master || strlen(list) >= sizeof buf)
+        return CC_ERR_INVALID;
+    memcpy(buf, list, strlen(list) + 1);
+    for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok;
+         tok = strtok_r(NULL, ", ", &save)) {
+        char *colon = strrchr(tok, ':');
+        if (n == MAX_SENTINELS || !colon || colon == tok ||
+            (size_t)(colon - tok) >= sizeof r->sentinels[n].host ||
+            cc_parse_int(colon + 1, 1, 65535, &v))
+            return CC_ERR_INVALID;
+        memcpy(r->sentinels[n].host, tok, (size_t)(colon - tok));
+        r->sentinels[n].host[colon - tok] = '\0';
+        r->sentinels[n].port = (int)v;
+        n++;
+    }
+    if (!n)
+        return CC_ERR_INVALID;
+    snprintf(r->master, sizeof r->master, "%s", master);
+    r->nsentinels = n;
+    return CC_OK;
+}
+
 void cc_redis_free(struct cc_redis *r)
 {
     if (!r)
@@ -169,24 +217,119 @@ static int authenticate(struct cc_redis *r, redisContext *ctx)
     return ok ? 0 : -1;
 }
 
+/* Asks one Sentinel for the primary of r->master into host/port; 0 when it named one. */
+static int ask_sentinel(struct cc_redis *r, const struct sentinel *sn, char *host, size_t cap,
+                        int *port)
+{
+    struct timeval t = {0, SENTINEL_TIMEOUT_MS * 1000};
+    int64_t v;
+    int ok = -1;
+    redisContext *ctx = redisConnectWithTimeout(sn->host, sn->port, t);
+    if (!ctx)
+        return -1;
+    redisReply *rep = NULL;
+    if (!ctx->err && redisSetTimeout(ctx, t) == REDIS_OK)
+        rep = redisCommand(ctx, "SENTINEL get-master-addr-by-name %s", r->master);
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+        rep->element[0]->type == REDIS_REPLY_STRING &&
+        rep->element[1]->type == REDIS_REPLY_STRING && rep->element[0]->len < cap &&
+        !cc_parse_int(rep->element[1]->str, 1, 65535, &v)) {
+        memcpy(host, rep->element[0]->str, rep->element[0]->len + 1);
+        *port = (int)v;
+        ok = 0;
+    } else {
+        CC_DEBUG("redis: Sentinel %s:%d does not name master %s: %s", sn->host, sn->port, r->master,
+                 ctx->err                                ? ctx->errstr
+                 : rep && rep->type == REDIS_REPLY_ERROR ? rep->str
+                                                         : "no such master");
+    }
+    if (rep)
+        freeReplyObject(rep);
+    redisFree(ctx);
+    return ok;
+}
+
+/* The server to connect to: r->host:port, or with Sentinel the primary the
+ * first Sentinel that answers names. 0, or -1 when no Sentinel answered. */
+static int locate(struct cc_redis *r, char *host, size_t cap, int *port)
+{
+    pthread_mutex_lock(&r->lock);
+    int first = r->sentinel_next;
+    if (!r->nsentinels) {
+        snprintf(host, cap, "%s", r->host);
+        *port = r->port;
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (!r->nsentinels)
+        return 0;
+    for (int i = 0; i < r->nsentinels; i++) {
+        int k = (first + i) % r->nsentinels;
+        if (ask_sentinel(r, &r->sentinels[k], host, cap, port) != 0)
+            continue;
+        pthread_mutex_lock(&r->lock);
+        r->sentinel_next = k;
+        if (strcmp(r->host, host) || r->port != *port) {
+            CC_INFO("redis: the primary of %s is %s:%d (Sentinel %s:%d)", r->master, host, *port,
+                    r->sentinels[k].host, r->sentinels[k].port);
+            snprintf(r->host, sizeof r->host, "%s", host);
+            r->port = *port;
+        }
+        pthread_mutex_unlock(&r->lock);
+        return 0;
+    }
+    CC_WARN("redis: no Sentinel named the primary of %s", r->master);
+    return -1;
+}
+
+/* 0 when the server behind ctx says it is a primary (ROLE): a Sentinel may
+ * still name a server it is demoting. */
+static int is_primary(redisContext *ctx)
+{
+    redisReply *rep = redisCommand(ctx, "ROLE");
+    int ok = rep && rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+             rep->element[0]->type == REDIS_REPLY_STRING && !strcmp(rep->element[0]->str, "master");
+    if (rep)
+        freeReplyObject(rep);
+    return ok ? 0 : -1;
+}
+
+/* Starts a new generation: pooled connections made before are closed when
+ * next borrowed (the primary may have moved). Only with Sentinel. */
+static void new_generation(struct cc_redis *r)
+{
+    if (!r->nsentinels)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->gen++;
+    pthread_mutex_unlock(&r->lock);
+}
+
 static enum cc_status connect_conn(struct cc_redis_conn *c)
 {
     struct cc_redis *r = c->pool;
     struct timeval ct = {CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000};
     struct timeval rt = {COMMAND_TIMEOUT_MS / 1000, (COMMAND_TIMEOUT_MS % 1000) * 1000};
-    char db[16];
-    redisContext *ctx = redisConnectWithTimeout(r->host, r->port, ct);
+    char db[16], host[256] = "";
+    int port = 0;
+    pthread_mutex_lock(&r->lock);
+    unsigned gen = r->gen;
+    pthread_mutex_unlock(&r->lock);
+    if (locate(r, host, sizeof host, &port) != 0)
+        return CC_ERR_UNAVAILABLE;
+    redisContext *ctx = redisConnectWithTimeout(host, port, ct);
     if (!ctx)
         return CC_ERR_NOMEM;
     snprintf(db, sizeof db, "%d", r->db);
     if (ctx->err || redisSetTimeout(ctx, rt) != REDIS_OK || authenticate(r, ctx) ||
-        (r->db && setup_cmd(ctx, "SELECT %s", db))) {
-        CC_DEBUG("redis connect %s:%d failed: %s", r->host, r->port, ctx->errstr);
+        (r->db && setup_cmd(ctx, "SELECT %s", db)) || (r->nsentinels && is_primary(ctx))) {
+        CC_DEBUG("redis connect %s:%d failed: %s", host, port,
+                 ctx->err ? ctx->errstr : "not a primary");
         redisFree(ctx);
         return CC_ERR_UNAVAILABLE;
     }
     c->ctx = ctx;
     c->used = 1;
+    c->gen = gen;
     return CC_OK;
 }
 
@@ -218,7 +361,13 @@ enum cc_status cc_redis_acquire(struct cc_redis *r, struct cc_redis_conn **out)
     if (c->ctx && conn_dead(c)) {
         CC_INFO("redis: a pooled connection was closed by the server; reconnecting");
         disconnect(c);
+        new_generation(r);
     }
+    pthread_mutex_lock(&r->lock);
+    int old = c->ctx && c->gen != r->gen;
+    pthread_mutex_unlock(&r->lock);
+    if (old) /* made before the primary may have moved: find it again */
+        disconnect(c);
     c->used = 0;
     if (!c->ctx && connect_conn(c) != CC_OK) {
         cc_redis_release(r, c);
@@ -250,8 +399,17 @@ static int try_later(const redisReply *rep)
     return 0;
 }
 
+/* 1 for an error reply of a server that is a replica now (a demoted primary):
+ * READONLY, also inside a script's error. The command was refused, not run. */
+static int readonly(const redisReply *rep)
+{
+    return rep && rep->type == REDIS_REPLY_ERROR &&
+           (!strncmp(rep->str, "READONLY ", 9) || strstr(rep->str, "-READONLY "));
+}
+
 /* Maps a hiredis outcome to a status; a broken connection is dropped so the
- * next acquire reconnects. A try-later error reply is freed: *out is NULL. */
+ * next acquire reconnects. A try-later or READONLY error reply is freed:
+ * *out is NULL. */
 static enum cc_status check_reply(struct cc_redis_conn *c, redisReply *rep, redisReply **out)
 {
     *out = rep;
@@ -259,10 +417,19 @@ static enum cc_status check_reply(struct cc_redis_conn *c, redisReply *rep, redi
     if (!rep) {
         CC_WARN("redis: %s", c->ctx ? c->ctx->errstr : "not connected");
         disconnect(c);
+        new_generation(c->pool);
         return CC_ERR_UNAVAILABLE;
     }
     if (rep->type != REDIS_REPLY_ERROR)
         return CC_OK;
+    if (readonly(rep)) { /* a failover demoted this server: find the primary again */
+        CC_WARN("redis: %.120s", rep->str);
+        freeReplyObject(rep);
+        *out = NULL;
+        disconnect(c);
+        new_generation(c->pool);
+        return CC_ERR_UNAVAILABLE;
+    }
     if (!try_later(rep))
         return CC_ERR_INTERNAL;
     CC_WARN("redis: %.120s", rep->str);
@@ -295,6 +462,19 @@ static int reconnect_stale(struct cc_redis_conn *c)
     return connect_conn(c) == CC_OK ? 0 : -1;
 }
 
+/* A command refused with READONLY: frees the reply (*rep becomes NULL),
+ * connects to the primary found anew; 0 when the command may be sent once
+ * more (it was not run). */
+static int reconnect_readonly(struct cc_redis_conn *c, redisReply **rep)
+{
+    CC_WARN("redis: %.120s; finding the primary again", (*rep)->str);
+    freeReplyObject(*rep);
+    *rep = NULL;
+    disconnect(c);
+    new_generation(c->pool);
+    return connect_conn(c) == CC_OK ? 0 : -1;
+}
+
 enum cc_status cc_redis_cmdv(struct cc_redis_conn *c, redisReply **reply, int argc,
                              const char **argv, const size_t *lens)
 {
@@ -303,6 +483,8 @@ enum cc_status cc_redis_cmdv(struct cc_redis_conn *c, redisReply **reply, int ar
         return CC_ERR_UNAVAILABLE;
     redisReply *rep = redisCommandArgv(c->ctx, argc, argv, lens);
     if (!rep && reconnect_stale(c) == 0)
+        rep = redisCommandArgv(c->ctx, argc, argv, lens);
+    if (readonly(rep) && reconnect_readonly(c, &rep) == 0)
         rep = redisCommandArgv(c->ctx, argc, argv, lens);
     return check_reply(c, rep, reply);
 }
@@ -316,7 +498,7 @@ static enum cc_status vcmd(struct cc_redis_conn *c, redisReply **reply, const ch
         return CC_ERR_UNAVAILABLE;
     va_copy(again, ap);
     redisReply *rep = redisvCommand(c->ctx, fmt, ap);
-    if (!rep && reconnect_stale(c) == 0)
+    if ((!rep && reconnect_stale(c) == 0) || (readonly(rep) && reconnect_readonly(c, &rep) == 0))
         rep = redisvCommand(c->ctx, fmt, again);
     va_end(again);
     return check_reply(c, rep, reply);

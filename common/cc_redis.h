@@ -9,7 +9,8 @@
  * or answers "try later" - LOADING, BUSY, MASTERDOWN, TRYAGAIN - and then no
  * reply is given; CC_ERR_INTERNAL when Redis answered any other error reply,
  * which is then given). The first command on a pooled connection that the
- * server turns out to have closed runs again, once, on a new connection. */
+ * server turns out to have closed runs again, once, on a new connection.
+ * With Sentinel (cc_redis_use_sentinels) the pool follows a failover. */
 #ifndef CC_REDIS_H
 #define CC_REDIS_H
 
@@ -27,7 +28,13 @@ struct cc_redis_script {
     const char *src;  /* Lua source, embedded at build time */
     char sha[41];     /* filled on first load */
 };
-#define CC_REDIS_SCRIPT(name, src) {(name), (src), {0}}
+#define CC_REDIS_SCRIPT(name, src)                                                                 \
+    {                                                                                              \
+        (name), (src),                                                                             \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
 
 /* Creates a pool of up to `size` connections to `url`
  * (redis://[[user]:password@]host[:port][/db]; with a user, AUTH user
@@ -35,6 +42,15 @@ struct cc_redis_script {
  * no TLS). Connections open lazily, so this succeeds while Redis is down.
  * Returns CC_OK, CC_ERR_INVALID for a bad URL, or CC_ERR_NOMEM. */
 enum cc_status cc_redis_new(struct cc_redis **out, const char *url, int size);
+
+/* Finds the server through Redis Sentinel from now on: `list` is
+ * "host:port[,host:port...]" (up to 8 Sentinels), `master` the name they
+ * watch. Each new connection asks them for the primary; the URL's host is
+ * then unused (its password and db still apply). A READONLY answer or a
+ * broken connection makes the pool find the primary again (a failover), and
+ * a command refused with READONLY runs once more on the new primary. Call
+ * before the pool is used. CC_ERR_INVALID for a malformed list. */
+enum cc_status cc_redis_use_sentinels(struct cc_redis *r, const char *list, const char *master);
 
 /* Closes every connection. No connection may be borrowed. */
 void cc_redis_free(struct cc_redis *r);

@@ -91,6 +91,9 @@ enum cc_status cc_service_init(struct cc_service *s, const char *name, const cha
         (st = cc_secret_url("CC_NATS_URL", s->cfg.nats_url)) != CC_OK ||
         (st = make_metrics(s)) != CC_OK ||
         (st = cc_redis_new(&s->redis, s->cfg.redis_url, s->cfg.redis_pool)) != CC_OK ||
+        (s->cfg.redis_sentinels[0] &&
+         (st = cc_redis_use_sentinels(s->redis, s->cfg.redis_sentinels, s->cfg.redis_master)) !=
+             CC_OK) ||
         (st = cc_nats_connect(&s->nats, s->cfg.nats_url, name)) != CC_OK) {
         CC_ERROR("%s: cannot start: %s", name, cc_status_str(st));
         cc_service_release(s);

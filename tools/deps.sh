@@ -9,7 +9,7 @@ PKGS="build-essential pkg-config git ca-certificates curl procps
   libnats-dev libprotobuf-c-dev protobuf-c-compiler libhiredis-dev libmicrohttpd-dev
   libcjson-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev libuv1-dev uthash-dev
   clang libclang-rt-dev llvm
-  nats-server redis-server tzdata
+  nats-server redis-server redis-sentinel tzdata
   kamailio kamailio-utils-modules kamailio-extra-modules sip-tester
   python3 python3-pytest python3-pytest-xdist python3-requests python3-prometheus-client python3-yaml
   chromium python3-websocket fonts-noto-color-emoji

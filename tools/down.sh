@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Stops what `make up` started, services first, using the pid files in .run/pids.
+# Stops what `make up` started, services first (every replica: <name>-<k>.pid),
+# using the pid files in .run/pids. Each gets SIGTERM and drains before it exits.
 set -u
 cd "$(dirname "$0")/.."
 PIDS=${CC_RUN_DIR:-.run}/pids
 [ -d "$PIDS" ] || { echo "nothing running"; exit 0; }
-for name in kamailio api-gateway crm-sync call-router chat-gateway skill-router agent-registry redis nats; do
-  f="$PIDS/$name.pid"
+for f in "$PIDS"/kamailio.pid "$PIDS"/api-gateway*.pid "$PIDS"/crm-sync*.pid \
+         "$PIDS"/call-router*.pid "$PIDS"/chat-gateway*.pid "$PIDS"/skill-router*.pid \
+         "$PIDS"/agent-registry*.pid "$PIDS"/redis.pid "$PIDS"/nats.pid; do
   [ -f "$f" ] || continue
+  name=$(basename "$f" .pid)
   pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"

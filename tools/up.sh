@@ -10,6 +10,15 @@
 # Redis and NATS take credentials generated into .run/redis-password and
 # .run/nats-password (user "cc" in both; configs .run/redis.conf and
 # .run/nats.conf, mode 600); everything listens on 127.0.0.1 only.
+#
+# Replicas: REGISTRIES, ROUTERS, CHATGWS, CALLROUTERS, CRMSYNCS and APIGWS
+# (default 1 each; e.g. ROUTERS=3 CHATGWS=2 REGISTRIES=2 make up) start that
+# many processes of agent-registry, skill-router, chat-gateway, call-router,
+# crm-sync and api-gateway. Replica k listens on the service's port +
+# (k-1)*CC_REPLICA_PORT_STEP (default 100: skill-router on 8084, 8184, 8284)
+# and logs to .run/logs/<service>-<k>.log (the first keeps <service>.log).
+# Running `make up` again with a smaller count scales in: the replicas beyond
+# it get SIGTERM and drain (docs/scaling.md) before they exit.
 set -eu
 cd "$(dirname "$0")/.."
 RUN=${CC_RUN_DIR:-$(pwd)/.run}
@@ -23,6 +32,11 @@ export CC_API_PORT CC_CHAT_PORT CC_CALL_PORT CC_REGISTRY_PORT CC_ROUTER_PORT CC_
 export CC_BOOTSTRAP_ADMIN_LOGIN
 export CC_FILES_DIR="${CC_FILES_DIR:-$RUN/files}"
 export CC_PUBLIC_URL="${CC_PUBLIC_URL:-http://127.0.0.1:$CC_CHAT_PORT}"
+: "${REGISTRIES:=1}" "${ROUTERS:=1}" "${CHATGWS:=1}" "${CALLROUTERS:=1}" "${CRMSYNCS:=1}"
+: "${APIGWS:=1}" "${CC_REPLICA_PORT_STEP:=100}"
+for n in "$REGISTRIES" "$ROUTERS" "$CHATGWS" "$CALLROUTERS" "$CRMSYNCS" "$APIGWS"; do
+  case $n in [1-9]|[1-9][0-9]) ;; *) echo "replica counts are 1 to 99, not '$n'"; exit 2 ;; esac
+done
 
 alive() { [ -f "$RUN/pids/$1.pid" ] && kill -0 "$(cat "$RUN/pids/$1.pid")" 2>/dev/null; }
 
@@ -94,7 +108,7 @@ start redis redis-server "$RUN/redis.conf"
 wait_tcp "$CC_NATS_PORT" nats
 wait_tcp "$CC_REDIS_PORT" redis
 
-t0=$(date +%s)
+SERVICES="agent-registry skill-router chat-gateway call-router crm-sync api-gateway"
 port_of() {
   case $1 in
     api-gateway) echo "$CC_API_PORT" ;; chat-gateway) echo "$CC_CHAT_PORT" ;;
@@ -102,21 +116,50 @@ port_of() {
     skill-router) echo "$CC_ROUTER_PORT" ;; crm-sync) echo "$CC_CRM_PORT" ;;
   esac
 }
+replicas_of() {
+  case $1 in
+    api-gateway) echo "$APIGWS" ;; chat-gateway) echo "$CHATGWS" ;;
+    call-router) echo "$CALLROUTERS" ;; agent-registry) echo "$REGISTRIES" ;;
+    skill-router) echo "$ROUTERS" ;; crm-sync) echo "$CRMSYNCS" ;;
+  esac
+}
+# replica NAME K: the pid/log name of replica K (the first keeps the bare name)
+replica() { if [ "$2" -eq 1 ]; then echo "$1"; else echo "$1-$2"; fi; }
+replica_port() { echo $(( $(port_of "$1") + ($2 - 1) * CC_REPLICA_PORT_STEP )); }
 
-# Every service listens on 127.0.0.1 only (containers use 0.0.0.0 through CC_HTTP_ADDR).
-for svc in agent-registry skill-router chat-gateway call-router crm-sync api-gateway; do
-  start "$svc" env CC_HTTP_ADDR="127.0.0.1:$(port_of "$svc")" "$BIN/$svc"
+# Scale in first: replicas beyond the count asked for get SIGTERM and drain.
+for svc in $SERVICES; do
+  k=$(( $(replicas_of "$svc") + 1 ))
+  while [ -f "$RUN/pids/$svc-$k.pid" ]; do
+    if alive "$svc-$k"; then
+      pid=$(cat "$RUN/pids/$svc-$k.pid"); kill -TERM "$pid"
+      i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+      kill -0 "$pid" 2>/dev/null && { echo "  $svc-$k did not drain in 15 s, killing"; kill -KILL "$pid"; }
+      echo "  $svc-$k drained and stopped (scale-in)"
+    fi
+    rm -f "$RUN/pids/$svc-$k.pid"; k=$((k + 1))
+  done
 done
 
-for svc in agent-registry skill-router chat-gateway call-router crm-sync api-gateway; do
-  port=$(port_of "$svc")
-  i=0
-  until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
-    alive "$svc" || { echo "$svc exited; see $RUN/logs/$svc.log"; tail -5 "$RUN/logs/$svc.log"; exit 1; }
-    i=$((i + 1)); [ $i -lt 300 ] || { echo "$svc not ready after 30 s; see $RUN/logs/$svc.log"; exit 1; }
-    sleep 0.1
+t0=$(date +%s)
+# Every service listens on 127.0.0.1 only (containers use 0.0.0.0 through CC_HTTP_ADDR).
+for svc in $SERVICES; do
+  for k in $(seq 1 "$(replicas_of "$svc")"); do
+    start "$(replica "$svc" "$k")" env CC_HTTP_ADDR="127.0.0.1:$(replica_port "$svc" "$k")" "$BIN/$svc"
   done
-  printf '  %-15s ready  http://127.0.0.1:%s  (/healthz /readyz /metrics)\n' "$svc" "$port"
+done
+
+for svc in $SERVICES; do
+  for k in $(seq 1 "$(replicas_of "$svc")"); do
+    name=$(replica "$svc" "$k"); port=$(replica_port "$svc" "$k")
+    i=0
+    until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+      alive "$name" || { echo "$name exited; see $RUN/logs/$name.log"; tail -5 "$RUN/logs/$name.log"; exit 1; }
+      i=$((i + 1)); [ $i -lt 300 ] || { echo "$name not ready after 30 s; see $RUN/logs/$name.log"; exit 1; }
+      sleep 0.1
+    done
+    printf '  %-17s ready  http://127.0.0.1:%s  (/healthz /readyz /metrics)\n' "$name" "$port"
+  done
 done
 echo "all services ready in $(( $(date +%s) - t0 )) s"
 

@@ -374,8 +374,12 @@ static enum cc_status presence_route(struct router *r, const char *agent, const 
     return st;
 }
 
+static void withdrawn(struct router *r, const char *agent, const struct record *x, const char *id);
+
 /* The offer to `agent` ("" for every agent ringing) ended without an
- * accept: re-queued at the old place unless others still ring. */
+ * accept: re-queued at the old place unless others still ring. A lost offer
+ * (no timer answered for it: "" with one agent offered) is withdrawn from
+ * that agent, its desk and its presence, before the chat is offered again. */
 static enum cc_status requeue(struct router *r, const char *id, const struct record *x,
                               const char *agent, const char *step)
 {
@@ -387,6 +391,9 @@ static enum cc_status requeue(struct router *r, const char *id, const struct rec
     snprintf(kring, sizeof kring, "{cc}:ring:%s", id);
     snprintf(sscore, sizeof sscore, "%.0f", score(x->prio, x->enq));
     const char *argv[] = {kix, kwait, "{cc}:offered", kring, id, agent, sscore};
+    int lost = !agent[0] && !x->ring && x->agent[0];
+    if (lost) /* the desk first: once re-queued, any replica may offer it anew at once */
+        withdrawn(r, x->agent, x, id);
     enum cc_status st = cc_redis_acquire(r->redis, &c);
     if (st != CC_OK)
         return st;
@@ -402,6 +409,8 @@ static enum cc_status requeue(struct router *r, const char *id, const struct rec
                       : step[0] == 'w' ? "outcome=\"withdrawn\""
                                        : "outcome=\"timed_out\"",
                       1);
+    if (done == 1 && lost) /* and the agent's presence, should it still count the offer */
+        presence_route(r, x->agent, "offer_withdrawn", x, id, NULL, 0);
     if (done == 1) {
         trace_add(r, id, "requeued", NULL, NULL, NULL);
         routing_offer_interaction(r, id, ROUTE_TRACE_SKIPS);

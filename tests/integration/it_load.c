@@ -10,7 +10,8 @@
  * and offers, or any call. At the end it prints one JSON line and exits 0
  * when every chat ended and nothing was violated.
  * Environment: CC_TEST_NATS_URL, LOAD_QUEUE, LOAD_COUNT (1000), LOAD_ROOM (2),
- * LOAD_SECONDS (120, the time limit). */
+ * LOAD_SECONDS (120, the time limit), LOAD_OPEN_FILE (optional: every
+ * interaction not ended, one id a line, is written there). */
 #include "cc/v1/presence.pb-c.h"
 #include "cc/v1/routing.pb-c.h"
 #include "cc_config.h"
@@ -44,7 +45,7 @@ struct load {
     pthread_cond_t more;
     char offered_to[MAX_IX][64]; /* "" when no offer is unresolved */
     unsigned char ended[MAX_IX];
-    struct job *jobs;            /* ring of pending actions */
+    struct job *jobs; /* ring of pending actions */
     size_t head, njobs, cap;
     atomic_int offers, accepted, declined, timed_out, done, violations, stop;
     char first_violation[256];
@@ -109,6 +110,15 @@ static void on_status(struct load *l, const Cc__V1__AgentStatus *s)
     }
 }
 
+/* Called with l->lock held: the router took the offer back from the agent
+ * (a lost offer no timer answered), before offering it anew. */
+static void on_withdrawn(struct load *l, const Cc__V1__Offer *o)
+{
+    int i = ix_index(o->interaction_id);
+    if (i >= 0 && o->agent_id && !strcmp(l->offered_to[i], o->agent_id))
+        l->offered_to[i][0] = '\0';
+}
+
 static void on_bus(void *arg, const struct cc_nats_msg *m)
 {
     struct load *l = arg;
@@ -117,6 +127,10 @@ static void on_bus(void *arg, const struct cc_nats_msg *m)
         Cc__V1__Offer *o = cc__v1__offer__unpack(NULL, m->len, m->data);
         if (o)
             on_offer(l, o), cc__v1__offer__free_unpacked(o, NULL);
+    } else if (!strncmp(m->subject, "cc.router.offer_withdrawn.", 26)) {
+        Cc__V1__Offer *o = cc__v1__offer__unpack(NULL, m->len, m->data);
+        if (o)
+            on_withdrawn(l, o), cc__v1__offer__free_unpacked(o, NULL);
     } else if (!strncmp(m->subject, "cc.presence.changed.", 20)) {
         Cc__V1__AgentStatus *s = cc__v1__agent_status__unpack(NULL, m->len, m->data);
         if (s)
@@ -127,13 +141,33 @@ static void on_bus(void *arg, const struct cc_nats_msg *m)
 
 static enum cc_status action_once(struct load *l, const char *verb, int ix, const char *agent);
 
-/* Sends one answer, retrying like a real client when no answer came back
- * (a replica killed mid-request); the router's answers are idempotent. */
+/* 1 while a request that found the system unavailable or got no answer
+ * should be sent again: for RETRY_MS, pausing a little longer each time (a
+ * replica killed mid-request, Redis failing over to its replica). */
+#define RETRY_MS 15000
+static int again(enum cc_status st, int64_t t0, int *tries)
+{
+    /* a responder's "unavailable" answer arrives as CC_ERR_IO (cc_status_from_code) */
+    if (st != CC_ERR_TIMEOUT && st != CC_ERR_UNAVAILABLE && st != CC_ERR_IO)
+        return 0;
+    if (cc_time_mono_ms() - t0 > RETRY_MS)
+        return 0;
+    int pause = 50 << (*tries < 4 ? *tries : 4); /* 50 ms doubling to 800 ms */
+    ++*tries;
+    usleep((useconds_t)pause * 1000);
+    return 1;
+}
+
+/* Sends one answer, retrying like a real client when no answer came back;
+ * the router's answers are idempotent. */
 static enum cc_status action(struct load *l, const char *verb, int ix, const char *agent)
 {
-    enum cc_status st = CC_ERR_TIMEOUT;
-    for (int tries = 0; tries < 5 && (st == CC_ERR_TIMEOUT || st == CC_ERR_UNAVAILABLE); tries++)
+    int64_t t0 = cc_time_mono_ms();
+    int tries = 0;
+    enum cc_status st;
+    do
         st = action_once(l, verb, ix, agent);
+    while (again(st, t0, &tries));
     return st;
 }
 
@@ -203,15 +237,20 @@ static void enqueue_all(struct load *l)
         char id[32];
         snprintf(id, sizeof id, "load-%d", i);
         ix.id = id, ix.kind = CC_PB_STR("chat"), ix.queue_id = CC_PB_STR(l->queue);
-        enum cc_status st = CC_ERR_TIMEOUT;
-        for (int t = 0; t < 5 && (st == CC_ERR_TIMEOUT || st == CC_ERR_UNAVAILABLE); t++) {
+        enum cc_status st;
+        int64_t t0 = cc_time_mono_ms();
+        int tries = 0;
+        do {
             if (rep)
                 protobuf_c_message_free_unpacked(rep, NULL), rep = NULL;
             st = cc_nats_request(l->n, "cc.router.enqueue", &ix.base,
                                  &cc__v1__interaction__descriptor, 3000, &rep, NULL, 0);
-        } /* retried like chat-gateway does: enqueue is idempotent on the id */
-        if (st != CC_OK)
-            violation(l, "enqueue failed", id);
+        } while (again(st, t0, &tries)); /* retried like chat-gateway does: idempotent on the id */
+        if (st != CC_OK) {
+            char detail[96];
+            snprintf(detail, sizeof detail, "%s (%s)", id, cc_status_str(st));
+            violation(l, "enqueue failed", detail);
+        }
         if (rep)
             protobuf_c_message_free_unpacked(rep, NULL);
         usleep(2000);
@@ -225,8 +264,10 @@ int main(void)
     pthread_t workers[WORKERS];
     const char *url = cc_env_str("CC_TEST_NATS_URL", NULL);
     l.queue = cc_env_str("LOAD_QUEUE", NULL);
-    if (!url || !l.queue || sodium_init() < 0 || cc_env_int("LOAD_COUNT", 1000, 1, MAX_IX, &count) ||
-        cc_env_int("LOAD_ROOM", 2, 1, 100, &room) || cc_env_int("LOAD_SECONDS", 120, 1, 3600, &seconds))
+    if (!url || !l.queue || sodium_init() < 0 ||
+        cc_env_int("LOAD_COUNT", 1000, 1, MAX_IX, &count) ||
+        cc_env_int("LOAD_ROOM", 2, 1, 100, &room) ||
+        cc_env_int("LOAD_SECONDS", 120, 1, 3600, &seconds))
         return 2;
     l.count = (int)count, l.room = (int)room, l.cap = 4 * MAX_IX;
     l.jobs = calloc(l.cap, sizeof *l.jobs);
@@ -256,11 +297,19 @@ int main(void)
         if (!l.ended[i])
             k++, snprintf(open_ids + strlen(open_ids), sizeof open_ids - strlen(open_ids),
                           "%sload-%d", k > 1 ? "," : "", i);
-    printf("{\"open\":\"%s\",\"enqueued\":%d,\"ended\":%d,\"offers\":%d,\"accepted\":%d,\"declined\":%d,"
+    const char *open_file = cc_env_str("LOAD_OPEN_FILE", NULL);
+    FILE *of = open_file ? fopen(open_file, "w") : NULL;
+    for (int i = 0; of && i < l.count; i++)
+        if (!l.ended[i])
+            fprintf(of, "load-%d\n", i);
+    if (of)
+        fclose(of);
+    printf("{\"open\":\"%s\",\"enqueued\":%d,\"ended\":%d,\"offers\":%d,\"accepted\":%d,"
+           "\"declined\":%d,"
            "\"timed_out\":%d,\"violations\":%d,\"first_violation\":\"%s\",\"seconds\":%.1f}\n",
-           open_ids, l.count, atomic_load(&l.done), atomic_load(&l.offers), atomic_load(&l.accepted),
-           atomic_load(&l.declined), atomic_load(&l.timed_out), atomic_load(&l.violations),
-           l.first_violation, (double)(cc_time_mono_ms() - t0) / 1000);
+           open_ids, l.count, atomic_load(&l.done), atomic_load(&l.offers),
+           atomic_load(&l.accepted), atomic_load(&l.declined), atomic_load(&l.timed_out),
+           atomic_load(&l.violations), l.first_violation, (double)(cc_time_mono_ms() - t0) / 1000);
     cc_nats_drain(l.n, 1000);
     cc_nats_free(l.n);
     cc_nats_library_close();

@@ -111,3 +111,52 @@ def test_reset_wipes_the_run_dir_make_up_used():
                        capture_output=True, text=True, timeout=60)
     assert r.returncode != 0 and "will not wipe" in r.stdout + r.stderr
     assert os.path.isdir(os.path.join(ROOT, "common"))
+
+
+def test_up_with_replica_counts_each_on_its_own_port_and_scales_in_by_draining():
+    """ROUTERS=3 CHATGWS=2 REGISTRIES=2: each replica ready on the service's
+    port + (k-1) * CC_REPLICA_PORT_STEP; `make up` again with ROUTERS=1 stops
+    the two extra routers with SIGTERM (they drain and exit on their own)."""
+    run_dir = tempfile.mkdtemp(prefix="cc-up-replicas-")
+    env = dict(os.environ, CC_RUN_DIR=run_dir, ROUTERS="3", CHATGWS="2", REGISTRIES="2",
+               CC_REPLICA_PORT_STEP="7", **SAN_ENV)
+    env.pop("CC_BOOTSTRAP_ADMIN_PASSWORD", None)
+    for var in PORT_VARS:
+        env[var] = str(free_port())
+    env["CC_SIP_PORT"] = str(sip.free_sip_port())
+    step = 7
+    want = {"skill-router": ("CC_ROUTER_PORT", 3), "chat-gateway": ("CC_CHAT_PORT", 2),
+            "agent-registry": ("CC_REGISTRY_PORT", 2)}
+    try:
+        up = subprocess.run(["bash", "tools/up.sh"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=90)
+        assert up.returncode == 0, up.stdout + up.stderr
+        for svc, (var, n) in want.items():
+            for k in range(1, n + 1):
+                port = int(env[var]) + (k - 1) * step
+                name = svc if k == 1 else f"{svc}-{k}"
+                assert f"{name} " in up.stdout and f":{port} " in up.stdout, up.stdout
+                assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).ok, name
+        pid_of = {f[:-4]: int(open(os.path.join(run_dir, "pids", f)).read())
+                  for f in os.listdir(os.path.join(run_dir, "pids"))}
+        assert {"skill-router-2", "skill-router-3", "chat-gateway-2", "agent-registry-2"} <= \
+            set(pid_of)
+        scale_in = subprocess.run(["bash", "tools/up.sh"], cwd=ROOT,
+                                  env=dict(env, ROUTERS="1"), capture_output=True, text=True,
+                                  timeout=90)
+        assert scale_in.returncode == 0, scale_in.stdout + scale_in.stderr
+        for name in ("skill-router-2", "skill-router-3"):
+            assert f"{name} drained and stopped (scale-in)" in scale_in.stdout, scale_in.stdout
+            assert not os.path.exists(f"/proc/{pid_of[name]}")
+            assert not os.path.exists(os.path.join(run_dir, "pids", f"{name}.pid"))
+        assert "killing" not in scale_in.stdout
+        log = open(os.path.join(run_dir, "logs", "skill-router-2.log")).read()
+        assert "shutting down" in log and "ERROR: AddressSanitizer" not in log
+    finally:
+        down = subprocess.run(["bash", "tools/down.sh"], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "killing" not in down.stdout
+    for pid in pid_of.values():
+        assert not os.path.exists(f"/proc/{pid}"), pid
+    assert os.listdir(os.path.join(run_dir, "pids")) == []
