@@ -13,8 +13,11 @@
 #include <unistd.h>
 
 #define MAX_SUBS 256
+#define MAX_SERVERS 16
 #define MAX_CONSUMERS 16
 #define JS_WAIT_MS 5000
+#define STREAM_WAIT_MS 30000 /* creating a stream: how long a cluster may take to accept it */
+#define STREAM_RETRY_MS 250
 
 struct consumer {
     struct cc_nats *n;
@@ -128,15 +131,45 @@ static natsStatus set_tls(natsOptions *opts, const char *url)
     return s;
 }
 
+/* Splits "url[,url...]" (spaces around commas allowed) into `out` (strings
+ * inside `buf`). Returns how many, or -1 for an empty list or too many. */
+static int split_servers(const char *list, char *buf, size_t cap, const char **out)
+{
+    int n = 0;
+    if (strlen(list) >= cap)
+        return -1;
+    memcpy(buf, list, strlen(list) + 1);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        size_t len = strlen(tok);
+        while (len && tok[len - 1] == ' ')
+            tok[--len] = '\0';
+        if (!len)
+            continue;
+        if (n == MAX_SERVERS)
+            return -1;
+        out[n++] = tok;
+    }
+    return n ? n : -1;
+}
+
 static natsStatus make_options(struct cc_nats *n, natsOptions **opts, const char *url,
                                const char *name)
 {
+    char buf[1024];
+    const char *servers[MAX_SERVERS];
+    int nservers = split_servers(url, buf, sizeof buf, servers);
+    if (nservers < 0)
+        return NATS_INVALID_ARG;
     natsStatus s = natsOptions_Create(opts);
-    /* one URL or a cluster's comma-separated list: the client moves to
-     * another server when one fails (and learns the rest of the cluster
-     * from the one it reaches) */
+    /* one URL or a cluster's comma-separated list, each server given apart
+     * (natsOptions_SetURL of nats.c 3.4 takes a list as one bad URL): the
+     * client moves to another server when one fails and learns the rest of
+     * the cluster from the one it reaches */
     if (s == NATS_OK)
-        s = natsOptions_SetURL(*opts, url);
+        s = natsOptions_SetServers(*opts, servers, nservers);
     if (s == NATS_OK)
         s = natsOptions_SetName(*opts, name);
     if (s == NATS_OK)
@@ -408,10 +441,25 @@ enum cc_status cc_nats_stream_ensure(struct cc_nats *n, const struct cc_nats_str
     sc.MaxAge = cfg->max_age_s * 1000000000LL;
     sc.Duplicates = cfg->duplicate_window_s * 1000000000LL;
     sc.Replicas = cfg->replicas > 0 ? cfg->replicas : stream_replicas();
-    natsStatus s = js_AddStream(&si, n->js, &sc, NULL, &jerr);
-    if (s != NATS_OK && jerr == JSStreamNameExistErr)
-        s = js_UpdateStream(&si, n->js, &sc, NULL, &jerr);
-    jsStreamInfo_Destroy(si);
+    natsStatus s;
+    /* a cluster still electing its JetStream leader (or placing a replicated
+     * stream) answers late or "temporarily unavailable": ask again a while */
+    for (int64_t waited = 0;; waited += STREAM_RETRY_MS) {
+        jerr = 0;
+        s = js_AddStream(&si, n->js, &sc, NULL, &jerr);
+        if (s != NATS_OK && jerr == JSStreamNameExistErr)
+            s = js_UpdateStream(&si, n->js, &sc, NULL, &jerr);
+        jsStreamInfo_Destroy(si);
+        si = NULL;
+        int later = s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS ||
+                    jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr ||
+                    jerr == JSClusterNotLeaderErr;
+        if (s == NATS_OK || !later || waited >= STREAM_WAIT_MS)
+            break;
+        CC_INFO("nats: stream %s: %s (js error %d); asking again", cfg->name,
+                natsStatus_GetText(s), (int)jerr);
+        usleep(STREAM_RETRY_MS * 1000);
+    }
     if (s != NATS_OK)
         CC_WARN("nats: stream %s: %s (js error %d)", cfg->name, natsStatus_GetText(s), (int)jerr);
     return map(s);
