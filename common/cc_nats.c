@@ -451,13 +451,12 @@ enum cc_status cc_nats_stream_ensure(struct cc_nats *n, const struct cc_nats_str
             s = js_UpdateStream(&si, n->js, &sc, NULL, &jerr);
         jsStreamInfo_Destroy(si);
         si = NULL;
-        int later = s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS ||
-                    jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr ||
-                    jerr == JSClusterNotLeaderErr;
+        int later = s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || jerr == JSClusterNotAvailErr ||
+                    jerr == JSClusterNoPeersErr || jerr == JSClusterNotLeaderErr;
         if (s == NATS_OK || !later || waited >= STREAM_WAIT_MS)
             break;
-        CC_INFO("nats: stream %s: %s (js error %d); asking again", cfg->name,
-                natsStatus_GetText(s), (int)jerr);
+        CC_INFO("nats: stream %s: %s (js error %d); asking again", cfg->name, natsStatus_GetText(s),
+                (int)jerr);
         usleep(STREAM_RETRY_MS * 1000);
     }
     if (s != NATS_OK)

@@ -57,7 +57,7 @@ struct cc_redis {
     int nsentinels;    /* 0: host:port is the server */
     int sentinel_next; /* the Sentinel asked first: the last that answered */
     char master[128];
-    unsigned gen;       /* bumped when the primary may have moved (under lock) */
+    unsigned gen; /* bumped when the primary may have moved (under lock) */
     int db;
     pthread_mutex_t lock;
     pthread_cond_t freed;
