@@ -203,10 +203,13 @@ static void run_job(struct load *l, const struct job *j)
     atomic_fetch_add(&l->accepted, 1);
     usleep(randombytes_uniform(50000));
     if (action(l, "end", j->ix, j->agent) == CC_OK) {
+        /* counted once: a second answer job for the same offer (re-offered to
+         * the same agent after a timeout) gets the idempotent OK again */
         pthread_mutex_lock(&l->lock);
+        if (!l->ended[j->ix])
+            atomic_fetch_add(&l->done, 1);
         l->ended[j->ix] = 1;
         pthread_mutex_unlock(&l->lock);
-        atomic_fetch_add(&l->done, 1);
     }
 }
 
