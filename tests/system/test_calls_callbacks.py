@@ -119,6 +119,15 @@ def test_personal_callbacks_wait_for_their_agent_or_go_to_the_forward_target(w):
     assert admin.patch(f"/api/v1/users/{a}", {"callbacks_forward_to": b}).status_code == 200
     api_a.post("/api/v1/auth/logout")
     wait_until(lambda: state(w, a)["status"] == "offline")
+    # the callback ringing for cal is withdrawn at the sign-out and goes on at once, like a
+    # decline, to the next agent: dee (docs/presence.md, "Leaving routing at once")
+    cmd = dial_command(w)
+    assert cmd["agent_id"] == b and cmd["interaction_id"] == mine.json()["id"]
+    result(w, cmd, "done")
+    pbx = w["pbx"]
+    pbx.event(cmd["call_id"], "answered", cmd["offer_id"])
+    pbx.event(cmd["call_id"], "hangup", by="agent")
+    wait_until(lambda: state(w, b)["state"] == "waiting")
     fwd = admin.post("/api/v1/callbacks", {"number": "+48333444555", "queue_id": q, "agent_id": a})
     assert fwd.status_code == 201 and fwd.json()["reserved_agent"] == b
     cmd = dial_command(w)
