@@ -112,6 +112,7 @@ def test_open_chats_show_the_agent_a_chat_rings_for(stack, page):
     page.wait(f"{row}.querySelector('[data-who]').dataset.who === 'ringing'", SLOW)
     took = time.time() - started
     assert "ringing: Wanda Agent" in page.eval(f"{row}.innerText")
+    print(f"open chats: ringing shown {took:.2f} s after the agent went Callcenter")
     assert took < 5, took  # not the 15 s fallback poll
     # accepted: the agent's name
     offer = wait_until(lambda: (wanda.get("/api/v1/me/offers").json()["items"] or [None])[0], SLOW)
@@ -139,6 +140,7 @@ def test_a_supervisor_is_told_how_queues_appear_and_an_assignment_shows_at_once(
     assert r.status_code == 200, r.text
     page.wait(f"!!document.querySelector('tr[data-queue=\"{stack['queue']['id']}\"]')", SLOW)
     took = time.time() - started
+    print(f"supervisor: the queue shown {took:.2f} s after the assignment")
     assert took < 5, took  # the config event, not the 15 s fallback poll
     # Wanda (of that team) is monitored at once too: her next change shows live
     row = f"document.querySelector('tr[data-agent=\"{stack['agent_id']}\"]')"
@@ -148,6 +150,7 @@ def test_a_supervisor_is_told_how_queues_appear_and_an_assignment_shows_at_once(
     started = time.time()
     assert wanda.put("/api/v1/me/status", {"status": "dnd"}).status_code == 200
     page.wait(f"{row}.dataset.status === 'dnd'", 5)
+    print(f"supervisor: the newly assigned agent's change shown {time.time() - started:.2f} s after it")
     assert time.time() - started < 5 and page.eval("window.__sameDocument") is True
     no_errors(page)
 
