@@ -192,6 +192,50 @@ static enum cc_status check_widening(struct op *op, const Cc__V1__Queue *q)
     return CC_OK;
 }
 
+/* A language tag as the widget and the providers give it: "en", "pt-BR". */
+static int language_tag(const char *v)
+{
+    size_t i = 0;
+    while (v[i] >= 'a' && v[i] <= 'z')
+        i++;
+    if (i < 2 || i > 3)
+        return 0;
+    if (!v[i])
+        return 1;
+    if (v[i++] != '-')
+        return 0;
+    size_t start = i;
+    while ((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+           (v[i] >= '0' && v[i] <= '9'))
+        i++;
+    return !v[i] && i - start >= 2 && i - start <= 8;
+}
+
+/* Closing messages: one per language at most (an empty language once: the
+ * text for any other language), each text 1..1000 bytes. */
+static enum cc_status check_closing(struct op *op, const Cc__V1__Queue *q)
+{
+    if (q->n_closing_messages > 20)
+        return op_fail(op, CC_ERR_INVALID, "closing_messages: at most 20");
+    for (size_t i = 0; i < q->n_closing_messages; i++) {
+        const Cc__V1__ClosingMessage *m = q->closing_messages[i];
+        const char *lang = m->language ? m->language : "";
+        enum cc_status st = check_text(op, "closing_messages.text", m->text, 1, 1000);
+        if (st)
+            return st;
+        if (*lang && !language_tag(lang))
+            return op_fail(op, CC_ERR_INVALID,
+                           "closing_messages.language: a language tag (en, pl, es, uk)");
+        for (size_t j = 0; j < i; j++) {
+            const char *other =
+                q->closing_messages[j]->language ? q->closing_messages[j]->language : "";
+            if (!strcmp(lang, other))
+                return op_fail(op, CC_ERR_INVALID, "closing_messages: one text per language");
+        }
+    }
+    return CC_OK;
+}
+
 static enum cc_status queue_prepare(struct op *op, ProtobufCMessage *obj,
                                     const ProtobufCMessage *old)
 {
@@ -225,7 +269,7 @@ static enum cc_status queue_prepare(struct op *op, ProtobufCMessage *obj,
         (st = check_int(op, "callback_after_s", 1, q->callback_after_s, 0, MAX_TIMING_S)) ||
         (q->has_wrap_up_time_s &&
          (st = check_int(op, "wrap_up_time_s", 1, q->wrap_up_time_s, 0, MAX_TIMING_S))) ||
-        (st = check_widening(op, q)) ||
+        (st = check_widening(op, q)) || (st = check_closing(op, q)) ||
         (st = check_refs(op, "team_ids", &kind_teams, q->team_ids, q->n_team_ids)))
         return st;
     if (strcmp(q->strategy, "ring_all") == 0 && strcmp(q->channel, "call") != 0)
@@ -526,6 +570,30 @@ static enum cc_status check_media_hosts(struct op *op, Cc__V1__Channel *c)
     return CC_OK;
 }
 
+/* The widget's settings: a colour #rrggbb, a pre-chat mode, a language. */
+static enum cc_status check_webchat(struct op *op, const Cc__V1__Channel *c)
+{
+    static const char *const prechat[] = {"off", "optional", "required", NULL};
+    const Cc__V1__WebchatSettings *w = c->webchat;
+    enum cc_status st;
+    if (!w)
+        return CC_OK;
+    if (strcmp(c->type, "webchat") != 0)
+        return op_fail(op, CC_ERR_INVALID, "webchat: only for web-chat channels");
+    if ((st = check_text(op, "webchat.title", w->title, 0, 100)) ||
+        (st = check_one_of(op, "webchat.prechat", w->prechat, 0, prechat)))
+        return st;
+    if (w->title && *w->title && strspn(w->title, " \t") == strlen(w->title))
+        return op_fail(op, CC_ERR_INVALID, "webchat.title: not only spaces");
+    if (w->color && *w->color &&
+        (strlen(w->color) != 7 || w->color[0] != '#' ||
+         strspn(w->color + 1, "0123456789abcdefABCDEF") != 6))
+        return op_fail(op, CC_ERR_INVALID, "webchat.color: #rrggbb");
+    if (w->language && *w->language && !language_tag(w->language))
+        return op_fail(op, CC_ERR_INVALID, "webchat.language: a language tag (en, pl, es, uk)");
+    return CC_OK;
+}
+
 static enum cc_status channel_prepare(struct op *op, ProtobufCMessage *obj,
                                       const ProtobufCMessage *old)
 {
@@ -542,7 +610,8 @@ static enum cc_status channel_prepare(struct op *op, ProtobufCMessage *obj,
         (st = check_text(op, "queue_id", c->queue_id, 1, 64)) ||
         (st = check_text(op, "api_version", c->api_version, 1, 16)) ||
         (st = check_url(op, c->api_base_url)) || (st = check_credentials(op, c)) ||
-        (st = check_origins(op, c)) || (st = check_media_hosts(op, c)))
+        (st = check_origins(op, c)) || (st = check_media_hosts(op, c)) ||
+        (st = check_webchat(op, c)))
         return st;
     if (strcmp(c->type, "webchat") != 0 && !c->api_base_url)
         return op_fail(op, CC_ERR_INVALID, "api_base_url: required for %s", c->type);

@@ -90,12 +90,18 @@ static const ProtobufCMessageDescriptor *reply_of(const char *verb)
         return &cc__v1__message_list__descriptor;
     if (!strcmp(verb, "quick_replies"))
         return &cc__v1__quick_reply_list__descriptor;
+    if (!strcmp(verb, "retry"))
+        return &cc__v1__chat_message__descriptor;
+    if (!strcmp(verb, "setup"))
+        return &cc__v1__channel_setup__descriptor;
     return &cc__v1__chat__descriptor;
 }
 
-/* GET /chats/{id}, /chats/{id}/messages, /chats/{id}/quick-replies and
- * POST /chats/{id}/accept, /decline, /end, /read (empty body or {}): the verb is
- * the last word of the route's subject. */
+/* GET /chats/{id}, /chats/{id}/messages, /chats/{id}/quick-replies,
+ * /channels/{id}/setup (the id is a channel's) and POST /chats/{id}/accept,
+ * /decline, /end, /read, /typing (empty body or {}),
+ * /chats/{id}/messages/{message_id}/retry: the verb is the last word of the
+ * route's subject. */
 void chats_about(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
     const struct gw_route *rt = arg;
@@ -109,6 +115,8 @@ void chats_about(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
         return;
     }
     r.caller = &caller, r.chat_id = CC_PB_STR(req->params[0]);
+    if (!strcmp(verb, "retry"))
+        r.message_id = CC_PB_STR(req->params[1]);
     ask(rt->gw, verb, &r, reply_of(verb), resp);
 }
 

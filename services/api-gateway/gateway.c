@@ -66,6 +66,7 @@ static enum cc_status events_sources(struct cc_events *ev, struct cc_nats *nats)
         {"cc.router.queues_changed.*", "queues", &cc__v1__queue_stats_list__descriptor, 0},
         {"cc.chat.message.*", "message", &cc__v1__chat_message__descriptor, 1},
         {"cc.chat.updated.*", "chat_updated", &cc__v1__chat__descriptor, 1},
+        {"cc.chat.typing.*", "typing", &cc__v1__typing__descriptor, 1},
         {"cc.call.updated.*", "call_updated", &cc__v1__call__descriptor, 1},
         /* the monitors': a chat rang, was taken or ended (id, queue, state,
          * agent, offered_to only); the configuration changed (teams and

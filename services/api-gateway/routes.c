@@ -89,6 +89,9 @@ static const struct route_def table[] = {
     SPECIAL("GET",   "chats/{id}/messages",   chats_about,    "cc.chat.messages", 0),
     SPECIAL("POST",  "chats/{id}/messages",   chats_send,     "cc.chat.send",     CC_HTTP_JSON),
     SPECIAL("GET",   "chats/{id}/quick-replies", chats_about, "cc.chat.quick_replies", 0),
+    SPECIAL("POST",  "chats/{id}/typing",     chats_about,    "cc.chat.typing",   CC_HTTP_JSON),
+    SPECIAL("POST",  "chats/{id}/messages/{message_id}/retry", chats_about, "cc.chat.retry", CC_HTTP_JSON),
+    SPECIAL("GET",   "channels/{id}/setup",   chats_about,    "cc.chat.setup",    0),
     SPECIAL("POST",  "files",                 files_upload,   NULL,               CC_HTTP_LARGE),
 
     SPECIAL("GET",   "calls",                 calls_list,     "cc.call.list",     0),

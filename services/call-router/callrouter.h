@@ -41,6 +41,7 @@ struct call_rec {
     char id[64], call_id[256], direction[12], from[128], to[128], queue_id[64], queue_name[128];
     char agent_id[64], state[12], hangup_by[12], outcome[12], result_id[64];
     char result_details[1024], customer_name[256], account_name[256], callback_of[64];
+    char caller_name[256]; /* as the PBX gave it (the SIP From display name) */
     char reserved_agent[64];
     char link_account[64], link_contact[64], link_activity[64], link_case[64];
     int64_t enq_ms, offered_ms, answered_ms, ended_ms, attempts, version;
@@ -146,7 +147,7 @@ int flow_route_answer(struct call_router *cr, const char *id, struct cc_http_res
 
 /* POST /pbx/v1/calls, events, direct calls: see pbx.c for the HTTP side. */
 struct new_call {
-    const char *call_id, *queue_id, *from, *to;
+    const char *call_id, *queue_id, *from, *to, *from_name;
     int64_t priority;
     int has_priority;
 };
@@ -165,7 +166,7 @@ enum cc_status flow_event(struct call_router *cr, const char *id, const struct c
                           struct call_rec *rec, int *ignored, const char **why);
 
 struct direct_call {
-    const char *call_id, *direction, *from, *to;
+    const char *call_id, *direction, *from, *to, *from_name;
 };
 enum cc_status flow_direct(struct call_router *cr, const struct agent_entry *agent,
                            const struct direct_call *dc, struct call_rec *rec, int *created,

@@ -56,6 +56,7 @@ static const struct field {
     S(result_id, "result_id"),
     S(result_details, "result_details"),
     S(customer_name, "customer_name"),
+    S(caller_name, "caller_name"),
     S(account_name, "account_name"),
     S(link_account, "link_account"),
     S(link_contact, "link_contact"),
@@ -132,6 +133,7 @@ void calls_view(const struct call_rec *r, struct call_view *v)
     m->hangup_by = opt(r->hangup_by), m->outcome = opt(r->outcome);
     m->result_id = opt(r->result_id), m->result_details = opt(r->result_details);
     m->customer_name = opt(r->customer_name), m->account_name = opt(r->account_name);
+    m->caller_name = opt(r->caller_name);
     m->callback_of = opt(r->callback_of), m->reserved_agent = opt(r->reserved_agent);
     v->links.account_id = opt(r->link_account), v->links.contact_id = opt(r->link_contact);
     v->links.activity_id = opt(r->link_activity), v->links.case_id = opt(r->link_case);

@@ -136,7 +136,9 @@ enum cc_status flow_enqueue(struct call_router *cr, const struct call_rec *rec, 
     int callback = !strcmp(rec->direction, "callback");
     const char *customer = callback ? rec->to : rec->from; /* a callback calls `to` */
     cu.id = CC_PB_STR(customer), cu.phone = CC_PB_STR(customer);
-    cu.name = rec->customer_name[0] ? CC_PB_STR(rec->customer_name) : NULL;
+    cu.name = rec->customer_name[0] ? CC_PB_STR(rec->customer_name)
+              : rec->caller_name[0] ? CC_PB_STR(rec->caller_name)
+                                    : NULL; /* the CRM's name first, else the PBX's */
     ix.id = CC_PB_STR(rec->id), ix.kind = CC_PB_STR("call"), ix.queue_id = CC_PB_STR(rec->queue_id);
     ix.customer = &cu, ix.source = CC_PB_STR(callback ? "callback" : "phone");
     ix.reserved_agent = rec->reserved_agent[0] ? CC_PB_STR(rec->reserved_agent) : NULL;
@@ -182,6 +184,7 @@ enum cc_status flow_create(struct call_router *cr, const struct new_call *nc, st
     call_change_set(&ch, "call_id", nc->call_id);
     call_change_set(&ch, "direction", "inbound");
     call_change_set(&ch, "from", nc->from);
+    call_change_set(&ch, "caller_name", nc->from_name);
     call_change_set(&ch, "to", nc->to);
     call_change_set(&ch, "queue_id", nc->queue_id);
     call_change_set(&ch, "queue_name", qname);
@@ -552,6 +555,7 @@ enum cc_status flow_direct(struct call_router *cr, const struct agent_entry *age
     call_change_set(&ch, "call_id", dc->call_id);
     call_change_set(&ch, "direction", outbound ? "outbound" : "direct");
     call_change_set(&ch, "from", dc->from);
+    call_change_set(&ch, "caller_name", dc->from_name);
     call_change_set(&ch, "to", dc->to);
     call_change_set(&ch, "agent_id", agent->id);
     call_change_set(&ch, "state", "ringing");

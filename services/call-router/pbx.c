@@ -54,7 +54,7 @@ static void answer_call(struct cc_http_resp *resp, int status, const struct call
     cc_http_json(resp, status, o);
 }
 
-/* POST /pbx/v1/calls {call_id, queue_id, from, to?, priority?} */
+/* POST /pbx/v1/calls {call_id, queue_id, from, from_name?, to?, priority?} */
 static void create_call(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
     struct call_router *cr = arg;
@@ -126,7 +126,7 @@ static void event(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     answer_call(resp, 200, &rec, ignored, 1);
 }
 
-/* POST /pbx/v1/agents/{agent}/calls {call_id, direction, from, to} */
+/* POST /pbx/v1/agents/{agent}/calls {call_id, direction, from, from_name?, to} */
 static void direct_call(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
 {
     struct call_router *cr = arg;

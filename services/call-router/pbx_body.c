@@ -1,7 +1,8 @@
 /* pbx_body.c - what the PBX sends in /pbx/v1 requests (bodies and path
  * segments), checked without I/O: pbx.c answers with these,
  * tests/fuzz/pbx.c fuzzes them. Every text is printable ASCII of bounded
- * length (spaces only where a person's words go). */
+ * length (spaces only where a person's words go), but for the caller's
+ * display name (UTF-8 without control characters). */
 #include "callrouter.h"
 
 #include <ctype.h>
@@ -9,6 +10,7 @@
 
 #define MAX_CALL_ID 255
 #define MAX_NUMBER 128
+#define MAX_NAME 255 /* a caller's display name, bytes */
 
 /* 1 when `s` is 1..max printable ASCII characters (spaces when `spaces`). */
 static int printable(const char *s, size_t max, int spaces)
@@ -31,6 +33,28 @@ static const char *field(const cJSON *json, const char *name, size_t max, int sp
         return NULL;
     }
     return v->valuestring;
+}
+
+/* Text field `name` (a display name, UTF-8, no control characters, at
+ * most `max` bytes): NULL when absent or only spaces; *bad set when wrong. */
+static const char *name_field(const cJSON *json, const char *name, size_t max, int *bad)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, name);
+    if (!v || cJSON_IsNull(v))
+        return NULL;
+    if (!cJSON_IsString(v) || strlen(v->valuestring) > max) {
+        *bad = 1;
+        return NULL;
+    }
+    int blank = 1;
+    for (const unsigned char *p = (const unsigned char *)v->valuestring; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            *bad = 1;
+            return NULL;
+        }
+        blank = blank && *p == ' ';
+    }
+    return blank ? NULL : v->valuestring;
 }
 
 static int hexval(char c)
@@ -68,6 +92,7 @@ const char *pbx_read_new_call(const cJSON *json, struct new_call *nc)
     nc->queue_id = field(json, "queue_id", 64, 0, &bad);
     nc->from = field(json, "from", MAX_NUMBER, 1, &bad);
     nc->to = field(json, "to", MAX_NUMBER, 1, &bad);
+    nc->from_name = name_field(json, "from_name", MAX_NAME, &bad);
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(json, "priority");
     /* range first: converting a double beyond int's range is undefined */
     if (p && (!cJSON_IsNumber(p) || !(p->valuedouble >= 0 && p->valuedouble <= 100) ||
@@ -76,7 +101,7 @@ const char *pbx_read_new_call(const cJSON *json, struct new_call *nc)
     nc->has_priority = p != NULL, nc->priority = p ? p->valueint : 0;
     if (bad || !nc->call_id || !nc->queue_id || !nc->from)
         return "call_id, queue_id and from are required: printable text, call_id at most 255 "
-               "bytes, numbers at most 128";
+               "bytes, numbers at most 128; from_name: text of at most 255 bytes";
     return NULL;
 }
 
@@ -107,10 +132,11 @@ const char *pbx_read_direct_call(const cJSON *json, struct direct_call *dc)
     dc->direction = field(json, "direction", 16, 0, &bad);
     dc->from = field(json, "from", MAX_NUMBER, 1, &bad);
     dc->to = field(json, "to", MAX_NUMBER, 1, &bad);
+    dc->from_name = name_field(json, "from_name", MAX_NAME, &bad);
     if (bad || !dc->call_id || !dc->direction || !dc->from || !dc->to ||
         (strcmp(dc->direction, "inbound") && strcmp(dc->direction, "outbound")))
         return "call_id, direction (inbound or outbound), from and to are required printable "
-               "text";
+               "text; from_name: text of at most 255 bytes";
     return NULL;
 }
 

@@ -90,13 +90,18 @@ struct stored {
     int enqueued; /* the chat was handed to skill-router already */
 };
 
+/* Who wrote a message, as the provider (or the web-chat session) tells:
+ * each may be NULL. A new chat keeps them. */
+struct customer {
+    const char *name, *phone, *email, *language;
+};
+
 /* Stores customer message `msg` (direction, text, attachments, created_at
  * and seq set) of `conversation` on channel `ch`, once per
  * `provider_message_id`, in the open chat of the conversation or a new one. */
 enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const char *conversation,
-                             const char *customer_name, const char *customer_phone,
-                             const char *provider_message_id, Cc__V1__ChatMessage *msg,
-                             struct stored *out);
+                             const struct customer *cust, const char *provider_message_id,
+                             Cc__V1__ChatMessage *msg, struct stored *out);
 
 /* Chat `id` (free with cc__v1__chat__free_unpacked); CC_ERR_NOT_FOUND. */
 enum cc_status store_chat(struct chatgw *g, const char *id, Cc__V1__Chat **out);
@@ -124,7 +129,7 @@ enum cc_status store_message(struct chatgw *g, const char *id, Cc__V1__ChatMessa
 enum cc_status store_message_put(struct chatgw *g, const Cc__V1__ChatMessage *m);
 
 /* Appends agent message `m` (id, created_at, seq set) to its chat; the first
- * one moves a new chat to in_progress. */
+ * one moves a new chat to in_progress (a bot's message does not). */
 enum cc_status store_outbound(struct chatgw *g, Cc__V1__ChatMessage *m);
 
 /* The chat's messages in order (free each and the array). */
@@ -194,10 +199,14 @@ void media_unavailable(struct chatgw *g, Cc__V1__Attachment *att, const char *wh
 void webhooks_post(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 void webhooks_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 void webchat_session_new(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+void webchat_config(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+void webchat_typing(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+void webchat_file(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 void webchat_send(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 void webchat_messages(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 void webchat_events(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 void webchat_widget(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
+void webchat_widget_css(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 void webchat_demo(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 enum cc_status webchat_start(struct chatgw *g);
 
@@ -255,6 +264,10 @@ void identify_chat(struct chatgw *g, const char *chat_id, const Cc__V1__Channel 
 /* --- chats.c: the chat subjects -------------------------------------------------------- */
 
 enum cc_status chats_start(struct chatgw *g);
+
+/* What the web-chat customer sees of chat `c` (id, state, agent's name,
+ * times, language): fields of `out` point into `c`. */
+void chats_customer_view(const Cc__V1__Chat *c, Cc__V1__Chat *out);
 
 /* Publishes chat `c` changed (cc.chat.updated.<agent>, and to its web-chat
  * customer), and its brief to the monitors (chats_publish_changed). */

@@ -8,10 +8,12 @@
 #include "cc_log.h"
 #include "cc_registry_load.h"
 #include "cc_time.h"
+#include "provider.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define ROUTER_TIMEOUT_MS 5000
 #define CLOSED_KEPT 10
@@ -64,12 +66,23 @@ void chats_publish_changed(struct chatgw *g, const Cc__V1__Chat *c)
     publish_to(g, "cc.chat.changed", c->queue_id, &brief.base);
 }
 
+void chats_customer_view(const Cc__V1__Chat *c, Cc__V1__Chat *out)
+{
+    cc__v1__chat__init(out);
+    out->id = c->id, out->state = c->state, out->agent_name = c->agent_name;
+    out->start_time = c->start_time, out->end_time = c->end_time, out->created_at = c->created_at;
+    out->language = c->language;
+}
+
 void chats_publish_updated(struct chatgw *g, const Cc__V1__Chat *c)
 {
     chats_publish_changed(g, c);
     publish_to(g, "cc.chat.updated", c->agent_id, &c->base);
-    if (webchat(c))
-        publish_to(g, "cc.webchat.chat_updated", c->from, &c->base);
+    if (webchat(c)) { /* the customer sees what concerns them, never the record's notes */
+        Cc__V1__Chat view;
+        chats_customer_view(c, &view);
+        publish_to(g, "cc.webchat.chat_updated", c->from, &view.base);
+    }
 }
 
 void chats_publish_message(struct chatgw *g, const Cc__V1__Chat *c, const Cc__V1__ChatMessage *m)
@@ -150,15 +163,44 @@ static enum cc_status do_get(struct call *c)
     return CC_OK;
 }
 
+/* The name customers see for agent `id`: the first name, else the login;
+ * "" when agent-registry cannot say now. */
+static void agent_display_name(struct chatgw *g, const char *id, char *out, size_t cap)
+{
+    Cc__V1__ObjectRequest req = CC__V1__OBJECT_REQUEST__INIT;
+    Cc__V1__Caller service = CC__V1__CALLER__INIT;
+    ProtobufCMessage *rep = NULL;
+    out[0] = '\0';
+    service.user_id = CC_PB_STR("chat-gateway"), service.role = CC_PB_STR("admin");
+    req.caller = &service, req.id = CC_PB_STR(id);
+    if (cc_nats_request(g->nats, "cc.registry.obj.users.get", &req.base,
+                        &cc__v1__object_reply__descriptor, 2000, &rep, NULL, 0) == CC_OK) {
+        const Cc__V1__ObjectReply *o = (const Cc__V1__ObjectReply *)rep;
+        Cc__V1__User *u =
+            o->has_body ? cc__v1__user__unpack(NULL, o->body.len, o->body.data) : NULL;
+        if (u)
+            snprintf(out, cap, "%s",
+                     u->first_name && *u->first_name ? u->first_name
+                     : u->login                      ? u->login
+                                                     : "");
+        if (u)
+            cc__v1__user__free_unpacked(u, NULL);
+    }
+    if (rep)
+        protobuf_c_message_free_unpacked(rep, NULL);
+}
+
 static enum cc_status do_accept(struct call *c)
 {
     enum cc_status st = router(c->g, "accept", c->who, c->chat->id, c->why, sizeof c->why);
     if (st != CC_OK)
         return st;
-    char now[24];
+    char now[24], name[128];
     snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
-    const char *set[] = {"agent", c->who->user_id, "start", now, "offered_to", ""};
-    st = records_chat_set(c->g, c->chat->id, set, 3);
+    agent_display_name(c->g, c->who->user_id, name, sizeof name);
+    const char *set[] = {"agent", c->who->user_id, "start", now, "offered_to",
+                         "",      "agent_name",    name};
+    st = records_chat_set(c->g, c->chat->id, set, 4);
     if (st == CC_OK)
         st = cc_redis_do(c->g->redis, "SADD {cc}:chats:active:%s %s", c->who->user_id, c->chat->id);
     return st == CC_OK ? answer_changed(c) : st;
@@ -198,6 +240,110 @@ static enum cc_status close_lists(struct chatgw *g, const Cc__V1__Chat *ch)
     return st;
 }
 
+/* The built-in closing message in `lang` (en when we have none in it). */
+static const char *closing_default(const char *lang)
+{
+    static const struct {
+        const char *lang, *text;
+    } texts[] = {
+        {"en", "The agent has ended the chat. Thank you for contacting us!"},
+        {"pl", "Konsultant zakończył czat. Dziękujemy za kontakt!"},
+        {"es", "El agente ha finalizado el chat. ¡Gracias por contactarnos!"},
+        {"uk", "Оператор завершив чат. Дякуємо за звернення!"},
+    };
+    for (size_t i = 0; lang && i < sizeof texts / sizeof *texts; i++)
+        if (!strncmp(lang, texts[i].lang, 2) && (!lang[2] || lang[2] == '-'))
+            return texts[i].text;
+    return texts[0].text;
+}
+
+/* Whether language tags `a` and `b` name the same language ("pl" and "pl-PL"). */
+static int same_language(const char *a, const char *b)
+{
+    size_t la = strcspn(a, "-"), lb = strcspn(b, "-");
+    return la == lb && !strncasecmp(a, b, la);
+}
+
+/* The closing message of chat `ch` into out: the queue's text in the chat's
+ * language, else the queue's text for any language (language ""), else the
+ * built-in one in the chat's language. */
+static void closing_text(struct chatgw *g, const Cc__V1__Chat *ch, char *out, size_t cap)
+{
+    Cc__V1__ObjectRequest req = CC__V1__OBJECT_REQUEST__INIT;
+    Cc__V1__Caller service = CC__V1__CALLER__INIT;
+    ProtobufCMessage *rep = NULL;
+    const char *lang = ch->language ? ch->language : "";
+    snprintf(out, cap, "%s", closing_default(lang));
+    if (!ch->queue_id)
+        return;
+    service.user_id = CC_PB_STR("chat-gateway"), service.role = CC_PB_STR("admin");
+    req.caller = &service, req.id = ch->queue_id;
+    if (cc_nats_request(g->nats, "cc.registry.obj.queues.get", &req.base,
+                        &cc__v1__object_reply__descriptor, 2000, &rep, NULL, 0) == CC_OK) {
+        const Cc__V1__ObjectReply *o = (const Cc__V1__ObjectReply *)rep;
+        Cc__V1__Queue *q =
+            o->has_body ? cc__v1__queue__unpack(NULL, o->body.len, o->body.data) : NULL;
+        const char *exact = NULL, *any = NULL;
+        for (size_t i = 0; q && i < q->n_closing_messages; i++) {
+            const Cc__V1__ClosingMessage *m = q->closing_messages[i];
+            const char *ml = m->language ? m->language : "";
+            if (!m->text || !*m->text)
+                continue;
+            if (!*ml)
+                any = m->text;
+            else if (*lang && same_language(ml, lang) && !exact)
+                exact = m->text;
+        }
+        if (exact || any)
+            snprintf(out, cap, "%s", exact ? exact : any);
+        if (q)
+            cc__v1__queue__free_unpacked(q, NULL);
+    }
+    if (rep)
+        protobuf_c_message_free_unpacked(rep, NULL);
+}
+
+static enum cc_status deliver(struct chatgw *g, const Cc__V1__Chat *ch, Cc__V1__ChatMessage *m);
+
+/* Tells the customer the chat ends (a bot message, delivered like the
+ * agent's): once per chat, its id made from the chat's, so that a retried
+ * End neither repeats nor loses it. */
+static enum cc_status send_closing(struct chatgw *g, const Cc__V1__Chat *ch)
+{
+    Cc__V1__ChatMessage m = CC__V1__CHAT_MESSAGE__INIT, *old = NULL;
+    char id[96], at[32], text[1100];
+    snprintf(id, sizeof id, "msg_end_%s", ch->id);
+    enum cc_status st = store_message(g, id, &old);
+    int pending = st == CC_OK && old->delivery && !strcmp(old->delivery, "pending");
+    if (st == CC_OK && !pending) { /* told already */
+        cc__v1__chat_message__free_unpacked(old, NULL);
+        return CC_OK;
+    }
+    if (st != CC_OK && st != CC_ERR_NOT_FOUND)
+        return st;
+    if (old) { /* stored, its delivery not queued yet: queue it again */
+        st = deliver(g, ch, old);
+        if (st == CC_OK)
+            chats_publish_message(g, ch, old);
+        cc__v1__chat_message__free_unpacked(old, NULL);
+        return st;
+    }
+    int64_t now = cc_time_now_ms();
+    closing_text(g, ch, text, sizeof text);
+    cc_time_format_ms(now, at, sizeof at);
+    m.id = id, m.chat_id = ch->id, m.direction = CC_PB_STR("out"), m.author = CC_PB_STR("bot");
+    m.text = text, m.created_at = at, m.delivery = CC_PB_STR("pending");
+    m.has_seq = 1, m.seq = now * 1000;
+    st = store_outbound(g, &m);
+    if (st == CC_OK)
+        st = deliver(g, ch, &m);
+    if (st == CC_OK) {
+        cc_metric_add(g->m_messages, "direction=\"out\"", 1);
+        chats_publish_message(g, ch, &m);
+    }
+    return st;
+}
+
 /* End chat: skill-router ends the interaction and releases the agent first;
  * only then is the chat completed here. Any failure on the way fails the
  * whole End (503, retryable): the chat stays open on both sides, or a retry
@@ -219,6 +365,8 @@ static enum cc_status do_end(struct call *c)
             CC_WARN("chat %s: skill-router has no interaction for it; ending it here", ch->id);
             st = CC_OK, c->why[0] = '\0';
         }
+        if (st == CC_OK)
+            st = send_closing(c->g, ch);
         char now[24];
         snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
         const char *set[] = {"state", "completed", "end", now};
@@ -377,6 +525,87 @@ static enum cc_status do_send(struct call *c)
         cc_nats_respond(c->g->nats, c->m, &m.base);
     }
     files_attachment_release(&att);
+    return st;
+}
+
+/* The agent is writing: the web-chat customer's stream gets `typing`, a
+ * Telegram customer sees "typing…" (sendChatAction); other providers show
+ * nothing. Answers the chat. */
+static enum cc_status do_typing(struct call *c)
+{
+    const Cc__V1__Chat *ch = c->chat;
+    if (!same(c->who->user_id, ch->agent_id))
+        return fail(c, CC_ERR_FORBIDDEN, "only the chat's agent writes in it");
+    if (same(ch->state, "completed"))
+        return fail(c, CC_ERR_CONFLICT, "the chat is completed");
+    if (webchat(ch)) {
+        Cc__V1__Typing t = CC__V1__TYPING__INIT;
+        t.chat_id = ch->id, t.who = CC_PB_STR("agent"), t.name = ch->agent_name;
+        publish_to(c->g, "cc.webchat.typing", ch->from, &t.base);
+    } else {
+        struct provider_request req = PROVIDER_REQUEST_INIT;
+        const struct channels *cs = channels_get(c->g);
+        const Cc__V1__Channel *chn = channel_find(cs, ch->channel_id);
+        char why[256];
+        long status = 0;
+        char *body = NULL;
+        size_t len = 0;
+        if (chn && provider_build_typing(provider_type_parse(chn->type), chn, ch->from, &req, why,
+                                         sizeof why) == CC_OK) {
+            http_perform(&req, 3000, 4096, &status, &body, &len); /* best effort */
+            if (status < 200 || status > 299)
+                CC_INFO("typing to %s: %s -> %ld", ch->id, req.log_url, status);
+            provider_request_release(&req);
+            free(body);
+        }
+        channels_put(cs);
+    }
+    cc_nats_respond(c->g->nats, c->m, &ch->base);
+    return CC_OK;
+}
+
+/* A failed message of the agent is queued again (a new delivery, tries
+ * counted afresh). Answers the message, pending. */
+static enum cc_status do_retry(struct call *c)
+{
+    Cc__V1__ChatMessage *m = NULL;
+    if (!same(c->who->user_id, c->chat->agent_id) && !may_read(c->g, c->who, c->chat))
+        return fail(c, CC_ERR_FORBIDDEN, "not your chat");
+    if (!c->req->message_id)
+        return fail(c, CC_ERR_INVALID, "message_id required");
+    enum cc_status st = store_message(c->g, c->req->message_id, &m);
+    if (st == CC_ERR_NOT_FOUND || (st == CC_OK && !same(m->chat_id, c->chat->id)))
+        st = fail(c, CC_ERR_NOT_FOUND, "no such message in this chat");
+    else if (st == CC_OK && !same(m->direction, "out"))
+        st = fail(c, CC_ERR_INVALID, "only our messages are sent again");
+    else if (st == CC_OK && !same(m->delivery, "failed"))
+        st = fail(c, CC_ERR_CONFLICT, "only a failed message is sent again");
+    if (st == CC_OK) {
+        Cc__V1__Outbound out = CC__V1__OUTBOUND__INIT;
+        uint8_t buf[256];
+        char subject[160], msgid[160];
+        free(m->delivery);
+        free(m->delivery_error);
+        m->delivery = strdup("pending"), m->delivery_error = NULL;
+        st = m->delivery ? store_message_put(c->g, m) : CC_ERR_NOMEM;
+        out.chat_id = m->chat_id, out.message_id = m->id;
+        size_t len = protobuf_c_message_pack(&out.base, buf);
+        snprintf(subject, sizeof subject, "cc.chat.out.%s", c->chat->channel_id);
+        snprintf(msgid, sizeof msgid, "%s:retry:%lld", m->id, (long long)cc_time_now_ms());
+        if (st == CC_OK && webchat(c->chat)) {
+            free(m->delivery);
+            m->delivery = strdup("sent");
+            st = m->delivery ? store_message_put(c->g, m) : CC_ERR_NOMEM;
+        } else if (st == CC_OK) {
+            st = cc_nats_js_publish(c->g->nats, subject, buf, len, msgid, 5000, NULL);
+        }
+        if (st == CC_OK) {
+            chats_publish_message(c->g, c->chat, m);
+            cc_nats_respond(c->g->nats, c->m, &m->base);
+        }
+    }
+    if (m)
+        cc__v1__chat_message__free_unpacked(m, NULL);
     return st;
 }
 
@@ -578,6 +807,47 @@ static enum cc_status do_list(struct call *c)
     return st;
 }
 
+/* Where channel `chat_id` (a channel id here) is set up: the webhook URL
+ * its provider calls, or for web chat the widget's snippet and a test page.
+ * Admins only: it names the channel's public endpoints. */
+static enum cc_status do_setup(struct call *c)
+{
+    static const struct {
+        const char *type, *path;
+    } hooks[] = {{"telegram", "telegram"},
+                 {"viber", "viber"},
+                 {"infobip_whatsapp", "infobip"},
+                 {"whatsapp_cloud", "whatsapp"},
+                 {"messenger", "messenger"}};
+    Cc__V1__ChannelSetup out = CC__V1__CHANNEL_SETUP__INIT;
+    char webhook[768], widget[768], snippet[2048], page[768];
+    if (!same(c->who->role, "admin"))
+        return fail(c, CC_ERR_FORBIDDEN, "admins only");
+    const Cc__V1__Channel *ch;
+    const struct channels *cs = channels_get_for(c->g, c->req->chat_id ? c->req->chat_id : "", &ch);
+    enum cc_status st = ch ? CC_OK : fail(c, CC_ERR_NOT_FOUND, "no such channel");
+    if (st == CC_OK) {
+        out.channel_id = ch->id, out.type = ch->type;
+        for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++)
+            if (same(ch->type, hooks[i].type)) {
+                snprintf(webhook, sizeof webhook, "%s/webhooks/%s/%s", c->g->public_url,
+                         hooks[i].path, ch->id);
+                out.webhook_url = webhook;
+            }
+        if (webchat(&(Cc__V1__Chat){.source = ch->type})) {
+            snprintf(widget, sizeof widget, "%s/webchat/widget.js", c->g->public_url);
+            snprintf(snippet, sizeof snippet,
+                     "<script src=\"%s\" data-channel=\"%s\" data-base=\"%s\" async></script>",
+                     widget, ch->id, c->g->public_url);
+            snprintf(page, sizeof page, "%s/webchat/demo/%s", c->g->public_url, ch->id);
+            out.widget_url = widget, out.snippet = snippet, out.test_page_url = page;
+        }
+        cc_nats_respond(c->g->nats, c->m, &out.base);
+    }
+    channels_put(cs);
+    return st;
+}
+
 /* cc.chat.<verb> */
 static void on_chat(void *arg, const struct cc_nats_msg *m)
 {
@@ -588,7 +858,8 @@ static void on_chat(void *arg, const struct cc_nats_msg *m)
                  {"decline", do_decline}, {"end", do_end},
                  {"update", do_update},   {"messages", do_messages},
                  {"send", do_send},       {"quick_replies", do_quick_replies},
-                 {"read", do_read}};
+                 {"read", do_read},         {"typing", do_typing},
+                 {"retry", do_retry}};
     struct call c = {arg, m, NULL, NULL, NULL, ""};
     Cc__V1__ChatRequest *req = cc__v1__chat_request__unpack(NULL, m->len, m->data);
     const char *verb = m->subject + strlen("cc.chat.");
@@ -598,6 +869,8 @@ static void on_chat(void *arg, const struct cc_nats_msg *m)
         st = fail(&c, CC_ERR_INVALID, "unreadable request");
     else if (c.who = req->caller, !strcmp(verb, "list"))
         st = do_list(&c);
+    else if (!strcmp(verb, "setup"))
+        st = do_setup(&c);
     else if ((st = req->chat_id ? store_chat(c.g, req->chat_id, &c.chat) : CC_ERR_NOT_FOUND) != CC_OK)
         fail(&c, st, st == CC_ERR_NOT_FOUND ? "no such chat" : "");
     else {

@@ -4,6 +4,7 @@
  * id, so a redelivery (a replica killed before its ack) changes nothing; a
  * chat opened by a message is handed to skill-router until that succeeds. */
 #include "chatgw.h"
+#include "provider.h"
 #include "cc/v1/routing.pb-c.h"
 #include "cc_log.h"
 #include "cc_time.h"
@@ -138,6 +139,38 @@ static void name_queue(struct chatgw *g, const char *chat_id, const char *queue_
         protobuf_c_message_free_unpacked(rep, NULL);
 }
 
+/* A new chat whose provider names no one (Messenger's webhooks carry only
+ * the PSID) gets the name of the customer's profile where the provider
+ * answers it (Messenger's Graph API with the page's "User Profile" access);
+ * best effort, at most PROFILE_TIMEOUT_MS. */
+#define PROFILE_TIMEOUT_MS 2000
+static void name_from_profile(struct chatgw *g, const char *chat_id, const Cc__V1__Channel *ch,
+                              const Cc__V1__Inbound *in)
+{
+    struct provider_request req = PROVIDER_REQUEST_INIT;
+    enum provider_type type = provider_type_parse(ch->type);
+    char why[256], *body = NULL, *name = NULL;
+    size_t len = 0;
+    long status = 0;
+    if (in->customer_name && *in->customer_name)
+        return;
+    if (provider_build_profile(type, ch, in->conversation, &req, why, sizeof why) != CC_OK)
+        return;
+    http_perform(&req, PROFILE_TIMEOUT_MS, 16384, &status, &body, &len);
+    if (status >= 200 && status <= 299)
+        name = provider_parse_profile(type, body, len);
+    else
+        CC_INFO("profile of %s: %s -> %ld (not allowed or unavailable)", chat_id, req.log_url,
+                status);
+    provider_request_release(&req);
+    free(body);
+    if (name) {
+        const char *set[] = {"name", name};
+        records_chat_set(g, chat_id, set, 1);
+        free(name);
+    }
+}
+
 /* Fetches the message's files from the provider, unless it is stored
  * already. Returns 0, or -1 when a provider could not answer now (retry). */
 #define MEDIA_TRIES 5
@@ -176,15 +209,16 @@ static enum cc_nats_verdict on_message(struct chatgw *g, const Cc__V1__Channel *
         return CC_NATS_RETRY;
     }
     to_message(in, &m, note, sizeof note);
-    if (store_inbound(g, ch, in->conversation, in->customer_name, in->customer_phone,
-                      in->provider_message_id, &m,
-                      &s) != CC_OK) {
+    struct customer cust = {in->customer_name, in->customer_phone, in->customer_email,
+                            in->customer_language};
+    if (store_inbound(g, ch, in->conversation, &cust, in->provider_message_id, &m, &s) != CC_OK) {
         *retry_ms = 1000;
         return CC_NATS_RETRY;
     }
     if (s.opened) {
         records_publish(g, s.chat_id); /* version 1 */
         name_queue(g, s.chat_id, ch->queue_id);
+        name_from_profile(g, s.chat_id, ch, in);
         identify_chat(g, s.chat_id, ch, in->conversation, in->customer_phone);
     }
     if (!s.enqueued) { /* the sweeper tries again when skill-router cannot take it now */

@@ -89,20 +89,27 @@ int main(int argc, char **argv)
         {"GET", "/webhooks/{provider}/{channel_id}", webhooks_get, &g, 0},
         {"GET", "/files/{token}", files_serve, &g, 0},
         {"POST", "/webchat/v1/{channel_id}/sessions", webchat_session_new, &g, CC_HTTP_JSON},
+        {"GET", "/webchat/v1/{channel_id}/config", webchat_config, &g, 0},
+        {"POST", "/webchat/v1/sessions/{id}/typing", webchat_typing, &g, 0},
+        {"POST", "/webchat/v1/sessions/{id}/files", webchat_file, &g, CC_HTTP_LARGE},
         {"POST", "/webchat/v1/sessions/{id}/messages", webchat_send, &g, CC_HTTP_JSON},
         {"GET", "/webchat/v1/sessions/{id}/messages", webchat_messages, &g, 0},
         {"GET", "/webchat/v1/sessions/{id}/events", webchat_events, &g, 0},
         {"OPTIONS", "/webchat/v1/{channel_id}/sessions", webchat_preflight_channel, &g, 0},
         {"OPTIONS", "/webchat/v1/sessions/{id}/messages", webchat_preflight_session, &g, 0},
         {"OPTIONS", "/webchat/v1/sessions/{id}/events", webchat_preflight_session, &g, 0},
+        {"OPTIONS", "/webchat/v1/sessions/{id}/typing", webchat_preflight_session, &g, 0},
+        {"OPTIONS", "/webchat/v1/sessions/{id}/files", webchat_preflight_session, &g, 0},
         {"GET", "/webchat/widget.js", webchat_widget, &g, 0},
+        {"GET", "/webchat/widget.css", webchat_widget_css, &g, 0},
         {"GET", "/webchat/demo/{channel_id}", webchat_demo, &g, 0},
     };
     int rc = 1;
     if (setup(&g, &svc) == 0 && records_start(&g) == CC_OK && channels_start(&g) == CC_OK &&
-        webchat_start(&g) == CC_OK &&
-        inbound_start(&g) == CC_OK && outbound_start(&g) == CC_OK && chats_start(&g) == CC_OK &&
-        cc_service_serve(&svc, routes, (int)(sizeof routes / sizeof *routes), 0) == CC_OK) {
+        webchat_start(&g) == CC_OK && inbound_start(&g) == CC_OK && outbound_start(&g) == CC_OK &&
+        chats_start(&g) == CC_OK &&
+        cc_service_serve(&svc, routes, (int)(sizeof routes / sizeof *routes),
+                         (size_t)g.file_max_bytes) == CC_OK) {
         cc_service_wait(&svc);
         rc = 0;
     } else {

@@ -296,6 +296,55 @@ enum provider_send_status provider_parse_send_result(enum provider_type type, lo
     return out->status;
 }
 
+/* --- typing and profiles --------------------------------------------------------------- */
+
+enum cc_status provider_build_typing(enum provider_type type, const Cc__V1__Channel *ch,
+                                     const char *recipient, struct provider_request *out, char *why,
+                                     size_t whycap)
+{
+    const struct provider__ops *ops = ops_of(type);
+    struct provider__call k;
+    memset(out, 0, sizeof *out);
+    clear_why(why, whycap);
+    if (!ops || !ops->typing)
+        return provider__fail(why, whycap, CC_ERR_NOT_FOUND, "no typing indicator");
+    enum cc_status st = call_init(&k, ops, ch, out, why, whycap);
+    if (st != CC_OK)
+        return st;
+    if (!recipient || !provider__safe_segment(recipient))
+        return provider__fail(why, whycap, CC_ERR_INVALID, "bad recipient");
+    return finish(&k, ops->typing(&k, recipient));
+}
+
+enum cc_status provider_build_profile(enum provider_type type, const Cc__V1__Channel *ch,
+                                      const char *who, struct provider_request *out, char *why,
+                                      size_t whycap)
+{
+    const struct provider__ops *ops = ops_of(type);
+    struct provider__call k;
+    memset(out, 0, sizeof *out);
+    clear_why(why, whycap);
+    if (!ops || !ops->profile)
+        return provider__fail(why, whycap, CC_ERR_NOT_FOUND, "no profiles");
+    enum cc_status st = call_init(&k, ops, ch, out, why, whycap);
+    if (st != CC_OK)
+        return st;
+    if (!who || !provider__safe_segment(who))
+        return provider__fail(why, whycap, CC_ERR_INVALID, "bad customer id");
+    return finish(&k, ops->profile(&k, who));
+}
+
+char *provider_parse_profile(enum provider_type type, const char *body, size_t len)
+{
+    const struct provider__ops *ops = ops_of(type);
+    if (!ops || !ops->profile_name || !body || !len)
+        return NULL;
+    cJSON *root = parse_json(body, len);
+    char *name = cJSON_IsObject(root) ? ops->profile_name(root) : NULL;
+    cJSON_Delete(root);
+    return name;
+}
+
 /* --- inbound media --------------------------------------------------------------------- */
 
 enum cc_status provider_build_media_fetch(enum provider_type type, const Cc__V1__Channel *ch,

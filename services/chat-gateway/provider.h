@@ -107,6 +107,7 @@ struct provider_event {
                                         some IGNORED events */
     const char *customer_name;       /* NULL when the provider does not say */
     const char *customer_phone;      /* NULL when the provider does not say */
+    const char *customer_language;   /* the customer's language (Telegram), or NULL */
     const char *text;                /* MESSAGE, EDIT: the text or caption, NULL when none;
                                         RECEIPT FAILED: the reason; else NULL */
     struct provider_attachment *attachments;
@@ -223,6 +224,26 @@ struct provider_send_result {
 enum provider_send_status provider_parse_send_result(enum provider_type type, long http_status,
                                                      const char *body, size_t len,
                                                      struct provider_send_result *out);
+
+/* --- typing and profiles ----------------------------------------------------------- */
+
+/* Builds the request that shows `recipient` the agent is writing (Telegram
+ * sendChatAction "typing"). CC_ERR_NOT_FOUND: the provider has no such
+ * thing (nothing to release). Same ownership and errors as provider_build_send. */
+enum cc_status provider_build_typing(enum provider_type type, const Cc__V1__Channel *ch,
+                                     const char *recipient, struct provider_request *out, char *why,
+                                     size_t whycap);
+
+/* Builds the request for customer `who`'s profile (Messenger: the Graph API's
+ * first_name, last_name with the page token; allowed only with the page's
+ * "User Profile" access). CC_ERR_NOT_FOUND: the provider has none. */
+enum cc_status provider_build_profile(enum provider_type type, const Cc__V1__Channel *ch,
+                                      const char *who, struct provider_request *out, char *why,
+                                      size_t whycap);
+
+/* The display name in a 2xx profile answer ("First Last"), malloc'ed, or
+ * NULL when it holds none (refusals, errors, other providers). */
+char *provider_parse_profile(enum provider_type type, const char *body, size_t len);
 
 /* --- inbound media ---------------------------------------------------------------- */
 

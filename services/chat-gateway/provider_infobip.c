@@ -255,5 +255,5 @@ static enum cc_status media(struct provider__call *k, const char *ref)
 }
 
 const struct provider__ops provider__infobip = {
-    parse, send, result, media, NULL, NULL,
+    parse, send, result, media, NULL, NULL, NULL, NULL, NULL,
 };

@@ -45,6 +45,12 @@ struct provider__ops {
     enum cc_status (*media)(struct provider__call *k, const char *ref);
     enum cc_status (*lookup)(struct provider__call *k, const cJSON *root); /* NULL: no lookup */
     const char *default_base; /* public API root, NULL when there is none */
+    /* the agent is writing to `to`; NULL: the provider shows no such thing */
+    enum cc_status (*typing)(struct provider__call *k, const char *to);
+    /* the customer's profile (their display name); NULL: the provider has none */
+    enum cc_status (*profile)(struct provider__call *k, const char *who);
+    /* the display name in a profile answer (allocated), or NULL */
+    char *(*profile_name)(const cJSON *root);
 };
 
 extern const struct provider__ops provider__telegram;

@@ -292,6 +292,30 @@ static enum cc_status media(struct provider__call *k, const char *ref)
     return provider__url_abs(k, "GET", ref);
 }
 
+/* GET /<version>/<psid>?fields=first_name,last_name with the page token
+ * (Meta answers only when the page has the "User Profile" access). */
+static enum cc_status profile(struct provider__call *k, const char *psid)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/%s/%s?fields=first_name,last_name", k->version, psid);
+    enum cc_status st = provider__url(k, "GET", path, NULL);
+    return st == CC_OK ? provider__bearer(k, k->cred->page_access_token) : st;
+}
+
+static char *profile_name(const cJSON *root)
+{
+    const char *first = provider__str(root, "first_name"), *last = provider__str(root, "last_name");
+    char *out = NULL;
+    if (first && *first && last && *last) {
+        size_t n = strlen(first) + strlen(last) + 2;
+        if ((out = malloc(n)))
+            snprintf(out, n, "%s %s", first, last);
+    } else if ((first && *first) || (last && *last)) {
+        out = strdup(first && *first ? first : last);
+    }
+    return out;
+}
+
 const struct provider__ops provider__messenger = {
-    parse, send, result, media, NULL, "https://graph.facebook.com",
+    parse, send, result, media, NULL, "https://graph.facebook.com", NULL, profile, profile_name,
 };

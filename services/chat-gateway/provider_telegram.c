@@ -122,6 +122,7 @@ static enum cc_status message(struct provider__ctx *c, const cJSON *msg,
     ev->provider_message_id = provider__printf(c, "%lld:%lld", (long long)chat_id, (long long)mid);
     ev->conversation = provider__printf(c, "%lld", (long long)chat_id);
     ev->customer_name = full_name(c, from ? from : provider__obj(msg, "chat"));
+    ev->customer_language = provider__dup(c, provider__str(from, "language_code"));
     ev->timestamp_ms = (kind == PROVIDER_EVENT_EDIT && edit_date ? edit_date : date) * 1000;
     if (provider__int(contact, "user_id", &contact_user) && provider__int(from, "id", &from_id) &&
         contact_user == from_id)
@@ -300,6 +301,29 @@ static enum cc_status lookup(struct provider__call *k, const cJSON *root)
     return provider__url(k, "GET", path, token);
 }
 
+/* sendChatAction {chat_id, action: typing}: the customer sees "typing…"
+ * for five seconds or until our next message. */
+static enum cc_status typing(struct provider__call *k, const char *to)
+{
+    const char *token;
+    char path[PATH_MAX_LEN];
+    enum cc_status st = token_of(k, &token);
+    if (st != CC_OK)
+        return st;
+    cJSON *j = cJSON_CreateObject();
+    if (!provider__put_str(j, "chat_id", to) || !provider__put_str(j, "action", "typing")) {
+        cJSON_Delete(j);
+        return provider__fail(k->why, k->whycap, CC_ERR_NOMEM, "out of memory");
+    }
+    snprintf(path, sizeof path, "/bot%s/sendChatAction", token);
+    st = provider__url(k, "POST", path, token);
+    if (st != CC_OK) {
+        cJSON_Delete(j);
+        return st;
+    }
+    return provider__json_body(k, j);
+}
+
 const struct provider__ops provider__telegram = {
-    parse, send, result, media, lookup, "https://api.telegram.org",
+    parse, send, result, media, lookup, "https://api.telegram.org", typing, NULL, NULL,
 };

@@ -252,5 +252,5 @@ static enum cc_status media(struct provider__call *k, const char *ref)
 }
 
 const struct provider__ops provider__viber = {
-    parse, send, result, media, NULL, "https://chatapi.viber.com",
+    parse, send, result, media, NULL, "https://chatapi.viber.com", NULL, NULL, NULL,
 };

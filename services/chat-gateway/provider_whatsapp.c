@@ -374,5 +374,5 @@ static enum cc_status lookup(struct provider__call *k, const cJSON *root)
 }
 
 const struct provider__ops provider__whatsapp = {
-    parse, send, result, media, lookup, "https://graph.facebook.com",
+    parse, send, result, media, lookup, "https://graph.facebook.com", NULL, NULL, NULL,
 };

@@ -54,9 +54,8 @@ static uint8_t *pack(const ProtobufCMessage *m, size_t *len)
 }
 
 enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const char *conversation,
-                             const char *customer_name, const char *customer_phone,
-                             const char *provider_message_id, Cc__V1__ChatMessage *msg,
-                             struct stored *out)
+                             const struct customer *cust, const char *provider_message_id,
+                             Cc__V1__ChatMessage *msg, struct stored *out)
 {
     char kp[512], kconv[384], klast[384], kseq[384], order[32], now_s[24], new_chat[40];
     size_t len;
@@ -79,10 +78,12 @@ enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const 
     const char *argv[] = {kp, kconv, klast, "{cc}:chats:all", "{cc}:chats:open",
                           RECORDS_PENDING, kseq, out->message_id, (const char *)pb, order, new_chat, now_s,
                           "channel", ch->id, "source", ch->type, "queue", ch->queue_id ? ch->queue_id : "",
-                          "state", "new", "name", customer_name ? customer_name : "",
+                          "state", "new", "name", cust->name ? cust->name : "",
                           "from", conversation, "to", ch->name ? ch->name : "", "created", now_s,
                           "conv", conversation, "enqueued", "0", "first_in", now_s,
-                          "phone", customer_phone ? customer_phone : "",
+                          "phone", cust->phone ? cust->phone : "",
+                          "email", cust->email ? cust->email : "",
+                          "language", cust->language ? cust->language : "",
                           "preview", msg->text ? msg->text : ""};
     size_t lens[sizeof argv / sizeof *argv];
     for (size_t i = 0; i < sizeof argv / sizeof *argv; i++)
@@ -123,13 +124,14 @@ enum cc_status store_outbound(struct chatgw *g, Cc__V1__ChatMessage *m)
     snprintf(kmsg, sizeof kmsg, "{cc}:msg:%s", m->id);
     snprintf(order, sizeof order, "%lld", (long long)m->seq);
     snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
+    const char *bot = m->author && !strcmp(m->author, "bot") ? "1" : "0";
     const char *argv[] = {kchat, kmsgs, kmsg, RECORDS_PENDING, m->id, (const char *)pb, order,
-                          m->chat_id, now};
+                          m->chat_id, now, bot};
     size_t lens[] = {strlen(kchat), strlen(kmsgs), strlen(kmsg), strlen(RECORDS_PENDING),
-                     strlen(m->id), len, strlen(order), strlen(m->chat_id), strlen(now)};
+                     strlen(m->id), len, strlen(order), strlen(m->chat_id), strlen(now), 1};
     enum cc_status st = cc_redis_acquire(g->redis, &c);
     if (st == CC_OK) {
-        st = cc_redis_eval(c, &outbound_script, &rep, 4, 9, argv, lens);
+        st = cc_redis_eval(c, &outbound_script, &rep, 4, 10, argv, lens);
         cc_redis_release(g->redis, c);
     }
     if (st == CC_OK && rep->type == REDIS_REPLY_INTEGER && rep->integer < 0)
@@ -226,7 +228,8 @@ enum cc_status store_chat_version(struct chatgw *g, const char *id, Cc__V1__Chat
                                          "from", "to", "start", "end", "result_id",
                                          "result_details", "account_id", "contact_id",
                                          "activity_id", "case_id", "created", "offered_to",
-                                         "queue_name", "version", "changed"};
+                                         "queue_name", "language", "email", "agent_name",
+                                         "version", "changed"};
     enum { N = sizeof fields / sizeof *fields };
     char key[96];
     const char *argv[N + 2] = {"HMGET", key};
@@ -262,8 +265,9 @@ enum cc_status store_chat_version(struct chatgw *g, const char *id, Cc__V1__Chat
         links->account_id = str_field(v[12]), links->contact_id = str_field(v[13]);
         links->activity_id = str_field(v[14]), links->case_id = str_field(v[15]);
         ch->created_at = time_field(v[16]), ch->offered_to = str_field(v[17]);
-        ch->queue_name = str_field(v[18]);
-        version_field(rep->element + 19, ver);
+        ch->queue_name = str_field(v[18]), ch->language = str_field(v[19]);
+        ch->email = str_field(v[20]), ch->agent_name = str_field(v[21]);
+        version_field(rep->element + 22, ver);
         ch->links = links;
         *out = ch;
     } else {

@@ -3,19 +3,62 @@
 
 #include <string.h>
 
-const char *webchat_read_session(const cJSON *json, const char **name)
+/* An optional string member of at most `max` bytes: 1 and *out (NULL when
+ * absent, null, empty or only spaces); 0 when it is something else. */
+static int opt_string(const cJSON *obj, const char *key, size_t max, const char **out)
 {
-    *name = NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = NULL;
+    if (!v || cJSON_IsNull(v))
+        return 1;
+    if (!cJSON_IsString(v) || strlen(v->valuestring) > max)
+        return 0;
+    const char *p = v->valuestring;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    *out = *p ? v->valuestring : NULL;
+    return 1;
+}
+
+/* A plausible e-mail address: something@something.tld, no spaces. */
+static int email_ok(const char *e)
+{
+    const char *at = strchr(e, '@');
+    return at && at > e && !strchr(at + 1, '@') && strchr(at + 1, '.') &&
+           !strpbrk(e, " \t\r\n<>\"") && at[1] != '.' && e[strlen(e) - 1] != '.';
+}
+
+/* 1 when `l` is a language tag as browsers give it ("pl", "pt-BR"). */
+static int lang_ok(const char *l)
+{
+    size_t n = strspn(l, "abcdefghijklmnopqrstuvwxyz");
+    if (n < 2 || n > 3)
+        return 0;
+    return !l[n] ||
+           (l[n] == '-' && strlen(l + n + 1) >= 2 &&
+            strspn(l + n + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
+                strlen(l + n + 1));
+}
+
+const char *webchat_read_session(const cJSON *json, struct webchat_visitor *v)
+{
+    v->name = v->email = v->language = NULL;
     if (!json)
         return NULL;
     if (!cJSON_IsObject(json))
         return "body: a JSON object";
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(json, "name");
-    if (!n || cJSON_IsNull(n))
-        return NULL;
-    if (!cJSON_IsString(n) || strlen(n->valuestring) > WEBCHAT_MAX_NAME)
+    if (!opt_string(json, "name", WEBCHAT_MAX_NAME, &v->name))
         return "name: a string of at most 128 bytes";
-    *name = n->valuestring;
+    if (!opt_string(json, "email", WEBCHAT_MAX_EMAIL, &v->email) ||
+        (v->email && !email_ok(v->email))) {
+        v->name = v->email = NULL;
+        return "email: an e-mail address";
+    }
+    if (!opt_string(json, "language", WEBCHAT_MAX_LANG, &v->language) ||
+        (v->language && !lang_ok(v->language))) {
+        v->name = v->email = v->language = NULL;
+        return "language: a language tag (en, pl, es, uk)";
+    }
     return NULL;
 }
 

@@ -82,6 +82,7 @@ static enum cc_status store_event(struct chatgw *g, const Cc__V1__Channel *ch,
     in.channel_id = ch->id, in.kind = CC_PB_STR(kind), in.provider_message_id = pid;
     in.conversation = CC_PB_STR(e->conversation), in.customer_name = CC_PB_STR(e->customer_name);
     in.customer_phone = CC_PB_STR(e->customer_phone), in.text = CC_PB_STR(e->text);
+    in.customer_language = CC_PB_STR(e->customer_language);
     in.received_at = at, in.note = CC_PB_STR(e->note);
     in.has_order = 1, in.order = now * 1000 + (int64_t)(index % 1000);
     for (size_t i = 0; i < e->n_attachments && i < PROVIDER_MAX_ATTACHMENTS; i++) {

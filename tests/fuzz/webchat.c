@@ -26,9 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(!text && !client);
         }
     } else {
-        const char *name;
-        const char *bad = webchat_read_session(json, &name);
-        FUZZ_CHECK(!name || (!bad && strlen(name) <= WEBCHAT_MAX_NAME));
+        struct webchat_visitor v;
+        const char *bad = webchat_read_session(json, &v);
+        FUZZ_CHECK(!v.name || (!bad && strlen(v.name) <= WEBCHAT_MAX_NAME));
+        FUZZ_CHECK(!v.email ||
+                   (!bad && strlen(v.email) <= WEBCHAT_MAX_EMAIL && strchr(v.email, '@')));
+        FUZZ_CHECK(!v.language || (!bad && strlen(v.language) <= WEBCHAT_MAX_LANG));
     }
     cJSON_Delete(json);
     return 0;

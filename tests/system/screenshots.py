@@ -7,8 +7,11 @@ invitation, a conversation, the inbox (previews, unread counts, a closed
 chat with its result), the chat record page with its CRM block
 (the customer identified in the stand-in Creatio, a case created), a ringing call and an
 active call (the PBX played over call-router's /pbx/v1), the supervisor
-view (also listening to a call, the PBX's command channel played too), the chat history, four administration pages (users, queues, CRM settings, CRM sync) and the Reports page, and writes one PNG per screen (1366x768) into the
+view (also listening to a call, the PBX's command channel played too), the chat history, four administration pages (users, queues, CRM settings, CRM sync) and the Reports page,
+the web-chat widget on its test page (desktop and phone width, in a chat and
+ended) and a web-chat channel's admin page with its snippet, and writes one PNG per screen (1366x768) into the
 directory given (default docs/screenshots)."""
+import json
 import os
 import shutil
 import struct
@@ -55,6 +58,15 @@ def shot(page, out, name):
     page.eval("document.activeElement && document.activeElement.blur()")
     page.eval("document.getElementById('toast').className = 'toast'")
     page.eval("new Promise((r) => setTimeout(r, 400))")  # let the toasts and timers settle
+    path = os.path.join(out, name)
+    page.screenshot(path)
+    print("wrote", os.path.relpath(path))
+
+
+def page_shot(page, out, name):
+    """A screenshot of a page that is not the desk's (no toast to hide)."""
+    page.eval("document.activeElement && document.activeElement.blur()")
+    page.eval("new Promise((r) => setTimeout(r, 400))")
     path = os.path.join(out, name)
     page.screenshot(path)
     print("wrote", os.path.relpath(path))
@@ -338,6 +350,89 @@ def reports_screens(browser, stack, out, apis):
     shot(page, out, "reports-agents.png")
 
 
+def widget_screens(browser, stack, out):
+    """The web-chat widget as a customer sees it on a shop's page (desktop
+    and phone width, in a chat with its agent, then ended) and the channel's
+    admin page with the snippet to paste."""
+    admin = stack["admin"]
+    team_id = stack["team"]["id"]
+    sk = admin.post("/api/v1/skills", {"name": "Shop"}).json()
+    q = admin.post("/api/v1/queues", {"name": "Shop", "channel": "chat", "skill_id": sk["id"], "team_ids": [team_id],
+                                      "closing_messages": [{"language": "", "text":
+                                                            "Thanks for shopping with Acme! Come back any time."}]}).json()
+    ch = admin.post("/api/v1/channels", {
+        "type": "webchat", "name": "Acme shop site", "queue_id": q["id"], "credentials": {},
+        "allowed_origins": ["https://shop.acme.example"],
+        "webchat": {"title": "Acme Shop", "color": "#0b6e4f", "prechat": "optional", "language": "en"}}).json()
+    olga = user(admin, "olga", first_name="Olga", last_name="Petrenko", agent={"enabled": True, "team_id": team_id})
+    admin.put(f"/api/v1/agents/{olga['id']}/skills/{sk['id']}", {"capacity": 80})
+    agent = Api(admin.base).login("olga", "password-olga")
+    agent.put("/api/v1/me/status", {"status": "callcenter"})
+    demo = f"{stack['chat']}/webchat/demo/{ch['id']}"
+
+    page = browser.page()
+    page.goto(demo)
+    page.click("Chat with us")
+    page.fill("Your name (optional)", "Maria Rossi")
+    page.fill("E-mail (optional)", "maria@example.com")
+    page.click("Start chat")
+    page.wait("!!__cc.control('Message')", SLOW)
+    page.fill("Message", "Hi! Does the blue rain jacket come in size M?")
+    page.press("Enter")
+    chat_id = wait_until(lambda: next((o["chat_id"] for o in agent.get("/api/v1/me/offers").json()["items"]), None),
+                         SLOW)
+    agent.post(f"/api/v1/chats/{chat_id}/accept")
+    page.wait("document.querySelector('.ccw-status').textContent.includes('Olga')", SLOW)
+    agent.post(f"/api/v1/chats/{chat_id}/messages", {"text": "Hello Maria! Yes, size M is in stock in blue 🙂"})
+    page.wait("document.querySelectorAll('.ccw-log li.cc-out').length === 1", SLOW)
+    page.fill("Message", "Great, and can I return it if it does not fit?")
+    page.press("Enter")
+    page.wait("[...document.querySelectorAll('.ccw-log li.cc-in')].every(e => e.dataset.state === 'sent')", SLOW)
+    agent.post(f"/api/v1/chats/{chat_id}/messages", {"text": "Of course: 30 days, free of charge."})
+    page.wait("document.querySelectorAll('.ccw-log li.cc-out').length === 2", SLOW)
+    agent.post(f"/api/v1/chats/{chat_id}/typing", {})
+    page.wait("document.querySelector('.ccw-typing').textContent !== ''", SLOW)
+    page_shot(page, out, "widget-desktop.png")
+
+    # the same chat on a phone: the session and the open panel carried over
+    phone = Browser(width=390, height=780)
+    try:
+        mp = phone.page()
+        mp.conn.send("Emulation.setDeviceMetricsOverride", {"width": 390, "height": 780, "deviceScaleFactor": 1,
+                                                             "mobile": True})
+        mp.goto(demo)
+        for key in ("cc-webchat-", "cc-webchat-ui-"):
+            value = page.eval(f"localStorage.getItem('{key}{ch['id']}')")
+            mp.eval(f"localStorage.setItem('{key}{ch['id']}', {json.dumps(value)})")
+        mp.goto(demo)
+        mp.wait("document.querySelectorAll('.ccw-log li.cc-out').length === 2", SLOW)
+        mp.fill("Message", "Perfect, thank you!")
+        mp.press("Enter")
+        mp.wait("[...document.querySelectorAll('.ccw-log li.cc-in')].some(e => e.dataset.state === 'sent'"
+                " && e.dataset.text === 'Perfect, thank you!')", SLOW)
+        page_shot(mp, out, "widget-mobile.png")
+        agent.post(f"/api/v1/chats/{chat_id}/end")
+        mp.wait("!document.querySelector('.ccw-ended').hidden", SLOW)
+        page_shot(mp, out, "widget-mobile-ended.png")
+        errors = mp.errors
+    finally:
+        phone.close()
+    if errors:
+        raise AssertionError("\n".join(errors))
+
+    page = browser.page()
+    sign_in(page, stack["gw"], "admin", ADMIN_PASSWORD)
+    page.wait("location.hash === '#/admin/users'")
+    page.goto(stack["gw"] + "/#/admin/channels")
+    page.click("Edit Acme shop site", timeout=SLOW)
+    page.wait("!!document.querySelector('.channel-setup textarea.code')", SLOW)
+    # the whole form and its setup panel: a taller window for this one
+    height = page.eval("document.documentElement.scrollHeight")
+    page.conn.send("Emulation.setDeviceMetricsOverride", {"width": 1366, "height": max(768, height),
+                                                           "deviceScaleFactor": 1, "mobile": False})
+    shot(page, out, "admin-channel.png")
+
+
 def main():
     out = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     os.makedirs(out, exist_ok=True)
@@ -356,6 +451,7 @@ def main():
         history_screen(browser, stack, out)
         admin_screens(browser, stack, out)
         reports_screens(browser, stack, out, apis)
+        widget_screens(browser, stack, out)
         errors = [e for p in browser.pages for e in p.errors]
         if errors:
             print("console errors:\n" + "\n".join(errors), file=sys.stderr)

@@ -1773,12 +1773,78 @@ static void find_fixtures(const char *argv0)
     snprintf(fixtures, sizeof fixtures, "%s/tests/fixtures/providers", dir);
 }
 
+static void typing_is_telegram_send_chat_action_and_nothing_elsewhere(void **state)
+{
+    const Cc__V1__Channel *ch = make_channel(PROVIDER_TELEGRAM);
+    struct provider_request req;
+    char why[256];
+    (void)state;
+    assert_int_equal(provider_build_typing(PROVIDER_TELEGRAM, ch, "-100123", &req, why, sizeof why),
+                     CC_OK);
+    assert_string_equal(req.method, "POST");
+    assert_string_equal(req.url, BASE "/bot" TG_TOKEN "/sendChatAction");
+    assert_string_equal(req.log_url, BASE "/bot<redacted>/sendChatAction");
+    assert_string_equal(req.body, "{\"chat_id\":\"-100123\",\"action\":\"typing\"}");
+    provider_request_release(&req);
+    assert_int_equal(provider_build_typing(PROVIDER_TELEGRAM, ch, "../x", &req, why, sizeof why),
+                     CC_ERR_INVALID);
+    for (int t = PROVIDER_VIBER; t <= PROVIDER_MESSENGER; t++)
+        assert_int_equal(provider_build_typing((enum provider_type)t,
+                                               make_channel((enum provider_type)t), "123", &req,
+                                               why, sizeof why),
+                         CC_ERR_NOT_FOUND);
+}
+
+static void messenger_profile_is_a_graph_api_get_with_the_page_token(void **state)
+{
+    const Cc__V1__Channel *ch = make_channel(PROVIDER_MESSENGER);
+    struct provider_request req;
+    char why[256];
+    (void)state;
+    assert_int_equal(
+        provider_build_profile(PROVIDER_MESSENGER, ch, "2143458689072539", &req, why, sizeof why),
+        CC_OK);
+    assert_string_equal(req.method, "GET");
+    assert_string_equal(req.url, BASE "/v21.0/2143458689072539?fields=first_name,last_name");
+    assert_true(has_header(&req, "Authorization: Bearer " FB_TOKEN));
+    provider_request_release(&req);
+    assert_int_equal(provider_build_profile(PROVIDER_MESSENGER, ch, "a/b", &req, why, sizeof why),
+                     CC_ERR_INVALID);
+    assert_int_equal(provider_build_profile(PROVIDER_TELEGRAM, make_channel(PROVIDER_TELEGRAM), "1",
+                                            &req, why, sizeof why),
+                     CC_ERR_NOT_FOUND);
+    static const struct {
+        const char *body, *name;
+    } answers[] = {
+        {"{\"first_name\":\"Zofia\",\"last_name\":\"Wiśniewska\",\"id\":\"1\"}",
+         "Zofia Wiśniewska"},
+        {"{\"first_name\":\"Zofia\"}", "Zofia"},
+        {"{\"last_name\":\"Nowak\"}", "Nowak"},
+        {"{\"error\":{\"message\":\"Unsupported get request\",\"code\":100}}", NULL},
+        {"{\"first_name\":5}", NULL},
+        {"[1,2]", NULL},
+        {"{\"first_name\":\"Zo", NULL},
+    };
+    for (size_t i = 0; i < sizeof answers / sizeof *answers; i++) {
+        char *name =
+            provider_parse_profile(PROVIDER_MESSENGER, answers[i].body, strlen(answers[i].body));
+        if (answers[i].name)
+            assert_string_equal(name, answers[i].name);
+        else
+            assert_null(name);
+        free(name);
+    }
+    assert_null(provider_parse_profile(PROVIDER_TELEGRAM, "{\"first_name\":\"A\"}", 17));
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
     find_fixtures(argv[0]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(types_parse_channel_types_and_webhook_path_names),
+        cmocka_unit_test(typing_is_telegram_send_chat_action_and_nothing_elsewhere),
+        cmocka_unit_test(messenger_profile_is_a_graph_api_get_with_the_page_token),
         cmocka_unit_test(telegram_secret_token_must_match),
         cmocka_unit_test(viber_signature_is_hex_hmac_sha256_of_the_raw_body),
         cmocka_unit_test(meta_signature_is_sha256_prefixed_hmac_with_the_app_secret),

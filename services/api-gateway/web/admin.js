@@ -26,6 +26,11 @@ const CRED_LABEL = {
   page_access_token: "Page access token",
 };
 
+// Closing messages of chat queues, one per language ("" = any other language).
+const CLOSING_LANGS = [["en", "English"], ["pl", "Polish"], ["es", "Spanish"], ["uk", "Ukrainian"], ["", "other languages"]];
+const WIDGET_LANGS = [["", "The visitor's browser language"], ["en", "English"], ["pl", "Polski"], ["es", "Español"], ["uk", "Українська"]];
+const PROVIDER = { telegram: "Telegram", viber: "Viber", infobip_whatsapp: "Infobip", whatsapp_cloud: "Meta (WhatsApp)", messenger: "Meta (Messenger)" };
+
 const userName = (u) => [u.first_name, u.last_name].filter(Boolean).join(" ") || u.login;
 const refOptions = (items, label = (x) => x.name) => [["", "—"], ...items.map((x) => [x.id, label(x)])];
 
@@ -128,6 +133,11 @@ const SECTIONS = [
         { k: "team_ids", label: "Teams (none = any team)", type: "refs", options: () => L.teams.map((t) => [t.id, t.name]) },
         { k: "supervisor_ids", label: "Supervisors", type: "refs", options: () => L.users.filter((u) => u.role === "supervisor").map((u) => [u.id, userName(u)]) },
       ]],
+      ["Closing message", CLOSING_LANGS.map(([lang, name], i) => ({
+        k: `closing.${lang || "any"}`, lang, label: `Closing message (${name})`, type: "closing",
+        when: (v) => v.channel === "chat",
+        hint: i === 0 ? "Sent to the customer when the agent ends the chat, in the chat's language. Empty: the built-in text." : null,
+      }))],
     ],
   },
   {
@@ -170,6 +180,13 @@ const SECTIONS = [
           hint: "The web sites that may embed the chat widget, one per line, e.g. https://shop.example.com." },
         { k: "media_hosts", label: "Media hosts", type: "lines", when: (v) => v.type && v.type !== "webchat",
           hint: "Host names customers' files may be fetched from over https, one per line (*.example.com: any name under it). Empty: the provider's own." },
+      ]],
+      ["Web chat widget", [
+        { k: "webchat.title", label: "Title", attrs: { maxlength: 100 }, hint: "The widget's header. Empty: the channel's name.", when: (v) => v.type === "webchat" },
+        { k: "webchat.color", label: "Colour", attrs: { type: "color" }, initial: "#1f5fbf", when: (v) => v.type === "webchat" },
+        { k: "webchat.prechat", label: "Before the chat", type: "choice", when: (v) => v.type === "webchat",
+          options: [["off", "Ask nothing"], ["optional", "Ask name and e-mail (optional)"], ["required", "Require name and e-mail"]] },
+        { k: "webchat.language", label: "Language", type: "choice", options: WIDGET_LANGS, when: (v) => v.type === "webchat" },
       ]],
       ["Credentials", Object.keys(CRED_LABEL).map((c) => ({
         k: `credentials.${c}`, label: CRED_LABEL[c], type: "password", secret: true,
@@ -291,7 +308,10 @@ function crudPage(root, me, sec) {
       for (const spec of specs) {
         if (spec.createOnly && !isNew) continue;
         if (spec.type === "skills" && !spec.options().length) continue; // none to give, or not allowed to
-        const { el, wrap } = control(spec, getPath(obj, spec.k), isNew);
+        const value = spec.type === "closing"
+          ? ((obj.closing_messages || []).find((m) => (m.language || "") === spec.lang) || {}).text
+          : getPath(obj, spec.k);
+        const { el, wrap } = control(spec, value, isNew);
         controls.set(spec.k, { spec, el, wrap });
         fs.append(wrap);
       }
@@ -320,6 +340,7 @@ function crudPage(root, me, sec) {
     clear(editor, h("h2", { id: "editor-title" }, heading), form);
     if (!isNew && obj.has_credentials) form.prepend(h("p.hint", "Credentials are stored (never shown)."));
     if (!isNew && sec.key === "users" && me.role === "admin") editor.append(agentSkills(obj, L));
+    if (!isNew && sec.key === "channels") editor.append(channelSetup(obj));
     const first = form.querySelector("input:not([type=checkbox]), select, textarea");
     if (first) first.focus();
 
@@ -442,11 +463,14 @@ function control(spec, value, isNew) {
     case "widening":
       el = h("input", { ...attrs, value: wideningText(value) });
       break;
+    case "closing":
+      el = h("textarea", { ...attrs, rows: 2, maxlength: 1000, value: value ?? "" });
+      break;
     case "lines":
       el = h("textarea", { ...attrs, rows: 3, value: (value || []).join("\n") });
       break;
     default:
-      el = h("input", { type: "text", ...attrs, value: value ?? "" });
+      el = h("input", { type: "text", ...attrs, value: value || (attrs.type === "color" ? spec.initial : "") || "" });
   }
   el.id = newId(spec.k.replace(/\./g, "-"));
   const hint = typeof spec.hint === "function" ? spec.hint(isNew) : spec.hint;
@@ -474,6 +498,11 @@ function collect(controls, isNew) {
   const body = {};
   for (const [k, { spec, el, wrap }] of controls) {
     if (wrap.hidden || spec.type === "skills") continue;
+    if (spec.type === "closing") { // one list of every language's text
+      body.closing_messages = body.closing_messages || [];
+      if (el.value.trim()) body.closing_messages.push({ language: spec.lang, text: el.value.trim() });
+      continue;
+    }
     let v;
     switch (spec.type) {
       case "bool": v = el.checked; break;
@@ -492,7 +521,48 @@ function collect(controls, isNew) {
     for (const k of Object.keys(body.credentials)) if (body.credentials[k] === null) delete body.credentials[k];
   }
   if (isNew && body.type === "webchat" && !body.credentials) body.credentials = {};
+  if (isNew && body.closing_messages && !body.closing_messages.length) delete body.closing_messages;
   return body;
+}
+
+// Where a channel is set up (chat-gateway says, it knows its public URL):
+// the webhook URL to register with the provider, or the web-chat widget's
+// snippet to paste into a website and a test page holding it.
+function channelSetup(ch) {
+  const box = h("section.channel-setup", { "aria-labelledby": "setup-title" },
+    h("h3", { id: "setup-title" }, ch.type === "webchat" ? "Add the widget to a website" : "Connect the provider"),
+    h("p.hint", "Loading…"));
+  const copyable = (label, text, multiline) => {
+    const id = newId("setup");
+    const el = multiline
+      ? h("textarea.code", { id, readOnly: true, rows: 3, value: text })
+      : h("input.code", { id, readOnly: true, value: text });
+    const copy = h("button", { type: "button", onclick: async () => {
+      el.select();
+      try {
+        await navigator.clipboard.writeText(text);
+        toast("Copied.");
+      } catch (e) {
+        toast("Selected: press Ctrl+C to copy.");
+      }
+    } }, "Copy");
+    return h("div.copy-row", field(label, el), copy);
+  };
+  api("GET", `/channels/${ch.id}/setup`).then((s) => {
+    const parts = [];
+    if (s.webhook_url) {
+      parts.push(h("p", `Register this webhook URL with ${PROVIDER[s.type] || s.type}:`),
+        copyable("Webhook URL", s.webhook_url, false));
+    }
+    if (s.snippet) {
+      parts.push(h("p", "Paste this snippet into every page that shows the chat, before </body>:"),
+        copyable("Snippet", s.snippet, true),
+        h("p", h("a", { href: s.test_page_url, target: "_blank", rel: "noopener" }, "Open the test page"),
+          " (the widget on a page of its own)."));
+    }
+    clear(box, box.firstChild, parts.length ? parts : h("p.hint", "Nothing to set up for this channel."));
+  }, (e) => clear(box, box.firstChild, h("p.error", `Setup not available: ${e.message || e}`)));
+  return box;
 }
 
 // The agent's skills on the user's page: capacity 1..100 and Active.

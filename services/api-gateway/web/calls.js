@@ -14,9 +14,10 @@ const OUTCOME = { answered: "Answered", abandoned: "Abandoned", failed: "Failed"
 const HANGUP = { caller: "Caller", agent: "Agent", system: "System" };
 const CLOSED_SHOWN = 10;
 
-// Who is calling: the identified contact's name, else the number.
+// Who is calling: the identified contact's name, else the name the PBX
+// gave (the SIP From display name), else the number.
 export function caller(c) {
-  return c.customer_name || c.from || "an unknown number";
+  return c.customer_name || c.caller_name || c.from || "an unknown number";
 }
 
 // The invitation card of call offer `o` (kind "call"); `queue` is its
@@ -127,7 +128,7 @@ export function callView(root, callId, opts) {
     section.dataset.state = call.state || "";
     clear(talk, talkTimer());
     clear(facts, [
-      ["From", call.from], ["To", call.to], ["Name", call.customer_name], ["Account", call.account_name],
+      ["From", call.from], ["To", call.to], ["Name", call.customer_name || call.caller_name], ["Account", call.account_name],
       ["Direction", DIRECTION[call.direction] || call.direction], ["Queue", queue || call.queue_id],
       ["Offered", when(call.offered_at)], ["Answered", when(call.answered_at)], ["Ended", when(call.ended_at)],
       ["Wait", call.wait_s !== undefined && call.wait_s !== null ? clock(call.wait_s) : null],

@@ -43,16 +43,20 @@ function attachmentView(a) {
 }
 
 const DELIVERY = { pending: "Sending…", sent: "Sent", failed: "Not delivered" };
+const TYPING_EVERY_MS = 3000; // the customer is told the agent writes at most this often
+const TYPING_SHOWN_MS = 6000; // the customer's "typing…" fades after this long
 
-function messageView(m) {
+function messageView(m, retry) {
   const who = author(m);
   const label = { customer: "Customer", agent: "Agent", bot: "Bot" }[who] || who;
   const time = m.created_at ? new Date(m.created_at).toLocaleTimeString([], { timeStyle: "short" }) : "";
   const delivery = m.direction === "out" && DELIVERY[m.delivery]
     ? h("span.delivery", { class: `delivery ${m.delivery}`, title: m.delivery_error || null },
-        DELIVERY[m.delivery] + (m.delivery_error ? `: ${m.delivery_error}` : ""))
+        DELIVERY[m.delivery] + (m.delivery_error ? `: ${m.delivery_error}` : ""),
+        m.delivery === "failed" && retry
+          ? [" ", h("button.link.retry", { type: "button", onclick: () => retry(m) }, "Retry")] : null)
     : null;
-  return h(`li.msg.${who}`, { dataset: { id: m.id } },
+  return h(`li.msg.${who}`, { dataset: { id: m.id, delivery: m.delivery || "" } },
     h("div.meta", h("span.author", label), " ", h("time", { datetime: m.created_at || null }, time), " ", delivery),
     m.text ? h("div.text", m.text) : null,
     (m.attachments || []).length ? h("div.atts", (m.attachments || []).map(attachmentView)) : null);
@@ -72,6 +76,9 @@ export function chatView(root, chatId, opts) {
   const stateButtons = Object.entries(CHAT_STATE).map(([k, label]) =>
     h("button.state", { type: "button", dataset: { state: k }, "aria-pressed": "false", onclick: () => setState(k) }, label));
   const endButton = h("button.danger", { type: "button", onclick: endChat }, "End chat");
+  const typingNote = h("p.typing", { "aria-live": "polite" });
+  let typingTimer = null;
+  let lastTyping = 0;
   const list = h("ol.msg-list");
   const log = h("div.messages", { role: "log", "aria-live": "polite", "aria-labelledby": "conv-title" }, list);
 
@@ -110,6 +117,14 @@ export function chatView(root, chatId, opts) {
         h("div.field.inline", h("label", { for: "quick-replies" }, "Select text"), quick)),
       emojiGrid, previews,
       h("div.input-row", h("label.visually-hidden", { for: "message-input" }, "Message"), text, sendButton)));
+  // the customer sees that the agent writes (web chat, Telegram)
+  text.addEventListener("input", () => {
+    const now = Date.now();
+    if (!chat || chat.state === "completed" || chat.agent_id !== opts.me.id || !text.value.trim() ||
+        now - lastTyping < TYPING_EVERY_MS) return;
+    lastTyping = now;
+    api("POST", `/chats/${chatId}/typing`, {}).catch(() => {}); // a hint only
+  });
   text.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
       ev.preventDefault();
@@ -141,7 +156,7 @@ export function chatView(root, chatId, opts) {
       field("Activity", links.activity_id), field("Case", links.case_id),
       h("button.primary", { type: "submit" }, "Save")), crm.el);
 
-  const thread = h("div.thread", log, composer);
+  const thread = h("div.thread", log, typingNote, composer);
   const section = h("section.conversation", { "aria-labelledby": "conv-title" },
     h("header.conv-head",
       h("div.conv-title", opts.record ? h("a.back", { href: "#/desk" }, "← Desk") : null, face, title, sub),
@@ -208,7 +223,10 @@ export function chatView(root, chatId, opts) {
   function addMessage(m) {
     if (!m || !m.id) return;
     const old = list.querySelector(`li[data-id="${CSS.escape(m.id)}"]`);
-    const el = messageView(m);
+    // the stream may tell "sent" or "failed" before the answer of the send
+    // (still "pending") arrives: a final state is never taken back
+    if (old && m.delivery === "pending" && ["sent", "failed"].includes(old.dataset.delivery)) return;
+    const el = messageView(m, retryMessage);
     if (old) old.replaceWith(el);
     else list.append(el);
     log.scrollTop = log.scrollHeight;
@@ -282,6 +300,7 @@ export function chatView(root, chatId, opts) {
       if (body) {
         addMessage(await api("POST", `/chats/${chatId}/messages`, { text: body }));
         text.value = "";
+        lastTyping = 0; // the next words are news again
         quick.value = "";
         picked = null;
       }
@@ -293,6 +312,23 @@ export function chatView(root, chatId, opts) {
       sendButton.disabled = false;
       text.focus();
     }
+  }
+
+  // A failed message goes again: pending until the provider answers.
+  async function retryMessage(m) {
+    const li = list.querySelector(`li[data-id="${CSS.escape(m.id)}"]`);
+    if (li) li.dataset.delivery = "pending"; // failed no more: what comes next counts
+    try {
+      addMessage(await api("POST", `/chats/${chatId}/messages/${encodeURIComponent(m.id)}/retry`, {}));
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  function showTyping(on) {
+    clearTimeout(typingTimer);
+    typingNote.textContent = on ? `${(chat && chat.name) || "The customer"} is typing…` : "";
+    if (on) typingTimer = setTimeout(() => showTyping(false), TYPING_SHOWN_MS);
   }
 
   async function refresh() {
@@ -340,7 +376,12 @@ export function chatView(root, chatId, opts) {
   return {
     id: chatId,
     onMessage(m) {
-      if (m.chat_id === chatId) addMessage(m);
+      if (m.chat_id !== chatId) return;
+      if (m.direction === "in") showTyping(false);
+      addMessage(m);
+    },
+    onTyping(t) {
+      if (t.chat_id === chatId && t.who === "customer") showTyping(true);
     },
     onChat(c) {
       if (c.id !== chatId) return;
@@ -349,6 +390,7 @@ export function chatView(root, chatId, opts) {
     },
     close() {
       closed = true;
+      clearTimeout(typingTimer);
       for (const p of pending) if (p.url) URL.revokeObjectURL(p.url);
     },
   };

@@ -418,6 +418,9 @@ export function deskView(root, me, recordId) {
       loadChats();
     },
     call_updated: (c) => callUpdated(c),
+    typing(t) {
+      if (current && current.onTyping) current.onTyping(t);
+    },
   });
   // expired invitations go (the countdown itself is ui.js's timer)
   const sweep = setInterval(() => {
