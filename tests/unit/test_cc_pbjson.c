@@ -322,7 +322,7 @@ static const char queue_json[] =
     "{\"id\":\"q1\",\"name\":\"Sales\",\"channel\":\"chat\",\"team_ids\":[\"t1\",\"t2\"],"
     "\"priority\":100,\"max_wait_s\":0,\"widening\":[{\"after_s\":30,\"min_capacity\":5},"
     "{\"after_s\":9007199254740991},{}],\"sticky_agent\":true,\"max_concurrent_chats\":-3,"
-    "\"supervisor_ids\":[]}";
+    "\"supervisor_ids\":[],\"closing_messages\":[]}";
 
 static void queue_round_trips_repeated_strings_messages_and_int64s(void **state)
 {
@@ -408,7 +408,8 @@ static void empty_repeated_fields_are_written_as_empty_arrays(void **state)
     (void)state;
     q = from_text(&cc__v1__queue__descriptor, "{\"team_ids\":[],\"widening\":[]}");
     assert_int_equal(((Cc__V1__Queue *)q)->n_widening, 0);
-    assert_renders(q, 0, "{\"team_ids\":[],\"widening\":[],\"supervisor_ids\":[]}");
+    assert_renders(
+        q, 0, "{\"team_ids\":[],\"widening\":[],\"supervisor_ids\":[],\"closing_messages\":[]}");
     protobuf_c_message_free_unpacked(q, NULL);
 }
 
@@ -420,7 +421,8 @@ static void nulls_mode_writes_absent_strings_and_messages_as_null(void **state)
     assert_renders(c, 1,
                    "{\"id\":\"c1\",\"type\":null,\"name\":null,\"queue_id\":null,"
                    "\"api_base_url\":null,\"api_version\":null,\"credentials\":null,"
-                   "\"created_at\":null,\"updated_at\":null,\"allowed_origins\":[],\"media_hosts\":[]}");
+                   "\"created_at\":null,\"updated_at\":null,\"allowed_origins\":[],\"media_hosts\":"
+                   "[],\"webchat\":null}");
     assert_renders(c, 0, "{\"id\":\"c1\",\"allowed_origins\":[],\"media_hosts\":[]}");
     protobuf_c_message_free_unpacked(c, NULL);
     c = from_text(&cc__v1__user__descriptor, "{\"agent\":{\"enabled\":true}}");
