@@ -30,7 +30,8 @@ PROTOS     := $(wildcard proto/cc/v1/*.proto)
 PROTO_C    := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 PROTO_OBJ  := $(PROTO_C:.c=.o)
 COMMON_SRC := $(wildcard common/*.c)
-COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC))
+COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC)) \
+              $(patsubst %.lua,$(BUILD)/gen/lua/%.o,$(wildcard common/*.lua))
 LIBCC      := $(BUILD)/libcc.a
 BINS       := $(addprefix $(BUILD)/bin/,$(SERVICES))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -52,7 +53,7 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	protoc-c --c_out=$(BUILD)/gen -Iproto $<
 
 # Lua scripts and web assets are embedded as C strings: foo.lua -> const char foo_lua[].
-$(BUILD)/gen/lua/%.c: %.lua tools/embed.sh
+$(BUILD)/gen/lua/%.c: %.lua tools/embed.sh common/agent_cas.lua
 	@mkdir -p $(dir $@)
 	sh tools/embed.sh $< $@
 $(BUILD)/gen/asset/%.c: % tools/embed.sh

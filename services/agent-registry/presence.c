@@ -3,7 +3,10 @@
  * time-in-state per agent per day ({cc}:tis:<yyyy-mm-dd>:<id>). */
 #include "presence.h"
 #include "cc/v1/presence.pb-c.h"
+#include "cc_agent_store.h"
+#include "cc_keys.h"
 #include "cc_log.h"
+#include "cc_subjects.h"
 #include "cc_time.h"
 
 #include <pthread.h>
@@ -13,113 +16,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#define STATE_TIMERS "{cc}:timers:state"
-#define IDLE_TIMERS "{cc}:timers:idle"
-#define OFFER_TIMERS "{cc}:timers:offer"
+#define STATE_TIMERS KEY_TIMERS_STATE
+#define IDLE_TIMERS KEY_TIMERS_IDLE
+#define OFFER_TIMERS KEY_TIMERS_OFFER
 #define LEASE_MS "1000"
 #define MAX_WAIT_MS 100
 #define CAS_TRIES 20
 
-extern const char presence_apply_lua[], timers_claim_lua[], timers_done_lua[];
-static struct cc_redis_script apply_script = CC_REDIS_SCRIPT("presence_apply", presence_apply_lua);
+extern const char timers_claim_lua[], timers_done_lua[];
 static struct cc_redis_script claim_script = CC_REDIS_SCRIPT("timers_claim", timers_claim_lua);
 static struct cc_redis_script done_script = CC_REDIS_SCRIPT("timers_done", timers_done_lua);
 
-/* --- the record ------------------------------------------------------------------ */
-
-static void rec_field(struct agent_rec *r, const char *k, const char *v)
-{
-    int64_t n = strtoll(v, NULL, 10);
-    if (!strcmp(k, "status"))
-        snprintf(r->status, sizeof r->status, "%s", v);
-    else if (!strcmp(k, "state"))
-        snprintf(r->state, sizeof r->state, "%s", v);
-    else if (!strcmp(k, "cause"))
-        snprintf(r->cause, sizeof r->cause, "%s", v);
-    else if (!strcmp(k, "pending"))
-        snprintf(r->pending, sizeof r->pending, "%s", v);
-    else if (!strcmp(k, "pending_cause"))
-        snprintf(r->pending_cause, sizeof r->pending_cause, "%s", v);
-    else if (!strcmp(k, "since"))
-        r->since_ms = n;
-    else if (!strcmp(k, "due"))
-        r->due_ms = n;
-    else if (!strcmp(k, "calls"))
-        r->calls = n;
-    else if (!strcmp(k, "chats"))
-        r->chats = n;
-    else if (!strcmp(k, "offers"))
-        r->offers = n;
-    else if (!strcmp(k, "misses"))
-        r->misses = n;
-    else if (!strcmp(k, "version"))
-        r->version = n;
-}
+/* --- the record: read, applied and published by cc_agent_store.h ------------------------ */
 
 static enum cc_status rec_read(struct registry *reg, const char *id, struct agent_rec *r)
 {
-    redisReply *rep;
-    memset(r, 0, sizeof *r);
-    snprintf(r->status, sizeof r->status, "offline");
-    enum cc_status st = cc_redis_run(reg->redis, &rep, "HGETALL {cc}:agent:%s", id);
-    for (size_t i = 0; st == CC_OK && i + 1 < rep->elements; i += 2)
-        rec_field(r, rep->element[i]->str, rep->element[i + 1]->str);
-    if (rep)
-        freeReplyObject(rep);
-    return st;
-}
-
-/* The time-in-state field of the state a record is in. */
-static void tis_field(const struct agent_rec *r, char *out, size_t cap)
-{
-    if (!strcmp(r->state, "pause"))
-        snprintf(out, cap, "pause.%s", r->cause);
-    else
-        snprintf(out, cap, "%s", r->state[0] ? r->state : r->status);
-}
-
-/* Writes `n` over `c` if the record is still at c's version, with the hold
- * change `hold` ("+id", "-id" or ""). *applied: 1 applied, 0 raced, -1 the
- * interaction to end was not held. */
-static enum cc_status rec_apply(struct registry *reg, const char *id, const struct agent_rec *c,
-                                const struct agent_rec *n, const char *hold, int *applied)
-{
-    char key[128], tkey[160], hkey[128], day[16], ver[24], due[24], field[96], spent[24], since[24],
-        calls[24], chats[24], offers[24], misses[24];
-    struct cc_redis_conn *conn;
-    redisReply *rep;
-    int moved = n->since_ms != c->since_ms && c->since_ms > 0;
-    cc_time_day(c->since_ms, day, sizeof day);
-    snprintf(key, sizeof key, "{cc}:agent:%s", id);
-    snprintf(tkey, sizeof tkey, "{cc}:tis:%s:%s", day, id);
-    snprintf(hkey, sizeof hkey, "{cc}:holds:%s", id);
-    snprintf(ver, sizeof ver, "%lld", (long long)c->version);
-    snprintf(due, sizeof due, "%lld", (long long)n->due_ms);
-    snprintf(spent, sizeof spent, "%lld", moved ? (long long)(n->since_ms - c->since_ms) : 0LL);
-    snprintf(since, sizeof since, "%lld", (long long)n->since_ms);
-    snprintf(calls, sizeof calls, "%lld", (long long)n->calls);
-    snprintf(chats, sizeof chats, "%lld", (long long)n->chats);
-    snprintf(offers, sizeof offers, "%lld", (long long)n->offers);
-    snprintf(misses, sizeof misses, "%lld", (long long)n->misses);
-    tis_field(c, field, sizeof field);
-    const char *argv[] = {key, STATE_TIMERS, tkey, hkey, ver, id, due, moved ? field : "", spent,
-                          hold, "status", n->status, "state", n->state, "cause", n->cause,
-                          "pending", n->pending, "pending_cause", n->pending_cause,
-                          "since", since, "due", due, "calls", calls, "chats", chats,
-                          "offers", offers, "misses", misses};
-    enum cc_status st = cc_redis_acquire(reg->redis, &conn);
-    if (st != CC_OK)
-        return st;
-    st = cc_redis_eval(conn, &apply_script, &rep, 4, (int)(sizeof argv / sizeof *argv), argv,
-                       NULL);
-    *applied = st != CC_OK || rep->type != REDIS_REPLY_INTEGER ? 0
-               : rep->integer > 0                           ? 1
-               : rep->integer == -1                         ? -1
-                                                            : 0;
-    if (rep)
-        freeReplyObject(rep);
-    cc_redis_release(reg->redis, conn);
-    return st;
+    return agent_read(reg->redis, id, r);
 }
 
 /* CC_OK when the agent holds interaction `ix` (accepted and not ended),
@@ -127,7 +39,7 @@ static enum cc_status rec_apply(struct registry *reg, const char *id, const stru
 static enum cc_status holds(struct registry *reg, const char *agent, const char *ix)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_run(reg->redis, &rep, "SISMEMBER {cc}:holds:%s %s", agent, ix);
+    enum cc_status st = cc_redis_run(reg->redis, &rep, "SISMEMBER " KEY_HOLDS " %s", agent, ix);
     if (st == CC_OK)
         st = rep->type != REDIS_REPLY_INTEGER ? CC_ERR_INTERNAL
              : rep->integer == 1              ? CC_OK
@@ -148,7 +60,7 @@ static enum cc_status spent_today(struct registry *reg, const char *id, const ch
     redisReply *rep;
     *ms = 0;
     cc_time_day(now, day, sizeof day);
-    enum cc_status st = cc_redis_run(reg->redis, &rep, "HGET {cc}:tis:%s:%s pause.%s", day, id,
+    enum cc_status st = cc_redis_run(reg->redis, &rep, "HGET " KEY_TIS " pause.%s", day, id,
                                      cause);
     if (st == CC_OK && rep->type == REDIS_REPLY_STRING)
         *ms = strtoll(rep->str, NULL, 10);
@@ -252,7 +164,7 @@ static enum cc_status gather(struct registry *reg, const struct change *ch,
         st = cause_facts(reg, ch->agent_id, ch->in.cause, ch->in.actor, ch->admin, f,
                          &f->cause_left_ms);
     f->pending_cause_left_ms = -1;
-    if (st == CC_OK && ch->in.ev == EV_END && !strcmp(cur->pending, "pause")) {
+    if (st == CC_OK && ch->in.ev == EV_END && cur->pending == PENDING_PAUSE) {
         struct presence_facts pf = *f;
         st = cause_facts(reg, ch->agent_id, cur->pending_cause, ACTOR_SYSTEM, 1, &pf,
                          &f->pending_cause_left_ms);
@@ -262,44 +174,10 @@ static enum cc_status gather(struct registry *reg, const struct change *ch,
 
 /* --- publishing -------------------------------------------------------------------- */
 
-/* `times` holds the two times written (state_since, state_until): 64 bytes. */
-static void to_proto(const char *id, const struct agent_rec *r, Cc__V1__AgentStatus *s, char *times,
-                     size_t cap)
-{
-    char *since = times, *until = times + cap / 2;
-    cap /= 2;
-    cc__v1__agent_status__init(s);
-    s->agent_id = CC_PB_STR(id);
-    s->status = CC_PB_STR(r->status);
-    s->state = r->state[0] ? CC_PB_STR(r->state) : NULL;
-    s->pause_cause_id = r->cause[0] ? CC_PB_STR(r->cause) : NULL;
-    s->pending = r->pending[0] ? CC_PB_STR(r->pending) : NULL;
-    s->pending_pause_cause_id = r->pending_cause[0] ? CC_PB_STR(r->pending_cause) : NULL;
-    if (r->since_ms && cc_time_format_ms(r->since_ms, since, cap) == 0)
-        s->state_since = since;
-    /* a timed state (wrap-up, missed, a pause with a limit) ends by itself then */
-    int timed = !strcmp(r->state, "post_processing") || !strcmp(r->state, "missed") ||
-                !strcmp(r->state, "pause");
-    if (timed && r->due_ms > 0 && cc_time_format_ms(r->due_ms, until, cap) == 0)
-        s->state_until = until;
-    s->has_active_calls = s->has_active_chats = s->has_offers = 1;
-    s->active_calls = r->calls, s->active_chats = r->chats, s->offers = r->offers;
-    s->has_missed_in_row = 1, s->missed_in_row = r->misses;
-    s->has_version = 1, s->version = r->version;
-}
-
 static void publish(struct registry *reg, const struct change *ch, const struct agent_rec *r)
 {
-    Cc__V1__AgentStatus s;
-    char since[64], subject[128];
-    const char *id = ch->agent_id;
-    to_proto(id, r, &s, since, sizeof since);
-    s.changed_by = CC_PB_STR(ch->by);
-    s.reason = CC_PB_STR(ch->reason);
-    s.interaction_id = CC_PB_STR(ch->interaction_id);
-    snprintf(subject, sizeof subject, "cc.presence.changed.%s", id);
-    if (cc_nats_publish(reg->nats, subject, &s.base) != CC_OK)
-        CC_WARN("cannot publish the status of %s", id);
+    if (agent_publish(reg->nats, ch->agent_id, r, ch->by, ch->reason, ch->interaction_id) != CC_OK)
+        CC_WARN("cannot publish the status of %s", ch->agent_id);
 }
 
 /* Keeps the offer-timeout timer of a routing event's interaction: set when
@@ -420,26 +298,26 @@ static enum cc_status change_apply(struct registry *reg, const struct change *ch
         }
         if (st == CC_OK)
             st = gather(reg, ch, &cur, &f);
+        cur.enabled = f.is_agent; /* from the user record, fresher than the index's copy */
         if (st == CC_OK)
             st = presence_decide(&cur, &ch->in, &f, &next, why);
         if (st != CC_OK || !presence_changed(&cur, &next)) {
             *out = cur;
             return st;
         }
-        if ((st = rec_apply(reg, ch->agent_id, &cur, &next, hold, &applied)) != CC_OK)
+        if ((st = agent_apply(reg->redis, ch->agent_id, &cur, &next, hold, "", &applied,
+                              out)) != CC_OK)
             return st;
         if (applied < 0) {
             *out = cur;
             return CC_OK;
         }
-        if (applied) {
-            next.version = cur.version + 1;
-            *out = next;
-            publish(reg, ch, &next);
+        if (applied) { /* *out: the record the script wrote */
+            publish(reg, ch, out);
             offer_timer(reg, ch, &f);
             if (next.offers < cur.offers && (ev == EV_SIGN_OUT || ev == EV_SET_STATUS ||
                                              ev == EV_SET_STATE || ev == EV_DEACTIVATE))
-                release_offers(reg, ch, &next);
+                release_offers(reg, ch, out);
             return CC_OK;
         }
     }
@@ -453,7 +331,7 @@ static void reply_status(struct registry *reg, const struct cc_nats_msg *m, cons
 {
     Cc__V1__AgentStatus s;
     char since[64];
-    to_proto(id, r, &s, since, sizeof since);
+    agent_rec_to_proto(id, r, &s, since, sizeof since);
     cc_nats_respond(reg->nats, m, &s.base);
 }
 
@@ -647,7 +525,7 @@ static void on_list(struct registry *reg, const struct cc_nats_msg *m)
         Cc__V1__AgentList list = CC__V1__AGENT_LIST__INIT;
         for (size_t i = 0; i < l.n; i++) {
             struct listed *it = &l.items[i];
-            to_proto(it->id, &it->rec, &it->msg, it->since, sizeof it->since);
+            agent_rec_to_proto(it->id, &it->rec, &it->msg, it->since, sizeof it->since);
             it->msg.name = it->name;
             ptrs[i] = &it->msg;
         }
@@ -664,28 +542,11 @@ static void on_list(struct registry *reg, const struct cc_nats_msg *m)
         cc__v1__agent_query__free_unpacked(q, NULL);
 }
 
-/* cc.presence.announce (published, no reply): skill-router changed the
- * record itself in its atomic offer script; publish the agent's new status
- * as for any other change. */
-static void on_announce(struct registry *reg, const struct cc_nats_msg *m)
-{
-    Cc__V1__RoutingEvent *re = cc__v1__routing_event__unpack(NULL, m->len, m->data);
-    struct agent_rec r;
-    if (re && re->agent_id && rec_read(reg, re->agent_id, &r) == CC_OK) {
-        struct change ch = {re->agent_id, {EV_OFFER, ACTOR_ROUTER, NULL, NULL, NULL, re->kind},
-                            0, re->queue_id, re->interaction_id, "router",
-                            re->event ? re->event : "offer"};
-        publish(reg, &ch, &r);
-    }
-    if (re)
-        cc__v1__routing_event__free_unpacked(re, NULL);
-}
-
-/* cc.presence.get / list / set / route / announce */
+/* cc.presence.get / list / set / route */
 static void on_presence(void *arg, const struct cc_nats_msg *m)
 {
     struct registry *reg = arg;
-    const char *verb = m->subject + strlen("cc.presence.");
+    const char *verb = m->subject + strlen(SUBJ_PRESENCE_PREFIX);
     if (!strcmp(verb, "get"))
         on_get(reg, m);
     else if (!strcmp(verb, "list"))
@@ -694,8 +555,6 @@ static void on_presence(void *arg, const struct cc_nats_msg *m)
         on_set(reg, m);
     else if (!strcmp(verb, "route"))
         on_route(reg, m);
-    else if (!strcmp(verb, "announce"))
-        on_announce(reg, m);
     else
         cc_nats_respond_error(reg->nats, m, CC_ERR_NOT_FOUND, "no such verb");
 }
@@ -705,7 +564,7 @@ static void on_presence(void *arg, const struct cc_nats_msg *m)
 static void sign(struct registry *reg, const char *user_id, enum presence_event ev,
                  const char *reason)
 {
-    struct change ch = {user_id, {ev, ACTOR_SYSTEM, NULL, NULL, NULL, NULL}, 0, NULL, NULL,
+    struct change ch = {user_id, {ev, ACTOR_SYSTEM, NULL, NULL, NULL, NULL, NULL}, 0, NULL, NULL,
                         "system", reason};
     struct agent_rec r;
     const char *why;
@@ -730,20 +589,20 @@ static int has_session(struct registry *reg, const char *user_id)
 {
     redisReply *ids, *rep;
     int live = 0;
-    if (cc_redis_run(reg->redis, &ids, "SMEMBERS {cc}:usess:%s", user_id) != CC_OK) {
+    if (cc_redis_run(reg->redis, &ids, "SMEMBERS " KEY_USESS, user_id) != CC_OK) {
         if (ids)
             freeReplyObject(ids);
         return 1; /* unknown: keep the agent as is */
     }
     for (size_t i = 0; i < ids->elements; i++) {
         const char *sid = ids->element[i]->str;
-        if (cc_redis_run(reg->redis, &rep, "EXISTS {cc}:sess:%s", sid) != CC_OK) {
+        if (cc_redis_run(reg->redis, &rep, "EXISTS " KEY_SESS, sid) != CC_OK) {
             live = 1;
         } else if (rep->integer) {
             live = 1;
         } else {
             freeReplyObject(rep);
-            cc_redis_run(reg->redis, &rep, "SREM {cc}:usess:%s %s", user_id, sid);
+            cc_redis_run(reg->redis, &rep, "SREM " KEY_USESS " %s", user_id, sid);
         }
         if (rep)
             freeReplyObject(rep);
@@ -766,7 +625,7 @@ void presence_deactivated(struct registry *reg, const char *user_id)
 void presence_forget(struct registry *reg, const char *user_id)
 {
     redisReply *rep;
-    if (cc_redis_run(reg->redis, &rep, "DEL {cc}:agent:%s", user_id) == CC_OK || rep)
+    if (cc_redis_run(reg->redis, &rep, "DEL " KEY_AGENT, user_id) == CC_OK || rep)
         freeReplyObject(rep);
     if (cc_redis_run(reg->redis, &rep, "ZREM " STATE_TIMERS " %s", user_id) == CC_OK || rep)
         freeReplyObject(rep);
@@ -794,14 +653,14 @@ static enum cc_status timer_done(struct cc_redis_conn *c, const char *set, const
 /* The state timer of `agent_id` fired: the machine checks it is still due. */
 static void fire_state(struct registry *reg, const char *agent_id)
 {
-    struct change ch = {agent_id, {EV_TIMER, ACTOR_TIMER, NULL, NULL, NULL, NULL}, 0, NULL, NULL,
+    struct change ch = {agent_id, {EV_TIMER, ACTOR_TIMER, NULL, NULL, NULL, NULL, NULL}, 0, NULL, NULL,
                         "timer", "timer"};
     struct agent_rec before, r;
     const char *why;
     if (rec_read(reg, agent_id, &before) == CC_OK) /* name the timer in the event */
-        ch.reason = !strcmp(before.state, "post_processing") ? "wrap_up_ended"
-                    : !strcmp(before.state, "missed")         ? "missed_ended"
-                                                              : "pause_limit";
+        ch.reason = before.state == STATE_POST_PROCESSING ? "wrap_up_ended"
+                    : before.state == STATE_MISSED          ? "missed_ended"
+                                                            : "pause_limit";
     change_apply(reg, &ch, &r, &why);
 }
 
@@ -816,7 +675,7 @@ static void fire_idle(struct registry *reg, const char *member)
         return;
     memcpy(user, member, (size_t)(bar - member));
     user[bar - member] = '\0';
-    if (cc_redis_run(reg->redis, &rep, "PTTL {cc}:sess:%s", bar + 1) != CC_OK) {
+    if (cc_redis_run(reg->redis, &rep, "PTTL " KEY_SESS, bar + 1) != CC_OK) {
         if (rep)
             freeReplyObject(rep);
         return;
@@ -829,7 +688,7 @@ static void fire_idle(struct registry *reg, const char *member)
             freeReplyObject(rep);
         return;
     }
-    if (cc_redis_run(reg->redis, &rep, "SREM {cc}:usess:%s %s", user, bar + 1) == CC_OK || rep)
+    if (cc_redis_run(reg->redis, &rep, "SREM " KEY_USESS " %s", user, bar + 1) == CC_OK || rep)
         freeReplyObject(rep);
     if (!has_session(reg, user))
         sign(reg, user, EV_SIGN_OUT, "idle_logout");
@@ -844,7 +703,7 @@ static void fire_offer(struct registry *reg, const char *member)
     const char *why;
     if (sscanf(member, "%95[^|]|%95[^|]|%7s", agent, interaction, kind) != 3)
         return;
-    struct change ch = {agent, {EV_OFFER_TIMEOUT, ACTOR_TIMER, NULL, NULL, NULL, kind}, 0, NULL,
+    struct change ch = {agent, {EV_OFFER_TIMEOUT, ACTOR_TIMER, NULL, NULL, NULL, kind, NULL}, 0, NULL,
                         interaction, "timer", "offer_timeout"};
     change_apply(reg, &ch, &r, &why);
 }
@@ -913,7 +772,7 @@ enum cc_status presence_start(struct registry *reg)
 {
     enum cc_status st = CC_OK;
     for (int i = 0; i < reg->workers && st == CC_OK; i++)
-        st = cc_nats_subscribe(reg->nats, "cc.presence.*", "registry", on_presence, reg);
+        st = cc_nats_subscribe(reg->nats, SUBJ_PRESENCE_ALL, "registry", on_presence, reg);
     if (st != CC_OK)
         return st;
     if (!(reg->timers = calloc(1, sizeof *reg->timers)))

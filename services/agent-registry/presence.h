@@ -1,11 +1,11 @@
 /* presence.h - agent status and state kept in Redis and shared by every
  * agent-registry replica: reads the facts a transition needs, applies the
- * decision of presence_fsm atomically, runs the timers and publishes each
+ * decision of cc_agent.h atomically, runs the timers and publishes each
  * change on cc.presence.changed.<agent_id>. */
 #ifndef REGISTRY_PRESENCE_H
 #define REGISTRY_PRESENCE_H
 
-#include "presence_fsm.h"
+#include "cc_agent.h"
 #include "registry.h"
 
 /* Subscribes cc.presence.* and starts the timer thread. */

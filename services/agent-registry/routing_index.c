@@ -4,6 +4,7 @@
  * skill-router's Lua scripts. Each user's entries are recomputed whole from
  * the stored data, so a call is idempotent and a rebuild repairs anything. */
 #include "routing_index.h"
+#include "cc_keys.h"
 #include "cc_log.h"
 
 #include <stdio.h>
@@ -114,11 +115,12 @@ static void queue_user(struct tx *t, const Cc__V1__User *u, const redisReply *sk
     tx_add(t, 1, multi);
     for (size_t i = 0; i + 1 < skills->elements; i += 2)
         queue_skill(t, u->id, is_agent(u), skills->element[i], skills->element[i + 1]);
-    snprintf(key, sizeof key, "{cc}:agent:%s", u->id);
-    /* A plain HSET: "team" is no field of the state machine, so the version
-     * that presence_apply.lua compares stays as it is. */
-    const char *hset[] = {"HSET", key, "team", team};
-    tx_add(t, 4, hset);
+    snprintf(key, sizeof key, KEY_AGENT, u->id);
+    /* A plain HSET: "team" and "enabled" are no fields of the state machine,
+     * so the version that agent_cas.lua compares stays as it is; routing reads
+     * both (agent_can_take: a deactivated or archived agent takes nothing). */
+    const char *hset[] = {"HSET", key, "team", team, "enabled", is_agent(u) ? "1" : "0"};
+    tx_add(t, 6, hset);
 }
 
 /* Recomputes and writes user u's entries; returns CC_OK or the failure. */

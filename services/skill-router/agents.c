@@ -107,7 +107,7 @@ static enum cc_status load(struct router *r, struct candidate **agents, size_t *
         st = CC_ERR_NOMEM;
     for (size_t i = 0; st == CC_OK && i < ns; i++) {
         char key[96];
-        snprintf(key, sizeof key, "{cc}:rt:cand:%s", ids[i]);
+        snprintf(key, sizeof key, KEY_RT_CAND, ids[i]);
         const char *argv[] = {"ZRANGE", key, "0", "-1", "WITHSCORES"};
         cc_redis_append(conn, 5, argv, NULL);
     }
@@ -130,12 +130,9 @@ static enum cc_status load(struct router *r, struct candidate **agents, size_t *
                 a[kept++] = a[i];
         n = kept;
         for (size_t i = 0; i < n; i++)
-            agent_append(conn, a[i].id);
-        for (size_t i = 0; i < n; i++) {
-            struct candidate tmp;
-            if (agent_reply(conn, a[i].id, 0, &tmp))
-                a[i] = tmp;
-        }
+            agent_read_append(conn, a[i].id);
+        for (size_t i = 0; i < n; i++)
+            agent_read_reply(conn, &a[i].rec);
     }
     struct agents view = {.agents = a, .n = n};
     for (size_t i = 0; st == CC_OK && i < ns; i++) {
@@ -221,24 +218,26 @@ size_t agents_candidates(struct router *r, const char *skill, int64_t min, struc
     return s ? n : (size_t)-1;
 }
 
-/* Copies a status event into the view when it is newer than what it holds;
- * 0 when the view does not hold the agent. */
-static int apply(struct agents *v, const Cc__V1__AgentStatus *s)
+/* Copies record `rec` of agent `id` into the view when it is newer than
+ * what it holds (team and enabled stay: events do not carry them); 0 when
+ * the view does not hold the agent. */
+static int apply(struct agents *v, const char *id, const struct agent_rec *rec)
 {
-    int64_t since = 0;
     pthread_rwlock_wrlock(&v->lock);
-    struct candidate *a = find(v, s->agent_id);
-    if (a && s->has_version && s->version > a->version) {
-        snprintf(a->status, sizeof a->status, "%s", s->status ? s->status : "");
-        snprintf(a->state, sizeof a->state, "%s", s->state ? s->state : "");
-        snprintf(a->pending, sizeof a->pending, "%s", s->pending ? s->pending : "");
-        a->offers = s->offers, a->calls = s->active_calls, a->chats = s->active_chats;
-        if (s->state_since && cc_time_parse_ms(s->state_since, &since) == 0)
-            a->since = since;
-        a->version = s->version;
+    struct candidate *a = find(v, id);
+    if (a && rec->version > a->rec.version) {
+        struct agent_rec keep = a->rec;
+        a->rec = *rec;
+        memcpy(a->rec.team, keep.team, sizeof keep.team);
+        a->rec.enabled = keep.enabled;
     }
     pthread_rwlock_unlock(&v->lock);
     return a != NULL;
+}
+
+void agents_update(struct router *r, const char *id, const struct agent_rec *rec)
+{
+    apply(r->agents, id, rec);
 }
 
 /* An agent the view does not hold yet (new, or given its first skill):
@@ -248,7 +247,7 @@ static void add_agent(struct router *r, const char *id)
 {
     struct agents *v = r->agents;
     struct cc_redis_conn *c;
-    struct candidate fresh;
+    struct candidate fresh = {.capacity = 0};
     size_t ns;
     char **skills;
     int64_t *cap;
@@ -261,14 +260,15 @@ static void add_agent(struct router *r, const char *id)
     cap = calloc(ns + 1, sizeof *cap);
     if (!skills || !cap || cc_redis_acquire(r->redis, &c) != CC_OK)
         goto out;
-    agent_append(c, id);
+    agent_read_append(c, id);
     for (size_t i = 0; i < ns; i++) {
         char key[96];
-        snprintf(key, sizeof key, "{cc}:rt:cand:%s", skills[i] ? skills[i] : "");
+        snprintf(key, sizeof key, KEY_RT_CAND, skills[i] ? skills[i] : "");
         const char *argv[] = {"ZSCORE", key, id};
         cc_redis_append(c, 3, argv, NULL);
     }
-    int ok = agent_reply(c, id, 0, &fresh);
+    snprintf(fresh.id, sizeof fresh.id, "%s", id);
+    int ok = agent_read_reply(c, &fresh.rec);
     for (size_t i = 0; i < ns; i++) {
         redisReply *rep;
         cap[i] = -1;
@@ -312,7 +312,12 @@ static void on_changed(void *arg, const struct cc_nats_msg *m)
 {
     struct router *r = arg;
     Cc__V1__AgentStatus *s = cc__v1__agent_status__unpack(NULL, m->len, m->data);
-    if (s && s->agent_id && !apply(r->agents, s) && s->status && !strcmp(s->status, "callcenter"))
+    struct agent_rec rec;
+    agent_rec_init(&rec);
+    if (s && s->agent_id && s->has_version)
+        agent_rec_from_proto(&rec, s);
+    if (s && s->agent_id && s->has_version && !apply(r->agents, s->agent_id, &rec) &&
+        rec.status == AGENT_CALLCENTER)
         add_agent(r, s->agent_id);
     if (s)
         cc__v1__agent_status__free_unpacked(s, NULL);
@@ -320,29 +325,80 @@ static void on_changed(void *arg, const struct cc_nats_msg *m)
 
 void agents_refresh(struct router *r, const char *id)
 {
-    struct cc_redis_conn *c;
-    struct candidate fresh;
-    if (cc_redis_acquire(r->redis, &c) != CC_OK)
-        return;
-    agent_append(c, id);
-    int ok = agent_reply(c, id, 0, &fresh);
-    cc_redis_release(r->redis, c);
-    if (!ok)
+    struct agent_rec fresh;
+    if (agent_read(r->redis, id, &fresh) != CC_OK)
         return;
     pthread_rwlock_wrlock(&r->agents->lock);
     struct candidate *a = find(r->agents, id);
-    if (a && fresh.version >= a->version) {
-        int64_t capacity = a->capacity;
-        *a = fresh;
-        a->capacity = capacity;
-    }
+    if (a && fresh.version >= a->rec.version)
+        a->rec = fresh; /* team and enabled too: read from the record */
     pthread_rwlock_unlock(&r->agents->lock);
+}
+
+#define CAS_TRIES 20
+
+enum cc_status agents_event(struct router *r, const char *agent, enum presence_event ev,
+                            const struct ix *x, const char *offer, const char *reason)
+{
+    struct presence_input in = {.ev = ev, .actor = ACTOR_ROUTER, .kind = x->kind};
+    for (int tries = 0; tries < CAS_TRIES; tries++) {
+        struct agent_rec cur, next, out;
+        struct presence_facts f = {.now_ms = cc_time_now_ms(), .is_agent = 1};
+        const char *why;
+        int applied = 0;
+        enum cc_status st = agent_read(r->redis, agent, &cur);
+        if (st != CC_OK)
+            return st;
+        if (presence_decide(&cur, &in, &f, &next, &why) != CC_OK || !presence_changed(&cur, &next))
+            return CC_OK; /* nothing (left) to change: the offer ended already */
+        st = agent_apply(r->redis, agent, &cur, &next, "", offer, &applied, &out);
+        if (st != CC_OK)
+            return st;
+        if (applied > 0) {
+            agents_update(r, agent, &out);
+            agent_publish(r->nats, agent, &out, "router", reason, x->id);
+            return CC_OK;
+        }
+    }
+    return CC_ERR_TIMEOUT;
 }
 
 static void on_skills_changed(void *arg, const struct cc_nats_msg *m)
 {
     (void)m;
     agents_resync_soon(arg); /* an agent's skills, team or agent settings changed */
+}
+
+/* cc.router.view: this replica's view of every agent it holds (each replica
+ * answers; the system tests compare it with agent-registry's records). */
+static void on_view(void *arg, const struct cc_nats_msg *m)
+{
+    struct router *r = arg;
+    struct agents *v = r->agents;
+    Cc__V1__AgentList list = CC__V1__AGENT_LIST__INIT;
+    pthread_rwlock_rdlock(&v->lock);
+    size_t n = v->n;
+    Cc__V1__AgentStatus *items = calloc(n + 1, sizeof *items);
+    Cc__V1__AgentStatus **ptrs = calloc(n + 1, sizeof *ptrs);
+    char (*since)[64] = calloc(n + 1, sizeof *since);
+    struct candidate *copy = calloc(n + 1, sizeof *copy);
+    if (items && ptrs && since && copy)
+        memcpy(copy, v->agents, n * sizeof *copy);
+    pthread_rwlock_unlock(&v->lock);
+    if (!items || !ptrs || !since || !copy) {
+        cc_nats_respond_error(r->nats, m, CC_ERR_NOMEM, NULL);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            agent_rec_to_proto(copy[i].id, &copy[i].rec, &items[i], since[i], sizeof since[i]);
+            ptrs[i] = &items[i];
+        }
+        list.n_items = n, list.items = ptrs;
+        cc_nats_respond(r->nats, m, &list.base);
+    }
+    free(items);
+    free(ptrs);
+    free(since);
+    free(copy);
 }
 
 enum cc_status agents_start(struct router *r)
@@ -353,14 +409,17 @@ enum cc_status agents_start(struct router *r)
     r->agents->stale = 1;
     r->agents->synced_ms = -RESYNC_MS;
     agents_sync(r);
-    enum cc_status st = cc_nats_subscribe(r->nats, "cc.presence.changed.*", NULL, on_changed, r);
+    enum cc_status st =
+        cc_nats_subscribe(r->nats, SUBJ_PRESENCE_CHANGED_ALL, NULL, on_changed, r);
     if (st == CC_OK)
-        st = cc_nats_subscribe(r->nats, "cc.registry.changed.agent_skills", NULL,
+        st = cc_nats_subscribe(r->nats, SUBJ_REGISTRY_CHANGED_AGENT_SKILLS, NULL,
                                on_skills_changed, r);
     if (st == CC_OK)
-        st = cc_nats_subscribe(r->nats, "cc.registry.changed.users", NULL, on_skills_changed, r);
+        st = cc_nats_subscribe(r->nats, SUBJ_REGISTRY_CHANGED_USERS, NULL, on_skills_changed, r);
     if (st == CC_OK)
-        st = cc_nats_subscribe(r->nats, "cc.registry.changed.queues", NULL, on_skills_changed, r);
+        st = cc_nats_subscribe(r->nats, SUBJ_REGISTRY_CHANGED_QUEUES, NULL, on_skills_changed, r);
+    if (st == CC_OK)
+        st = cc_nats_subscribe(r->nats, SUBJ_ROUTER_VIEW, NULL, on_view, r);
     return st;
 }
 

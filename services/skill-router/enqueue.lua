@@ -9,9 +9,11 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
 local n = tonumber(ARGV[4])
-for i = 5 + n, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+local fields = {}
+for i = 5 + n, #ARGV do
+  fields[#fields + 1] = ARGV[i]
 end
+redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 for i = 5, 4 + n do
   redis.call('RPUSH', KEYS[3], ARGV[i])

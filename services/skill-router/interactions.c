@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRACE_TTL_S 604800
 #define RTT_MS 5000
 
 extern const char enqueue_lua[], requeue_lua[], accept_lua[], decline_lua[], expire_lua[],
@@ -31,102 +30,11 @@ static void free_reply(redisReply *r)
         freeReplyObject(r);
 }
 
-/* --- trace -------------------------------------------------------------------------------- */
-
-size_t trace_pack(const struct trace_step *t, const char *at, uint8_t *buf, size_t cap)
-{
-    Cc__V1__TraceStep s = CC__V1__TRACE_STEP__INIT;
-    s.at = CC_PB_STR(at), s.step = CC_PB_STR(t->step), s.agent_id = CC_PB_STR(t->agent_id);
-    s.reason = CC_PB_STR(t->reason), s.strategy = CC_PB_STR(t->strategy);
-    size_t len = protobuf_c_message_get_packed_size(&s.base);
-    return len <= cap ? protobuf_c_message_pack(&s.base, buf) : 0;
-}
-
-void trace_steps(struct router *r, const char *id, const struct trace_step *steps, size_t n)
-{
-    enum { MAX = 16, CAP = 512 };
-    char key[96], at[32], ttl[16];
-    uint8_t bufs[MAX][CAP];
-    const char *argv[MAX + 2];
-    size_t lens[MAX + 2];
-    struct cc_redis_conn *c;
-    redisReply *rep;
-    size_t argc = 2;
-    if (n > MAX)
-        n = MAX;
-    cc_time_format_ms(cc_time_now_ms(), at, sizeof at);
-    snprintf(key, sizeof key, "{cc}:trace:%s", id);
-    argv[0] = "RPUSH", argv[1] = key, lens[0] = 5, lens[1] = strlen(key);
-    for (size_t i = 0; i < n; i++)
-        if ((lens[argc] = trace_pack(&steps[i], at, bufs[i], CAP)))
-            argv[argc++] = (const char *)bufs[i];
-    if (argc == 2 || cc_redis_acquire(r->redis, &c) != CC_OK)
-        return;
-    snprintf(ttl, sizeof ttl, "%d", TRACE_TTL_S);
-    const char *expire[] = {"EXPIRE", key, ttl};
-    cc_redis_append(c, (int)argc, argv, lens); /* one round trip for both */
-    cc_redis_append(c, 3, expire, NULL);
-    for (int i = 0; i < 2; i++)
-        if (cc_redis_reply(c, &rep) == CC_OK || rep)
-            free_reply(rep);
-    cc_redis_release(r->redis, c);
-}
-
-void trace_add(struct router *r, const char *id, const char *step, const char *agent_id,
-               const char *reason, const char *strategy)
-{
-    struct trace_step t = {step, agent_id, reason, strategy};
-    trace_steps(r, id, &t, 1);
-}
-
 /* --- records -------------------------------------------------------------------------------- */
-
-struct record {
-    char state[16], queue[64], kind[8], agent[64], chat_id[128], end_reason[16],
-        customer_id[128];
-    int64_t enq, prio, attempts, offered_ms, expires_ms;
-    int ring; /* offered to several agents at once ({cc}:ring:<id>) */
-};
-
-static enum cc_status record_read(struct router *r, const char *id, struct record *x)
-{
-    redisReply *rep;
-    memset(x, 0, sizeof *x);
-    enum cc_status st = cc_redis_run(r->redis, &rep,
-                                     "HMGET {cc}:ix:%s state queue kind agent enq prio attempts chat_id "
-                                     "end_reason customer_id offered_at ring expires_at",
-                                     id);
-    if (st == CC_OK && rep->element[0]->type != REDIS_REPLY_STRING)
-        st = CC_ERR_NOT_FOUND;
-    if (st == CC_OK) {
-        redisReply **e = rep->element;
-        snprintf(x->state, sizeof x->state, "%s", e[0]->str);
-        snprintf(x->queue, sizeof x->queue, "%s", e[1]->str ? e[1]->str : "");
-        snprintf(x->kind, sizeof x->kind, "%s", e[2]->str ? e[2]->str : "");
-        snprintf(x->agent, sizeof x->agent, "%s", e[3]->str ? e[3]->str : "");
-        x->enq = e[4]->str ? strtoll(e[4]->str, NULL, 10) : 0;
-        x->prio = e[5]->str ? strtoll(e[5]->str, NULL, 10) : 0;
-        x->attempts = e[6]->str ? strtoll(e[6]->str, NULL, 10) : 0;
-        snprintf(x->chat_id, sizeof x->chat_id, "%s", e[7]->str ? e[7]->str : "");
-        snprintf(x->end_reason, sizeof x->end_reason, "%s", e[8]->str ? e[8]->str : "");
-        snprintf(x->customer_id, sizeof x->customer_id, "%s", e[9]->str ? e[9]->str : "");
-        x->offered_ms = e[10]->str ? strtoll(e[10]->str, NULL, 10) : 0;
-        x->ring = e[11]->str && !strcmp(e[11]->str, "1");
-        x->expires_ms = e[12]->str ? strtoll(e[12]->str, NULL, 10) : 0;
-    }
-    free_reply(rep);
-    return st;
-}
-
-/* The waiting order: higher priority first, then the older enqueue time. */
-static double score(int64_t prio, int64_t enq_ms)
-{
-    return (double)(200 - prio) * 1e13 + (double)enq_ms;
-}
 
 /* The agents an offered interaction rings for, into ix->ringing (pointing
  * into *ring or x). Returns CC_OK or the Redis failure. */
-static enum cc_status ringing_read(struct router *r, const char *id, struct record *x,
+static enum cc_status ringing_read(struct router *r, const char *id, struct ix *x,
                                    Cc__V1__Interaction *ix, redisReply **ring, char **one)
 {
     *ring = NULL;
@@ -139,7 +47,7 @@ static enum cc_status ringing_read(struct router *r, const char *id, struct reco
         ix->ringing = one, ix->n_ringing = x->agent[0] ? 1 : 0;
         return CC_OK;
     }
-    enum cc_status st = cc_redis_run(r->redis, ring, "SMEMBERS {cc}:ring:%s", id);
+    enum cc_status st = cc_redis_run(r->redis, ring, "SMEMBERS " KEY_RING, id);
     if (st != CC_OK || (*ring)->type != REDIS_REPLY_ARRAY)
         return st == CC_OK ? CC_ERR_INTERNAL : st;
     ix->ringing = calloc((*ring)->elements + 1, sizeof *ix->ringing);
@@ -152,11 +60,11 @@ static enum cc_status ringing_read(struct router *r, const char *id, struct reco
 
 static void reply_record(struct router *r, const struct cc_nats_msg *m, const char *id)
 {
-    struct record x;
+    struct ix x;
     Cc__V1__Interaction ix = CC__V1__INTERACTION__INIT;
     char enq[32], *one = NULL;
     redisReply *ring = NULL;
-    enum cc_status st = record_read(r, id, &x);
+    enum cc_status st = ix_read(r, id, &x);
     if (st == CC_OK)
         st = ringing_read(r, id, &x, &ix, &ring, &one);
     if (st != CC_OK) {
@@ -164,13 +72,14 @@ static void reply_record(struct router *r, const struct cc_nats_msg *m, const ch
         if (ring)
             free(ix.ringing);
         free_reply(ring);
+        ix_release(&x);
         return;
     }
     cc_time_format_ms(x.enq, enq, sizeof enq);
     ix.id = CC_PB_STR(id), ix.kind = x.kind, ix.queue_id = x.queue, ix.state = x.state;
     ix.enqueued_at = enq;
     ix.agent_id = x.agent[0] ? x.agent : NULL;
-    ix.chat_id = x.chat_id[0] ? x.chat_id : NULL;
+    ix.chat_id = CC_PB_STR(x.chat_id);
     ix.end_reason = x.end_reason[0] ? x.end_reason : NULL;
     ix.has_priority = ix.has_attempts = 1;
     ix.priority = x.prio, ix.attempts = x.attempts;
@@ -178,6 +87,7 @@ static void reply_record(struct router *r, const struct cc_nats_msg *m, const ch
     if (ring)
         free(ix.ringing);
     free_reply(ring);
+    ix_release(&x);
 }
 
 static int id_ok(const char *s)
@@ -232,12 +142,11 @@ static const char *check_new(struct router *r, const Cc__V1__Interaction *in, st
 
 /* The agent who last served customer `customer` ({cc}:last_agent:<id>, set
  * on accept), preferred until `until` ms when the queue is sticky. */
-#define LAST_AGENT_TTL_S 2592000
 static void sticky_agent(struct router *r, const char *customer, int64_t until, char *agent,
                          size_t cap, char *suntil, size_t ucap)
 {
     redisReply *rep;
-    if (cc_redis_run(r->redis, &rep, "GET {cc}:last_agent:%s", customer) == CC_OK &&
+    if (cc_redis_run(r->redis, &rep, "GET " KEY_LAST_AGENT, customer) == CC_OK &&
         rep->type == REDIS_REPLY_STRING) {
         snprintf(agent, cap, "%s", rep->str);
         snprintf(suntil, ucap, "%lld", (long long)until);
@@ -247,10 +156,11 @@ static void sticky_agent(struct router *r, const char *customer, int64_t until, 
 
 #define RESERVED_MS (3650LL * 86400000) /* a reserved interaction waits for its agent */
 
-/* What store_new did. */
+/* What store_new did: the record as stored (no need to read it back). */
 struct stored_ix {
     int created;
     int64_t enq, prio;
+    struct ix x;
 };
 
 static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
@@ -262,10 +172,10 @@ static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
     struct cc_redis_conn *conn;
     redisReply *rep;
     int64_t now = cc_time_now_ms(), prio = f->priority + (in->has_priority ? in->priority : 0);
-    snprintf(kix, sizeof kix, "{cc}:ix:%s", in->id);
-    snprintf(kwait, sizeof kwait, "{cc}:wait:%s", in->queue_id);
-    snprintf(ktrace, sizeof ktrace, "{cc}:trace:%s", in->id);
-    snprintf(sscore, sizeof sscore, "%.0f", score(prio, now));
+    snprintf(kix, sizeof kix, KEY_IX, in->id);
+    snprintf(kwait, sizeof kwait, KEY_WAIT, in->queue_id);
+    snprintf(ktrace, sizeof ktrace, KEY_TRACE, in->id);
+    snprintf(sscore, sizeof sscore, "%.0f", ix_score(prio, now));
     snprintf(senq, sizeof senq, "%lld", (long long)now);
     snprintf(sprio, sizeof sprio, "%lld", (long long)prio);
     snprintf(sttl, sizeof sttl, "%d", TRACE_TTL_S);
@@ -307,6 +217,20 @@ static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
     }
     memset(out, 0, sizeof *out);
     out->enq = now, out->prio = prio;
+    struct ix *x = &out->x;
+    snprintf(x->id, sizeof x->id, "%s", in->id);
+    snprintf(x->state, sizeof x->state, "waiting");
+    snprintf(x->queue, sizeof x->queue, "%s", in->queue_id);
+    snprintf(x->kind, sizeof x->kind, "%s", in->kind);
+    snprintf(x->sticky, sizeof x->sticky, "%s", sticky);
+    x->sticky_until = suntil[0] ? strtoll(suntil, NULL, 10) : 0;
+    x->enq = now, x->prio = prio;
+    x->chat_id = in->chat_id && *in->chat_id ? in->chat_id : NULL;
+    x->customer_id = c && c->id && *c->id ? c->id : NULL;
+    x->customer_name = c && c->name && *c->name ? c->name : NULL;
+    x->customer_phone = c && c->phone && *c->phone ? c->phone : NULL;
+    x->preview = in->preview && *in->preview ? in->preview : NULL;
+    x->source = in->source && *in->source ? in->source : NULL;
     enum cc_status st = cc_redis_acquire(r->redis, &conn);
     if (st != CC_OK)
         return st;
@@ -314,7 +238,7 @@ static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
     out->created = st == CC_OK && rep->integer == 1;
     free_reply(rep);
     if (out->created && f->max_wait_s > 0) { /* the sweep ends it if still waiting then */
-        st = cc_redis_cmd(conn, &rep, "ZADD {cc}:deadline %lld %s",
+        st = cc_redis_cmd(conn, &rep, "ZADD " KEY_DEADLINE " %lld %s",
                           (long long)(now + f->max_wait_s * 1000), in->id);
         free_reply(rep);
     }
@@ -340,16 +264,17 @@ static void on_enqueue(struct router *r, const struct cc_nats_msg *m)
 {
     Cc__V1__Interaction *in = cc__v1__interaction__unpack(NULL, m->len, m->data);
     struct queue_facts f;
-    struct stored_ix s = {0, 0, 0};
+    struct stored_ix s;
     const char *why = in ? check_new(r, in, &f) : "unreadable interaction";
+    memset(&s, 0, sizeof s);
     enum cc_status st = why ? CC_ERR_INVALID : store_new(r, in, &f, &s);
     if (st != CC_OK) {
         cc_nats_respond_error(r->nats, m, st, why);
     } else if (!s.created) {
         reply_record(r, m, in->id); /* a retry: as it is now */
     } else {
-        reply_new(r, m, in, &s);
-        routing_offer_interaction(r, in->id, ROUTE_TRACE_SKIPS | ROUTE_ARRIVAL);
+        reply_new(r, m, in, &s); /* answered first: the offer does not wait for it */
+        routing_offer_ix(r, &s.x, ROUTE_TRACE_SKIPS | ROUTE_ARRIVAL);
     }
     if (in)
         cc__v1__interaction__free_unpacked(in, NULL);
@@ -359,14 +284,14 @@ static void on_enqueue(struct router *r, const struct cc_nats_msg *m)
 
 /* Tells agent-registry what happened to the agent (accept, decline, ...). */
 static enum cc_status presence_route(struct router *r, const char *agent, const char *event,
-                                     const struct record *x, const char *id, char *why,
+                                     const struct ix *x, const char *id, char *why,
                                      size_t whycap)
 {
     Cc__V1__RoutingEvent ev = CC__V1__ROUTING_EVENT__INIT;
     ProtobufCMessage *rep = NULL;
     ev.agent_id = CC_PB_STR(agent), ev.event = CC_PB_STR(event), ev.kind = CC_PB_STR(x->kind);
     ev.queue_id = CC_PB_STR(x->queue), ev.interaction_id = CC_PB_STR(id);
-    enum cc_status st = cc_nats_request(r->nats, "cc.presence.route", &ev.base,
+    enum cc_status st = cc_nats_request(r->nats, SUBJ_PRESENCE_ROUTE, &ev.base,
                                         &cc__v1__agent_status__descriptor, RTT_MS, &rep, why,
                                         whycap);
     if (rep)
@@ -374,23 +299,23 @@ static enum cc_status presence_route(struct router *r, const char *agent, const 
     return st;
 }
 
-static void withdrawn(struct router *r, const char *agent, const struct record *x, const char *id);
+static void withdrawn(struct router *r, const char *agent, const struct ix *x, const char *id);
 
 /* The offer to `agent` ("" for every agent ringing) ended without an
  * accept: re-queued at the old place unless others still ring. A lost offer
  * (no timer answered for it: "" with one agent offered) is withdrawn from
  * that agent, its desk and its presence, before the chat is offered again. */
-static enum cc_status requeue(struct router *r, const char *id, const struct record *x,
+static enum cc_status requeue(struct router *r, const char *id, const struct ix *x,
                               const char *agent, const char *step)
 {
     char kix[96], kwait[96], kring[96], sscore[40];
     struct cc_redis_conn *c;
     redisReply *rep;
-    snprintf(kix, sizeof kix, "{cc}:ix:%s", id);
-    snprintf(kwait, sizeof kwait, "{cc}:wait:%s", x->queue);
-    snprintf(kring, sizeof kring, "{cc}:ring:%s", id);
-    snprintf(sscore, sizeof sscore, "%.0f", score(x->prio, x->enq));
-    const char *argv[] = {kix, kwait, "{cc}:offered", kring, id, agent, sscore};
+    snprintf(kix, sizeof kix, KEY_IX, id);
+    snprintf(kwait, sizeof kwait, KEY_WAIT, x->queue);
+    snprintf(kring, sizeof kring, KEY_RING, id);
+    snprintf(sscore, sizeof sscore, "%.0f", ix_score(x->prio, x->enq));
+    const char *argv[] = {kix, kwait, KEY_OFFERED, kring, id, agent, sscore};
     int lost = !agent[0] && !x->ring && x->agent[0];
     if (lost) /* the desk first: once re-queued, any replica may offer it anew at once */
         withdrawn(r, x->agent, x, id);
@@ -430,8 +355,8 @@ static enum cc_status finish(struct router *r, const char *id, const char *step,
     redisReply *rep = NULL;
     cc_time_format_ms(cc_time_now_ms(), at, sizeof at);
     size_t plen = trace_pack(&t, at, packed, sizeof packed);
-    snprintf(kix, sizeof kix, "{cc}:ix:%s", id);
-    snprintf(ktrace, sizeof ktrace, "{cc}:trace:%s", id);
+    snprintf(kix, sizeof kix, KEY_IX, id);
+    snprintf(ktrace, sizeof ktrace, KEY_TRACE, id);
     snprintf(ttl, sizeof ttl, "%d", TRACE_TTL_S);
     const char *argv[] = {kix, ktrace, reason, (const char *)packed, ttl};
     const size_t lens[] = {strlen(kix), strlen(ktrace), strlen(reason), plen, strlen(ttl)};
@@ -448,7 +373,7 @@ static enum cc_status finish(struct router *r, const char *id, const char *step,
  * that no longer exists has nothing to release; any other failure (the
  * registry or its Redis down) is returned: the end fails as a whole and is
  * retried, the interaction staying connected meanwhile. */
-static enum cc_status release_agent(struct router *r, const struct record *x, const char *id,
+static enum cc_status release_agent(struct router *r, const struct ix *x, const char *id,
                                     char *why, size_t whycap)
 {
     enum cc_status st = presence_route(r, x->agent, "end", x, id, why, whycap);
@@ -468,93 +393,128 @@ static const char *actor(const Cc__V1__OfferAction *a)
     return a->agent_id;
 }
 
-/* Publishes the agent's new status through agent-registry after a change
- * this router made in one of its scripts. */
-static void announce(struct router *r, const char *agent, const char *event,
-                     const struct record *x, const char *id)
-{
-    Cc__V1__RoutingEvent ev = CC__V1__ROUTING_EVENT__INIT;
-    ev.agent_id = CC_PB_STR(agent), ev.event = CC_PB_STR(event), ev.kind = CC_PB_STR(x->kind);
-    ev.queue_id = CC_PB_STR(x->queue), ev.interaction_id = CC_PB_STR(id);
-    cc_nats_publish(r->nats, "cc.presence.announce", &ev.base);
-}
+/* How answer_offer ended. */
+enum answer { ANSWER_OK = 1, ANSWER_NOT_YOURS = 0, ANSWER_ENDED = -1, ANSWER_FAILED = -2 };
 
-/* Runs accept.lua or decline.lua; returns its answer (an array whose first
- * element is the agent's new version, 0 or -1), or NULL when Redis failed. */
-static redisReply *answer_offer(struct router *r, struct cc_redis_script *script, const char *id,
-                                const char *agent, const struct record *x)
+#define CAS_TRIES 20
+
+/* Decides the agent's accept or decline (`ev`) on its record with the one
+ * machine (cc_agent.h) and runs accept.lua or decline.lua, which applies it
+ * compare-and-set together with the interaction's change; decides again when
+ * the record moved meanwhile. On ANSWER_OK *out is the script's answer (its
+ * first element the agent's new version) and *rec the record it wrote. */
+static enum answer answer_offer(struct router *r, struct cc_redis_script *script,
+                                enum presence_event ev, const char *id, const char *agent,
+                                const struct ix *x, redisReply **out, struct agent_rec *rec)
 {
-    char kix[96], kagent[96], ktis[128], kwait[96], kholds[96], kring[96], kaoff[96], snow[24],
-        sscore[40], d[16];
-    struct cc_redis_conn *c;
-    redisReply *rep = NULL;
-    int64_t now = cc_time_now_ms();
-    cc_time_day(now, d, sizeof d);
-    snprintf(kix, sizeof kix, "{cc}:ix:%s", id);
-    snprintf(kagent, sizeof kagent, "{cc}:agent:%s", agent);
-    snprintf(ktis, sizeof ktis, "{cc}:tis:%s:%s", d, agent);
-    snprintf(kwait, sizeof kwait, "{cc}:wait:%s", x->queue);
-    snprintf(kholds, sizeof kholds, "{cc}:holds:%s", agent);
-    snprintf(kring, sizeof kring, "{cc}:ring:%s", id);
-    snprintf(kaoff, sizeof kaoff, "{cc}:aoff:%s", agent);
-    snprintf(snow, sizeof snow, "%lld", (long long)now);
-    snprintf(sscore, sizeof sscore, "%.0f", score(x->prio, x->enq));
-    const char *argv[] = {kix, kagent, "{cc}:timers:offer", "{cc}:offered", ktis, kwait, kholds,
-                          kring, kaoff, id, agent, x->kind, snow, sscore, d};
-    if (cc_redis_acquire(r->redis, &c) != CC_OK)
-        return NULL;
-    if (cc_redis_eval(c, script, &rep, 9, 15, argv, NULL) != CC_OK ||
-        rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
-        rep->element[0]->type != REDIS_REPLY_INTEGER) {
+    char kix[96], kring[96], kwait[96], sscore[40], ttl[16], hold[96], offer[128];
+    struct presence_input in = {.ev = ev, .actor = ACTOR_ROUTER, .kind = x->kind};
+    *out = NULL;
+    if (strcmp(x->state, "offered") != 0 || (!x->ring && strcmp(x->agent, agent) != 0))
+        return ANSWER_NOT_YOURS;
+    snprintf(kix, sizeof kix, KEY_IX, id);
+    snprintf(kring, sizeof kring, KEY_RING, id);
+    snprintf(kwait, sizeof kwait, KEY_WAIT, x->queue);
+    snprintf(sscore, sizeof sscore, "%.0f", ix_score(x->prio, x->enq));
+    snprintf(ttl, sizeof ttl, "%d", TIS_TTL_S);
+    snprintf(hold, sizeof hold, "%s%s", ev == EV_ACCEPT ? "+" : "", ev == EV_ACCEPT ? id : "");
+    snprintf(offer, sizeof offer, "-%s|%s", id, x->kind);
+    for (int tries = 0; tries < CAS_TRIES; tries++) {
+        struct presence_facts f = {.now_ms = cc_time_now_ms(), .is_agent = 1};
+        struct agent_rec cur;
+        struct agent_cas_arg cas;
+        struct cc_redis_conn *c;
+        redisReply *rep = NULL;
+        const char *why, *argv[6 + AGENT_CAS_NKEYS + 4 + AGENT_CAS_NARGS];
+        size_t k = 0;
+        if (agent_read(r->redis, agent, &cur) != CC_OK)
+            return ANSWER_FAILED;
+        if (presence_decide(&cur, &in, &f, rec, &why) != CC_OK)
+            return ANSWER_ENDED; /* no offer rings for the agent (timed out) */
+        agent_cas_prepare(&cas, agent, &cur, rec, hold, offer);
+        const char *fixed[] = {kix, KEY_TIMERS_OFFER, KEY_OFFERED, kring, KEY_TIMERS_STATE, kwait};
+        for (size_t i = 0; i < 6; i++)
+            argv[k++] = fixed[i];
+        for (int i = 0; i < AGENT_CAS_NKEYS; i++)
+            argv[k++] = cas.keys[i];
+        argv[k++] = id, argv[k++] = agent, argv[k++] = ttl, argv[k++] = sscore;
+        for (int i = 0; i < AGENT_CAS_NARGS; i++)
+            argv[k++] = cas.argv[i];
+        if (cc_redis_acquire(r->redis, &c) != CC_OK)
+            return ANSWER_FAILED;
+        enum cc_status st = cc_redis_eval(c, script, &rep, 6 + AGENT_CAS_NKEYS, (int)k, argv, NULL);
+        cc_redis_release(r->redis, c);
+        if (st != CC_OK || rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
+            rep->element[0]->type != REDIS_REPLY_INTEGER) {
+            free_reply(rep);
+            return ANSWER_FAILED;
+        }
+        long long v = rep->element[0]->integer;
+        if (v > 0) {
+            rec->version = v;
+            *out = rep;
+            return ANSWER_OK;
+        }
         free_reply(rep);
-        rep = NULL;
+        if (v == 0)
+            return ANSWER_NOT_YOURS;
+        if (v == -1)
+            return ANSWER_ENDED;
+        /* -2: the record moved since it was read: decide again */
     }
-    cc_redis_release(r->redis, c);
-    return rep;
+    return ANSWER_FAILED;
 }
 
-static enum cc_status offer_answer_status(const redisReply *rep, char *why, size_t whycap)
+static enum cc_status answer_status(enum answer a, char *why, size_t whycap)
 {
-    long long v = rep ? rep->element[0]->integer : -2;
-    if (v > 0)
+    if (a == ANSWER_OK)
         return CC_OK;
-    snprintf(why, whycap, "%s", v == 0 ? "this interaction is not offered to you"
-                                : v == -1 ? "the offer has ended" : "Redis unavailable");
-    return v == -2 ? CC_ERR_UNAVAILABLE : CC_ERR_CONFLICT;
+    snprintf(why, whycap, "%s", a == ANSWER_NOT_YOURS ? "this interaction is not offered to you"
+                                : a == ANSWER_ENDED   ? "the offer has ended"
+                                                      : "Redis unavailable");
+    return a == ANSWER_FAILED ? CC_ERR_UNAVAILABLE : CC_ERR_CONFLICT;
 }
 
 /* The offer of `id` to `agent` ended without its answer (another agent
  * answered first, or the customer left): the agent's desktop drops it. */
-static void withdrawn(struct router *r, const char *agent, const struct record *x, const char *id)
+static void withdrawn(struct router *r, const char *agent, const struct ix *x, const char *id)
 {
     Cc__V1__Offer offer = CC__V1__OFFER__INIT;
     char subject[128];
     offer.interaction_id = CC_PB_STR(id), offer.agent_id = CC_PB_STR(agent);
     offer.kind = CC_PB_STR(x->kind), offer.queue_id = CC_PB_STR(x->queue);
-    offer.chat_id = x->chat_id[0] ? CC_PB_STR(x->chat_id) : NULL;
-    snprintf(subject, sizeof subject, "cc.router.offer_withdrawn.%s", agent);
+    offer.chat_id = CC_PB_STR(x->chat_id);
+    snprintf(subject, sizeof subject, SUBJ_ROUTER_OFFER_WITHDRAWN, agent);
     cc_nats_publish(r->nats, subject, &offer.base);
 }
 
-static enum cc_status do_accept(struct router *r, const char *id, const char *agent,
-                                struct record *x, char *why, size_t whycap)
+static enum cc_status do_accept(struct router *r, const char *id, const char *agent, struct ix *x,
+                                char *why, size_t whycap)
 {
-    redisReply *rep = answer_offer(r, &accept_script, id, agent, x);
-    enum cc_status st = offer_answer_status(rep, why, whycap);
+    redisReply *rep = NULL;
+    struct agent_rec rec;
+    if (!strcmp(x->state, "connected") && !strcmp(x->agent, agent))
+        return CC_OK; /* a retry: accepted already */
+    enum cc_status st = answer_status(answer_offer(r, &accept_script, EV_ACCEPT, id, agent, x,
+                                                   &rep, &rec),
+                                      why, whycap);
     if (st == CC_OK) {
         char d[16];
         redisReply *rr;
+        agents_update(r, agent, &rec);
+        agent_publish(r->nats, agent, &rec, "router", "accept", id);
         cc_time_day(cc_time_now_ms(), d, sizeof d);
-        if (cc_redis_run(r->redis, &rr, "HINCRBY {cc}:handled:%s %s 1", d, agent) == CC_OK || rr)
+        if (cc_redis_run(r->redis, &rr, "HINCRBY " KEY_HANDLED " %s 1", d, agent) == CC_OK || rr)
             free_reply(rr);
-        if (x->customer_id[0] &&
-            (cc_redis_run(r->redis, &rr, "SET {cc}:last_agent:%s %s EX %d", x->customer_id, agent,
+        if (x->customer_id &&
+            (cc_redis_run(r->redis, &rr, "SET " KEY_LAST_AGENT " %s EX %d", x->customer_id, agent,
                           LAST_AGENT_TTL_S) == CC_OK || rr))
             free_reply(rr);
         snprintf(x->agent, sizeof x->agent, "%s", agent);
-        announce(r, agent, "accept", x, id);
+        char offer[128];
+        snprintf(offer, sizeof offer, "-%s|%s", id, x->kind);
         for (size_t i = 1; i < rep->elements; i++) { /* ring_all: the others stop ringing */
-            announce(r, rep->element[i]->str, "offer_withdrawn", x, id);
+            agents_event(r, rep->element[i]->str, EV_OFFER_WITHDRAWN, x, offer, "offer_withdrawn");
             withdrawn(r, rep->element[i]->str, x, id);
             trace_add(r, id, "withdrawn", rep->element[i]->str, "answered by another agent", NULL);
         }
@@ -566,13 +526,17 @@ static enum cc_status do_accept(struct router *r, const char *id, const char *ag
 }
 
 static enum cc_status do_decline(struct router *r, const char *id, const char *agent,
-                                 struct record *x, char *why, size_t whycap)
+                                 struct ix *x, char *why, size_t whycap)
 {
-    redisReply *rep = answer_offer(r, &decline_script, id, agent, x);
-    enum cc_status st = offer_answer_status(rep, why, whycap);
+    redisReply *rep = NULL;
+    struct agent_rec rec;
+    enum cc_status st = answer_status(answer_offer(r, &decline_script, EV_DECLINE, id, agent, x,
+                                                   &rep, &rec),
+                                      why, whycap);
     if (st == CC_OK) {
         int requeued = rep->elements > 1 && rep->element[1]->integer == 1;
-        announce(r, agent, "decline", x, id);
+        agents_update(r, agent, &rec);
+        agent_publish(r->nats, agent, &rec, "router", "decline", id);
         trace_add(r, id, "declined", agent, NULL, NULL);
         cc_metric_add(r->m_outcomes, "outcome=\"declined\"", 1);
         if (requeued) {
@@ -584,16 +548,16 @@ static enum cc_status do_decline(struct router *r, const char *id, const char *a
     return st;
 }
 
-static enum cc_status do_abandon(struct router *r, const char *id, struct record *x, char *why,
+static enum cc_status do_abandon(struct router *r, const char *id, struct ix *x, char *why,
                                  size_t whycap)
 {
     char kix[96], kwait[96], kring[96];
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
-    snprintf(kix, sizeof kix, "{cc}:ix:%s", id);
-    snprintf(kwait, sizeof kwait, "{cc}:wait:%s", x->queue);
-    snprintf(kring, sizeof kring, "{cc}:ring:%s", id);
-    const char *argv[] = {kix, kwait, "{cc}:offered", kring, "{cc}:deadline", id};
+    snprintf(kix, sizeof kix, KEY_IX, id);
+    snprintf(kwait, sizeof kwait, KEY_WAIT, x->queue);
+    snprintf(kring, sizeof kring, KEY_RING, id);
+    const char *argv[] = {kix, kwait, KEY_OFFERED, kring, KEY_DEADLINE, id};
     enum cc_status st = cc_redis_acquire(r->redis, &c);
     if (st != CC_OK)
         return st;
@@ -622,7 +586,7 @@ static enum cc_status do_abandon(struct router *r, const char *id, struct record
     return st;
 }
 
-static enum cc_status do_end(struct router *r, const char *id, struct record *x, char *why,
+static enum cc_status do_end(struct router *r, const char *id, struct ix *x, char *why,
                              size_t whycap)
 {
     if (!strcmp(x->state, "ended"))
@@ -637,7 +601,7 @@ static void on_trace(struct router *r, const struct cc_nats_msg *m, const char *
 {
     redisReply *rep;
     Cc__V1__Trace t = CC__V1__TRACE__INIT;
-    enum cc_status st = cc_redis_run(r->redis, &rep, "LRANGE {cc}:trace:%s 0 -1", id);
+    enum cc_status st = cc_redis_run(r->redis, &rep, "LRANGE " KEY_TRACE " 0 -1", id);
     if (st == CC_OK && rep->elements == 0)
         st = CC_ERR_NOT_FOUND;
     Cc__V1__TraceStep **steps = st == CC_OK ? calloc(rep->elements, sizeof *steps) : NULL;
@@ -661,7 +625,7 @@ static void on_trace(struct router *r, const struct cc_nats_msg *m, const char *
 static void on_action(struct router *r, const struct cc_nats_msg *m, const char *verb)
 {
     Cc__V1__OfferAction *a = cc__v1__offer_action__unpack(NULL, m->len, m->data);
-    struct record x;
+    struct ix x = {.rep = NULL};
     char why[256] = "";
     enum cc_status st = a && id_ok(a->interaction_id) ? CC_OK : CC_ERR_INVALID;
     const char *id = st == CC_OK ? a->interaction_id : NULL, *agent = a ? actor(a) : NULL;
@@ -670,7 +634,7 @@ static void on_action(struct router *r, const struct cc_nats_msg *m, const char 
         goto out;
     }
     if (st == CC_OK)
-        st = record_read(r, id, &x);
+        st = ix_read(r, id, &x);
     if (st == CC_OK && !strcmp(verb, "accept"))
         st = agent ? do_accept(r, id, agent, &x, why, sizeof why) : CC_ERR_INVALID;
     else if (st == CC_OK && !strcmp(verb, "decline"))
@@ -687,6 +651,7 @@ static void on_action(struct router *r, const struct cc_nats_msg *m, const char 
         cc_nats_respond_error(r->nats, m, st, why[0] ? why
                                               : st == CC_ERR_NOT_FOUND ? "no such interaction"
                                                                        : NULL);
+    ix_release(&x);
 out:
     if (a)
         cc__v1__offer_action__free_unpacked(a, NULL);
@@ -695,7 +660,7 @@ out:
 static void on_router(void *arg, const struct cc_nats_msg *m)
 {
     struct router *r = arg;
-    const char *verb = m->subject + strlen("cc.router.");
+    const char *verb = m->subject + strlen(SUBJ_ROUTER_PREFIX);
     if (!strcmp(verb, "enqueue"))
         on_enqueue(r, m);
     else if (!strcmp(verb, "offers") || !strcmp(verb, "queues"))
@@ -707,13 +672,13 @@ static void on_router(void *arg, const struct cc_nats_msg *m)
 #define LOST_OFFER_GRACE_MS 3000
 
 /* Tells the interaction's owner (call-router for calls) that it ended waiting. */
-static void expired_publish(struct router *r, const char *id, const struct record *x)
+static void expired_publish(struct router *r, const char *id, const struct ix *x)
 {
     Cc__V1__Interaction ix = CC__V1__INTERACTION__INIT;
     ix.id = CC_PB_STR(id), ix.kind = CC_PB_STR(x->kind), ix.queue_id = CC_PB_STR(x->queue);
     ix.state = CC_PB_STR("ended"), ix.end_reason = CC_PB_STR("timed_out");
     char subject[64];
-    snprintf(subject, sizeof subject, "cc.router.expired.%s", x->kind);
+    snprintf(subject, sizeof subject, SUBJ_ROUTER_EXPIRED, x->kind);
     if (cc_nats_publish(r->nats, subject, &ix.base) != CC_OK)
         CC_WARN("cannot publish the expiry of %s", id);
 }
@@ -721,22 +686,26 @@ static void expired_publish(struct router *r, const char *id, const struct recor
 void expire_waiting(struct router *r)
 {
     redisReply *due;
-    if (cc_redis_run(r->redis, &due, "ZRANGEBYSCORE {cc}:deadline -inf %lld LIMIT 0 100",
+    if (cc_redis_run(r->redis, &due, "ZRANGEBYSCORE " KEY_DEADLINE " -inf %lld LIMIT 0 100",
                      (long long)cc_time_now_ms()) != CC_OK) {
         free_reply(due);
         return;
     }
     for (size_t i = 0; i < due->elements; i++) {
-        struct record x;
+        struct ix x;
         struct cc_redis_conn *c;
         redisReply *rep = NULL;
         char kix[96], kwait[96];
         const char *id = due->element[i]->str;
-        if (record_read(r, id, &x) != CC_OK || cc_redis_acquire(r->redis, &c) != CC_OK)
+        if (ix_read(r, id, &x) != CC_OK)
             continue;
-        snprintf(kix, sizeof kix, "{cc}:ix:%s", id);
-        snprintf(kwait, sizeof kwait, "{cc}:wait:%s", x.queue);
-        const char *argv[] = {kix, kwait, "{cc}:deadline", id};
+        if (cc_redis_acquire(r->redis, &c) != CC_OK) {
+            ix_release(&x);
+            continue;
+        }
+        snprintf(kix, sizeof kix, KEY_IX, id);
+        snprintf(kwait, sizeof kwait, KEY_WAIT, x.queue);
+        const char *argv[] = {kix, kwait, KEY_DEADLINE, id};
         if (cc_redis_eval(c, &expire_script, &rep, 3, 4, argv, NULL) == CC_OK && rep->integer == 1) {
             trace_add(r, id, "ended", NULL, "timed_out", NULL);
             cc_metric_add(r->m_outcomes, "outcome=\"timed_out_waiting\"", 1);
@@ -744,6 +713,7 @@ void expire_waiting(struct router *r)
         }
         free_reply(rep);
         cc_redis_release(r->redis, c);
+        ix_release(&x);
     }
     free_reply(due);
 }
@@ -751,7 +721,7 @@ void expire_waiting(struct router *r)
 static void forget_offer(struct router *r, const char *id)
 {
     redisReply *rep;
-    cc_redis_run(r->redis, &rep, "ZREM {cc}:offered %s", id);
+    cc_redis_run(r->redis, &rep, "ZREM " KEY_OFFERED " %s", id);
     free_reply(rep);
 }
 
@@ -759,34 +729,39 @@ void requeue_lost_offers(struct router *r)
 {
     redisReply *rep;
     long long before = (long long)cc_time_now_ms() - LOST_OFFER_GRACE_MS;
-    if (cc_redis_run(r->redis, &rep, "ZRANGEBYSCORE {cc}:offered -inf %lld LIMIT 0 50", before) ==
+    if (cc_redis_run(r->redis, &rep, "ZRANGEBYSCORE " KEY_OFFERED " -inf %lld LIMIT 0 50", before) ==
         CC_OK)
         for (size_t i = 0; i < rep->elements; i++) {
-            struct record x;
+            struct ix x;
             const char *id = rep->element[i]->str;
-            if (record_read(r, id, &x) == CC_OK && !strcmp(x.state, "offered"))
+            enum cc_status st = ix_read(r, id, &x);
+            if (st == CC_OK && !strcmp(x.state, "offered"))
                 requeue(r, id, &x, "", "timed_out");
-            else
+            else if (st == CC_OK || st == CC_ERR_NOT_FOUND)
                 forget_offer(r, id); /* answered or gone: only the index entry was left */
+            ix_release(&x);
         }
     free_reply(rep);
 }
 
 /* --- agent status events ------------------------------------------------------------------ */
 
+/* The agent of a status event can take something now (agent_can_take for
+ * any kind in any queue; each waiting interaction is then checked with its
+ * own queue). */
 static int available(const Cc__V1__AgentStatus *s)
 {
-    if (!s->status || strcmp(s->status, "callcenter") || !s->state || s->offers)
-        return 0;
-    return !strcmp(s->state, "waiting") ||
-           (!strcmp(s->state, "busy") && s->active_calls == 0 && !s->pending);
+    struct agent_rec rec;
+    agent_rec_init(&rec);
+    agent_rec_from_proto(&rec, s);
+    return agent_can_take(&rec, NULL, NULL) == NULL;
 }
 
 static void on_status(void *arg, const struct cc_nats_msg *m)
 {
     struct router *r = arg;
     Cc__V1__AgentStatus *s = cc__v1__agent_status__unpack(NULL, m->len, m->data);
-    struct record x;
+    struct ix x;
     if (!s || !s->agent_id)
         goto out;
     /* the offer stopped ringing unanswered: timed out, or released by the
@@ -794,8 +769,10 @@ static void on_status(void *arg, const struct cc_nats_msg *m)
     int timed_out = s->reason && !strcmp(s->reason, "offer_timeout");
     int released = s->reason && !strcmp(s->reason, "offer_released");
     if ((timed_out || released) && s->interaction_id &&
-        record_read(r, s->interaction_id, &x) == CC_OK)
+        ix_read(r, s->interaction_id, &x) == CC_OK) {
         requeue(r, s->interaction_id, &x, s->agent_id, timed_out ? "timed_out" : "withdrawn");
+        ix_release(&x);
+    }
     if (available(s))
         routing_offer_agent(r, s->agent_id);
 out:
@@ -807,8 +784,8 @@ enum cc_status interactions_start(struct router *r)
 {
     enum cc_status st = CC_OK;
     for (int i = 0; i < 4 && st == CC_OK; i++)
-        st = cc_nats_subscribe(r->nats, "cc.router.*", "router", on_router, r);
+        st = cc_nats_subscribe(r->nats, SUBJ_ROUTER_ALL, "router", on_router, r);
     for (int i = 0; i < 4 && st == CC_OK; i++)
-        st = cc_nats_subscribe(r->nats, "cc.presence.changed.*", "router", on_status, r);
+        st = cc_nats_subscribe(r->nats, SUBJ_PRESENCE_CHANGED_ALL, "router", on_status, r);
     return st;
 }

@@ -22,69 +22,27 @@ static void free_reply(redisReply *r)
         freeReplyObject(r);
 }
 
-static char *field(const redisReply *rep, size_t i)
-{
-    const redisReply *v = rep->element[i];
-    return v->type == REDIS_REPLY_STRING && v->len ? v->str : NULL;
-}
-
 /* --- offers ------------------------------------------------------------------------------ */
 
-enum cc_status offer_read(struct router *r, const char *id, const char *agent,
+enum cc_status offer_read(struct router *r, const char *id, const char *agent, struct ix *x,
                           struct offer_view *v)
 {
-    memset(v, 0, sizeof *v);
-    cc__v1__offer__init(&v->msg);
-    cc__v1__customer__init(&v->customer);
-    enum cc_status st = cc_redis_run(r->redis, &v->rep,
-                                     "HMGET {cc}:ix:%s state agent ring kind queue chat_id preview "
-                                     "customer_id customer_name customer_phone offered_at expires_at "
-                                     "source",
-                                     id);
-    if (st != CC_OK || v->rep->elements != 13) {
-        offer_view_release(v);
-        return st == CC_OK ? CC_ERR_INTERNAL : st;
-    }
-    const redisReply *f = v->rep;
-    const char *state = field(f, 0), *to = field(f, 1), *ring = field(f, 2);
-    int mine = to && !strcmp(to, agent);
-    if (!mine && ring && !strcmp(ring, "1")) {
+    enum cc_status st = ix_read(r, id, x);
+    if (st != CC_OK)
+        return st;
+    int mine = !strcmp(x->agent, agent);
+    if (!mine && x->ring) {
         redisReply *m;
-        if (cc_redis_run(r->redis, &m, "SISMEMBER {cc}:ring:%s %s", id, agent) == CC_OK)
+        if (cc_redis_run(r->redis, &m, "SISMEMBER " KEY_RING " %s", id, agent) == CC_OK)
             mine = m->integer == 1;
         free_reply(m);
     }
-    if (!state || strcmp(state, "offered") != 0 || !mine) {
-        offer_view_release(v);
+    if (strcmp(x->state, "offered") != 0 || !mine) {
+        ix_release(x);
         return CC_ERR_NOT_FOUND;
     }
-    int64_t at = field(f, 10) ? strtoll(field(f, 10), NULL, 10) : 0;
-    int64_t expires = field(f, 11) ? strtoll(field(f, 11), NULL, 10) : 0;
-    cc_time_format_ms(at, v->offered_at, sizeof v->offered_at);
-    cc_time_format_ms(expires, v->expires_at, sizeof v->expires_at);
-    snprintf(v->offer_id, sizeof v->offer_id, "%s:%lld", id, (long long)at);
-    snprintf(v->agent, sizeof v->agent, "%s", agent);
-    snprintf(v->id, sizeof v->id, "%s", id);
-    v->msg.offer_id = v->offer_id, v->msg.interaction_id = v->id, v->msg.agent_id = v->agent;
-    v->msg.kind = field(f, 3), v->msg.queue_id = field(f, 4), v->msg.chat_id = field(f, 5);
-    v->msg.preview = field(f, 6);
-    v->customer.id = field(f, 7), v->customer.name = field(f, 8), v->customer.phone = field(f, 9);
-    v->msg.customer = &v->customer;
-    v->msg.offered_at = v->offered_at, v->msg.expires_at = v->expires_at;
-    v->msg.source = field(f, 12);
-    const struct config *c = config_get(r);
-    const Cc__V1__Queue *q = config_queue(c, v->msg.queue_id);
-    if (q && q->name)
-        snprintf(v->queue_name, sizeof v->queue_name, "%s", q->name);
-    config_put(c);
-    v->msg.queue_name = v->queue_name[0] ? v->queue_name : NULL;
+    ix_offer(r, x, agent, v);
     return CC_OK;
-}
-
-void offer_view_release(struct offer_view *v)
-{
-    free_reply(v->rep);
-    v->rep = NULL;
 }
 
 /* cc.router.offers: the offers ringing for the caller (or agent_id, for a
@@ -95,25 +53,28 @@ static void on_offers(struct router *r, const struct cc_nats_msg *m,
 {
     const char *agent = a->caller && a->caller->user_id ? a->caller->user_id : a->agent_id;
     struct offer_view *views = NULL;
+    struct ix *xs = NULL;
     Cc__V1__Offer **items = NULL;
     Cc__V1__OfferList list = CC__V1__OFFER_LIST__INIT;
     redisReply *ids = NULL;
-    enum cc_status st = agent ? cc_redis_run(r->redis, &ids, "SMEMBERS {cc}:aoff:%s", agent)
+    enum cc_status st = agent ? cc_redis_run(r->redis, &ids, "SMEMBERS " KEY_AOFF, agent)
                               : CC_ERR_INVALID;
     size_t n = st == CC_OK ? ids->elements : 0;
     if (n > MAX_LISTED_OFFERS)
         n = MAX_LISTED_OFFERS;
     if (st == CC_OK && (!(views = calloc(n + 1, sizeof *views)) ||
+                        !(xs = calloc(n + 1, sizeof *xs)) ||
                         !(items = calloc(n + 1, sizeof *items))))
         st = CC_ERR_NOMEM;
     for (size_t i = 0; st == CC_OK && i < n; i++) {
-        enum cc_status one = offer_read(r, ids->element[i]->str, agent, &views[list.n_items]);
+        enum cc_status one = offer_read(r, ids->element[i]->str, agent, &xs[list.n_items],
+                                        &views[list.n_items]);
         if (one == CC_OK) {
             items[list.n_items] = &views[list.n_items].msg;
             list.n_items++;
         } else if (one == CC_ERR_NOT_FOUND) {
             redisReply *rep;
-            cc_redis_run(r->redis, &rep, "SREM {cc}:aoff:%s %s", agent, ids->element[i]->str);
+            cc_redis_run(r->redis, &rep, "SREM " KEY_AOFF " %s", agent, ids->element[i]->str);
             free_reply(rep);
         }
     }
@@ -128,8 +89,9 @@ static void on_offers(struct router *r, const struct cc_nats_msg *m,
         cc_nats_respond(r->nats, m, &list.base);
     else
         cc_nats_respond_error(r->nats, m, st, st == CC_ERR_INVALID ? "agent_id required" : NULL);
-    for (size_t i = 0; views && i < list.n_items; i++)
-        offer_view_release(&views[i]);
+    for (size_t i = 0; xs && i < list.n_items; i++)
+        ix_release(&xs[i]);
+    free(xs);
     free(views);
     free(items);
     free_reply(ids);
@@ -147,7 +109,7 @@ static enum cc_status waiting_in(struct router *r, const char *queue, struct wai
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
     memset(w, 0, sizeof *w);
-    snprintf(key, sizeof key, "{cc}:wait:%s", queue);
+    snprintf(key, sizeof key, KEY_WAIT, queue);
     const char *argv[] = {key};
     enum cc_status st = cc_redis_acquire(r->redis, &c);
     if (st != CC_OK)

@@ -11,8 +11,11 @@
 
 #include "cc/v1/registry.pb-c.h"
 #include "cc/v1/routing.pb-c.h"
+#include "cc_agent_store.h"
+#include "cc_keys.h"
 #include "cc_refresh.h"
 #include "cc_service.h"
+#include "cc_subjects.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,9 +34,9 @@ struct config {
  * the skill at hand. */
 struct candidate {
     char id[64];
-    int64_t capacity, since, offers, calls, chats, version, handled;
-    char status[16], state[20], pending[16], team[64];
-    int offered; /* set by reserve() */
+    struct agent_rec rec;
+    int64_t capacity, handled;
+    int offered; /* set by reserve(): rec is then the record it wrote */
 };
 
 struct agents; /* agents.c */
@@ -70,17 +73,26 @@ const Cc__V1__Team *config_team(const struct config *c, const char *id);
  * queue `id` (a queue created a moment ago); held until config_put. */
 const struct config *config_get_for_queue(struct router *r, const char *id);
 
-/* --- interactions.c: subjects and storage ------------------------------------------ */
+/* --- ix.c: the interaction record and its trace (the one reader of {cc}:ix) ------------ */
 
-enum cc_status interactions_start(struct router *r);
+/* An interaction as stored ({cc}:ix:<id>). The long strings point into `rep`
+ * (read) or into the message it was made from (enqueue). */
+struct ix {
+    char id[72], state[16], queue[64], kind[8], agent[64], excluded[64], sticky[64],
+        end_reason[16];
+    const char *chat_id, *customer_id, *customer_name, *customer_phone, *preview, *source;
+    int64_t enq, prio, attempts, offered_ms, expires_ms, sticky_until;
+    int ring; /* offered to several agents at once ({cc}:ring:<id>) */
+    redisReply *rep;
+};
 
-/* Puts back in their queues the interactions whose offer expired more than
- * a grace period ago without an answer or a timeout being handled (a lost
- * event, a replica killed at the wrong moment). */
-void requeue_lost_offers(struct router *r);
+/* Reads interaction `id` in one HMGET; CC_ERR_NOT_FOUND when there is none.
+ * Release with ix_release. */
+enum cc_status ix_read(struct router *r, const char *id, struct ix *x);
+void ix_release(struct ix *x);
 
-/* Ends the waiting interactions whose queue's max_wait_s has passed. */
-void expire_waiting(struct router *r);
+/* The waiting order: higher priority first, then the older enqueue time. */
+double ix_score(int64_t prio, int64_t enq_ms);
 
 /* One step of a routing trace (strings may be NULL). */
 struct trace_step {
@@ -99,21 +111,33 @@ size_t trace_pack(const struct trace_step *t, const char *at, uint8_t *buf, size
 void trace_add(struct router *r, const char *id, const char *step, const char *agent_id,
                const char *reason, const char *strategy);
 
-/* --- offers.c: what people see of routing ------------------------------------------------ */
-
-/* An offer read back from its interaction's record (the strings point into it). */
+/* An offer of interaction `x` to `agent` as published and listed (strings
+ * point into x and the view). */
 struct offer_view {
     Cc__V1__Offer msg;
     Cc__V1__Customer customer;
-    char id[64], agent[64], offer_id[96], offered_at[32], expires_at[32], queue_name[128];
-    redisReply *rep;
+    char agent[64], offer_id[96], offered_at[32], expires_at[32], queue_name[128];
 };
+void ix_offer(struct router *r, const struct ix *x, const char *agent, struct offer_view *v);
+
+/* --- interactions.c: the subjects (enqueue, accept, decline, abandon, end, ...) ------ */
+
+enum cc_status interactions_start(struct router *r);
+
+/* Puts back in their queues the interactions whose offer expired more than
+ * a grace period ago without an answer or a timeout being handled (a lost
+ * event, a replica killed at the wrong moment). */
+void requeue_lost_offers(struct router *r);
+
+/* Ends the waiting interactions whose queue's max_wait_s has passed. */
+void expire_waiting(struct router *r);
+
+/* --- offers.c: what people see of routing ------------------------------------------------ */
 
 /* The offer of interaction `id` ringing for `agent`; CC_ERR_NOT_FOUND when
- * it does not ring for that agent now. Release with offer_view_release. */
-enum cc_status offer_read(struct router *r, const char *id, const char *agent,
+ * it does not ring for that agent now. Release x with ix_release. */
+enum cc_status offer_read(struct router *r, const char *id, const char *agent, struct ix *x,
                           struct offer_view *v);
-void offer_view_release(struct offer_view *v);
 
 /* cc.router.offers and cc.router.queues (`verb` "offers" or "queues"). */
 void offers_request(struct router *r, const struct cc_nats_msg *m, const char *verb);
@@ -137,10 +161,15 @@ size_t agents_candidates(struct router *r, const char *skill, int64_t min, struc
 /* Reads agent `id` again from Redis (a reservation found it moved). */
 void agents_refresh(struct router *r, const char *id);
 
-/* Queues the read of agent `id`'s presence record on pipeline `c`;
- * agent_reply reads it into `a` (0 when unreadable). */
-void agent_append(struct cc_redis_conn *c, const char *id);
-int agent_reply(struct cc_redis_conn *c, const char *id, int64_t capacity, struct candidate *a);
+/* Puts the record `rec` of agent `id` in the view when newer than its copy
+ * (the router wrote it, or an event told it). */
+void agents_update(struct router *r, const char *id, const struct agent_rec *rec);
+
+/* Applies router event `ev` (accept, decline, offer_withdrawn) of interaction
+ * `x` to `agent` when the caller's script did not: read, decide (cc_agent.h),
+ * compare-and-set, publish. `offer` as agent_cas_prepare's. */
+enum cc_status agents_event(struct router *r, const char *agent, enum presence_event ev,
+                             const struct ix *x, const char *offer, const char *reason);
 
 /* --- routing.c: choosing an agent ------------------------------------------------------ */
 
@@ -155,6 +184,10 @@ enum route_flags {
 /* Tries to offer waiting interaction `id` to the best eligible agent.
  * Returns 1 when offered, 0 when nobody can take it now, -1 on failure. */
 int routing_offer_interaction(struct router *r, const char *id, unsigned flags);
+
+/* The same for interaction `x` as just stored (no read). */
+int routing_offer_ix(struct router *r, struct ix *x, unsigned flags);
+
 
 /* An agent became available: offers it the waiting interactions it is
  * eligible for, highest priority and oldest first, while it has room. */

@@ -20,46 +20,15 @@
 extern const char reserve_lua[];
 static struct cc_redis_script reserve_script = CC_REDIS_SCRIPT("reserve", reserve_lua);
 
-struct ix {
-    char id[64], state[16], queue[64], kind[8], excluded[64], sticky[64];
-    int64_t enq, sticky_until;
-};
-
 static void free_reply(redisReply *r)
 {
     if (r)
         freeReplyObject(r);
 }
 
-static void copy_str(char *dst, size_t cap, const redisReply *v)
-{
-    snprintf(dst, cap, "%s", v && v->type == REDIS_REPLY_STRING ? v->str : "");
-}
-
 static int64_t num(const redisReply *v)
 {
     return v && v->type == REDIS_REPLY_STRING ? strtoll(v->str, NULL, 10) : 0;
-}
-
-static enum cc_status ix_read(struct router *r, const char *id, struct ix *x)
-{
-    redisReply *rep;
-    enum cc_status st = cc_redis_run(r->redis, &rep,
-                                     "HMGET {cc}:ix:%s state queue kind enq excluded sticky "
-                                     "sticky_until", id);
-    memset(x, 0, sizeof *x);
-    snprintf(x->id, sizeof x->id, "%s", id);
-    if (st == CC_OK && rep->elements == 7) {
-        copy_str(x->state, sizeof x->state, rep->element[0]);
-        copy_str(x->queue, sizeof x->queue, rep->element[1]);
-        copy_str(x->kind, sizeof x->kind, rep->element[2]);
-        x->enq = num(rep->element[3]);
-        copy_str(x->excluded, sizeof x->excluded, rep->element[4]);
-        copy_str(x->sticky, sizeof x->sticky, rep->element[5]);
-        x->sticky_until = num(rep->element[6]);
-    }
-    free_reply(rep);
-    return st;
 }
 
 /* The skill bar now: min_capacity lowered by the widening steps passed. */
@@ -74,39 +43,6 @@ static int64_t bar(const Cc__V1__Queue *q, int64_t waited_ms)
 
 /* Reads the agents holding the queue's skill at or above `min`, with their
  * presence records, in one pipeline. Returns how many (<= MAX_CANDIDATES). */
-void agent_append(struct cc_redis_conn *c, const char *id)
-{
-    char key[96];
-    snprintf(key, sizeof key, "{cc}:agent:%s", id);
-    const char *argv[] = {"HMGET", key, "status", "state", "offers", "calls", "chats",
-                          "pending", "since", "team", "version"};
-    cc_redis_append(c, 11, argv, NULL);
-}
-
-int agent_reply(struct cc_redis_conn *c, const char *id, int64_t capacity, struct candidate *a)
-{
-    redisReply *rec;
-    if (cc_redis_reply(c, &rec) != CC_OK || rec->elements != 9) {
-        free_reply(rec);
-        return 0;
-    }
-    memset(a, 0, sizeof *a);
-    snprintf(a->id, sizeof a->id, "%s", id);
-    a->capacity = capacity;
-    copy_str(a->status, sizeof a->status, rec->element[0]);
-    copy_str(a->state, sizeof a->state, rec->element[1]);
-    a->offers = num(rec->element[2]), a->calls = num(rec->element[3]);
-    a->chats = num(rec->element[4]);
-    copy_str(a->pending, sizeof a->pending, rec->element[5]);
-    a->since = num(rec->element[6]);
-    copy_str(a->team, sizeof a->team, rec->element[7]);
-    a->version = num(rec->element[8]);
-    freeReplyObject(rec);
-    return 1;
-}
-
-/* Reads the agents holding the queue's skill at or above `min`, with their
- * presence records, in one pipeline. Returns how many (<= MAX_CANDIDATES). */
 static size_t candidates(struct router *r, const Cc__V1__Queue *q, int64_t min,
                          struct candidate **out)
 {
@@ -114,7 +50,7 @@ static size_t candidates(struct router *r, const Cc__V1__Queue *q, int64_t min,
     struct cc_redis_conn *c;
     size_t n = 0;
     *out = NULL;
-    if (cc_redis_run(r->redis, &ids, "ZRANGEBYSCORE {cc}:rt:cand:%s %lld +inf WITHSCORES LIMIT 0 %d",
+    if (cc_redis_run(r->redis, &ids, "ZRANGEBYSCORE " KEY_RT_CAND " %lld +inf WITHSCORES LIMIT 0 %d",
                      q->skill_id, (long long)min, MAX_CANDIDATES) != CC_OK ||
         !(*out = calloc(ids->elements / 2 + 1, sizeof **out)) ||
         cc_redis_acquire(r->redis, &c) != CC_OK) {
@@ -122,39 +58,16 @@ static size_t candidates(struct router *r, const Cc__V1__Queue *q, int64_t min,
         return 0;
     }
     for (size_t i = 0; i + 1 < ids->elements; i += 2)
-        agent_append(c, ids->element[i]->str);
-    for (size_t i = 0; i + 1 < ids->elements; i += 2)
-        n += agent_reply(c, ids->element[i]->str, strtoll(ids->element[i + 1]->str, NULL, 10),
-                         &(*out)[n]);
+        agent_read_append(c, ids->element[i]->str);
+    for (size_t i = 0; i + 1 < ids->elements; i += 2) {
+        struct candidate *a = &(*out)[n];
+        snprintf(a->id, sizeof a->id, "%s", ids->element[i]->str);
+        a->capacity = strtoll(ids->element[i + 1]->str, NULL, 10);
+        n += agent_read_reply(c, &a->rec);
+    }
     cc_redis_release(r->redis, c);
     freeReplyObject(ids);
     return n;
-}
-
-/* Why `a` cannot take the interaction now, or NULL when it can. */
-static const char *skip_reason(const struct candidate *a, const Cc__V1__Queue *q, const char *kind)
-{
-    int chat = !strcmp(kind, "chat");
-    int64_t room = q->max_concurrent_chats > 0 ? q->max_concurrent_chats : 1;
-    if (strcmp(a->status, "callcenter") != 0)
-        return "not_callcenter";
-    if (!strcmp(a->state, "pause"))
-        return "paused";
-    if (q->n_team_ids) {
-        int in = 0;
-        for (size_t i = 0; i < q->n_team_ids && !in; i++)
-            in = !strcmp(q->team_ids[i], a->team);
-        if (!in)
-            return "not_in_team";
-    }
-    if (!strcmp(a->state, "waiting") && a->offers == 0)
-        return NULL;
-    if ((chat && a->calls > 0) || (!chat && a->chats > 0))
-        return "call_or_chat";
-    if (chat && !strcmp(a->state, "busy") && a->calls == 0 && !a->pending[0] &&
-        a->chats + a->offers < room)
-        return NULL;
-    return "busy";
 }
 
 static const char *strategy_of(const Cc__V1__Queue *q)
@@ -165,7 +78,7 @@ static const char *strategy_of(const Cc__V1__Queue *q)
 static int by_idle(const void *x, const void *y)
 {
     const struct candidate *a = x, *b = y;
-    return (a->since > b->since) - (a->since < b->since);
+    return (a->rec.since_ms > b->rec.since_ms) - (a->rec.since_ms < b->rec.since_ms);
 }
 
 static int by_skill(const void *x, const void *y)
@@ -195,7 +108,7 @@ static void load_handled(struct router *r, struct candidate *a, size_t n)
     redisReply *rep = NULL;
     const char **argv = calloc(n + 2, sizeof *argv);
     cc_time_day(cc_time_now_ms(), day, sizeof day);
-    snprintf(key, sizeof key, "{cc}:handled:%s", day);
+    snprintf(key, sizeof key, KEY_HANDLED, day);
     if (!argv || !n || cc_redis_acquire(r->redis, &c) != CC_OK) {
         free(argv);
         return;
@@ -217,7 +130,7 @@ static void rotate(struct router *r, const Cc__V1__Queue *q, struct candidate *a
     redisReply *rep;
     size_t start = 0;
     qsort(a, n, sizeof *a, by_id);
-    if (cc_redis_run(r->redis, &rep, "GET {cc}:rr:%s", q->id) == CC_OK &&
+    if (cc_redis_run(r->redis, &rep, "GET " KEY_RR, q->id) == CC_OK &&
         rep->type == REDIS_REPLY_STRING)
         while (start < n && strcmp(a[start].id, rep->str) <= 0)
             start++;
@@ -277,7 +190,7 @@ static size_t eligible(const struct ix *x, const Cc__V1__Queue *q, struct candid
 {
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *why = skip_reason(&a[i], q, x->kind);
+        const char *why = agent_can_take(&a[i].rec, x->kind, q);
         if (why)
             skip(sk, a[i].id, why);
         else
@@ -335,104 +248,140 @@ static int64_t offer_ms(const struct config *c, const char *team_id, const char 
     return (call ? t->call_offer_timeout_s : t->chat_invite_timeout_s) * 1000;
 }
 
-/* Runs reserve.lua for agents a[0..n) (n > 1 only to ring several) and
- * marks those offered. Returns how many were offered, -1 when the
+/* Decides the offer to agents a[0..n) (n > 1 only to ring several) with
+ * the one machine (cc_agent.h) and runs reserve.lua, which applies each
+ * decision compare-and-set (agent_cas.lua), moves the interaction and writes
+ * the trace in one step. Marks those offered (their rec is then the record
+ * written) and x as offered. Returns how many were offered, -1 when the
  * interaction is no longer waiting, -2 when Redis failed. */
-#define KEYS_PER_AGENT 3
-#define ARGS_PER_AGENT 5
-static int reserve(struct router *r, const struct config *cfg, const struct ix *x,
-                   struct candidate *a, size_t n, int ring, int64_t now)
+#define RESERVE_KEYS 7
+#define RESERVE_ARGS 6
+#define ARGS_PER_AGENT (AGENT_CAS_NARGS + 2)
+struct reserved {
+    struct agent_cas_arg cas;
+    struct agent_rec next;
+    char offer[192], expires[24];
+    uint8_t step[512];
+    size_t steplen, at; /* at: index in a[] */
+};
+
+static int reserve(struct router *r, const struct config *cfg, struct ix *x,
+                   const Cc__V1__Queue *q, struct candidate *a, size_t n, int ring, int64_t now,
+                   const char *reason)
 {
-    char kix[96], kwait[96], kring[96], snow[24], (*keys)[128], (*args)[24];
-    const char **argv;
+    char kix[96], kwait[96], kring[96], ktrace[96], snow[24], sn[24], tis_ttl[16], trace_ttl[16],
+        at[32];
+    struct reserved *d = calloc(n + 1, sizeof *d);
+    size_t nkeys = RESERVE_KEYS + AGENT_CAS_NKEYS * n, cap = nkeys + RESERVE_ARGS + ARGS_PER_AGENT * n;
+    const char **argv = calloc(cap, sizeof *argv);
+    size_t *lens = calloc(cap, sizeof *lens), m = 0, k = 0;
+    struct presence_input in = {.ev = EV_OFFER, .actor = ACTOR_ROUTER, .kind = x->kind, .queue = q};
+    struct presence_facts f = {.now_ms = now, .is_agent = 1};
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
     int got = -2;
-    size_t nkeys = 5 + KEYS_PER_AGENT * n, argc = nkeys + 4 + ARGS_PER_AGENT * n;
-    keys = calloc(n * KEYS_PER_AGENT, sizeof *keys);
-    args = calloc(n * ARGS_PER_AGENT, sizeof *args);
-    argv = calloc(argc, sizeof *argv);
-    if (!keys || !args || !argv || cc_redis_acquire(r->redis, &c) != CC_OK)
+    int64_t last = 0;
+    if (!d || !argv || !lens)
         goto out;
-    snprintf(kix, sizeof kix, "{cc}:ix:%s", x->id);
-    snprintf(kwait, sizeof kwait, "{cc}:wait:%s", x->queue);
-    snprintf(kring, sizeof kring, "{cc}:ring:%s", x->id);
+    cc_time_format_ms(now, at, sizeof at);
+    for (size_t i = 0; i < n; i++) { /* the decisions */
+        struct reserved *e = &d[m];
+        const char *why;
+        if (presence_decide(&a[i].rec, &in, &f, &e->next, &why) != CC_OK)
+            continue;
+        int64_t expires = now + offer_ms(cfg, a[i].rec.team, x->kind);
+        last = expires > last ? expires : last;
+        snprintf(e->offer, sizeof e->offer, "+%s|%s|%lld", x->id, x->kind, (long long)expires);
+        snprintf(e->expires, sizeof e->expires, "%lld", (long long)expires);
+        agent_cas_prepare(&e->cas, a[i].id, &a[i].rec, &e->next, "", e->offer);
+        struct trace_step t = {"offered", a[i].id, reason, strategy_of(q)};
+        e->steplen = trace_pack(&t, at, e->step, sizeof e->step);
+        e->at = i;
+        m++;
+    }
+    if (m == 0) {
+        got = 0;
+        goto out;
+    }
+    snprintf(kix, sizeof kix, KEY_IX, x->id);
+    snprintf(kwait, sizeof kwait, KEY_WAIT, x->queue);
+    snprintf(kring, sizeof kring, KEY_RING, x->id);
+    snprintf(ktrace, sizeof ktrace, KEY_TRACE, x->id);
     snprintf(snow, sizeof snow, "%lld", (long long)now);
-    const char *fixed[] = {kix, kwait, "{cc}:timers:offer", "{cc}:offered", kring};
-    memcpy(argv, fixed, sizeof fixed);
-    size_t k = 5;
-    for (size_t i = 0; i < n; i++) { /* keys first, then the arguments */
-        char day[16];
-        cc_time_day(a[i].since ? a[i].since : now, day, sizeof day);
-        snprintf(keys[3 * i], sizeof *keys, "{cc}:agent:%s", a[i].id);
-        snprintf(keys[3 * i + 1], sizeof *keys, "{cc}:tis:%s:%s", day, a[i].id);
-        snprintf(keys[3 * i + 2], sizeof *keys, "{cc}:aoff:%s", a[i].id);
-        for (int j = 0; j < KEYS_PER_AGENT; j++)
-            argv[k++] = keys[3 * i + j];
+    snprintf(sn, sizeof sn, "%zu", m);
+    snprintf(tis_ttl, sizeof tis_ttl, "%d", TIS_TTL_S);
+    snprintf(trace_ttl, sizeof trace_ttl, "%d", TRACE_TTL_S);
+#define PUT(text) (lens[k] = strlen(text), argv[k++] = (text))
+    const char *fixed[] = {kix, kwait, KEY_TIMERS_OFFER, KEY_OFFERED, kring, KEY_TIMERS_STATE,
+                           ktrace};
+    for (size_t i = 0; i < RESERVE_KEYS; i++)
+        PUT(fixed[i]);
+    for (size_t j = 0; j < m; j++)
+        for (int i = 0; i < AGENT_CAS_NKEYS; i++)
+            PUT(d[j].cas.keys[i]);
+    nkeys = k;
+    const char *head[] = {x->id, snow, ring ? "ring" : "", tis_ttl, trace_ttl, sn};
+    for (size_t i = 0; i < RESERVE_ARGS; i++)
+        PUT(head[i]);
+    for (size_t j = 0; j < m; j++) {
+        for (int i = 0; i < AGENT_CAS_NARGS; i++)
+            PUT(d[j].cas.argv[i]);
+        PUT(d[j].expires);
+        lens[k] = d[j].steplen, argv[k++] = (const char *)d[j].step; /* packed: binary */
     }
-    argv[k++] = x->id, argv[k++] = x->kind, argv[k++] = snow, argv[k++] = ring ? "ring" : "";
-    for (size_t i = 0; i < n; i++) {
-        int waiting = !strcmp(a[i].state, "waiting");
-        char(*v)[24] = &args[ARGS_PER_AGENT * i];
-        snprintf(v[0], sizeof *v, "%lld", (long long)a[i].version);
-        snprintf(v[1], sizeof *v, "%lld", (long long)(now + offer_ms(cfg, a[i].team, x->kind)));
-        snprintf(v[2], sizeof *v, "%s", waiting ? "offering" : "");
-        snprintf(v[3], sizeof *v, "%lld", waiting && a[i].since ? (long long)(now - a[i].since) : 0LL);
-        argv[k++] = a[i].id;
-        for (int j = 0; j < ARGS_PER_AGENT - 1; j++)
-            argv[k++] = v[j];
-    }
-    if (cc_redis_eval(c, &reserve_script, &rep, (int)nkeys, (int)argc, argv, NULL) == CC_OK) {
+#undef PUT
+    if (cc_redis_acquire(r->redis, &c) != CC_OK)
+        goto out;
+    if (cc_redis_eval(c, &reserve_script, &rep, (int)nkeys, (int)k, argv, lens) == CC_OK) {
         if (rep->type == REDIS_REPLY_INTEGER) {
             got = -1;
         } else {
             got = 0;
-            for (size_t i = 0; i < rep->elements; i++)
-                for (size_t j = 0; j < n; j++)
-                    if (!strcmp(rep->element[i]->str, a[j].id))
-                        a[j].offered = 1, got++;
+            for (size_t i = 0; i + 1 < rep->elements; i += 2)
+                for (size_t j = 0; j < m; j++) {
+                    struct candidate *ca = &a[d[j].at];
+                    if (strcmp(rep->element[i]->str, ca->id) != 0)
+                        continue;
+                    ca->offered = 1, got++;
+                    ca->rec = d[j].next;
+                    ca->rec.version = rep->element[i + 1]->integer;
+                }
         }
     }
     free_reply(rep);
     cc_redis_release(r->redis, c);
+    if (got > 0) {
+        snprintf(x->state, sizeof x->state, "offered");
+        x->offered_ms = now, x->expires_ms = last, x->ring = ring;
+    }
 out:
-    free(keys);
-    free(args);
+    free(d);
     free(argv);
+    free(lens);
     return got;
 }
 
-/* Tells the agent (cc.router.offer.<agent>) and the registry (which publishes
- * the agent's new status) that the offer was made. */
-static void announce(struct router *r, const struct ix *x, const char *agent)
-{
-    struct offer_view v;
-    char subject[128];
-    if (offer_read(r, x->id, agent, &v) == CC_OK) {
-        snprintf(subject, sizeof subject, "cc.router.offer.%s", agent);
-        cc_nats_publish(r->nats, subject, &v.msg.base);
-        offer_view_release(&v);
-    }
-    Cc__V1__RoutingEvent ev = CC__V1__ROUTING_EVENT__INIT;
-    ev.agent_id = CC_PB_STR(agent), ev.event = CC_PB_STR("offer");
-    ev.kind = CC_PB_STR(x->kind), ev.queue_id = CC_PB_STR(x->queue);
-    ev.interaction_id = CC_PB_STR(x->id);
-    cc_nats_publish(r->nats, "cc.presence.announce", &ev.base);
-}
-
-/* After reserve(): traces, announces and counts the offers made. */
+/* After reserve(): tells each agent offered (cc.router.offer.<agent>) and
+ * everyone its new status (cc.presence.changed.<agent>, the record the
+ * script wrote: this router made the change, so it publishes it), and
+ * counts the offers. */
 static void offered(struct router *r, const struct ix *x, const Cc__V1__Queue *q,
-                    const struct candidate *a, size_t n, const char *reason)
+                    const struct candidate *a, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        struct offer_view v;
+        char subject[128];
         if (!a[i].offered)
             continue;
-        announce(r, x, a[i].id); /* the agent first, then the bookkeeping */
-        trace_add(r, x->id, "offered", a[i].id, reason, strategy_of(q));
+        ix_offer(r, x, a[i].id, &v);
+        snprintf(subject, sizeof subject, SUBJ_ROUTER_OFFER, a[i].id);
+        cc_nats_publish(r->nats, subject, &v.msg.base); /* the agent first */
+        agents_update(r, a[i].id, &a[i].rec);
+        agent_publish(r->nats, a[i].id, &a[i].rec, "router", "offer", x->id);
         cc_metric_add(r->m_offers, NULL, 1);
         if (!strcmp(strategy_of(q), "round_robin")) {
             redisReply *rep;
-            if (cc_redis_run(r->redis, &rep, "SET {cc}:rr:%s %s", q->id, a[i].id) == CC_OK || rep)
+            if (cc_redis_run(r->redis, &rep, "SET " KEY_RR " %s", q->id, a[i].id) == CC_OK || rep)
                 free_reply(rep);
         }
     }
@@ -445,7 +394,7 @@ static int ring_all(const struct ix *x, const Cc__V1__Queue *q)
 
 /* Offers the interaction to the best eligible agent (ring_all: to every
  * one, RING_MAX at most), trying the next when one moved meanwhile. */
-static int try_offer(struct router *r, const struct config *cfg, const struct ix *x,
+static int try_offer(struct router *r, const struct config *cfg, struct ix *x,
                      const Cc__V1__Queue *q, unsigned flags)
 {
     struct candidate *a;
@@ -464,12 +413,13 @@ static int try_offer(struct router *r, const struct config *cfg, const struct ix
     int got = 0;
     for (size_t i = 0; i < n && got == 0; i += step) {
         size_t k = n - i < step ? n - i : step;
-        got = reserve(r, cfg, x, &a[i], k, ring, now);
+        got = reserve(r, cfg, x, q, &a[i], k, ring, now,
+                      sticky_holds(x, now, flags) ? "sticky" : NULL);
         for (size_t j = i; got >= 0 && j < i + k; j++)
             if (!a[j].offered) /* its record moved since the view read it */
                 agents_refresh(r, a[j].id);
         if (got > 0)
-            offered(r, x, q, &a[i], k, sticky_holds(x, now, flags) ? "sticky" : NULL);
+            offered(r, x, q, &a[i], k);
     }
     if (got <= 0 && sk.n) /* why it waits */
         trace_steps(r, x->id, sk.steps, sk.n);
@@ -477,17 +427,24 @@ static int try_offer(struct router *r, const struct config *cfg, const struct ix
     return got > 0;
 }
 
+int routing_offer_ix(struct router *r, struct ix *x, unsigned flags)
+{
+    int64_t t0 = cc_time_mono_us();
+    const struct config *c = config_get(r);
+    const Cc__V1__Queue *q = config_queue(c, x->queue);
+    int offered = q && !strcmp(x->state, "waiting") ? try_offer(r, c, x, q, flags) : 0;
+    config_put(c);
+    cc_metric_observe(r->m_decision, NULL, (double)(cc_time_mono_us() - t0) / 1e6);
+    return offered;
+}
+
 int routing_offer_interaction(struct router *r, const char *id, unsigned flags)
 {
     struct ix x;
-    int64_t t0 = cc_time_mono_us();
     if (ix_read(r, id, &x) != CC_OK)
         return -1;
-    const struct config *c = config_get(r);
-    const Cc__V1__Queue *q = config_queue(c, x.queue);
-    int offered = q && !strcmp(x.state, "waiting") ? try_offer(r, c, &x, q, flags) : 0;
-    config_put(c);
-    cc_metric_observe(r->m_decision, NULL, (double)(cc_time_mono_us() - t0) / 1e6);
+    int offered = routing_offer_ix(r, &x, flags);
+    ix_release(&x);
     return offered;
 }
 
@@ -517,7 +474,7 @@ static size_t read_heads(struct cc_redis_conn *c, Cc__V1__Queue *const *qs, size
     size_t nh = 0;
     for (size_t i = 0; i < nq; i++) {
         char key[96], last[8];
-        snprintf(key, sizeof key, "{cc}:wait:%s", qs[i]->id);
+        snprintf(key, sizeof key, KEY_WAIT, qs[i]->id);
         snprintf(last, sizeof last, "%d", HEADS_PER_QUEUE - 1);
         const char *argv[] = {"ZRANGE", key, "0", last, "WITHSCORES"};
         if (!cap || cap[i] >= 0)
@@ -552,14 +509,16 @@ static size_t agent_heads(struct router *r, Cc__V1__Queue *const *qs, size_t nq,
         free(cap);
         return 0;
     }
-    agent_append(c, agent);
+    agent_read_append(c, agent);
     for (size_t i = 0; i < nq; i++) {
         char key[96];
-        snprintf(key, sizeof key, "{cc}:rt:cand:%s", qs[i]->skill_id);
+        snprintf(key, sizeof key, KEY_RT_CAND, qs[i]->skill_id);
         const char *argv[] = {"ZSCORE", key, agent};
         cc_redis_append(c, 3, argv, NULL);
     }
-    int ok = agent_reply(c, agent, 0, me);
+    memset(me, 0, sizeof *me);
+    snprintf(me->id, sizeof me->id, "%s", agent);
+    int ok = agent_read_reply(c, &me->rec);
     for (size_t i = 0; i < nq; i++) {
         redisReply *rep;
         cap[i] = -1;
@@ -581,15 +540,21 @@ static int offer_to_agent(struct router *r, const struct config *c, const struct
     const Cc__V1__Queue *q = c->queues[h->queue];
     struct ix x;
     int64_t now = cc_time_now_ms();
-    if (ix_read(r, h->id, &x) != CC_OK || strcmp(x.state, "waiting") != 0 ||
-        h->capacity < bar(q, now - x.enq) || skip_reason(me, q, x.kind) ||
-        !strcmp(x.excluded, me->id) || (sticky_holds(&x, now, 0) && strcmp(x.sticky, me->id)))
+    if (ix_read(r, h->id, &x) != CC_OK)
         return 0;
-    me->capacity = h->capacity;
-    if (reserve(r, c, &x, me, 1, ring_all(&x, q), now) <= 0)
-        return 0;
-    offered(r, &x, q, me, 1, !strcmp(x.sticky, me->id) ? "sticky" : NULL);
-    return 1;
+    int got = 0;
+    if (!strcmp(x.state, "waiting") && h->capacity >= bar(q, now - x.enq) &&
+        !agent_can_take(&me->rec, x.kind, q) && strcmp(x.excluded, me->id) != 0 &&
+        (!sticky_holds(&x, now, 0) || !strcmp(x.sticky, me->id))) {
+        me->capacity = h->capacity;
+        if (reserve(r, c, &x, q, me, 1, ring_all(&x, q), now,
+                    !strcmp(x.sticky, me->id) ? "sticky" : NULL) > 0) {
+            offered(r, &x, q, me, 1);
+            got = 1;
+        }
+    }
+    ix_release(&x);
+    return got;
 }
 
 /* An agent freed while interactions wait takes the highest-priority, oldest
@@ -627,7 +592,7 @@ static uint64_t waiting_fingerprint(struct cc_redis_conn *c, Cc__V1__Queue *cons
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     for (size_t i = 0; i < nq; i++) {
         char key[96];
-        snprintf(key, sizeof key, "{cc}:wait:%s", qs[i]->id);
+        snprintf(key, sizeof key, KEY_WAIT, qs[i]->id);
         const char *zcard[] = {"ZCARD", key}, *head[] = {"ZRANGE", key, "0", "0"};
         cc_redis_append(c, 2, zcard, NULL);
         cc_redis_append(c, 4, head, NULL);
@@ -666,7 +631,7 @@ void routing_sweep(struct router *r)
         if (seen != r->waiting_seen) { /* monitors read /monitor/queues again */
             Cc__V1__QueueStatsList tick = CC__V1__QUEUE_STATS_LIST__INIT;
             r->waiting_seen = seen;
-            cc_nats_publish(r->nats, "cc.router.queues_changed.all", &tick.base);
+            cc_nats_publish(r->nats, SUBJ_ROUTER_QUEUES_CHANGED, &tick.base);
         }
     }
     free(h);
