@@ -18,9 +18,14 @@
  * To show what limits the figures it also prints, per decision, the Redis
  * commands run and the CPU each process spent (CC_BENCH_PIDS), and replays
  * the router's candidate read for one skill.
- * Environment: CC_BENCH_NATS, CC_BENCH_REDIS, CC_BENCH_PIDS (name:pid,...),
+ * NATS messages per decision come from the server's own counters (/varz
+ * in_msgs and out_msgs of CC_BENCH_NATS_MONITOR), Redis commands from INFO
+ * commandstats (commands run inside scripts are counted there too, so both
+ * the script calls and everything they ran are printed).
+ * Environment: CC_BENCH_NATS, CC_BENCH_REDIS, CC_BENCH_NATS_MONITOR, CC_BENCH_PIDS (name:pid,...),
  * CC_BENCH_AGENTS (10000), CC_BENCH_WAITING (1000), CC_BENCH_SEQ (2000),
  * CC_BENCH_BURST (3000), CC_BENCH_THREADS (16). */
+#include "bench_http.h"
 #include "bench_lib.h"
 #include "cc/v1/registry.pb-c.h"
 #include "cc/v1/routing.pb-c.h"
@@ -68,7 +73,7 @@ struct bench {
     int64_t *sent_us;  /* per measured interaction (sequential, then burst): mono µs */
     int64_t *offer_us; /* when its offer arrived; 0 until then */
     int *queue_of;     /* its queue */
-    atomic_int next, failures, offers, unexpected, duplicates;
+    atomic_int next, failures, offers, unexpected, duplicates, mon_offers;
     pthread_mutex_t lock; /* guards offer_us with the condition */
     pthread_cond_t offered;
     struct proc procs[MAX_PROCS];
@@ -210,7 +215,12 @@ static void on_offer(void *arg, const struct cc_nats_msg *m)
     int64_t now = cc_time_mono_us();
     Cc__V1__Offer *o = cc__v1__offer__unpack(NULL, m->len, m->data);
     int i = o ? measured_index(b, o->interaction_id) : -1;
-    if (i < 0) {
+    if (o && o->interaction_id && !strncmp(o->interaction_id, "mon-", 4)) {
+        pthread_mutex_lock(&b->lock); /* the monitored phase counts commands, not time */
+        atomic_fetch_add(&b->mon_offers, 1);
+        pthread_cond_broadcast(&b->offered);
+        pthread_mutex_unlock(&b->lock);
+    } else if (i < 0) {
         atomic_fetch_add(&b->unexpected, 1); /* a waiting chat offered: the set-up is wrong */
     } else {
         pthread_mutex_lock(&b->lock);
@@ -415,6 +425,140 @@ static void redis_print_stats(struct bench *b, int decisions)
     printf("\n");
 }
 
+/* The server's message counters (/varz): messages it received and sent. */
+struct nats_counts {
+    long long in, out;
+};
+
+static int nats_counts(struct nats_counts *c)
+{
+    const char *mon = cc_env_str("CC_BENCH_NATS_MONITOR", NULL);
+    char url[256];
+    struct bench_buf body = {0};
+    c->in = c->out = -1;
+    if (!mon)
+        return -1;
+    snprintf(url, sizeof url, "%s/varz", mon);
+    if (bench_http(NULL, "GET", url, NULL, NULL, &body) == 200 && body.data) {
+        const char *i = strstr(body.data, "\"in_msgs\":"), *o = strstr(body.data, "\"out_msgs\":");
+        if (i && o)
+            c->in = strtoll(i + 10, NULL, 10), c->out = strtoll(o + 11, NULL, 10);
+    }
+    bench_buf_free(&body);
+    return c->in < 0 ? -1 : 0;
+}
+
+static void nats_print_stats(const struct nats_counts *before, int decisions)
+{
+    struct nats_counts after;
+    double d = decisions ? decisions : 1;
+    if (before->in < 0 || nats_counts(&after) != 0) {
+        printf("  NATS messages per decision: not read (no CC_BENCH_NATS_MONITOR)\n");
+        return;
+    }
+    printf("  NATS messages per decision (server counters): %.2f published, %.2f delivered\n",
+           (after.in - before->in) / d, (after.out - before->out) / d);
+}
+
+/* --- Redis calls per decision, from the server's MONITOR stream ---------------------------- */
+
+/* MONITOR says who sent each command: a client ("[0 127.0.0.1:port]") or a
+ * script ("[0 lua]"). Counted while `stop` is 0. */
+struct monitor {
+    redisContext *c;
+    atomic_int stop;
+    long long client, lua, scripts; /* scripts: EVALSHA / EVAL sent by clients */
+    pthread_t thread;
+};
+
+static void *monitor_loop(void *arg)
+{
+    struct monitor *m = arg;
+    redisReply *rep;
+    while (!atomic_load(&m->stop) && redisGetReply(m->c, (void **)&rep) == REDIS_OK) {
+        if (rep->type == REDIS_REPLY_STATUS && rep->str) {
+            const char *who = strchr(rep->str, '['), *cmd = strchr(rep->str, ']');
+            if (who && cmd && !atomic_load(&m->stop)) {
+                if (strstr(who, " lua]") && strstr(who, " lua]") < cmd + 1)
+                    m->lua++;
+                else
+                    m->client++, m->scripts += !strncasecmp(cmd + 2, "\"evalsha\"", 9) ||
+                                               !strncasecmp(cmd + 2, "\"eval\"", 6);
+            }
+        }
+        freeReplyObject(rep);
+    }
+    return NULL;
+}
+
+static int monitor_start(struct monitor *m, const char *url)
+{
+    char host[64] = "127.0.0.1";
+    int port = 6379;
+    memset(m, 0, sizeof *m);
+    if (sscanf(url, "redis://%63[^:]:%d", host, &port) < 1)
+        return -1;
+    struct timeval tv = {1, 0};
+    m->c = redisConnectWithTimeout(host, port, tv);
+    redisReply *rep = m->c && !m->c->err ? redisCommand(m->c, "MONITOR") : NULL;
+    if (!rep) {
+        if (m->c)
+            redisFree(m->c);
+        m->c = NULL;
+        return -1;
+    }
+    freeReplyObject(rep);
+    redisSetTimeout(m->c, tv);
+    return pthread_create(&m->thread, NULL, monitor_loop, m) == 0 ? 0 : -1;
+}
+
+static void monitor_stop(struct monitor *m)
+{
+    atomic_store(&m->stop, 1);
+    pthread_join(m->thread, NULL); /* the read times out within a second */
+    redisFree(m->c);
+}
+
+/* Redis calls per decision with a script call counted as one: MONITOR over
+ * `n` more decisions, one at a time, less what the same time idle costs (the
+ * sweepers and timers of the services). */
+static void measure_monitored(struct bench *b, const char *url, int n)
+{
+    struct monitor idle, busy;
+    char id[ID_LEN];
+    if (monitor_start(&busy, url) != 0) {
+        printf("  Redis calls per decision: MONITOR not available\n");
+        return;
+    }
+    int64_t t0 = cc_time_mono_us();
+    for (int i = 0; i < n; i++) {
+        struct timespec until;
+        snprintf(id, sizeof id, "mon-%d", i);
+        if (enqueue(b, id, i % SERVED) != CC_OK)
+            continue;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += OFFER_WAIT_MS / 1000;
+        pthread_mutex_lock(&b->lock);
+        while (atomic_load(&b->mon_offers) <= i &&
+               pthread_cond_timedwait(&b->offered, &b->lock, &until) == 0)
+            ;
+        pthread_mutex_unlock(&b->lock);
+    }
+    usleep(20000);
+    int64_t took = cc_time_mono_us() - t0;
+    monitor_stop(&busy);
+    if (monitor_start(&idle, url) != 0)
+        return;
+    usleep((useconds_t)took);
+    monitor_stop(&idle);
+    double d = atomic_load(&b->mon_offers) ? atomic_load(&b->mon_offers) : 1;
+    printf("  Redis calls per decision (MONITOR, %d decisions one at a time, less the same time "
+           "idle): %.1f sent by the services (%.1f of them script calls), %.1f run inside "
+           "scripts; idle background in that time: %lld sent, %lld inside scripts\n",
+           n, (busy.client - idle.client) / d, (busy.scripts - idle.scripts) / d,
+           (busy.lua - idle.lua) / d, idle.client, idle.lua);
+}
+
 /* Replays the router's candidate read for queue 0's skill from here: ZRANGEBYSCORE of
  * {cc}:rt:cand:<skill>, then one HMGET of the presence record per agent, pipelined. */
 static void replay_candidates(struct bench *b, struct samples *s, size_t *agents)
@@ -609,18 +753,21 @@ out:
  * Returns the burst's seconds. */
 static double measure(struct bench *b)
 {
+    struct nats_counts nc;
     printf("== one at a time\n");
-    redis_reset_stats(b), procs_snapshot(b);
+    redis_reset_stats(b), procs_snapshot(b), nats_counts(&nc);
     int64_t t0 = cc_time_mono_us();
     measure_sequential(b);
     int seq_offers = atomic_load(&b->offers);
     procs_print(b, "decision", seq_offers, secs_since(t0));
     redis_print_stats(b, seq_offers);
+    nats_print_stats(&nc, seq_offers);
     printf("== burst\n");
-    redis_reset_stats(b), procs_snapshot(b);
+    redis_reset_stats(b), procs_snapshot(b), nats_counts(&nc);
     double burst_s = measure_burst(b);
     procs_print(b, "decision", atomic_load(&b->offers) - seq_offers, burst_s);
     redis_print_stats(b, atomic_load(&b->offers) - seq_offers);
+    nats_print_stats(&nc, atomic_load(&b->offers) - seq_offers);
     return burst_s;
 }
 
@@ -659,6 +806,8 @@ int main(void)
         goto out;
     }
     burst_s = measure(&b);
+    printf("== monitored\n");
+    measure_monitored(&b, redis, 100);
     printf("==\n");
     report(&b, &nb, &rb, burst_s);
     rc = check(&b);

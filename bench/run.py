@@ -57,7 +57,7 @@ def run(name, registry_env, gateway=True, routers=0, chat=False, crm=0, bench_en
         c.start("agent-registry", env={"CC_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD, **QUIET,
                                        **registry_env})
         env = dict(os.environ, CC_BENCH_NATS=c.nats.url, CC_BENCH_REDIS=c.redis.url,
-                   CC_BENCH_PASSWORD=PASSWORD)
+                   CC_BENCH_NATS_MONITOR=c.nats.monitor, CC_BENCH_PASSWORD=PASSWORD)
         if gateway:
             env["CC_BENCH_API"] = c.start("api-gateway", env=QUIET).base
         for i in range(routers):

@@ -175,15 +175,21 @@ void agents_sync(struct router *r)
     struct skill_view *s, *old_s;
     size_t na, ns, old_ns;
     int64_t now = cc_time_now_ms();
-    pthread_rwlock_rdlock(&v->lock);
+    pthread_rwlock_wrlock(&v->lock);
     int64_t age = now - v->synced_ms;
     int due = age >= RESYNC_MS || (v->stale && age >= RESYNC_STALE_MS);
+    if (due) /* a change arriving while this load reads marks the view stale again */
+        v->stale = 0;
     pthread_rwlock_unlock(&v->lock);
-    if (!due || load(r, &a, &na, &s, &ns) != CC_OK)
+    if (!due)
         return;
+    if (load(r, &a, &na, &s, &ns) != CC_OK) {
+        agents_resync_soon(r);
+        return;
+    }
     pthread_rwlock_wrlock(&v->lock);
     old_a = v->agents, old_s = v->skills, old_ns = v->nskills;
-    v->agents = a, v->n = na, v->skills = s, v->nskills = ns, v->synced_ms = now, v->stale = 0;
+    v->agents = a, v->n = na, v->skills = s, v->nskills = ns, v->synced_ms = now;
     pthread_rwlock_unlock(&v->lock);
     free(old_a);
     skills_free(old_s, old_ns);

@@ -725,6 +725,26 @@ static void forget_offer(struct router *r, const char *id)
     free_reply(rep);
 }
 
+#define TIMER_LATE_MS 30000
+
+/* 1 when the offer timer of x's (single) agent is still set and not long
+ * overdue: agent-registry's timer thread, late under load, will fire it and
+ * the router re-queues on its event. A timer fired (the event lost with a
+ * killed replica) or long overdue (agent-registry down) is not waited for. */
+static int timer_pending(struct router *r, const struct ix *x)
+{
+    redisReply *rep;
+    int pending = 0;
+    if (x->ring || !x->agent[0])
+        return 0;
+    if (cc_redis_run(r->redis, &rep, "ZSCORE " KEY_TIMERS_OFFER " %s|%s|%s", x->agent, x->id,
+                     x->kind) == CC_OK &&
+        rep->type == REDIS_REPLY_STRING)
+        pending = strtoll(rep->str, NULL, 10) > cc_time_now_ms() - TIMER_LATE_MS;
+    free_reply(rep);
+    return pending;
+}
+
 void requeue_lost_offers(struct router *r)
 {
     redisReply *rep;
@@ -735,8 +755,10 @@ void requeue_lost_offers(struct router *r)
             struct ix x;
             const char *id = rep->element[i]->str;
             enum cc_status st = ix_read(r, id, &x);
-            if (st == CC_OK && !strcmp(x.state, "offered"))
+            if (st == CC_OK && !strcmp(x.state, "offered") && !timer_pending(r, &x))
                 requeue(r, id, &x, "", "timed_out");
+            else if (st == CC_OK && !strcmp(x.state, "offered"))
+                ; /* agent-registry's offer timer, running late, will time it out */
             else if (st == CC_OK || st == CC_ERR_NOT_FOUND)
                 forget_offer(r, id); /* answered or gone: only the index entry was left */
             ix_release(&x);

@@ -130,10 +130,13 @@ class Proc:
 class Nats(Proc):
     def __init__(self, workdir):
         self.port = free_port()
+        self.monitor_port = free_port()  # /varz: the server's message counters (make bench)
         store = os.path.join(workdir, "nats")
         super().__init__("nats-server", ["nats-server", "-js", "-sd", store, "-a", "127.0.0.1",
-                                         "-p", str(self.port)], workdir)
+                                         "-p", str(self.port), "-m", str(self.monitor_port)],
+                         workdir)
         self.url = f"nats://127.0.0.1:{self.port}"
+        self.monitor = f"http://127.0.0.1:{self.monitor_port}"
 
     def start(self):
         super().start()
