@@ -11,12 +11,24 @@
 --    offer ('+ix|kind|expires' sets the offer timer and lists the offer,
 --    '-ix|kind' drops both, '' nothing), fields (a list: name, value, ...)
 -- Returns the new version; 0 when the version moved (read again, decide
--- again); -1 when the interaction to end is no longer held (ended already)
--- or the one to hold is held already (a retry).
+-- again); -1 when the interaction to end is no longer held (ended already),
+-- the one to hold is held already (a retry), or the offer to end has no
+-- timer any more (it ended already: a timeout fired, or it was answered).
 local function agent_cas(k, a)
   local ver = tonumber(redis.call('HGET', k.agent, 'version') or '0')
   if ver ~= tonumber(a.version) then
     return 0
+  end
+  local offer, member, ix, expires = a.offer or '', nil, nil, nil
+  if offer ~= '' then
+    local kind
+    ix, kind, expires = offer:sub(2):match('^([^|]+)|([^|]+)|?(.*)$')
+    member = a.id .. '|' .. ix .. '|' .. kind
+    -- an offer ends (answered, declined, withdrawn, timed out) only while
+    -- its timer is set: a timer already gone means that offer ended already
+    if offer:sub(1, 1) == '-' and not redis.call('ZSCORE', k.offer_timers, member) then
+      return -1
+    end
   end
   local hold = a.hold or ''
   if hold:sub(1, 1) == '-' then
@@ -42,17 +54,12 @@ local function agent_cas(k, a)
     redis.call('HINCRBY', k.tis, a.tis_field, a.spent)
     redis.call('EXPIRE', k.tis, a.tis_ttl)
   end
-  local offer = a.offer or ''
-  if offer ~= '' then
-    local ix, kind, expires = offer:sub(2):match('^([^|]+)|([^|]+)|?(.*)$')
-    local member = a.id .. '|' .. ix .. '|' .. kind
-    if offer:sub(1, 1) == '+' then
-      redis.call('ZADD', k.offer_timers, expires, member)
-      redis.call('SADD', k.aoff, ix)
-    else
-      redis.call('ZREM', k.offer_timers, member)
-      redis.call('SREM', k.aoff, ix)
-    end
+  if offer:sub(1, 1) == '+' then
+    redis.call('ZADD', k.offer_timers, expires, member)
+    redis.call('SADD', k.aoff, ix)
+  elseif member then
+    redis.call('ZREM', k.offer_timers, member)
+    redis.call('SREM', k.aoff, ix)
   end
   return nv
 end

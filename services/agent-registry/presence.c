@@ -286,6 +286,12 @@ static enum cc_status change_apply(struct registry *reg, const struct change *ch
                  ch->interaction_id);
     if (ev == EV_OFFER_TIMEOUT && ch->in.actor == ACTOR_ROUTER && !offer_rings(reg, ch))
         return rec_read(reg, ch->agent_id, out); /* not ringing (any more): nothing to time out */
+    /* a timeout applies only while that offer's timer is set (agent_cas checks
+     * it in the same step): a timer claimed just before the offer was answered
+     * must not time out the agent's next offer */
+    char offer[160] = "";
+    if (ev == EV_OFFER_TIMEOUT && ch->interaction_id && ch->in.kind)
+        snprintf(offer, sizeof offer, "-%s|%s", ch->interaction_id, ch->in.kind);
     for (int tries = 0; tries < CAS_TRIES; tries++) {
         struct agent_rec cur, next;
         struct presence_facts f;
@@ -305,7 +311,7 @@ static enum cc_status change_apply(struct registry *reg, const struct change *ch
             *out = cur;
             return st;
         }
-        if ((st = agent_apply(reg->redis, ch->agent_id, &cur, &next, hold, "", &applied,
+        if ((st = agent_apply(reg->redis, ch->agent_id, &cur, &next, hold, offer, &applied,
                               out)) != CC_OK)
             return st;
         if (applied < 0) {

@@ -13,7 +13,8 @@
 -- offer "-id|kind")
 -- Returns {the agent's new version, the agents who stopped ringing...};
 -- {0} when the interaction is not offered to that agent; {-1} when the
--- interaction is held already; {-2} when the agent's record moved.
+-- agent's offer ended already (its timer is gone) or the interaction is held
+-- already; {-2} when the agent's record moved.
 local ix = redis.call('HMGET', KEYS[1], 'state', 'agent', 'ring')
 local state, agent, ring = ix[1], ix[2], ix[3] == '1'
 if state ~= 'offered' or (ring and redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 0) or

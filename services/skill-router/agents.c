@@ -360,6 +360,8 @@ enum cc_status agents_event(struct router *r, const char *agent, enum presence_e
         st = agent_apply(r->redis, agent, &cur, &next, "", offer, &applied, &out);
         if (st != CC_OK)
             return st;
+        if (applied < 0)
+            return CC_OK; /* that offer ended already (its timer is gone) */
         if (applied > 0) {
             agents_update(r, agent, &out);
             agent_publish(r->nats, agent, &out, "router", reason, x->id);

@@ -10,7 +10,8 @@
 -- ARGV[1] interaction id  ARGV[2] agent  ARGV[3] time-in-state TTL s  ARGV[4] score
 -- ARGV[5..34] agent_cas_at's (offer "-id|kind")
 -- Returns {the agent's new version, 1 when re-queued else 0}; {0} when not
--- offered to that agent; {-2} when the agent's record moved.
+-- offered to that agent; {-1} when the agent's offer ended already (its
+-- timer is gone); {-2} when the agent's record moved.
 local ring = redis.call('HGET', KEYS[1], 'ring') == '1'
 if redis.call('HGET', KEYS[1], 'state') ~= 'offered' or
    (ring and redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 0) or
@@ -18,8 +19,10 @@ if redis.call('HGET', KEYS[1], 'state') ~= 'offered' or
   return {0}
 end
 local nv = agent_cas_at(7, 5, {timers = KEYS[5], offer_timers = KEYS[2], tis_ttl = ARGV[3]})
-if nv <= 0 then
+if nv == 0 then
   return {-2}
+elseif nv < 0 then
+  return {-1}
 end
 if ring then
   redis.call('SREM', KEYS[4], ARGV[2])

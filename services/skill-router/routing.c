@@ -146,11 +146,53 @@ static void rotate(struct router *r, const Cc__V1__Queue *q, struct candidate *a
     free(tmp);
 }
 
-static void order(struct router *r, const Cc__V1__Queue *q, struct candidate *a, size_t n)
+/* Candidates put in the strategy's order lazily: only the first `sorted`
+ * are in place (by selection, O(n) each), the rest are sorted when a
+ * decision gets that far (every agent tried before it moved meanwhile). */
+struct ordering {
+    int (*cmp)(const void *, const void *); /* NULL: a[0..n) is in order */
+    size_t sorted, n;
+};
+
+#define TOP_SELECTED 4 /* agents put in order up front: one decision rarely needs more */
+
+static void swap(struct candidate *a, size_t i, size_t j)
+{
+    struct candidate t = a[i];
+    a[i] = a[j], a[j] = t;
+}
+
+/* Puts the best `k` of a[from..n) in order at a[from..from+k). */
+static void select_best(struct candidate *a, size_t from, size_t n, size_t k,
+                        int (*cmp)(const void *, const void *))
+{
+    for (size_t i = from; i < n && i < from + k; i++) {
+        size_t best = i;
+        for (size_t j = i + 1; j < n; j++)
+            if (cmp(&a[j], &a[best]) < 0)
+                best = j;
+        if (best != i)
+            swap(a, i, best);
+    }
+}
+
+/* Makes sure a[0..i] is in order (ring_all asks for whole groups). */
+static void ordered_upto(struct ordering *o, struct candidate *a, size_t i)
+{
+    if (!o->cmp || i < o->sorted || o->sorted >= o->n)
+        return;
+    qsort(a + o->sorted, o->n - o->sorted, sizeof *a, o->cmp);
+    o->sorted = o->n;
+}
+
+static void order(struct router *r, const Cc__V1__Queue *q, struct candidate *a, size_t n,
+                  size_t want, struct ordering *o)
 {
     const char *s = strategy_of(q);
+    *o = (struct ordering){NULL, n, n};
     if (!strcmp(s, "most_skilled")) {
-        qsort(a, n, sizeof *a, by_skill);
+        *o = (struct ordering){by_skill, want < n ? want : n, n};
+        select_best(a, 0, n, o->sorted, by_skill);
     } else if (!strcmp(s, "fewest_interactions")) {
         load_handled(r, a, n);
         qsort(a, n, sizeof *a, by_handled);
@@ -163,7 +205,8 @@ static void order(struct router *r, const Cc__V1__Queue *q, struct candidate *a,
             a[i - 1] = a[j], a[j] = t;
         }
     } else { /* longest_idle; ring_all rings them in this order */
-        qsort(a, n, sizeof *a, by_idle);
+        *o = (struct ordering){by_idle, want < n ? want : n, n};
+        select_best(a, 0, n, o->sorted, by_idle);
     }
 }
 
@@ -200,17 +243,19 @@ static size_t eligible(const struct ix *x, const Cc__V1__Queue *q, struct candid
 }
 
 /* The agent who just declined or missed the interaction is skipped while
- * any other eligible agent exists: moved last (ringing several: left out). */
+ * any other eligible agent exists: moved last (ringing several: left out).
+ * Returns how many remain; *ordered is how many of them the strategy orders
+ * (the excluded agent, last, is not). */
 static size_t exclude(const struct ix *x, struct candidate *a, size_t n, int ring,
-                      struct skips *sk)
+                      struct skips *sk, size_t *ordered)
 {
+    *ordered = n;
     for (size_t i = 0; x->excluded[0] && n > 1 && i < n; i++) {
         if (strcmp(a[i].id, x->excluded) != 0)
             continue;
-        struct candidate ex = a[i];
-        memmove(&a[i], &a[i + 1], (n - 1 - i) * sizeof *a);
-        a[n - 1] = ex;
-        skip(sk, ex.id, "excluded");
+        swap(a, i, n - 1); /* order comes after: where the others stand does not matter */
+        skip(sk, a[n - 1].id, "excluded");
+        *ordered = n - 1;
         return ring ? n - 1 : n;
     }
     return n;
@@ -405,14 +450,18 @@ static int try_offer(struct router *r, const struct config *cfg, struct ix *x,
     if (n == (size_t)-1) /* not in this replica's view yet: from Redis */
         n = candidates(r, q, min, &a);
     struct skips sk = {.n = 0}, *trace = flags & ROUTE_TRACE_SKIPS ? &sk : NULL;
+    size_t step = ring ? RING_MAX : 1, ordered;
+    struct ordering o;
     n = eligible(x, q, a, n, trace);
-    order(r, q, a, n);
-    n = exclude(x, a, n, ring, trace);
+    n = exclude(x, a, n, ring, trace, &ordered);
+    order(r, q, a, ordered, ring ? RING_MAX : TOP_SELECTED, &o);
     n = sticky_only(x, a, n, now, flags);
-    size_t step = ring ? RING_MAX : 1;
+    if (n <= 1)
+        o.cmp = NULL; /* one agent (or the sticky one): nothing to order */
     int got = 0;
     for (size_t i = 0; i < n && got == 0; i += step) {
         size_t k = n - i < step ? n - i : step;
+        ordered_upto(&o, a, i + k - 1);
         got = reserve(r, cfg, x, q, &a[i], k, ring, now,
                       sticky_holds(x, now, flags) ? "sticky" : NULL);
         for (size_t j = i; got >= 0 && j < i + k; j++)

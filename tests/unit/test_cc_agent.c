@@ -211,6 +211,13 @@ static struct row *table(size_t *n)
         CC_OK, ready);
     ROW("call_end of no call: 409", ready, IN(EV_CALL_END, .kind = "call"), f0, CC_ERR_CONFLICT,
         ready);
+    ROW("deactivate in callcenter, not busy: ready, offers withdrawn", offering,
+        IN(EV_DEACTIVATE), f0, CC_OK, counts(moved(offering, AGENT_READY, STATE_NONE), 0, 0, 0));
+    ROW("deactivate while busy: pending ready, offers withdrawn", counts(busy_chat, 0, 1, 1),
+        IN(EV_DEACTIVATE), f0, CC_OK, with_pending(busy_chat, PENDING_READY, ""));
+    ROW("deactivate in ready: a pending callcenter dropped",
+        with_pending(counts(ready, 1, 0, 0), PENDING_CALLCENTER, ""), IN(EV_DEACTIVATE), f0, CC_OK,
+        counts(ready, 1, 0, 0));
 #undef ROW
     *n = k;
     return rows;
