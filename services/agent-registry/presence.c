@@ -319,8 +319,12 @@ static enum cc_status change_apply(struct registry *reg, const struct change *ch
             return CC_OK;
         }
         if (applied) { /* *out: the record the script wrote */
+            /* the offer timer first: the event may bring a new offer of the
+             * same interaction to the same agent (same timer member) at once;
+             * a timeout's timer went in agent_cas's step already */
+            if (!offer[0])
+                offer_timer(reg, ch, &f);
             publish(reg, ch, out);
-            offer_timer(reg, ch, &f);
             if (next.offers < cur.offers && (ev == EV_SIGN_OUT || ev == EV_SET_STATUS ||
                                              ev == EV_SET_STATE || ev == EV_DEACTIVATE))
                 release_offers(reg, ch, out);

@@ -202,9 +202,11 @@ void agents_resync_soon(struct router *r)
     pthread_rwlock_unlock(&r->agents->lock);
 }
 
-size_t agents_candidates(struct router *r, const char *skill, int64_t min, struct candidate **out)
+size_t agents_candidates(struct router *r, const Cc__V1__Queue *q, const char *kind, int64_t min,
+                         agents_skip_fn skipped, void *arg, struct candidate **out)
 {
     struct agents *v = r->agents;
+    const char *skill = q->skill_id;
     size_t n = 0;
     *out = NULL;
     pthread_rwlock_rdlock(&v->lock);
@@ -215,8 +217,14 @@ size_t agents_candidates(struct router *r, const char *skill, int64_t min, struc
     if (s && (*out = calloc(s->n + 1, sizeof **out)))
         for (size_t i = 0; i < s->n && s->members[i].capacity >= min; i++) {
             const struct candidate *a = find(v, s->members[i].agent);
+            const char *why = a ? agent_can_take(&a->rec, kind, q) : NULL;
             if (!a)
                 continue;
+            if (why) { /* only those who can take it are copied */
+                if (skipped)
+                    skipped(arg, a->id, why);
+                continue;
+            }
             (*out)[n] = *a;
             (*out)[n++].capacity = s->members[i].capacity;
         }

@@ -154,9 +154,15 @@ void agents_release(struct router *r);
 void agents_sync(struct router *r);
 void agents_resync_soon(struct router *r);
 
-/* Copies the agents holding `skill` at capacity >= min, highest first, into
- * *out (free it); (size_t)-1 when the view does not know the skill. */
-size_t agents_candidates(struct router *r, const char *skill, int64_t min, struct candidate **out);
+/* Told each agent left out by agents_candidates, with the reason. */
+typedef void (*agents_skip_fn)(void *arg, const char *agent, const char *why);
+
+/* Copies the agents holding queue q's skill at capacity >= min, highest
+ * first, that can take an interaction of `kind` in q now (agent_can_take),
+ * into *out (free it); the others are told to `skipped` (may be NULL).
+ * (size_t)-1 when the view does not know the skill. */
+size_t agents_candidates(struct router *r, const Cc__V1__Queue *q, const char *kind, int64_t min,
+                         agents_skip_fn skipped, void *arg, struct candidate **out);
 
 /* Reads agent `id` again from Redis (a reservation found it moved). */
 void agents_refresh(struct router *r, const char *id);

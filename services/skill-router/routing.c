@@ -217,6 +217,14 @@ struct skips {
     size_t n;
 };
 
+static void skip(struct skips *sk, const char *agent, const char *why);
+
+/* agents_candidates' report of an agent left out. */
+static void skip_cb(void *arg, const char *agent, const char *why)
+{
+    skip(arg, agent, why);
+}
+
 static void skip(struct skips *sk, const char *agent, const char *why)
 {
     if (!sk || sk->n == MAX_TRACED_SKIPS)
@@ -446,13 +454,15 @@ static int try_offer(struct router *r, const struct config *cfg, struct ix *x,
     int64_t now = cc_time_now_ms();
     int ring = ring_all(x, q);
     int64_t min = bar(q, now - x->enq);
-    size_t n = agents_candidates(r, q->skill_id, min, &a);
-    if (n == (size_t)-1) /* not in this replica's view yet: from Redis */
-        n = candidates(r, q, min, &a);
     struct skips sk = {.n = 0}, *trace = flags & ROUTE_TRACE_SKIPS ? &sk : NULL;
     size_t step = ring ? RING_MAX : 1, ordered;
     struct ordering o;
-    n = eligible(x, q, a, n, trace);
+    /* the view copies only those who can take it (agent_can_take) */
+    size_t n = agents_candidates(r, q, x->kind, min, trace ? skip_cb : NULL, trace, &a);
+    if (n == (size_t)-1) { /* not in this replica's view yet: from Redis */
+        n = candidates(r, q, min, &a);
+        n = eligible(x, q, a, n, trace);
+    }
     n = exclude(x, a, n, ring, trace, &ordered);
     order(r, q, a, ordered, ring ? RING_MAX : TOP_SELECTED, &o);
     n = sticky_only(x, a, n, now, flags);

@@ -14,6 +14,7 @@ import time
 from harness import SAN_ENV, UNIT_DIR, Api, start_stack
 from natslite import Nats, pb_decode, pb_encode
 from test_registry_objects import make, skill, team, user
+from test_routing import Bus
 
 AGENTS = int(os.environ.get("CC_AGREE_AGENTS", "100"))
 CHATS = int(os.environ.get("CC_AGREE_CHATS", "7500"))
@@ -86,7 +87,12 @@ def test_router_and_registry_agree_on_every_agent_after_10000_decisions(cluster)
     load = subprocess.run([os.path.join(UNIT_DIR, "it_load")], env=env, capture_output=True,
                           text=True, timeout=1000)
     summary = json.loads(load.stdout)
-    assert load.returncode == 0 and summary["violations"] == 0, summary
+    if summary["violations"]:  # the routing trace of the first, for the failure message
+        ix_id = summary["first_violation"].split(": ")[-1]
+        bus = Bus(cluster)
+        summary["trace"] = bus("cc.router.trace", "OfferAction", "Trace",
+                               {"interaction_id": ix_id}, ok=None)
+    assert load.returncode == 0 and summary["violations"] == 0, json.dumps(summary)
     assert summary["ended"] == CHATS, summary
     assert summary["offers"] >= DECISIONS, summary  # each offer is one routing decision
     nats = Nats(cluster.nats.port)
@@ -100,7 +106,20 @@ def test_router_and_registry_agree_on_every_agent_after_10000_decisions(cluster)
             time.sleep(0.5)
         assert not diff, (len(diff), diff[:5], [len(v) for v in views(nats, 2)], len(held))
         # and every agent is free again: nothing left ringing or held
-        assert all(held[a].get("offers", 0) == 0 and held[a].get("active_chats", 0) == 0
-                   for a in ids), [held[a] for a in ids][:5]
+        busy = [held[a] for a in ids
+                if held[a].get("offers", 0) != 0 or held[a].get("active_chats", 0) != 0]
+        if busy:  # what each still holds, for the failure message
+            bus = Bus(cluster)
+            for b in busy[:3]:
+                aoff = cluster.redis.cli("SMEMBERS", "{cc}:aoff:" + b["agent_id"]).split()
+                b["aoff"] = aoff
+                b["timers"] = [m for m in cluster.redis.cli("ZRANGE", "{cc}:timers:offer", "0",
+                                                            "-1").split()
+                               if m.startswith(b["agent_id"])]
+                b["traces"] = {i: [(t["step"], t.get("agent_id"), t["at"][14:]) for t in
+                                   bus("cc.router.trace", "OfferAction", "Trace",
+                                       {"interaction_id": i}, ok=None).get("items", [])
+                                   if t["step"] != "skipped"] for i in aoff}
+        assert not busy, json.dumps(busy[:3])
     finally:
         nats.close()
