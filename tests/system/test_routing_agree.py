@@ -97,17 +97,17 @@ def test_router_and_registry_agree_on_every_agent_after_10000_decisions(cluster)
     assert summary["offers"] >= DECISIONS, summary  # each offer is one routing decision
     nats = Nats(cluster.nats.port)
     try:
-        deadline, diff = time.time() + 10, None
-        while time.time() < deadline:  # the last events are still on their way
+        deadline, diff, busy = time.time() + 15, None, None
+        while time.time() < deadline:  # the last events (and offer timeouts) are on their way
             held = registry(nats)
             diff = [d for view in views(nats, 2) for d in differences(view, held, ids)]
-            if not diff:
+            # and every agent is free again: nothing left ringing or held
+            busy = [held[a] for a in ids
+                    if held[a].get("offers", 0) != 0 or held[a].get("active_chats", 0) != 0]
+            if not diff and not busy:
                 break
             time.sleep(0.5)
         assert not diff, (len(diff), diff[:5], [len(v) for v in views(nats, 2)], len(held))
-        # and every agent is free again: nothing left ringing or held
-        busy = [held[a] for a in ids
-                if held[a].get("offers", 0) != 0 or held[a].get("active_chats", 0) != 0]
         if busy:  # what each still holds, for the failure message
             bus = Bus(cluster)
             for b in busy[:3]:
