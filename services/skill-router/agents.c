@@ -21,7 +21,7 @@
 #define RESYNC_STALE_MS 1000 /* at most this often while changes come in */
 
 struct member {
-    char agent[64];
+    size_t at; /* the agent: its index in agents (kept right when one is inserted) */
     int64_t capacity;
 };
 
@@ -144,9 +144,10 @@ static enum cc_status load(struct router *r, struct candidate **agents, size_t *
         }
         for (size_t j = 0; j + 1 < sets[i]->elements; j += 2) {
             struct member *m = &sv[i].members[sv[i].n];
-            if (!find(&view, sets[i]->element[j]->str))
+            const struct candidate *who = find(&view, sets[i]->element[j]->str);
+            if (!who)
                 continue;
-            snprintf(m->agent, sizeof m->agent, "%s", sets[i]->element[j]->str);
+            m->at = (size_t)(who - view.agents);
             m->capacity = strtoll(sets[i]->element[j + 1]->str, NULL, 10);
             sv[i].n++;
         }
@@ -216,10 +217,8 @@ size_t agents_candidates(struct router *r, const Cc__V1__Queue *q, const char *k
             s = &v->skills[i];
     if (s && (*out = calloc(s->n + 1, sizeof **out)))
         for (size_t i = 0; i < s->n && s->members[i].capacity >= min; i++) {
-            const struct candidate *a = find(v, s->members[i].agent);
-            const char *why = a ? agent_can_take(&a->rec, kind, q) : NULL;
-            if (!a)
-                continue;
+            const struct candidate *a = &v->agents[s->members[i].at];
+            const char *why = agent_can_take(&a->rec, kind, q);
             if (why) { /* only those who can take it are copied */
                 if (skipped)
                     skipped(arg, a->id, why);
@@ -302,6 +301,9 @@ static void add_agent(struct router *r, const char *id)
             at++;
         memmove(&v->agents[at + 1], &v->agents[at], (v->n - at) * sizeof *v->agents);
         v->agents[at] = fresh, v->n++;
+        for (size_t i = 0; i < ns; i++) /* the members after it moved up one */
+            for (size_t j = 0; j < v->skills[i].n; j++)
+                v->skills[i].members[j].at += v->skills[i].members[j].at >= at;
         for (size_t i = 0; i < ns; i++) {
             struct skill_view *sv = &v->skills[i];
             struct member *more = cap[i] >= 0 ? realloc(sv->members, (sv->n + 1) * sizeof *more)
@@ -309,7 +311,7 @@ static void add_agent(struct router *r, const char *id)
             if (!more)
                 continue;
             sv->members = more;
-            snprintf(more[sv->n].agent, sizeof more->agent, "%s", id);
+            more[sv->n].at = at;
             more[sv->n++].capacity = cap[i];
             qsort(sv->members, sv->n, sizeof *sv->members, by_capacity);
         }
