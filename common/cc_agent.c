@@ -46,8 +46,8 @@
 #define SET(field, value) snprintf((field), sizeof(field), "%s", (value))
 
 static const char *const status_names[] = {"offline", "dnd", "ready", "callcenter"};
-static const char *const state_names[] = {"",     "waiting", "offering", "busy",
-                                          "post_processing", "missed", "pause"};
+static const char *const state_names[] = {
+    "", "waiting", "offering", "busy", "post_processing", "missed", "pause"};
 static const char *const pending_names[] = {"", "dnd", "ready", "callcenter", "pause"};
 
 #define COUNT(a) (int)(sizeof(a) / sizeof *(a))
@@ -163,7 +163,8 @@ static enum cc_status set_status(const struct agent_rec *c, const struct presenc
     int to = chosen_status(in->status);
     if (to < 0) {
         int offline = agent_status_parse(in->status) == AGENT_OFFLINE;
-        *why = offline ? "offline comes from signing out" : "status must be dnd, ready or callcenter";
+        *why =
+            offline ? "offline comes from signing out" : "status must be dnd, ready or callcenter";
         return offline ? CC_ERR_CONFLICT : CC_ERR_INVALID;
     }
     if (c->status == AGENT_OFFLINE)
@@ -171,8 +172,9 @@ static enum cc_status set_status(const struct agent_rec *c, const struct presenc
     if (to == AGENT_CALLCENTER && !f->is_agent)
         return refuse(why, "only agents work queues");
     if (active(c)) { /* takes effect when the last interaction ends */
-        n->pending = to == AGENT_DND ? PENDING_DND : to == AGENT_READY ? PENDING_READY
-                                                                       : PENDING_CALLCENTER;
+        n->pending = to == AGENT_DND     ? PENDING_DND
+                     : to == AGENT_READY ? PENDING_READY
+                                         : PENDING_CALLCENTER;
         n->pending_cause[0] = '\0';
         return CC_OK;
     }
@@ -325,8 +327,8 @@ static enum cc_status end(const struct agent_rec *c, const struct presence_input
 static enum cc_status timer(const struct agent_rec *c, const struct presence_facts *f,
                             struct agent_rec *n)
 {
-    int timed = c->state == STATE_POST_PROCESSING || c->state == STATE_MISSED ||
-                c->state == STATE_PAUSE;
+    int timed =
+        c->state == STATE_POST_PROCESSING || c->state == STATE_MISSED || c->state == STATE_PAUSE;
     if (c->status != AGENT_CALLCENTER || !timed || c->due_ms == 0 || c->due_ms > f->now_ms)
         return CC_OK; /* stale wake-up: the state moved on */
     move(n, AGENT_CALLCENTER, STATE_WAITING, f->now_ms);
@@ -485,8 +487,7 @@ void agent_rec_field(struct agent_rec *r, const char *k, const char *v)
         r->enabled = strcmp(v, "0") != 0;
 }
 
-void agent_rec_fields(const struct agent_rec *r, char buf[AGENT_REC_NFIELDS][24],
-                      const char **argv)
+void agent_rec_fields(const struct agent_rec *r, char buf[AGENT_REC_NFIELDS][24], const char **argv)
 {
     const int64_t nums[] = {r->since_ms, r->due_ms, r->calls, r->chats, r->offers, r->misses};
     const char *names[] = {"since", "due", "calls", "chats", "offers", "misses"};
@@ -507,8 +508,9 @@ void agent_tis_field(const struct agent_rec *r, char *out, size_t cap)
     if (r->state == STATE_PAUSE)
         snprintf(out, cap, "pause.%s", r->cause);
     else
-        snprintf(out, cap, "%s", r->state != STATE_NONE ? agent_state_name(r->state)
-                                                        : agent_status_name(r->status));
+        snprintf(out, cap, "%s",
+                 r->state != STATE_NONE ? agent_state_name(r->state)
+                                        : agent_status_name(r->status));
 }
 
 void agent_rec_to_proto(const char *id, const struct agent_rec *r, Cc__V1__AgentStatus *s,
@@ -541,8 +543,8 @@ void agent_rec_from_proto(struct agent_rec *r, const Cc__V1__AgentStatus *s)
     int e;
     int64_t since = 0;
     r->status = (e = agent_status_parse(s->status)) >= 0 ? (enum agent_status)e : AGENT_OFFLINE;
-    r->state = (e = agent_state_parse(s->state ? s->state : "")) >= 0 ? (enum agent_state)e
-                                                                      : STATE_NONE;
+    r->state =
+        (e = agent_state_parse(s->state ? s->state : "")) >= 0 ? (enum agent_state)e : STATE_NONE;
     r->pending = (e = agent_pending_parse(s->pending ? s->pending : "")) >= 0
                      ? (enum agent_pending)e
                      : PENDING_NONE;

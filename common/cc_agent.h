@@ -36,35 +36,35 @@ enum agent_pending { PENDING_NONE, PENDING_DND, PENDING_READY, PENDING_CALLCENTE
 struct agent_rec {
     enum agent_status status;
     enum agent_state state;
-    char cause[64];             /* pause cause while state = pause */
+    char cause[64]; /* pause cause while state = pause */
     enum agent_pending pending;
     char pending_cause[64];
-    int64_t since_ms;           /* when status or state last changed */
-    int64_t due_ms;             /* the state timer: end of wrap-up, missed or pause; 0 none */
-    int64_t calls, chats;       /* active interactions */
-    int64_t offers;             /* offers ringing */
-    int64_t misses;             /* consecutive unanswered offers */
+    int64_t since_ms;     /* when status or state last changed */
+    int64_t due_ms;       /* the state timer: end of wrap-up, missed or pause; 0 none */
+    int64_t calls, chats; /* active interactions */
+    int64_t offers;       /* offers ringing */
+    int64_t misses;       /* consecutive unanswered offers */
     int64_t version;
     /* Written by agent-registry's routing index, outside the version: */
     char team[64];
-    int enabled;                /* an enabled, not archived agent (1 when never written) */
+    int enabled; /* an enabled, not archived agent (1 when never written) */
 };
 
 enum presence_event {
-    EV_SIGN_IN,       /* system: a session started */
-    EV_SIGN_OUT,      /* system: the last session ended (logout, idle, revoked) */
-    EV_SET_STATUS,    /* agent / supervisor: status in input */
-    EV_SET_STATE,     /* agent / supervisor: waiting or pause (+ cause) */
-    EV_OFFER,         /* router: an interaction is offered */
+    EV_SIGN_IN,         /* system: a session started */
+    EV_SIGN_OUT,        /* system: the last session ended (logout, idle, revoked) */
+    EV_SET_STATUS,      /* agent / supervisor: status in input */
+    EV_SET_STATE,       /* agent / supervisor: waiting or pause (+ cause) */
+    EV_OFFER,           /* router: an interaction is offered */
     EV_OFFER_WITHDRAWN, /* router: the offer was taken back (abandon, ring_all won elsewhere) */
-    EV_ACCEPT,        /* router: the offer was accepted / answered */
-    EV_DECLINE,       /* router: the agent declined */
-    EV_OFFER_TIMEOUT, /* router: not answered in time */
-    EV_END,           /* an active interaction ended */
-    EV_TIMER,         /* the state timer fired */
-    EV_CALL_START,    /* call-router: a direct or outgoing call of the agent (not from a queue) */
-    EV_CALL_END,      /* call-router: that call ended (no wrap-up) */
-    EV_DEACTIVATE,    /* system: agent.enabled turned false; the agent leaves routing */
+    EV_ACCEPT,          /* router: the offer was accepted / answered */
+    EV_DECLINE,         /* router: the agent declined */
+    EV_OFFER_TIMEOUT,   /* router: not answered in time */
+    EV_END,             /* an active interaction ended */
+    EV_TIMER,           /* the state timer fired */
+    EV_CALL_START,      /* call-router: a direct or outgoing call of the agent (not from a queue) */
+    EV_CALL_END,        /* call-router: that call ended (no wrap-up) */
+    EV_DEACTIVATE,      /* system: agent.enabled turned false; the agent leaves routing */
     EV_COUNT
 };
 
@@ -73,24 +73,24 @@ enum presence_actor { ACTOR_AGENT, ACTOR_SUPERVISOR, ACTOR_ROUTER, ACTOR_TIMER, 
 struct presence_input {
     enum presence_event ev;
     enum presence_actor actor;
-    const char *status;  /* EV_SET_STATUS */
-    const char *state;   /* EV_SET_STATE */
-    const char *cause;   /* EV_SET_STATE pause */
-    const char *kind;    /* router events: call or chat */
+    const char *status;         /* EV_SET_STATUS */
+    const char *state;          /* EV_SET_STATE */
+    const char *cause;          /* EV_SET_STATE pause */
+    const char *kind;           /* router events: call or chat */
     const Cc__V1__Queue *queue; /* EV_OFFER: the interaction's queue (NULL: none known) */
 };
 
 /* Facts read before deciding. */
 struct presence_facts {
     int64_t now_ms;
-    int is_agent;              /* agent.enabled and not archived */
-    int64_t wrap_up_s;         /* EV_END: the queue's, else the team's */
-    int64_t no_answer_delay_s; /* EV_OFFER_TIMEOUT: the team's */
-    int64_t max_no_answer;     /* 0 = off */
-    int64_t offer_timeout_s;   /* EV_OFFER: the team's invite (chat) or ring (call) time */
-    int cause_found;           /* EV_SET_STATE pause: the cause exists */
-    int cause_allowed;         /* ... and this actor may choose it */
-    int64_t cause_left_ms;     /* ... time left today, -1 = no limit */
+    int is_agent;                  /* agent.enabled and not archived */
+    int64_t wrap_up_s;             /* EV_END: the queue's, else the team's */
+    int64_t no_answer_delay_s;     /* EV_OFFER_TIMEOUT: the team's */
+    int64_t max_no_answer;         /* 0 = off */
+    int64_t offer_timeout_s;       /* EV_OFFER: the team's invite (chat) or ring (call) time */
+    int cause_found;               /* EV_SET_STATE pause: the cause exists */
+    int cause_allowed;             /* ... and this actor may choose it */
+    int64_t cause_left_ms;         /* ... time left today, -1 = no limit */
     int64_t pending_cause_left_ms; /* EV_END with a pending pause: its time left */
 };
 
@@ -116,8 +116,8 @@ const char *agent_can_take(const struct agent_rec *a, const char *kind, const Cc
 /* --- names ----------------------------------------------------------------------------- */
 
 const char *agent_status_name(enum agent_status s);
-const char *agent_state_name(enum agent_state s);      /* "" for STATE_NONE */
-const char *agent_pending_name(enum agent_pending p);  /* "" for PENDING_NONE */
+const char *agent_state_name(enum agent_state s);     /* "" for STATE_NONE */
+const char *agent_pending_name(enum agent_pending p); /* "" for PENDING_NONE */
 /* The value named `name`; -1 when unknown ("" is STATE_NONE / PENDING_NONE). */
 int agent_status_parse(const char *name);
 int agent_state_parse(const char *name);

@@ -69,7 +69,7 @@ void agent_cas_prepare(struct agent_cas_arg *a, const char *id, const struct age
         agent_tis_field(cur, a->tis_field, sizeof a->tis_field);
     else
         a->tis_field[0] = '\0';
-    const char *head[] = {a->id,         a->ver,   a->due, cur->due_ms ? "1" : "0",
+    const char *head[] = {a->id,        a->ver,   a->due,           cur->due_ms ? "1" : "0",
                           a->tis_field, a->spent, hold ? hold : "", offer ? offer : ""};
     memcpy(a->argv, head, sizeof head);
     agent_rec_fields(next, a->f, a->argv + 8);

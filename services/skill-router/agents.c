@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RESYNC_MS 30000     /* a full reload this often anyway */
+#define RESYNC_MS 30000      /* a full reload this often anyway */
 #define RESYNC_STALE_MS 1000 /* at most this often while changes come in */
 
 struct member {
@@ -306,8 +306,8 @@ static void add_agent(struct router *r, const char *id)
                 v->skills[i].members[j].at += v->skills[i].members[j].at >= at;
         for (size_t i = 0; i < ns; i++) {
             struct skill_view *sv = &v->skills[i];
-            struct member *more = cap[i] >= 0 ? realloc(sv->members, (sv->n + 1) * sizeof *more)
-                                              : NULL;
+            struct member *more =
+                cap[i] >= 0 ? realloc(sv->members, (sv->n + 1) * sizeof *more) : NULL;
             if (!more)
                 continue;
             sv->members = more;
@@ -398,7 +398,7 @@ static void on_view(void *arg, const struct cc_nats_msg *m)
     size_t n = v->n;
     Cc__V1__AgentStatus *items = calloc(n + 1, sizeof *items);
     Cc__V1__AgentStatus **ptrs = calloc(n + 1, sizeof *ptrs);
-    char (*since)[64] = calloc(n + 1, sizeof *since);
+    char(*since)[64] = calloc(n + 1, sizeof *since);
     struct candidate *copy = calloc(n + 1, sizeof *copy);
     if (items && ptrs && since && copy)
         memcpy(copy, v->agents, n * sizeof *copy);
@@ -427,11 +427,10 @@ enum cc_status agents_start(struct router *r)
     r->agents->stale = 1;
     r->agents->synced_ms = -RESYNC_MS;
     agents_sync(r);
-    enum cc_status st =
-        cc_nats_subscribe(r->nats, SUBJ_PRESENCE_CHANGED_ALL, NULL, on_changed, r);
+    enum cc_status st = cc_nats_subscribe(r->nats, SUBJ_PRESENCE_CHANGED_ALL, NULL, on_changed, r);
     if (st == CC_OK)
-        st = cc_nats_subscribe(r->nats, SUBJ_REGISTRY_CHANGED_AGENT_SKILLS, NULL,
-                               on_skills_changed, r);
+        st = cc_nats_subscribe(r->nats, SUBJ_REGISTRY_CHANGED_AGENT_SKILLS, NULL, on_skills_changed,
+                               r);
     if (st == CC_OK)
         st = cc_nats_subscribe(r->nats, SUBJ_REGISTRY_CHANGED_USERS, NULL, on_skills_changed, r);
     if (st == CC_OK)

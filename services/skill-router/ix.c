@@ -17,9 +17,10 @@ static void free_reply(redisReply *r)
 /* --- the record ------------------------------------------------------------------------- */
 
 /* The fields read, in this order. */
-#define IX_FIELDS "state queue kind agent enq prio attempts chat_id end_reason customer_id " \
-                  "customer_name customer_phone preview source offered_at expires_at ring "  \
-                  "excluded sticky sticky_until"
+#define IX_FIELDS                                                                                  \
+    "state queue kind agent enq prio attempts chat_id end_reason customer_id "                     \
+    "customer_name customer_phone preview source offered_at expires_at ring "                      \
+    "excluded sticky sticky_until"
 #define IX_NFIELDS 20
 
 static const char *text(const redisReply *v)

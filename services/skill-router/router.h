@@ -45,13 +45,13 @@ struct router {
     struct cc_service *svc;
     struct cc_nats *nats;
     struct cc_redis *redis;
-    pthread_mutex_t lock;  /* guards the config pointer */
-    struct config *config; /* never NULL once started */
+    pthread_mutex_t lock;      /* guards the config pointer */
+    struct config *config;     /* never NULL once started */
     struct cc_refresh refresh; /* a queue look-up that misses reloads once (read your writes) */
     struct cc_metric *m_offers, *m_outcomes, *m_decision, *m_waiting, *m_oldest;
-    struct agents *agents;       /* this replica's view of the agents */
+    struct agents *agents; /* this replica's view of the agents */
     pthread_t sweeper;
-    uint64_t waiting_seen;       /* the sweeper's last fingerprint of the queues */
+    uint64_t waiting_seen; /* the sweeper's last fingerprint of the queues */
     volatile int stopping; /* set before joining the sweeper */
 };
 
@@ -78,8 +78,7 @@ const struct config *config_get_for_queue(struct router *r, const char *id);
 /* An interaction as stored ({cc}:ix:<id>). The long strings point into `rep`
  * (read) or into the message it was made from (enqueue). */
 struct ix {
-    char id[72], state[16], queue[64], kind[8], agent[64], excluded[64], sticky[64],
-        end_reason[16];
+    char id[72], state[16], queue[64], kind[8], agent[64], excluded[64], sticky[64], end_reason[16];
     const char *chat_id, *customer_id, *customer_name, *customer_phone, *preview, *source;
     int64_t enq, prio, attempts, offered_ms, expires_ms, sticky_until;
     int ring; /* offered to several agents at once ({cc}:ring:<id>) */
@@ -175,7 +174,7 @@ void agents_update(struct router *r, const char *id, const struct agent_rec *rec
  * `x` to `agent` when the caller's script did not: read, decide (cc_agent.h),
  * compare-and-set, publish. `offer` as agent_cas_prepare's. */
 enum cc_status agents_event(struct router *r, const char *agent, enum presence_event ev,
-                             const struct ix *x, const char *offer, const char *reason);
+                            const struct ix *x, const char *offer, const char *reason);
 
 /* --- routing.c: choosing an agent ------------------------------------------------------ */
 
@@ -193,7 +192,6 @@ int routing_offer_interaction(struct router *r, const char *id, unsigned flags);
 
 /* The same for interaction `x` as just stored (no read). */
 int routing_offer_ix(struct router *r, struct ix *x, unsigned flags);
-
 
 /* An agent became available: offers it the waiting interactions it is
  * eligible for, highest priority and oldest first, while it has room. */

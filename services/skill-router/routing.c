@@ -50,8 +50,9 @@ static size_t candidates(struct router *r, const Cc__V1__Queue *q, int64_t min,
     struct cc_redis_conn *c;
     size_t n = 0;
     *out = NULL;
-    if (cc_redis_run(r->redis, &ids, "ZRANGEBYSCORE " KEY_RT_CAND " %lld +inf WITHSCORES LIMIT 0 %d",
-                     q->skill_id, (long long)min, MAX_CANDIDATES) != CC_OK ||
+    if (cc_redis_run(r->redis, &ids,
+                     "ZRANGEBYSCORE " KEY_RT_CAND " %lld +inf WITHSCORES LIMIT 0 %d", q->skill_id,
+                     (long long)min, MAX_CANDIDATES) != CC_OK ||
         !(*out = calloc(ids->elements / 2 + 1, sizeof **out)) ||
         cc_redis_acquire(r->redis, &c) != CC_OK) {
         free_reply(ids);
@@ -254,8 +255,8 @@ static size_t eligible(const struct ix *x, const Cc__V1__Queue *q, struct candid
  * any other eligible agent exists: moved last (ringing several: left out).
  * Returns how many remain; *ordered is how many of them the strategy orders
  * (the excluded agent, last, is not). */
-static size_t exclude(const struct ix *x, struct candidate *a, size_t n, int ring,
-                      struct skips *sk, size_t *ordered)
+static size_t exclude(const struct ix *x, struct candidate *a, size_t n, int ring, struct skips *sk,
+                      size_t *ordered)
 {
     *ordered = n;
     for (size_t i = 0; x->excluded[0] && n > 1 && i < n; i++) {
@@ -318,14 +319,14 @@ struct reserved {
     size_t steplen, at; /* at: index in a[] */
 };
 
-static int reserve(struct router *r, const struct config *cfg, struct ix *x,
-                   const Cc__V1__Queue *q, struct candidate *a, size_t n, int ring, int64_t now,
-                   const char *reason)
+static int reserve(struct router *r, const struct config *cfg, struct ix *x, const Cc__V1__Queue *q,
+                   struct candidate *a, size_t n, int ring, int64_t now, const char *reason)
 {
     char kix[96], kwait[96], kring[96], ktrace[96], snow[24], sn[24], tis_ttl[16], trace_ttl[16],
         at[32];
     struct reserved *d = calloc(n + 1, sizeof *d);
-    size_t nkeys = RESERVE_KEYS + AGENT_CAS_NKEYS * n, cap = nkeys + RESERVE_ARGS + ARGS_PER_AGENT * n;
+    size_t nkeys = RESERVE_KEYS + AGENT_CAS_NKEYS * n,
+           cap = nkeys + RESERVE_ARGS + ARGS_PER_AGENT * n;
     const char **argv = calloc(cap, sizeof *argv);
     size_t *lens = calloc(cap, sizeof *lens), m = 0, k = 0;
     struct presence_input in = {.ev = EV_OFFER, .actor = ACTOR_ROUTER, .kind = x->kind, .queue = q};
@@ -365,7 +366,7 @@ static int reserve(struct router *r, const struct config *cfg, struct ix *x,
     snprintf(tis_ttl, sizeof tis_ttl, "%d", TIS_TTL_S);
     snprintf(trace_ttl, sizeof trace_ttl, "%d", TRACE_TTL_S);
 #define PUT(text) (lens[k] = strlen(text), argv[k++] = (text))
-    const char *fixed[] = {kix, kwait, KEY_TIMERS_OFFER, KEY_OFFERED, kring, KEY_TIMERS_STATE,
+    const char *fixed[] = {kix,   kwait, KEY_TIMERS_OFFER, KEY_OFFERED, kring, KEY_TIMERS_STATE,
                            ktrace};
     for (size_t i = 0; i < RESERVE_KEYS; i++)
         PUT(fixed[i]);
@@ -513,7 +514,7 @@ int routing_offer_interaction(struct router *r, const char *id, unsigned flags)
 struct head {
     char id[64];
     double score;
-    size_t queue;    /* index in the queue list */
+    size_t queue;     /* index in the queue list */
     int64_t capacity; /* the agent's capacity in the queue's skill */
 };
 
@@ -556,8 +557,8 @@ static size_t read_heads(struct cc_redis_conn *c, Cc__V1__Queue *const *qs, size
 
 /* The agent's record and the first HEADS_PER_QUEUE interactions waiting in
  * every queue whose skill it holds, best first: two pipelined rounds. */
-static size_t agent_heads(struct router *r, Cc__V1__Queue *const *qs, size_t nq,
-                          const char *agent, struct candidate *me, struct head **out)
+static size_t agent_heads(struct router *r, Cc__V1__Queue *const *qs, size_t nq, const char *agent,
+                          struct candidate *me, struct head **out)
 {
     struct cc_redis_conn *c;
     size_t nh = 0;

@@ -33,8 +33,8 @@ struct row {
 };
 
 /* A record in `status`/`state` with active calls, chats and offers. */
-static struct agent_rec rec(enum agent_status st, enum agent_state s, int64_t calls,
-                            int64_t chats, int64_t offers)
+static struct agent_rec rec(enum agent_status st, enum agent_state s, int64_t calls, int64_t chats,
+                            int64_t offers)
 {
     struct agent_rec r;
     agent_rec_init(&r);
@@ -83,8 +83,12 @@ static struct agent_rec misses(struct agent_rec r, int64_t n)
 }
 
 #define IN(ev_, ...) ((struct presence_input){.ev = (ev_), __VA_ARGS__})
-#define F(...) ((struct presence_facts){.now_ms = NOW, .is_agent = 1, .cause_left_ms = -1,     \
-                                         .pending_cause_left_ms = -1, __VA_ARGS__})
+#define F(...)                                                                                     \
+    ((struct presence_facts){.now_ms = NOW,                                                        \
+                             .is_agent = 1,                                                        \
+                             .cause_left_ms = -1,                                                  \
+                             .pending_cause_left_ms = -1,                                          \
+                             __VA_ARGS__})
 
 #define CC AGENT_CALLCENTER
 static struct row *table(size_t *n)
@@ -103,7 +107,7 @@ static struct row *table(size_t *n)
     struct agent_rec pause = paused(rec(CC, STATE_WAITING, 0, 0, 0), "pc_x", NOW - 1);
     pause.since_ms = EARLIER;
     struct presence_facts f0 = F(.wrap_up_s = 0);
-#define ROW(name_, cur_, in_, f_, want_, next_)                                                  \
+#define ROW(name_, cur_, in_, f_, want_, next_)                                                    \
     rows[k++] = (struct row){(name_), (cur_), (in_), (f_), (want_), (next_)}
     ROW("sign-in from offline: ready", off, IN(EV_SIGN_IN), f0, CC_OK,
         moved(off, AGENT_READY, STATE_NONE));
@@ -139,8 +143,8 @@ static struct row *table(size_t *n)
         F(.cause_found = 1, .cause_allowed = 1, .cause_left_ms = -1), CC_OK,
         with_pending(busy_call, PENDING_PAUSE, "pc_x"));
     ROW("choose a cause not yours: 403", waiting,
-        IN(EV_SET_STATE, .state = "pause", .cause = "pc_x"), F(.cause_found = 1, .cause_allowed = 0),
-        CC_ERR_FORBIDDEN, waiting);
+        IN(EV_SET_STATE, .state = "pause", .cause = "pc_x"),
+        F(.cause_found = 1, .cause_allowed = 0), CC_ERR_FORBIDDEN, waiting);
     ROW("choose a cause whose limit is used up: 409", waiting,
         IN(EV_SET_STATE, .state = "pause", .cause = "pc_x"),
         F(.cause_found = 1, .cause_allowed = 1, .cause_left_ms = 0), CC_ERR_CONFLICT, waiting);
@@ -153,8 +157,8 @@ static struct row *table(size_t *n)
     ROW("offer a chat while on a call: 409", busy_call, IN(EV_OFFER, .kind = "chat"), f0,
         CC_ERR_CONFLICT, busy_call);
     ROW("offer a chat while busy with something pending: 409",
-        with_pending(busy_chat, PENDING_DND, ""), IN(EV_OFFER, .kind = "chat"), f0,
-        CC_ERR_CONFLICT, with_pending(busy_chat, PENDING_DND, ""));
+        with_pending(busy_chat, PENDING_DND, ""), IN(EV_OFFER, .kind = "chat"), f0, CC_ERR_CONFLICT,
+        with_pending(busy_chat, PENDING_DND, ""));
     ROW("offer in pause: 409", pause, IN(EV_OFFER, .kind = "chat"), f0, CC_ERR_CONFLICT, pause);
     ROW("offer to ready: 409", ready, IN(EV_OFFER, .kind = "call"), f0, CC_ERR_CONFLICT, ready);
     ROW("decline: offering to waiting", offering, IN(EV_DECLINE, .kind = "chat"), f0, CC_OK,
@@ -211,8 +215,8 @@ static struct row *table(size_t *n)
         CC_OK, ready);
     ROW("call_end of no call: 409", ready, IN(EV_CALL_END, .kind = "call"), f0, CC_ERR_CONFLICT,
         ready);
-    ROW("deactivate in callcenter, not busy: ready, offers withdrawn", offering,
-        IN(EV_DEACTIVATE), f0, CC_OK, counts(moved(offering, AGENT_READY, STATE_NONE), 0, 0, 0));
+    ROW("deactivate in callcenter, not busy: ready, offers withdrawn", offering, IN(EV_DEACTIVATE),
+        f0, CC_OK, counts(moved(offering, AGENT_READY, STATE_NONE), 0, 0, 0));
     ROW("deactivate while busy: pending ready, offers withdrawn", counts(busy_chat, 0, 1, 1),
         IN(EV_DEACTIVATE), f0, CC_OK, with_pending(busy_chat, PENDING_READY, ""));
     ROW("deactivate in ready: a pending callcenter dropped",
@@ -277,7 +281,7 @@ static void can_take_is_one_rule(void **state)
     assert_string_equal(agent_can_take(&a, "chat", &q), "not_in_team");
     snprintf(a.team, sizeof a.team, "t1");
     a = counts(moved(a, AGENT_CALLCENTER, STATE_BUSY), 0, 1, 0);
-    assert_null(agent_can_take(&a, "chat", &q));             /* room for a second chat */
+    assert_null(agent_can_take(&a, "chat", &q)); /* room for a second chat */
     assert_string_equal(agent_can_take(&a, "call", &q), "call_or_chat");
     a.offers = 1;
     assert_string_equal(agent_can_take(&a, "chat", &q), "busy"); /* 1 chat + 1 offer = 2 */
