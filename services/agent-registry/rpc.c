@@ -1,5 +1,7 @@
 /* rpc.c - the generic verbs on configuration objects, served over NATS on
- * cc.registry.obj.<kind>.<verb> with cc.v1.ObjectRequest / ObjectReply. */
+ * cc.registry.obj.<kind>.<verb> with cc.v1.ObjectRequest / ObjectReply.
+ * It only dispatches: the helpers the kinds share are in ops.c, so the kinds
+ * call ops.c and rpc.c calls the kinds, no circle. */
 #include "presence.h"
 #include "registry.h"
 #include "routing_index.h"
@@ -7,7 +9,6 @@
 #include "cc_time.h"
 #include "pbmerge.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,59 +19,6 @@
 static const char *const readonly_fields[] = {"id", "created_at", "updated_at", "system",
                                               "has_credentials", "archived", NULL};
 
-enum cc_status op_fail(struct op *op, enum cc_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(op->why, sizeof op->why, fmt, ap);
-    va_end(ap);
-    return st;
-}
-
-int caller_is(const struct op *op, const char *role)
-{
-    return op->caller->role && strcmp(op->caller->role, role) == 0;
-}
-
-void registry_changed(struct registry *reg, const char *kind, const char *id, const char *what,
-                      const Cc__V1__Caller *by)
-{
-    Cc__V1__ConfigChanged ev = CC__V1__CONFIG_CHANGED__INIT;
-    char at[32], subject[96];
-    cc_time_format_ms(cc_time_now_ms(), at, sizeof at);
-    ev.kind = CC_PB_STR(kind), ev.id = CC_PB_STR(id), ev.op = CC_PB_STR(what);
-    ev.by = by ? by->user_id : NULL;
-    ev.at = at;
-    snprintf(subject, sizeof subject, "cc.registry.changed.%s", kind);
-    if (cc_nats_publish(reg->nats, subject, &ev.base) != CC_OK)
-        CC_WARN("cannot publish %s change of %s", kind, id);
-}
-
-void registry_reply(struct registry *reg, const struct cc_nats_msg *m, const ProtobufCMessage *obj)
-{
-    Cc__V1__ObjectReply rep = CC__V1__OBJECT_REPLY__INIT;
-    size_t len = protobuf_c_message_get_packed_size(obj);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        cc_nats_respond_error(reg->nats, m, CC_ERR_NOMEM, NULL);
-        return;
-    }
-    protobuf_c_message_pack(obj, buf);
-    rep.has_body = 1;
-    rep.body.data = buf, rep.body.len = len;
-    cc_nats_respond(reg->nats, m, &rep.base);
-    free(buf);
-}
-
-int ids_contain(char *const *ids, size_t n, const char *id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ids[i], id) == 0)
-            return 1;
-    return 0;
-}
-
-/* Sets id (create), created_at and updated_at. */
 static enum cc_status stamp(const struct kind *k, ProtobufCMessage *obj,
                             const ProtobufCMessage *old)
 {

@@ -1,7 +1,10 @@
 /* main.c - skill-router: waiting interactions per queue, the choice of agent,
  * atomic reservations and offers. Stateless: run any number of replicas.
  *
- * Wiring only: configuration, connections and subscriptions. */
+ * Wiring only: configuration, connections and subscriptions. The modules
+ * call one way, no circle: interactions.c (the subjects) -> routing.c (the
+ * choice) -> agents.c (the view) and ix.c (the interaction record, the
+ * trace); offers.c -> ix.c; all of them -> config.c and common/. */
 #include "router.h"
 #include "cc_log.h"
 
@@ -14,7 +17,9 @@ static void *sweeper(void *arg)
     struct router *r = arg;
     while (!__atomic_load_n(&r->stopping, __ATOMIC_ACQUIRE)) {
         agents_sync(r);
-        routing_sweep(r);
+        requeue_lost_offers(r); /* interactions.c */
+        expire_waiting(r);
+        routing_sweep(r);       /* routing.c */
         usleep(SWEEP_MS * 1000);
     }
     return NULL;

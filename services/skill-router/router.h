@@ -197,7 +197,8 @@ int routing_offer_ix(struct router *r, struct ix *x, unsigned flags);
  * eligible for, highest priority and oldest first, while it has room. */
 void routing_offer_agent(struct router *r, const char *agent_id);
 
-/* Retries the heads of every queue (widening steps, lost events). */
+/* Retries the heads of every queue (widening steps, lost events); the
+ * sweeper runs requeue_lost_offers and expire_waiting before it. */
 void routing_sweep(struct router *r);
 
 #endif

@@ -677,8 +677,6 @@ static uint64_t waiting_fingerprint(struct cc_redis_conn *c, Cc__V1__Queue *cons
 void routing_sweep(struct router *r)
 {
     struct cc_redis_conn *conn;
-    requeue_lost_offers(r);
-    expire_waiting(r);
     const struct config *c = config_get(r);
     struct head *h = calloc(c->nqueues * HEADS_PER_QUEUE + 1, sizeof *h);
     if (h && cc_redis_acquire(r->redis, &conn) == CC_OK) {
