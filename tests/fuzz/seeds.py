@@ -10,7 +10,9 @@ the byte that selects its parser. Files are named by content hash, as
 libFuzzer names what it finds; regression inputs (crashes fixed) are kept
 beside them under names starting with "regress-" and are never rewritten.
 
-Usage: tests/fuzz/seeds.py   (from the repository root; idempotent)
+Usage: tests/fuzz/seeds.py   (from the repository root)
+Run it again after a fixture or a .proto changes: it replaces every seed it
+wrote before (every file not named regress-*) with the current ones.
 """
 import hashlib
 import json
@@ -198,7 +200,19 @@ def records(msgs):
     write("crm", b"\x0d" + example_pb(msgs, "Call"))
 
 
+TARGETS = ["webhook", "answers", "api_json", "bus", "webchat", "pbx", "crm"]
+
+
+def clear():
+    for t in TARGETS:
+        d = os.path.join(OUT, t)
+        for name in os.listdir(d) if os.path.isdir(d) else []:
+            if not name.startswith("regress-"):
+                os.remove(os.path.join(d, name))
+
+
 if __name__ == "__main__":
+    clear()
     msgs = load_protos()
     providers()
     api(msgs)
