@@ -166,6 +166,7 @@ def small():
     write("webchat", b"\0")
     write("webchat", b"\0" + b'{"name":"Ana Lima"}')
     write("webchat", b"\0" + b'{"name":null}')
+    write("webchat", b"\0" + b'{"name":"Ana","email":"ana@example.com","language":"pt-BR"}')
     write("webchat", b"\1" + b'{"text":"Hello! \xf0\x9f\x98\x80","client_id":"c-1"}')
     write("webchat", b"\1" + b'{"text":"ol\xc3\xa1"}')
     write("pbx", b"\0" + b'{"call_id":"a84b4c76e66710@pbx","queue_id":"q_1","from":"+351 912 345 678","to":"800","priority":5}')
