@@ -5,7 +5,7 @@
 #   make check-deploy   deploy/ only: kustomize overlays, schemas, promtool, dashboard
 #   make test-fuzz      every libFuzzer target for FUZZ_TEST_S seconds (in make test)
 #   make fuzz           every libFuzzer target for FUZZ_S seconds (docs/fuzzing.md)
-#   make bench          benchmarks (bench/)
+#   make bench          benchmarks (bench/), then routing with 1, 2, 3 routers (bench-scale)
 #   make soak           the chaos soak, SOAK_S seconds (default 180); report in docs/soak.md
 #   make sim            the contact-center simulator (tools/ccsim, docs/ccsim.md)
 #   make screenshots    the web desktop's main screens into docs/screenshots/ (docs/desktop.md)
@@ -228,6 +228,12 @@ test-compose:
 
 bench: build
 	$(PYTHON) bench/run.py
+	$(PYTHON) bench/scale.py
+
+# skill-router's decisions/s with 1, 2 and 3 replicas alone (docs/scaling.md)
+.PHONY: bench-scale
+bench-scale: build
+	$(PYTHON) bench/scale.py
 
 # The chaos soak (docs/soak.md): the sanitizer build under kill -9 of every piece in turn.
 # make test runs it for a minute (tests/system/test_soak.py, CC_TEST_SOAK_S).

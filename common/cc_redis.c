@@ -228,7 +228,18 @@ static int ask_sentinel(struct cc_redis *r, const struct sentinel *sn, char *hos
     if (!ctx)
         return -1;
     redisReply *rep = NULL;
-    if (!ctx->err && redisSetTimeout(ctx, t) == REDIS_OK)
+    int usable = !ctx->err && redisSetTimeout(ctx, t) == REDIS_OK;
+    if (usable && r->password[0]) {
+        /* Sentinels protected like the data nodes (requirepass, Bitnami's
+         * auth.sentinel) take the same credentials; one without a password
+         * refuses AUTH, and is asked all the same */
+        rep = r->user[0] ? redisCommand(ctx, "AUTH %s %s", r->user, r->password)
+                         : redisCommand(ctx, "AUTH %s", r->password);
+        if (rep)
+            freeReplyObject(rep);
+        rep = NULL;
+    }
+    if (usable)
         rep = redisCommand(ctx, "SENTINEL get-master-addr-by-name %s", r->master);
     if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
         rep->element[0]->type == REDIS_REPLY_STRING &&
@@ -238,10 +249,11 @@ static int ask_sentinel(struct cc_redis *r, const struct sentinel *sn, char *hos
         *port = (int)v;
         ok = 0;
     } else {
-        CC_DEBUG("redis: Sentinel %s:%d does not name master %s: %s", sn->host, sn->port, r->master,
-                 ctx->err                                ? ctx->errstr
-                 : rep && rep->type == REDIS_REPLY_ERROR ? rep->str
-                                                         : "no such master");
+        if (rep && rep->type == REDIS_REPLY_ERROR) /* NOAUTH, a wrong master name: say so */
+            CC_WARN("redis: Sentinel %s:%d: %.120s", sn->host, sn->port, rep->str);
+        else
+            CC_DEBUG("redis: Sentinel %s:%d does not name master %s: %s", sn->host, sn->port,
+                     r->master, ctx->err ? ctx->errstr : "no such master");
     }
     if (rep)
         freeReplyObject(rep);

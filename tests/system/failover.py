@@ -11,13 +11,22 @@ import requests
 from harness import Cluster, Nats, Proc, Redis, free_port, wait_port
 
 MASTER = "mymaster"
+PASSWORD = "failover-test-redis-pw-42"  # data nodes and Sentinels alike (requirepass)
 DOWN_AFTER_MS = 1000  # Sentinel's down-after-milliseconds: the primary is down after this
 
 
+def cli(port, *args, stdin=None):
+    """redis-cli against a password-protected server or Sentinel."""
+    return subprocess.run(["redis-cli", "-p", str(port), *args], input=stdin,
+                          capture_output=True, text=True, timeout=30, check=True,
+                          env=dict(os.environ, REDISCLI_AUTH=PASSWORD)).stdout.strip()
+
+
 class SentinelRedis:
-    """A primary, one replica and three Sentinels (quorum 2). `url` is what
-    the services get as CC_REDIS_URL (its host is unused: they ask the
-    Sentinels), `env` the Sentinel variables."""
+    """A primary, one replica and three Sentinels (quorum 2), all behind
+    PASSWORD. `url` is what the services get as CC_REDIS_URL (its host is
+    unused: they ask the Sentinels, with the same password), `env` the
+    Sentinel variables."""
 
     def __init__(self, workdir):
         self.workdir = workdir
@@ -27,6 +36,8 @@ class SentinelRedis:
             os.makedirs(d, exist_ok=True)
             r = Redis(d)
             r.name = f"redis{i}"
+            r.argv += ["--requirepass", PASSWORD, "--masterauth", PASSWORD]
+            r.cli = lambda *a, port=r.port: cli(port, *a)
             self.servers.append(r)
         self.servers[1].argv += ["--replicaof", "127.0.0.1", str(self.servers[0].port)]
         self.sentinels = []
@@ -38,11 +49,13 @@ class SentinelRedis:
                         f"sentinel monitor {MASTER} 127.0.0.1 {self.servers[0].port} 2\n"
                         f"sentinel down-after-milliseconds {MASTER} {DOWN_AFTER_MS}\n"
                         f"sentinel failover-timeout {MASTER} 10000\n"
-                        f"sentinel parallel-syncs {MASTER} 1\n")
+                        f"sentinel parallel-syncs {MASTER} 1\n"
+                        f"sentinel auth-pass {MASTER} {PASSWORD}\n"
+                        f"requirepass {PASSWORD}\nsentinel sentinel-pass {PASSWORD}\n")
             s = Proc(f"sentinel{i}", ["redis-sentinel", conf], workdir)
             s.port = port
             self.sentinels.append(s)
-        self.url = f"redis://127.0.0.1:{self.servers[0].port}"
+        self.url = f"redis://:{PASSWORD}@127.0.0.1:{self.servers[0].port}"
         self.env = {"CC_REDIS_SENTINELS": ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels),
                     "CC_REDIS_MASTER": MASTER}
 
@@ -62,9 +75,17 @@ class SentinelRedis:
         raise TimeoutError("the Sentinels did not find each other and the replica in 30 s")
 
     def sentinel_cli(self, s, *args):
-        out = subprocess.run(["redis-cli", "-p", str(s.port), *args], capture_output=True,
-                             text=True, timeout=5)
-        return out.stdout.strip()
+        try:
+            return cli(s.port, *args)
+        except subprocess.CalledProcessError:
+            return ""
+
+    def remonitor(self, port):
+        """Points every Sentinel at the primary on `port` (an operator's swap)."""
+        for s in self.sentinels:
+            self.sentinel_cli(s, "SENTINEL", "REMOVE", MASTER)
+            self.sentinel_cli(s, "SENTINEL", "MONITOR", MASTER, "127.0.0.1", str(port), "2")
+            self.sentinel_cli(s, "SENTINEL", "SET", MASTER, "auth-pass", PASSWORD)
 
     def sentinel_view(self, s):
         """(replicas, other Sentinels) the Sentinel knows of."""

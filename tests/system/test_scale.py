@@ -15,7 +15,6 @@
   the inbound stream killed mid-stream, no acknowledged webhook lost."""
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -165,8 +164,7 @@ def lost_writes(redis, port, open_ids, chats):
     it does not know ended; (lost enqueues, lost ends, open chats it holds)."""
     ids = [f"load-{i}" for i in range(chats)]
     script = "".join(f"HGET {{cc}}:ix:{i} state\n" for i in ids)
-    out = subprocess.run(["redis-cli", "-p", str(port)], input=script, capture_output=True,
-                         text=True, timeout=30, check=True).stdout.split("\n")
+    out = failover.cli(port, stdin=script).split("\n")
     state = dict(zip(ids, out))
     lost_enqueue = [i for i in open_ids if not state.get(i)]
     lost_end = [i for i in ids if i not in open_ids and state.get(i) != "ended"]
@@ -230,9 +228,7 @@ def test_primary_demoted_under_pooled_connections_they_follow_on_readonly(sentin
     new = next(r.port for r in redis.servers if r.port != old)
     redis.server(new).cli("REPLICAOF", "NO", "ONE")
     redis.server(old).cli("REPLICAOF", "127.0.0.1", str(new))
-    for s in redis.sentinels:  # the Sentinels follow the operator's swap
-        redis.sentinel_cli(s, "SENTINEL", "REMOVE", failover.MASTER)
-        redis.sentinel_cli(s, "SENTINEL", "MONITOR", failover.MASTER, "127.0.0.1", str(new), "2")
+    redis.remonitor(new)  # the Sentinels follow the operator's swap
     assert redis.primary_port() == new
     for i in range(20):
         r = admin.post("/api/v1/skills", {"name": f"after-{i}", "description": "x"})
