@@ -60,9 +60,10 @@ def one(routers, agents):
     if out.returncode not in (0, 1) or not m or failures:  # 1: a goal missed, still measured
         print(out.stdout[-3000:], out.stderr[-2000:], "\n".join(failures))
         return None
+    per = [line.strip() for line in out.stdout.splitlines() if "CPU per decision" in line]
     return {"routers": routers, "rate": int(m.group(3)), "burst": int(m.group(1)),
             "seconds": float(m.group(5)), "p50": float(m.group(6)), "p99": float(m.group(7)),
-            "cpu": used}
+            "cpu": used, "per_decision": per[-1] if per else "(not printed)"}
 
 
 def main():
@@ -87,6 +88,7 @@ def main():
               f" CPU s over the whole run: routers {routers_cpu:.1f}, redis "
               f"{r['cpu']['redis']:.1f}, nats {r['cpu']['nats']:.1f}, registry "
               f"{r['cpu']['agent-registry']:.1f})")
+        print(f"    burst: {r['per_decision']}")
     base = rows[0]["rate"]
     print("  scaling: " + ", ".join(f"{r['routers']} -> {r['rate'] / base:.2f}x" for r in rows))
     return 0
