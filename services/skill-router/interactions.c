@@ -315,8 +315,10 @@ static enum cc_status requeue(struct router *r, const char *id, const struct ix 
     snprintf(kwait, sizeof kwait, KEY_WAIT, x->queue);
     snprintf(kring, sizeof kring, KEY_RING, id);
     snprintf(sscore, sizeof sscore, "%.0f", ix_score(x->prio, x->enq));
-    const char *argv[] = {kix, kwait, KEY_OFFERED, kring, id, agent, sscore};
     int lost = !agent[0] && !x->ring && x->agent[0];
+    /* a lost offer names its agent: should another replica's sweeper have
+     * re-queued it and it been offered anew meanwhile, the new offer stays */
+    const char *argv[] = {kix, kwait, KEY_OFFERED, kring, id, lost ? x->agent : agent, sscore};
     if (lost) /* the desk first: once re-queued, any replica may offer it anew at once */
         withdrawn(r, x->agent, x, id);
     enum cc_status st = cc_redis_acquire(r->redis, &c);
