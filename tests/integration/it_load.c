@@ -80,8 +80,12 @@ static void on_offer(struct load *l, const Cc__V1__Offer *o)
     if (i < 0 || !o->agent_id)
         return;
     atomic_fetch_add(&l->offers, 1);
-    if (l->offered_to[i][0])
-        violation(l, "offered twice at once", o->interaction_id);
+    if (l->offered_to[i][0]) {
+        char detail[200];
+        snprintf(detail, sizeof detail, "%s to %s while %s's offer was unresolved",
+                 o->interaction_id, o->agent_id, l->offered_to[i]);
+        violation(l, "offered twice at once", detail);
+    }
     if (l->ended[i])
         violation(l, "offered after it ended", o->interaction_id);
     snprintf(l->offered_to[i], sizeof l->offered_to[i], "%s", o->agent_id);
