@@ -35,6 +35,7 @@ struct job {
     int ix;
     char agent[64];
     enum act act;
+    unsigned seq; /* the offer it answers (offer_seq at the offer) */
 };
 
 struct load {
@@ -44,6 +45,7 @@ struct load {
     pthread_mutex_t lock;
     pthread_cond_t more;
     char offered_to[MAX_IX][64]; /* "" when no offer is unresolved */
+    unsigned offer_seq[MAX_IX];  /* bumped at each offer and each end of one */
     unsigned char ended[MAX_IX];
     struct job *jobs; /* ring of pending actions */
     size_t head, njobs, cap;
@@ -63,12 +65,12 @@ static int ix_index(const char *id)
     return id && sscanf(id, "load-%d", &i) == 1 && i >= 0 && i < MAX_IX ? i : -1;
 }
 
-static void push(struct load *l, int ix, const char *agent, enum act act)
+static void push(struct load *l, int ix, const char *agent, enum act act, unsigned seq)
 {
     if (l->njobs == l->cap)
         return; /* cannot happen: cap holds every interaction twice over */
     struct job *j = &l->jobs[(l->head + l->njobs++) % l->cap];
-    j->ix = ix, j->act = act;
+    j->ix = ix, j->act = act, j->seq = seq;
     snprintf(j->agent, sizeof j->agent, "%s", agent);
     pthread_cond_signal(&l->more);
 }
@@ -89,11 +91,12 @@ static void on_offer(struct load *l, const Cc__V1__Offer *o)
     if (l->ended[i])
         violation(l, "offered after it ended", o->interaction_id);
     snprintf(l->offered_to[i], sizeof l->offered_to[i], "%s", o->agent_id);
+    l->offer_seq[i]++;
     uint32_t dice = randombytes_uniform(100);
     if (dice < 70)
-        push(l, i, o->agent_id, ACT_ACCEPT);
+        push(l, i, o->agent_id, ACT_ACCEPT, l->offer_seq[i]);
     else if (dice < 85)
-        push(l, i, o->agent_id, ACT_DECLINE);
+        push(l, i, o->agent_id, ACT_DECLINE, l->offer_seq[i]);
     /* else: let it time out */
 }
 
@@ -110,6 +113,7 @@ static void on_status(struct load *l, const Cc__V1__AgentStatus *s)
     if (i >= 0 && s->reason && !strcmp(s->reason, "offer_timeout") &&
         !strcmp(l->offered_to[i], s->agent_id)) {
         l->offered_to[i][0] = '\0';
+        l->offer_seq[i]++;
         atomic_fetch_add(&l->timed_out, 1);
     }
 }
@@ -119,8 +123,10 @@ static void on_status(struct load *l, const Cc__V1__AgentStatus *s)
 static void on_withdrawn(struct load *l, const Cc__V1__Offer *o)
 {
     int i = ix_index(o->interaction_id);
-    if (i >= 0 && o->agent_id && !strcmp(l->offered_to[i], o->agent_id))
+    if (i >= 0 && o->agent_id && !strcmp(l->offered_to[i], o->agent_id)) {
         l->offered_to[i][0] = '\0';
+        l->offer_seq[i]++;
+    }
 }
 
 static void on_bus(void *arg, const struct cc_nats_msg *m)
@@ -192,11 +198,20 @@ static enum cc_status action_once(struct load *l, const char *verb, int ix, cons
 
 static void run_job(struct load *l, const struct job *j)
 {
-    /* the offer counts as answered before the answer is sent: a re-offer may come back at once */
+    /* An agent answers the offer on the desk: a job for an offer that timed
+     * out or was withdrawn meanwhile is dropped (the router names an offer by
+     * interaction and agent only, so a stale answer would resolve the same
+     * agent's newer offer behind the books' back). The offer counts as
+     * answered before the answer is sent: a re-offer may come back at once. */
     pthread_mutex_lock(&l->lock);
-    if (!strcmp(l->offered_to[j->ix], j->agent))
+    int current = l->offer_seq[j->ix] == j->seq && !strcmp(l->offered_to[j->ix], j->agent);
+    if (current) {
         l->offered_to[j->ix][0] = '\0';
+        l->offer_seq[j->ix]++;
+    }
     pthread_mutex_unlock(&l->lock);
+    if (!current)
+        return;
     if (j->act == ACT_DECLINE) {
         if (action(l, "decline", j->ix, j->agent) == CC_OK)
             atomic_fetch_add(&l->declined, 1);
