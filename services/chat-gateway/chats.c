@@ -20,6 +20,7 @@
 #define MAX_TEXT 4096
 #define HISTORY_MAX 100
 #define PREVIEW_MAX 160 /* bytes of the latest message's text a list item carries */
+#define PREVIEW_SKIP_BOT 2 /* bot messages a list item's preview looks past */
 #define READ_MARK_TTL_S (40 * 86400)
 
 extern const char chat_close_lua[];
@@ -708,9 +709,18 @@ static void add_latest(struct chatgw *g, Cc__V1__Chat *ch)
 {
     redisReply *last = NULL, *mark = NULL, *count = NULL;
     Cc__V1__ChatMessage *m = NULL;
-    if (cc_redis_run(g->redis, &last, "ZREVRANGE {cc}:chatmsgs:%s 0 0", ch->id) == CC_OK &&
-        last->type == REDIS_REPLY_ARRAY && last->elements == 1 &&
-        store_message(g, last->element[0]->str, &m) == CC_OK) {
+    if (cc_redis_run(g->redis, &last, "ZREVRANGE {cc}:chatmsgs:%s 0 %d", ch->id, PREVIEW_SKIP_BOT) == CC_OK &&
+        last->type == REDIS_REPLY_ARRAY) {
+        /* the latest message a person wrote: the bot's closing words say
+         * nothing about the chat (the latest of all when only the bot spoke) */
+        for (size_t i = 0; i < last->elements && store_message(g, last->element[i]->str, &m) == CC_OK; i++) {
+            if (!m->author || strcmp(m->author, "bot") || i + 1 == last->elements)
+                break;
+            cc__v1__chat_message__free_unpacked(m, NULL);
+            m = NULL;
+        }
+    }
+    if (m) {
         const char *text = m->text && *m->text                           ? m->text
                            : m->n_attachments && m->attachments[0]->name ? m->attachments[0]->name
                                                                          : "";
