@@ -26,6 +26,7 @@ struct consumer {
     cc_nats_consume_batch_fn batch_fn; /* set instead of fn for batch consumers */
     void *arg;
     pthread_t thread;
+    natsSubscription *left; /* unsubscribed at stop, freed once the connection closed */
 };
 
 struct sub {
@@ -253,6 +254,8 @@ void cc_nats_free(struct cc_nats *n)
     }
     for (int i = 0; i < n->nsubs; i++)
         natsSubscription_Destroy(n->subs[i].ns);
+    for (int i = 0; i < n->nconsumers; i++)
+        natsSubscription_Destroy(n->consumers[i].left);
     jsCtx_Destroy(n->js);
     natsConnection_Destroy(n->nc);
     pthread_mutex_destroy(&n->lock);
@@ -579,7 +582,11 @@ static void *consume_loop(void *arg)
             usleep(100000);
         }
     }
-    natsSubscription_Destroy(sub);
+    /* The last reference goes only after the connection closed: nats.c's
+     * reader thread may still be handing this subscription a message. */
+    if (sub)
+        natsSubscription_Unsubscribe(sub);
+    c->left = sub;
     return NULL;
 }
 

@@ -22,6 +22,7 @@
 #define CHAT_IN_STREAM "CHAT_IN"
 #define CHAT_OUT_STREAM "CHAT_OUT"
 #define RECORDS_PENDING "{cc}:records:pending" /* chats whose latest version is not in RECORDS */
+#define ACCEPTS_PENDING "{cc}:chats:accepting" /* "<chat>|<agent>" by when its accept began */
 #define WEBCHAT_SESSION_KEY "{cc}:wcs:%s"      /* a web-chat session: channel, name, token */
 #define WEBCHAT_LIMIT_KEY "{cc}:wcrl:%s:%s:%s" /* a limiter: what, scope, address or channel */
 
@@ -233,6 +234,11 @@ void webchat_preflight_channel(void *arg, struct cc_http_req *req, struct cc_htt
 void webchat_preflight_session(void *arg, struct cc_http_req *req, struct cc_http_resp *resp);
 
 /* --- records.c: every version of every chat into the RECORDS stream ---------------- */
+
+/* Finishes the accepts that skill-router took but this service did not
+ * record (its answer came late or this replica died in between): run by
+ * the records sweeper on every replica. */
+void chats_sweep_accepts(struct chatgw *g);
 
 /* Ensures the RECORDS stream and starts the sweeper that publishes the
  * versions a failed publish left behind. */

@@ -16,6 +16,8 @@
 #include <strings.h>
 
 #define ROUTER_TIMEOUT_MS 5000
+#define ACCEPT_SETTLE_MS 500 /* an accept unrecorded this long is checked with skill-router */
+#define ACCEPT_FORGET_MS (10 * 60 * 1000) /* ... and forgotten after this (no offer rings so long) */
 #define CLOSED_KEPT 10
 #define MAX_TEXT 4096
 #define HISTORY_MAX 100
@@ -191,20 +193,88 @@ static void agent_display_name(struct chatgw *g, const char *id, char *out, size
         protobuf_c_message_free_unpacked(rep, NULL);
 }
 
-static enum cc_status do_accept(struct call *c)
+/* Records that agent `agent` holds chat `id` (skill-router connected them):
+ * the chat's agent and start, the agent's open list. Safe to run again. */
+static enum cc_status hold_chat(struct chatgw *g, const char *id, const char *agent)
 {
-    enum cc_status st = router(c->g, "accept", c->who, c->chat->id, c->why, sizeof c->why);
-    if (st != CC_OK)
-        return st;
     char now[24], name[128];
     snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
-    agent_display_name(c->g, c->who->user_id, name, sizeof name);
-    const char *set[] = {"agent", c->who->user_id, "start", now, "offered_to",
-                         "",      "agent_name",    name};
-    st = records_chat_set(c->g, c->chat->id, set, 4);
+    agent_display_name(g, agent, name, sizeof name);
+    const char *set[] = {"agent", agent, "start", now, "offered_to", "", "agent_name", name};
+    enum cc_status st = records_chat_set(g, id, set, 4);
     if (st == CC_OK)
-        st = cc_redis_do(c->g->redis, "SADD {cc}:chats:active:%s %s", c->who->user_id, c->chat->id);
+        st = cc_redis_do(g->redis, "SADD {cc}:chats:active:%s %s", agent, id);
+    return st;
+}
+
+/* The accept is remembered before skill-router is asked and forgotten once
+ * this service recorded it: a router answer lost or late (this replica
+ * killed, skill-router slow) would leave the agent holding a chat nobody
+ * shows them; chats_sweep_accepts finishes it. */
+static enum cc_status do_accept(struct call *c)
+{
+    char pending[160];
+    snprintf(pending, sizeof pending, "%s|%s", c->chat->id, c->who->user_id);
+    enum cc_status st = cc_redis_do(c->g->redis, "ZADD " ACCEPTS_PENDING " %lld %s",
+                                    (long long)cc_time_now_ms(), pending);
+    if (st == CC_OK)
+        st = router(c->g, "accept", c->who, c->chat->id, c->why, sizeof c->why);
+    if (st == CC_OK)
+        st = hold_chat(c->g, c->chat->id, c->who->user_id);
+    if (st == CC_OK || st == CC_ERR_CONFLICT || st == CC_ERR_NOT_FOUND || st == CC_ERR_FORBIDDEN)
+        cc_redis_do(c->g->redis, "ZREM " ACCEPTS_PENDING " %s", pending); /* settled */
     return st == CC_OK ? answer_changed(c) : st;
+}
+
+void chats_sweep_accepts(struct chatgw *g)
+{
+    redisReply *due = NULL;
+    int64_t now = cc_time_now_ms();
+    cc_redis_do(g->redis, "ZREMRANGEBYSCORE " ACCEPTS_PENDING " -inf %lld",
+                (long long)(now - ACCEPT_FORGET_MS)); /* rang out long ago */
+    if (cc_redis_run(g->redis, &due, "ZRANGEBYSCORE " ACCEPTS_PENDING " -inf %lld LIMIT 0 50",
+                     (long long)(now - ACCEPT_SETTLE_MS)) != CC_OK) {
+        free_reply(due);
+        return;
+    }
+    for (size_t i = 0; i < due->elements && !__atomic_load_n(&g->stopping, __ATOMIC_ACQUIRE); i++) {
+        const char *pending = due->element[i]->str, *bar = strchr(pending, '|');
+        char id[96];
+        if (!bar || (size_t)(bar - pending) >= sizeof id) {
+            cc_redis_do(g->redis, "ZREM " ACCEPTS_PENDING " %s", pending);
+            continue;
+        }
+        snprintf(id, sizeof id, "%.*s", (int)(bar - pending), pending);
+        const char *agent = bar + 1;
+        Cc__V1__OfferAction a = CC__V1__OFFER_ACTION__INIT;
+        Cc__V1__Caller service = CC__V1__CALLER__INIT;
+        ProtobufCMessage *rep = NULL;
+        service.user_id = CC_PB_STR("chat-gateway"), service.role = CC_PB_STR("admin");
+        a.caller = &service, a.interaction_id = CC_PB_STR(id);
+        enum cc_status st = cc_nats_request(g->nats, "cc.router.get", &a.base,
+                                            &cc__v1__interaction__descriptor, ROUTER_TIMEOUT_MS,
+                                            &rep, NULL, 0);
+        const Cc__V1__Interaction *ix = (const Cc__V1__Interaction *)rep;
+        int unknown = st == CC_ERR_UNAVAILABLE || st == CC_ERR_TIMEOUT || st == CC_ERR_IO;
+        int held = st == CC_OK && same(ix->state, "connected") && same(ix->agent_id, agent);
+        int ringing = st == CC_OK && same(ix->state, "offered"); /* it may yet be taken */
+        if (held && hold_chat(g, id, agent) == CC_OK) {
+            CC_INFO("the accept of %s by %s finished after its answer was lost", id, agent);
+            Cc__V1__Chat *ch = NULL;
+            if (store_chat(g, id, &ch) == CC_OK) {
+                chats_publish_updated(g, ch);
+                cc__v1__chat__free_unpacked(ch, NULL);
+            }
+            cc_redis_do(g->redis, "ZREM " ACCEPTS_PENDING " %s", pending);
+        } else if (!held && !ringing && !unknown) { /* not held: nothing to finish */
+            cc_redis_do(g->redis, "ZREM " ACCEPTS_PENDING " %s", pending);
+        }
+        if (rep)
+            protobuf_c_message_free_unpacked(rep, NULL);
+        if (unknown)
+            break; /* skill-router cannot say now: the next round */
+    }
+    free_reply(due);
 }
 
 static enum cc_status do_decline(struct call *c)

@@ -130,6 +130,7 @@ static void *sweeper(void *arg)
     struct chatgw *g = arg;
     while (!__atomic_load_n(&g->stopping, __ATOMIC_ACQUIRE)) {
         sweep(g);
+        chats_sweep_accepts(g);
         for (int i = 0; i < SWEEP_MS / 50 && !__atomic_load_n(&g->stopping, __ATOMIC_ACQUIRE); i++)
             usleep(50 * 1000);
     }

@@ -455,6 +455,19 @@ class Agent(threading.Thread):
                     self.ended.append(cid)
                     self.book.add("chats ended")
 
+    def adopt(self):
+        """Chats in this agent's open list that it holds without an accept
+        answered 200 (the answer was lost in a fault; the desk shows them in
+        the list): handled like the others."""
+        r = self.http("GET", f"{self.base}/chats", params={"view": "active"})
+        if r is None or r.status_code != 200:
+            return
+        for c in r.json()["items"]:
+            if c.get("agent_id") == self.aid and c.get("state") != "completed" and \
+                    c["id"] not in self.held and c["id"] not in self.ended:
+                self.held[c["id"]] = time.time() + (0.0 if self.drain.is_set() else 1.0)
+                self.book.add("chats held after a lost accept answer")
+
     def keep_in_callcenter(self):
         r = self.http("GET", f"{self.base}/me/status")
         if r is not None and r.status_code == 200 and r.json().get("status") != "callcenter":
@@ -467,6 +480,8 @@ class Agent(threading.Thread):
                 self.decide(o)
             self.end_due()
             n += 1
+            if n % 7 == 0:
+                self.adopt()
             if n % 50 == 0:
                 self.keep_in_callcenter()
             self.stop.wait(0.15)

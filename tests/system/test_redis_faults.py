@@ -10,6 +10,7 @@ back succeeds. Redis fsyncs every write here (appendfsync always): these
 tests are about the services, not about the second Redis' default fsync may
 lose."""
 import concurrent.futures
+import signal
 import threading
 import time
 
@@ -319,3 +320,47 @@ def test_every_service_answers_503_while_redis_is_down_or_loading(center):
     bad = {k: v for k, v in got.items() if not 200 <= v[0] < 300 and
            not (v[1] == "bus" and v[0] == 404)}  # an unknown id on the bus: a true answer
     assert not bad, f"after Redis came back: {bad}"
+
+
+def test_an_accept_whose_answer_is_lost_is_finished(center):
+    """skill-router connects the agent while the chat-gateway that asked it
+    dies before recording it (the answer is lost): the restarted gateway
+    finishes the accept, so the agent sees the chat it holds and can end it,
+    and its chat count comes back to zero."""
+    cluster, admin = center["cluster"], center["admin"]
+    router, chat = cluster.services["skill-router"], cluster.services["chat-gateway"]
+    Customer(chat.base, center["channel"], name="Lost Answer").say("Hello?")
+
+    def offered():
+        for aid, a in center["agents"].items():
+            items = a.get("/api/v1/me/offers").json()["items"]
+            if items:
+                return aid, a, items[0]["chat_id"]
+        return None
+
+    aid, agent, cid = wait_until(offered, timeout=20)
+    router.p.send_signal(signal.SIGSTOP)  # the accept waits in skill-router's socket
+    try:
+        sent = threading.Thread(target=status, args=(
+            lambda: agent.post(f"/api/v1/chats/{cid}/accept"),), daemon=True)
+        sent.start()
+        time.sleep(1.0)
+        chat.kill9()
+    finally:
+        router.p.send_signal(signal.SIGCONT)
+    sent.join(15)
+
+    def steps():
+        r = admin.get(f"/api/v1/interactions/{cid}/trace")
+        return [s["step"] for s in r.json()["items"]] if r.status_code == 200 else []
+
+    wait_until(lambda: "accepted" in steps(), timeout=10)  # the router took it
+    chat.start()
+    chat.wait_ready()
+    held = wait_until(lambda: next((c for c in agent.get("/api/v1/chats", view="active").json()[
+        "items"] if c["id"] == cid and c.get("agent_id") == aid), None), timeout=10)
+    assert held["state"] != "completed"
+    assert retried(lambda: agent.post(f"/api/v1/chats/{cid}/end")).status_code == 200
+    assert wait_until(lambda: admin.get(f"/api/v1/agents/{aid}/status").json().get(
+        "active_chats") in (0, None), timeout=10)
+    assert "finished after its answer was lost" in chat.log()
