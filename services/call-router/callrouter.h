@@ -16,6 +16,8 @@
 
 struct waiters;   /* waiters.c */
 struct directory; /* directory.c */
+struct offers;    /* offers.c */
+struct note_job;  /* flow.c */
 
 struct call_router {
     struct cc_service *svc;
@@ -26,6 +28,12 @@ struct call_router {
     struct waiters *waiters;     /* route long-polls */
     struct waiters *cmd_waiters; /* command long-polls */
     struct directory *dir;
+    struct offers *offers; /* the latest offer of each call, the PBX's call ids */
+    pthread_t noter;       /* flow.c: writes offers into records after the answer */
+    pthread_mutex_t note_lock;
+    pthread_cond_t note_cond;
+    struct note_job *notes, **notes_tail;
+    int noting, notes_stop;
     struct cc_metric *m_calls, *m_events, *m_route;
     pthread_t pump; /* calls.c: puts records in RECORDS */
     pthread_mutex_t pump_lock;
@@ -46,6 +54,7 @@ struct call_rec {
     char link_account[64], link_contact[64], link_activity[64], link_case[64];
     int64_t enq_ms, offered_ms, answered_ms, ended_ms, attempts, version;
     int64_t offered_done_ms; /* offers made up to then were reported missed by the PBX */
+    int64_t ring_ms;         /* the offer (its offered ms) the record says rings now */
 };
 
 /* One change to a record: NULL-terminated field/value pairs, applied only
@@ -75,6 +84,13 @@ enum cc_status calls_read(struct call_router *cr, const char *id, struct call_re
  * the record was ended already (nothing changed). `rec` gets the record after. */
 enum cc_status calls_update(struct call_router *cr, const char *id, struct call_change *ch,
                             struct call_rec *rec, int *applied);
+
+/* Records that offer `offered_ms` of call `id` rings `agent` (state ringing,
+ * attempts + 1, the first offer's time), once per offer and only while the
+ * call waits or rings for an older offer: a late note after the call moved
+ * on changes nothing. *applied (may be NULL) is 1 when it changed the record. */
+enum cc_status calls_offered(struct call_router *cr, const char *id, const char *agent,
+                             int64_t offered_ms, int *applied);
 
 /* Fills `msg` (strings point into `rec`; `links` and time buffers are the caller's). */
 struct call_view {
@@ -116,6 +132,41 @@ enum cc_status directory_queue_name(struct call_router *cr, const char *queue_id
 enum cc_status directory_queue(struct call_router *cr, const char *queue_id,
                                struct agent_entry *out);
 
+/* --- offers.c: the latest offer of each call, the PBX's call ids ---------------------- */
+
+#define CALL_RING_MAX 16 /* skill-router's RING_MAX: agents rung at once */
+
+/* An offer of a queue call as skill-router published it. */
+struct call_offer {
+    int64_t offered_ms, expires_ms;
+    char queue_id[64];
+    char ringing[CALL_RING_MAX][64];
+    int n;
+};
+
+enum cc_status offers_new(struct offers **out);
+void offers_free(struct offers *o);
+
+/* Notes offer `offer` of call `id` unless a newer one is known or it is over. */
+void offers_put(struct offers *o, const char *id, const struct call_offer *offer);
+
+/* The offer of call `id` that is current as far as this replica heard and
+ * not timed out: 1 and `out`, else 0 (ask skill-router). */
+int offers_get(struct offers *o, const char *id, struct call_offer *out);
+
+/* The offers of call `id` made up to `upto_ms` are over (INT64_MAX: every
+ * one, the call ended): never taken from here again. */
+void offers_done(struct offers *o, const char *id, int64_t upto_ms);
+
+/* Something moved call `id` elsewhere: its known offer is not trusted and
+ * no offer made up to now is taken again. */
+void offers_drop(struct offers *o, const char *id);
+
+/* call_id -> our id, as created here (an id never changes once given). */
+void offers_remember_id(struct offers *o, const char *call_id, const char *id);
+void offers_forget_id(struct offers *o, const char *call_id);
+int offers_find_id(struct offers *o, const char *call_id, char *id, size_t cap);
+
 /* --- waiters.c: long-polls of the PBX ------------------------------------------------- */
 
 /* Called (on the waiters' thread or a NATS thread) when the waiter of call
@@ -139,6 +190,12 @@ void waiters_free(struct waiters *w);
 /* --- flow.c: the call lifecycle ------------------------------------------------------ */
 
 enum cc_status flow_start(struct call_router *cr);
+
+/* Writes the offers still to be noted and stops the thread that notes them. */
+void flow_stop(struct call_router *cr);
+
+/* Our id of PBX call `call_id` (this replica's memory, else Redis). */
+enum cc_status flow_lookup(struct call_router *cr, const char *call_id, char *id, size_t cap);
 
 /* What the route long-poll answers now: 200 with the offer(s), 204 nothing
  * (yet or any more), 409 ended by the engine. Returns 0 when the caller

@@ -20,9 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const char call_create_lua[], call_update_lua[], published_lua[];
+extern const char call_create_lua[], call_update_lua[], published_lua[], call_offered_lua[];
 static struct cc_redis_script create_script = CC_REDIS_SCRIPT("call_create", call_create_lua);
 static struct cc_redis_script update_script = CC_REDIS_SCRIPT("call_update", call_update_lua);
+static struct cc_redis_script offered_script = CC_REDIS_SCRIPT("call_offered", call_offered_lua);
 static struct cc_redis_script published_script = CC_REDIS_SCRIPT("published", published_lua);
 
 #define RECORD_TTL_S (40 * 86400) /* a record is kept this long after it ended */
@@ -65,6 +66,7 @@ static const struct field {
     S(callback_of, "callback_of"),
     S(reserved_agent, "reserved_agent"),
     I(offered_done_ms, "offered_done"),
+    I(ring_ms, "ring_ms"),
     I(enq_ms, "enq"),
     I(offered_ms, "offered"),
     I(answered_ms, "answered"),
@@ -310,6 +312,37 @@ enum cc_status calls_update(struct call_router *cr, const char *id, struct call_
         *applied = ok;
     if (st == CC_OK && ok)
         publish(cr, rec);
+    return st;
+}
+
+enum cc_status calls_offered(struct call_router *cr, const char *id, const char *agent,
+                             int64_t offered_ms, int *applied)
+{
+    char kcall[96], at[24];
+    struct cc_redis_conn *c;
+    redisReply *rep = NULL;
+    struct call_rec rec;
+    int ok = 0;
+    snprintf(kcall, sizeof kcall, "{cc}:call:%s", id);
+    snprintf(at, sizeof at, "%lld", (long long)offered_ms);
+    const char *argv[] = {kcall, id, at, agent};
+    enum cc_status st = cc_redis_acquire(cr->redis, &c);
+    if (st != CC_OK)
+        return st;
+    st = cc_redis_eval(c, &offered_script, &rep, 1, 4, argv, NULL);
+    cc_redis_release(cr->redis, c);
+    if (st == CC_OK && rep->type == REDIS_REPLY_NIL)
+        st = CC_ERR_NOT_FOUND;
+    else if (st == CC_OK && (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1))
+        st = CC_ERR_INTERNAL;
+    if (st == CC_OK && (ok = rep->element[0]->integer == 1 && rep->elements == 2))
+        rec_parse(rep->element[1], &rec);
+    if (rep)
+        freeReplyObject(rep);
+    if (applied)
+        *applied = ok;
+    if (st == CC_OK && ok)
+        publish(cr, &rec);
     return st;
 }
 

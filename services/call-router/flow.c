@@ -13,6 +13,7 @@
 #include "cc/v1/crm.pb-c.h"
 #include "cc/v1/presence.pb-c.h"
 #include "cc_log.h"
+#include "cc_subjects.h"
 #include "cc_time.h"
 
 #include <stdio.h>
@@ -86,6 +87,12 @@ enum cc_status flow_agent_status(struct call_router *cr, const char *agent_id, c
     return st;
 }
 
+/* When NATS last said that no crm-sync listens (the request unavailable at
+ * once, not slow): for CRM_ABSENT_MS after that, new calls are not held up
+ * asking again (a crm-sync that starts identifies the calls after it). */
+#define CRM_ABSENT_MS 2000
+static _Atomic int64_t crm_absent_at;
+
 /* The CRM's contact for `number` (crm-sync; nothing when it is not running,
  * not configured, slow, or finds no single contact). */
 static void identify(struct call_router *cr, const char *number, struct call_change *ch, char *name,
@@ -94,12 +101,19 @@ static void identify(struct call_router *cr, const char *number, struct call_cha
     Cc__V1__ContactQuery q = CC__V1__CONTACT_QUERY__INIT;
     Cc__V1__Caller caller = service_caller();
     ProtobufCMessage *reply = NULL;
+    int64_t now = cc_time_now_ms(), absent = crm_absent_at;
     if (cr->identify_timeout_ms <= 0 || !number || !*number)
+        return;
+    if (absent && now >= absent && now - absent < CRM_ABSENT_MS)
         return;
     q.caller = &caller, q.channel = CC_PB_STR("phone"), q.phone = CC_PB_STR(number);
     q.customer_id = CC_PB_STR(number);
-    if (cc_nats_request(cr->nats, "cc.crm.identify", &q.base, &cc__v1__contact_list__descriptor,
-                        cr->identify_timeout_ms, &reply, NULL, 0) != CC_OK)
+    enum cc_status st =
+        cc_nats_request(cr->nats, "cc.crm.identify", &q.base, &cc__v1__contact_list__descriptor,
+                        cr->identify_timeout_ms, &reply, NULL, 0);
+    if (st == CC_ERR_UNAVAILABLE) /* nobody listens (or NATS is down): not again for a while */
+        crm_absent_at = now;
+    if (st != CC_OK)
         return;
     const Cc__V1__ContactList *l = (const Cc__V1__ContactList *)reply;
     if (l->n_items == 1) {
@@ -119,6 +133,7 @@ static void identify(struct call_router *cr, const char *number, struct call_cha
 /* Tells every replica that call `id` moved, so their long-polls look again. */
 static void changed(struct call_router *cr, const char *id)
 {
+    offers_drop(cr->offers, id);
     Cc__V1__CallChanged c = CC__V1__CALL_CHANGED__INIT;
     c.id = CC_PB_STR(id);
     if (cc_nats_publish(cr->nats, "cc.call.changed", &c.base) != CC_OK)
@@ -154,6 +169,7 @@ enum cc_status flow_enqueue(struct call_router *cr, const struct call_rec *rec, 
 /* Forgets a call that was refused (nothing stays stored of bad input). */
 static void discard(struct call_router *cr, const struct call_rec *rec)
 {
+    offers_forget_id(cr->offers, rec->call_id);
     if (cc_redis_do(cr->redis, "DEL {cc}:call:%s {cc}:pbxcall:%s", rec->id, rec->call_id) !=
             CC_OK ||
         cc_redis_do(cr->redis, "ZREM {cc}:calls:active %s", rec->id) != CC_OK ||
@@ -169,18 +185,18 @@ enum cc_status flow_create(struct call_router *cr, const struct new_call *nc, st
     char id[64], qname[128] = "", name[256] = "", account[256] = "", contact[64] = "",
                  account_id[64] = "";
     struct call_change ch = {.n = 0};
-    enum cc_status st = calls_lookup(cr, nc->call_id, id, sizeof id);
     *why = NULL;
-    if (st == CC_ERR_NOT_FOUND) {
-        st = directory_queue_name(cr, nc->queue_id, qname, sizeof qname);
-        if (st == CC_ERR_NOT_FOUND)
+    /* No look-up first: the create script finds a call the PBX created
+     * before (a retry) and then ignores the fields given here. */
+    enum cc_status st = directory_queue_name(cr, nc->queue_id, qname, sizeof qname);
+    if (st == CC_ERR_NOT_FOUND) { /* a retry may name a queue deleted since */
+        if ((st = flow_lookup(cr, nc->call_id, id, sizeof id)) == CC_ERR_NOT_FOUND)
             return *why = "queue_id: no such queue", CC_ERR_INVALID;
-        if (st != CC_OK)
-            return st;
+    } else if (st == CC_OK && !offers_find_id(cr->offers, nc->call_id, id, sizeof id)) {
         identify(cr, nc->from, &ch, name, account, contact, account_id, sizeof name);
-    } else if (st != CC_OK) {
-        return st;
     }
+    if (st != CC_OK)
+        return st;
     call_change_set(&ch, "call_id", nc->call_id);
     call_change_set(&ch, "direction", "inbound");
     call_change_set(&ch, "from", nc->from);
@@ -191,6 +207,7 @@ enum cc_status flow_create(struct call_router *cr, const struct new_call *nc, st
     call_change_set(&ch, "state", "waiting");
     if ((st = calls_create(cr, &ch, nc->call_id, rec, created)) != CC_OK)
         return st;
+    offers_remember_id(cr->offers, nc->call_id, rec->id);
     if (!*created && strcmp(rec->queue_id, nc->queue_id) != 0)
         return *why = "call_id: this call was created for another queue", CC_ERR_CONFLICT;
     if (strcmp(rec->state, "waiting") != 0)
@@ -228,14 +245,14 @@ static int offer_parse(const char *s, int64_t *ms, const char **agent)
 }
 
 /* One agent of the answer; 0 when it cannot be rung (no SIP account). */
-static int add_target(struct call_router *cr, cJSON *targets, const Cc__V1__Interaction *ix,
-                      const char *agent, cJSON **first)
+static int add_target(struct call_router *cr, cJSON *targets, int64_t offered_ms, const char *agent,
+                      cJSON **first)
 {
     struct agent_entry a;
     char oid[160];
     if (directory_find(cr, agent, &a) != CC_OK || !a.sip_uri[0])
         return 0;
-    offer_id(ix->offered_ms, agent, oid, sizeof oid);
+    offer_id(offered_ms, agent, oid, sizeof oid);
     cJSON *t = cJSON_CreateObject();
     cJSON_AddStringToObject(t, "offer_id", oid);
     cJSON_AddStringToObject(t, "agent_id", agent);
@@ -250,30 +267,75 @@ static int add_target(struct call_router *cr, cJSON *targets, const Cc__V1__Inte
 /* An agent offered a call without a phone to ring (no sip_account, no
  * agent_number): the offer counts as unanswered, as a phone that never rang
  * would (missed, then pause "no answer"), so the call moves on. */
-static void unreachable(struct call_router *cr, const struct call_rec *rec, const char *agent)
+static void unreachable(struct call_router *cr, const char *id, const char *queue,
+                        const char *agent)
 {
-    CC_WARN("call %s: agent %s has no sip_account or agent_number to ring", rec->id, agent);
-    if (presence_route(cr, agent, "offer_timeout", rec->id, rec->queue_id, NULL, 0) != CC_OK)
-        CC_WARN("call %s: the offer to %s could not be ended", rec->id, agent);
+    CC_WARN("call %s: agent %s has no sip_account or agent_number to ring", id, agent);
+    if (presence_route(cr, agent, "offer_timeout", id, queue, NULL, 0) != CC_OK)
+        CC_WARN("call %s: the offer to %s could not be ended", id, agent);
 }
 
-/* Records that the call rings now (once per offer). */
-static void note_offer(struct call_router *cr, const struct call_rec *rec,
-                       const Cc__V1__Interaction *ix, const char *agent)
+/* --- noting offers in the record, after the PBX has its answer -------------------------- */
+
+struct note_job {
+    char id[64], agent[64];
+    int64_t offered_ms;
+    struct note_job *next;
+};
+
+/* Queues the record's "ringing" of offer `offered_ms` for the noter thread. */
+static void note_later(struct call_router *cr, const char *id, const char *agent,
+                       int64_t offered_ms)
 {
-    struct call_change ch = {.n = 0};
-    struct call_rec after;
-    char offered[24];
-    snprintf(offered, sizeof offered, "%lld", (long long)ix->offered_ms);
-    if (!strcmp(rec->state, "ringing") && !strcmp(rec->agent_id, agent))
+    struct note_job *j = calloc(1, sizeof *j);
+    if (!j || strlen(id) >= sizeof j->id || strlen(agent) >= sizeof j->agent) {
+        free(j); /* the events note it (note_now) */
         return;
-    call_change_set(&ch, "state", "ringing");
-    call_change_set(&ch, "agent_id", agent);
-    call_change_ms(&ch, "attempts", rec->attempts + 1);
-    if (!rec->offered_ms)
-        call_change_ms(&ch, "offered", ix->offered_ms);
-    if (calls_update(cr, rec->id, &ch, &after, NULL) != CC_OK)
+    }
+    strcpy(j->id, id), strcpy(j->agent, agent); /* lengths checked above */
+    j->offered_ms = offered_ms;
+    pthread_mutex_lock(&cr->note_lock);
+    *cr->notes_tail = j, cr->notes_tail = &j->next;
+    pthread_cond_signal(&cr->note_cond);
+    pthread_mutex_unlock(&cr->note_lock);
+}
+
+static void *noter(void *arg)
+{
+    struct call_router *cr = arg;
+    pthread_mutex_lock(&cr->note_lock);
+    for (;;) {
+        while (!cr->notes && !cr->notes_stop)
+            pthread_cond_wait(&cr->note_cond, &cr->note_lock);
+        struct note_job *list = cr->notes;
+        if (!list)
+            break; /* stopping, and everything written */
+        cr->notes = NULL, cr->notes_tail = &cr->notes;
+        pthread_mutex_unlock(&cr->note_lock);
+        while (list) {
+            struct note_job *next = list->next;
+            if (calls_offered(cr, list->id, list->agent, list->offered_ms, NULL) != CC_OK)
+                CC_WARN("call %s: cannot record its offer", list->id);
+            free(list);
+            list = next;
+        }
+        pthread_mutex_lock(&cr->note_lock);
+    }
+    pthread_mutex_unlock(&cr->note_lock);
+    return NULL;
+}
+
+/* The record says offer `offered_ms` rings (its first agent), should the
+ * noter not have written it yet (a replica that died before it did). */
+static void note_now(struct call_router *cr, struct call_rec *rec, int64_t offered_ms,
+                     const char *agent)
+{
+    if (rec->ring_ms >= offered_ms || !agent)
+        return;
+    if (calls_offered(cr, rec->id, agent, offered_ms, NULL) != CC_OK)
         CC_WARN("call %s: cannot record its offer", rec->id);
+    else if (calls_read(cr, rec->id, rec) != CC_OK)
+        CC_WARN("call %s: cannot read its record again", rec->id);
 }
 
 /* The engine ended the call without the PBX (max_wait_s): the record says so. */
@@ -282,6 +344,7 @@ static void ended_by_engine(struct call_router *cr, const char *id, const char *
     struct call_change ch = {.n = 0};
     struct call_rec after;
     int applied = 0;
+    offers_done(cr->offers, id, INT64_MAX);
     call_change_set(&ch, "state", "ended");
     call_change_set(&ch, "outcome", outcome);
     call_change_set(&ch, "hangup_by", "system");
@@ -290,10 +353,56 @@ static void ended_by_engine(struct call_router *cr, const char *id, const char *
         changed(cr, id);
 }
 
+/* The 200 of the route long-poll for offer `o` of call `id`; 0 when none of
+ * its agents can be rung (they are let go: the call moves on). The record's
+ * "ringing" is written after the answer (the noter thread). */
+static int answer_offer(struct call_router *cr, const char *id, const struct call_offer *o,
+                        struct cc_http_resp *resp)
+{
+    cJSON *body = cJSON_CreateObject(), *targets = cJSON_CreateArray(), *first = NULL;
+    for (int i = 0; i < o->n; i++)
+        if (!add_target(cr, targets, o->offered_ms, o->ringing[i], &first))
+            unreachable(cr, id, o->queue_id, o->ringing[i]);
+    if (!first) {
+        offers_done(cr->offers, id, o->offered_ms);
+        cJSON_Delete(targets);
+        cJSON_Delete(body);
+        return 0;
+    }
+    int64_t ring_ms = o->expires_ms - cc_time_now_ms();
+    const char *agent = cJSON_GetStringValue(cJSON_GetObjectItem(first, "agent_id"));
+    cJSON_AddStringToObject(body, "interaction_id", id);
+    cJSON_AddStringToObject(body, "offer_id",
+                            cJSON_GetStringValue(cJSON_GetObjectItem(first, "offer_id")));
+    cJSON_AddStringToObject(body, "agent_id", agent);
+    cJSON_AddStringToObject(body, "sip_uri",
+                            cJSON_GetStringValue(cJSON_GetObjectItem(first, "sip_uri")));
+    cJSON_AddNumberToObject(body, "ring_s", ring_ms > 1000 ? (double)(ring_ms / 1000) : 1);
+    cJSON_AddItemToObject(body, "targets", targets);
+    note_later(cr, id, agent, o->offered_ms);
+    cc_http_json(resp, 200, body);
+    return 1;
+}
+
+/* The offer of interaction `ix` (state offered) as skill-router told it. */
+static void offer_of(const Cc__V1__Interaction *ix, struct call_offer *o)
+{
+    memset(o, 0, sizeof *o);
+    o->offered_ms = ix->offered_ms, o->expires_ms = ix->expires_ms;
+    snprintf(o->queue_id, sizeof o->queue_id, "%s", ix->queue_id ? ix->queue_id : "");
+    for (size_t i = 0; i < ix->n_ringing && o->n < CALL_RING_MAX; i++)
+        snprintf(o->ringing[o->n++], sizeof o->ringing[0], "%s", ix->ringing[i]);
+}
+
 int flow_route_answer(struct call_router *cr, const char *id, struct cc_http_resp *resp)
 {
     struct call_rec rec;
+    struct call_offer o;
     Cc__V1__Interaction *ix = NULL;
+    /* the offer skill-router published, while nothing said it is over: no
+     * record read and no question to skill-router */
+    if (offers_get(cr->offers, id, &o) && answer_offer(cr, id, &o, resp))
+        return 1;
     enum cc_status st = calls_read(cr, id, &rec);
     if (st == CC_OK && !strcmp(rec.state, "ended") && !strcmp(rec.outcome, "timed_out")) {
         cc_http_error(resp, CC_ERR_CONFLICT, "the call ended: timed_out");
@@ -318,28 +427,10 @@ int flow_route_answer(struct call_router *cr, const char *id, struct cc_http_res
         cc_http_error(resp, CC_ERR_CONFLICT, "the call ended");
         answered = 1;
     } else if (!strcmp(ix->state, "offered") && ix->offered_ms > rec.offered_done_ms) {
-        cJSON *body = cJSON_CreateObject(), *targets = cJSON_CreateArray(), *first = NULL;
-        for (size_t i = 0; i < ix->n_ringing; i++)
-            if (!add_target(cr, targets, ix, ix->ringing[i], &first))
-                unreachable(cr, &rec, ix->ringing[i]);
-        if (first) {
-            int64_t ring_ms = ix->expires_ms - cc_time_now_ms();
-            cJSON_AddStringToObject(body, "interaction_id", id);
-            cJSON_AddStringToObject(body, "offer_id",
-                                    cJSON_GetStringValue(cJSON_GetObjectItem(first, "offer_id")));
-            cJSON_AddStringToObject(body, "agent_id",
-                                    cJSON_GetStringValue(cJSON_GetObjectItem(first, "agent_id")));
-            cJSON_AddStringToObject(body, "sip_uri",
-                                    cJSON_GetStringValue(cJSON_GetObjectItem(first, "sip_uri")));
-            cJSON_AddNumberToObject(body, "ring_s", ring_ms > 1000 ? (double)(ring_ms / 1000) : 1);
-            cJSON_AddItemToObject(body, "targets", targets);
-            note_offer(cr, &rec, ix, cJSON_GetStringValue(cJSON_GetObjectItem(first, "agent_id")));
-            cc_http_json(resp, 200, body);
-            answered = 1;
-        } else {
-            cJSON_Delete(targets);
-            cJSON_Delete(body);
-        }
+        offer_of(ix, &o);
+        offers_done(cr->offers, id, rec.offered_done_ms);
+        offers_put(cr->offers, id, &o); /* the events of this offer need not ask again */
+        answered = answer_offer(cr, id, &o, resp);
     }
     protobuf_c_message_free_unpacked(&ix->base, NULL);
     return answered;
@@ -487,12 +578,34 @@ static int type_known(const char *t)
     return 0;
 }
 
+/* The offer skill-router published for call `id` when `offer` names it (one
+ * of its agents): the interaction as cc.router.get would tell it, filled
+ * into `ix` (its strings point into `ringing` and this replica's copy);
+ * NULL when this replica knows no such offer (then ask skill-router). */
+static Cc__V1__Interaction *known_offer(struct call_router *cr, const char *id, const char *offer,
+                                        Cc__V1__Interaction *ix, char **ringing)
+{
+    static _Thread_local struct call_offer o;
+    const char *agent = NULL;
+    if (!offer || !offers_get(cr->offers, id, &o))
+        return NULL;
+    cc__v1__interaction__init(ix);
+    ix->id = (char *)id, ix->state = CC_PB_STR("offered"), ix->queue_id = o.queue_id;
+    ix->has_offered_ms = ix->has_expires_ms = 1;
+    ix->offered_ms = o.offered_ms, ix->expires_ms = o.expires_ms;
+    for (int i = 0; i < o.n; i++)
+        ringing[i] = o.ringing[i];
+    ix->n_ringing = (size_t)o.n, ix->ringing = ringing;
+    return offer_current(ix, offer, &agent) ? ix : NULL;
+}
+
 enum cc_status flow_event(struct call_router *cr, const char *id, const struct call_event *ev,
                           struct call_rec *rec, int *ignored, const char **why)
 {
     static _Thread_local char reason[256];
     struct call_change ch = {.n = 0};
-    Cc__V1__Interaction *ix = NULL;
+    Cc__V1__Interaction *ix = NULL, known;
+    char *ringing[CALL_RING_MAX];
     const char *t = ev->type;
     int applied = 0;
     enum cc_status st = calls_read(cr, id, rec);
@@ -513,16 +626,24 @@ enum cc_status flow_event(struct call_router *cr, const char *id, const struct c
         st = ev_direct(cr, rec, t, ev->by, &ch, ignored, reason, sizeof reason);
     } else if (ends) {
         st = ev_end(cr, rec, t, ev->by, &ch, reason, sizeof reason);
-    } else if ((st = router_ask(cr, "get", id, NULL, &ix, reason, sizeof reason)) == CC_OK) {
+    } else if ((!missed && (ix = known_offer(cr, id, ev->offer_id, &known, ringing))) ||
+               (st = router_ask(cr, "get", id, NULL, &ix, reason, sizeof reason)) == CC_OK) {
+        const char *agent = NULL;
+        if (!missed && offer_current(ix, ev->offer_id, &agent))
+            note_now(cr, rec, ix->offered_ms, agent); /* the noter had not written it */
         if (!strcmp(t, "answered"))
             st = ev_answered(cr, rec, ix, ev->offer_id, &ch, ignored, reason, sizeof reason);
         else if (missed)
             st = ev_missed(cr, rec, ix, ev->offer_id, &ch, ignored, reason, sizeof reason);
         else /* ringing: nothing changes, but a stale one is told so */
             *ignored = !offer_current(ix, ev->offer_id, &(const char *){NULL});
+        if (st == CC_OK && !*ignored && (missed || !strcmp(t, "answered")))
+            offers_done(cr->offers, id, ix->offered_ms); /* no more ringing for this one */
     }
-    if (ix)
+    if (ix && ix != &known)
         protobuf_c_message_free_unpacked(&ix->base, NULL);
+    if (st == CC_OK && ends && !*ignored)
+        offers_done(cr->offers, id, INT64_MAX);
     if (st == CC_OK && ch.n > 0 && !*ignored)
         st = calls_update(cr, id, &ch, rec, &applied);
     if (st == CC_OK && (ends || missed) && !*ignored)
@@ -545,7 +666,7 @@ enum cc_status flow_direct(struct call_router *cr, const struct agent_entry *age
     char id[64], name[256] = "", account[256] = "", contact[64] = "", account_id[64] = "";
     struct call_change ch = {.n = 0};
     int outbound = !strcmp(dc->direction, "outbound");
-    enum cc_status st = calls_lookup(cr, dc->call_id, id, sizeof id);
+    enum cc_status st = flow_lookup(cr, dc->call_id, id, sizeof id);
     *why = NULL, reason[0] = '\0';
     if (st == CC_ERR_NOT_FOUND)
         identify(cr, outbound ? dc->to : dc->from, &ch, name, account, contact, account_id,
@@ -559,7 +680,9 @@ enum cc_status flow_direct(struct call_router *cr, const struct agent_entry *age
     call_change_set(&ch, "to", dc->to);
     call_change_set(&ch, "agent_id", agent->id);
     call_change_set(&ch, "state", "ringing");
-    if ((st = calls_create(cr, &ch, dc->call_id, rec, created)) != CC_OK || !*created)
+    if ((st = calls_create(cr, &ch, dc->call_id, rec, created)) == CC_OK)
+        offers_remember_id(cr->offers, dc->call_id, rec->id);
+    if (st != CC_OK || !*created)
         return st == CC_OK && strcmp(rec->agent_id, agent->id) != 0
                    ? (*why = "call_id: this call belongs to another agent", CC_ERR_CONFLICT)
                    : st;
@@ -579,19 +702,44 @@ static void on_changed(void *arg, const struct cc_nats_msg *m)
 {
     struct call_router *cr = arg;
     Cc__V1__CallChanged *c = cc__v1__call_changed__unpack(NULL, m->len, m->data);
-    if (c && c->id)
+    if (c && c->id) {
+        offers_drop(cr->offers, c->id); /* the next route asks skill-router */
         waiters_wake(cr->waiters, c->id);
+    }
     if (c)
         cc__v1__call_changed__free_unpacked(c, NULL);
 }
 
-/* An offer of a call: the long-polls of that call answer now. */
+/* An offer of a call: noted (the route answers from it, a queue call's only:
+ * callbacks are dialled through commands), and the long-polls of that call
+ * answer now. */
 static void on_offer(void *arg, const struct cc_nats_msg *m)
 {
     struct call_router *cr = arg;
     Cc__V1__Offer *o = cc__v1__offer__unpack(NULL, m->len, m->data);
-    if (o && o->kind && !strcmp(o->kind, "call") && o->interaction_id)
+    if (o && o->kind && !strcmp(o->kind, "call") && o->interaction_id) {
+        if (o->source && !strcmp(o->source, "phone") && o->has_offered_ms && o->has_expires_ms &&
+            o->n_ringing > 0) {
+            struct call_offer co = {.offered_ms = o->offered_ms, .expires_ms = o->expires_ms};
+            snprintf(co.queue_id, sizeof co.queue_id, "%s", o->queue_id ? o->queue_id : "");
+            for (size_t i = 0; i < o->n_ringing && co.n < CALL_RING_MAX; i++)
+                snprintf(co.ringing[co.n++], sizeof co.ringing[0], "%s", o->ringing[i]);
+            offers_put(cr->offers, o->interaction_id, &co);
+        }
         waiters_wake(cr->waiters, o->interaction_id);
+    }
+    if (o)
+        cc__v1__offer__free_unpacked(o, NULL);
+}
+
+/* An agent's offer ended without an answer from the PBX (another agent took
+ * it, the desk let it go): the known offer is not trusted any more. */
+static void on_withdrawn(void *arg, const struct cc_nats_msg *m)
+{
+    struct call_router *cr = arg;
+    Cc__V1__Offer *o = cc__v1__offer__unpack(NULL, m->len, m->data);
+    if (o && o->kind && !strcmp(o->kind, "call") && o->interaction_id)
+        offers_drop(cr->offers, o->interaction_id);
     if (o)
         cc__v1__offer__free_unpacked(o, NULL);
 }
@@ -607,14 +755,46 @@ static void on_expired(void *arg, const struct cc_nats_msg *m)
         cc__v1__interaction__free_unpacked(ix, NULL);
 }
 
+enum cc_status flow_lookup(struct call_router *cr, const char *call_id, char *id, size_t cap)
+{
+    if (offers_find_id(cr->offers, call_id, id, cap))
+        return CC_OK;
+    enum cc_status st = calls_lookup(cr, call_id, id, cap);
+    if (st == CC_OK)
+        offers_remember_id(cr->offers, call_id, id);
+    return st;
+}
+
 enum cc_status flow_start(struct call_router *cr)
 {
-    enum cc_status st = waiters_new(cr, on_waiter, &cr->waiters);
+    enum cc_status st = offers_new(&cr->offers);
+    pthread_mutex_init(&cr->note_lock, NULL);
+    pthread_cond_init(&cr->note_cond, NULL);
+    cr->notes = NULL, cr->notes_tail = &cr->notes;
+    if (st == CC_OK && pthread_create(&cr->noter, NULL, noter, cr) != 0)
+        st = CC_ERR_INTERNAL;
+    cr->noting = st == CC_OK;
+    if (st == CC_OK)
+        st = waiters_new(cr, on_waiter, &cr->waiters);
     if (st == CC_OK)
         st = cc_nats_subscribe(cr->nats, "cc.call.changed", NULL, on_changed, cr);
     if (st == CC_OK)
-        st = cc_nats_subscribe(cr->nats, "cc.router.offer.*", NULL, on_offer, cr);
+        st = cc_nats_subscribe(cr->nats, SUBJ_ROUTER_OFFER_ALL, NULL, on_offer, cr);
+    if (st == CC_OK)
+        st = cc_nats_subscribe(cr->nats, SUBJ_ROUTER_OFFER_WITHDRAWN_ALL, NULL, on_withdrawn, cr);
     if (st == CC_OK)
         st = cc_nats_subscribe(cr->nats, "cc.router.expired.call", "call-router", on_expired, cr);
     return st;
+}
+
+void flow_stop(struct call_router *cr)
+{
+    if (!cr->noting)
+        return;
+    pthread_mutex_lock(&cr->note_lock);
+    cr->notes_stop = 1;
+    pthread_cond_signal(&cr->note_cond);
+    pthread_mutex_unlock(&cr->note_lock);
+    pthread_join(cr->noter, NULL);
+    cr->noting = 0;
 }

@@ -83,7 +83,9 @@ int main(int argc, char **argv)
     calls_stop(&cr);          /* sets stopping */
     waiters_free(cr.waiters); /* parked long-polls answer 204: the PBX asks again elsewhere */
     waiters_free(cr.cmd_waiters);
+    flow_stop(&cr); /* the offers answered are written into their records */
     cc_service_release(&svc);
     directory_free(cr.dir);
+    offers_free(cr.offers);
     return st == CC_OK ? 0 : 1;
 }

@@ -85,7 +85,7 @@ static void route(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
         return cc_http_error(resp, CC_ERR_INVALID, "call_id: printable, at most 255 bytes");
     if (w && cc_parse_int(w, 0, MAX_WAIT_S, &wait_s) != 0)
         return cc_http_error(resp, CC_ERR_INVALID, "wait_s: an integer 0..30");
-    enum cc_status st = calls_lookup(cr, call_id, id, sizeof id);
+    enum cc_status st = flow_lookup(cr, call_id, id, sizeof id);
     if (st != CC_OK)
         return cc_http_error(resp, st, st == CC_ERR_NOT_FOUND ? "no such call" : NULL);
     cc_metric_add(cr->m_route, "", 1);
@@ -118,7 +118,7 @@ static void event(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
         return cc_http_error(resp, CC_ERR_INVALID, "call_id: printable, at most 255 bytes");
     if ((why = pbx_read_event(req->json, &ev)))
         return cc_http_error(resp, CC_ERR_INVALID, why);
-    enum cc_status st = calls_lookup(cr, call_id, id, sizeof id);
+    enum cc_status st = flow_lookup(cr, call_id, id, sizeof id);
     if (st == CC_OK)
         st = flow_event(cr, id, &ev, &rec, &ignored, &why);
     if (st != CC_OK)

@@ -422,12 +422,22 @@ out:
 static void offered(struct router *r, const struct ix *x, const Cc__V1__Queue *q,
                     const struct candidate *a, size_t n)
 {
+    char *ringing[RING_MAX];
+    size_t nringing = 0;
+    for (size_t i = 0; i < n && nringing < RING_MAX; i++)
+        if (a[i].offered)
+            ringing[nringing++] = (char *)a[i].id;
     for (size_t i = 0; i < n; i++) {
         struct offer_view v;
         char subject[128];
         if (!a[i].offered)
             continue;
         ix_offer(r, x, a[i].id, &v);
+        if (!strcmp(x->kind, "call")) { /* call-router answers the PBX from this */
+            v.msg.n_ringing = nringing, v.msg.ringing = ringing;
+            v.msg.has_offered_ms = v.msg.has_expires_ms = 1;
+            v.msg.offered_ms = x->offered_ms, v.msg.expires_ms = x->expires_ms;
+        }
         snprintf(subject, sizeof subject, SUBJ_ROUTER_OFFER, a[i].id);
         cc_nats_publish(r->nats, subject, &v.msg.base); /* the agent first */
         agents_update(r, a[i].id, &a[i].rec);
