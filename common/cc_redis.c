@@ -580,20 +580,29 @@ enum cc_status cc_redis_script_load(struct cc_redis_conn *c, struct cc_redis_scr
 enum cc_status cc_redis_eval(struct cc_redis_conn *c, struct cc_redis_script *s, redisReply **reply,
                              int nkeys, int argc, const char **argv, const size_t *lens)
 {
-    enum { MAX_ARGS = 128 };
-    const char *v[MAX_ARGS + 3];
-    size_t l[MAX_ARGS + 3];
+    /* most calls fit on the stack; a batch of reservations may not */
+    enum { STACK_ARGS = 128, MAX_ARGS = 8192 };
+    const char *sv[STACK_ARGS + 3], **v = sv;
+    size_t sl[STACK_ARGS + 3], *l = sl;
     char sha[41], nk[16];
+    enum cc_status st = CC_OK;
     *reply = NULL;
-    if (argc > MAX_ARGS || nkeys > argc)
+    if (argc < 0 || argc > MAX_ARGS || nkeys > argc)
         return CC_ERR_INVALID;
+    if (argc > STACK_ARGS) {
+        v = malloc((size_t)(argc + 3) * sizeof *v);
+        l = malloc((size_t)(argc + 3) * sizeof *l);
+        if (!v || !l) {
+            st = CC_ERR_NOMEM;
+            goto out;
+        }
+    }
     pthread_mutex_lock(&c->pool->lock);
     memcpy(sha, s->sha, sizeof sha);
     pthread_mutex_unlock(&c->pool->lock);
     if (!sha[0]) {
-        enum cc_status st = cc_redis_script_load(c, s);
-        if (st != CC_OK)
-            return st;
+        if ((st = cc_redis_script_load(c, s)) != CC_OK)
+            goto out;
         memcpy(sha, s->sha, sizeof sha);
     }
     snprintf(nk, sizeof nk, "%d", nkeys);
@@ -605,14 +614,20 @@ enum cc_status cc_redis_eval(struct cc_redis_conn *c, struct cc_redis_script *s,
         l[i + 3] = lens ? lens[i] : strlen(argv[i]);
     }
     for (int attempt = 0;; attempt++) {
-        enum cc_status st = cc_redis_cmdv(c, reply, argc + 3, v, l);
+        st = cc_redis_cmdv(c, reply, argc + 3, v, l);
         if (st != CC_ERR_INTERNAL || attempt > 0 || strncmp((*reply)->str, "NOSCRIPT", 8) != 0)
-            return st;
+            break;
         freeReplyObject(*reply);
         *reply = NULL;
         if ((st = cc_redis_script_load(c, s)) != CC_OK)
-            return st;
+            break;
     }
+out:
+    if (v != sv)
+        free(v);
+    if (l != sl)
+        free(l);
+    return st;
 }
 
 enum cc_status cc_redis_append(struct cc_redis_conn *c, int argc, const char **argv,

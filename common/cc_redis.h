@@ -80,7 +80,8 @@ enum cc_status cc_redis_run(struct cc_redis *r, redisReply **reply, const char *
 enum cc_status cc_redis_do(struct cc_redis *r, const char *fmt, ...);
 
 /* Calls `s` by EVALSHA with `nkeys` keys followed by args in argv; loads it
- * and retries once when Redis answers NOSCRIPT (after a restart). */
+ * and retries once when Redis answers NOSCRIPT (after a restart). At most
+ * 8,192 arguments (CC_ERR_INVALID beyond). */
 enum cc_status cc_redis_eval(struct cc_redis_conn *c, struct cc_redis_script *s, redisReply **reply,
                              int nkeys, int argc, const char **argv, const size_t *lens);
 

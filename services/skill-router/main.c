@@ -19,7 +19,7 @@ static void *sweeper(void *arg)
         agents_sync(r);
         requeue_lost_offers(r); /* interactions.c */
         expire_waiting(r);
-        routing_sweep(r);       /* routing.c */
+        routing_sweep(r); /* routing.c */
         usleep(SWEEP_MS * 1000);
     }
     return NULL;
@@ -42,7 +42,8 @@ int main(int argc, char **argv)
                                         (int)(sizeof bounds / sizeof bounds[0]));
     offers_metrics(&r);
     int rc = 1, sweeping = 0;
-    if (config_start(&r) == CC_OK && agents_start(&r) == CC_OK && interactions_start(&r) == CC_OK &&
+    if (routing_start(&r) == CC_OK && config_start(&r) == CC_OK && agents_start(&r) == CC_OK &&
+        interactions_start(&r) == CC_OK &&
         (sweeping = pthread_create(&r.sweeper, NULL, sweeper, &r) == 0) &&
         cc_service_serve(&svc, NULL, 0, 0) == CC_OK) {
         cc_service_wait(&svc);
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
     cc_service_release(&svc); /* drains NATS: no handler runs after this */
     agents_release(&r);
     config_release(&r);
+    routing_release(&r);
     pthread_mutex_destroy(&r.lock);
     return rc;
 }

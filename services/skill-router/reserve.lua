@@ -1,48 +1,66 @@
 --#include agent_cas
--- Offers a waiting interaction: it leaves its queue and the chosen agents
--- take the offer in one step, or nothing happens. One agent, or for ring_all
--- (calls) several: each rings and the first to accept wins (accept.lua).
+-- Offers waiting interactions, one or several in one call (the router puts
+-- the decisions made at the same moment in one batch). Each interaction
+-- leaves its queue and its chosen agents take the offer in one step, or
+-- nothing happens to it. One agent per interaction, or for ring_all (calls)
+-- several: each rings and the first to accept wins (accept.lua).
 -- The router decided each agent's offer transition (common/cc_agent.c) on its
 -- record at some version; agent_cas applies it only at that version, so an
--- agent whose record moved since is left out.
--- KEYS[1] {cc}:ix:<id>  KEYS[2] {cc}:wait:<queue>  KEYS[3] {cc}:timers:offer
--- KEYS[4] {cc}:offered (interactions offered, by expiry: the sweeper's safety net)
--- KEYS[5] {cc}:ring:<id> (the agents ringing, for ring_all)  KEYS[6] {cc}:timers:state
--- KEYS[7] {cc}:trace:<id>
--- then per agent: {cc}:agent:<a>, {cc}:tis:<day of its state>:<a>, {cc}:holds:<a>, {cc}:aoff:<a>
--- ARGV[1] interaction id  ARGV[2] now ms  ARGV[3] "ring" or ""  ARGV[4] time-in-state TTL s
--- ARGV[5] trace TTL s  ARGV[6] n, the agents
--- then per agent: the 30 arguments of agent_cas_at (its offer sets the offer
--- timer and lists the offer), the offer expiry ms, the packed trace step
--- Returns {agent, new version, ...} of the agents offered (empty: every one
--- moved); -1 when the interaction is no longer waiting.
-if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then
-  return -1
-end
-local shared = {timers = KEYS[6], offer_timers = KEYS[3], tis_ttl = ARGV[4]}
-local offered, ids, last = {}, {}, 0
-for i = 0, tonumber(ARGV[6]) - 1 do
-  local ai = 7 + 32 * i
-  local nv = agent_cas_at(8 + 4 * i, ai, shared)
-  if nv > 0 then
-    offered[#offered + 1] = ARGV[ai]
-    offered[#offered + 1] = nv
-    ids[#ids + 1] = ARGV[ai]
-    last = math.max(last, tonumber(ARGV[ai + 30]))
-    redis.call('RPUSH', KEYS[7], ARGV[ai + 31])
+-- agent whose record moved since (another pair of the same batch offered it
+-- first, another replica, the agent itself) is left out: the router tries the
+-- next candidate. An interaction no longer waiting (offered by another pair
+-- or replica, abandoned) is left alone: never two offers for one interaction.
+-- KEYS[1] {cc}:timers:offer  KEYS[2] {cc}:offered (interactions offered, by
+-- expiry: the sweeper's safety net)  KEYS[3] {cc}:timers:state
+-- then per interaction: {cc}:ix:<id>, {cc}:wait:<queue>, {cc}:ring:<id> (the
+-- agents ringing, for ring_all), {cc}:trace:<id>, and per agent of it
+-- {cc}:agent:<a>, {cc}:tis:<day of its state>:<a>, {cc}:holds:<a>, {cc}:aoff:<a>
+-- ARGV[1] time-in-state TTL s  ARGV[2] trace TTL s  ARGV[3] n, the interactions
+-- then per interaction: id, now ms, "ring" or "", m (its agents), and per
+-- agent the 30 arguments of agent_cas_at (its offer sets the offer timer and
+-- lists the offer), the offer expiry ms, the packed trace step
+-- Returns one element per interaction, in order: {agent, new version, ...}
+-- of the agents offered (empty: every one moved), or -1 when the interaction
+-- is no longer waiting.
+local PER_AGENT = 32
+local shared = {timers = KEYS[3], offer_timers = KEYS[1], tis_ttl = ARGV[1]}
+
+local function reserve(kix, kwait, kring, ktrace, id, now, ring, m, ki, ai)
+  if not redis.call('ZSCORE', kwait, id) then
+    return -1
   end
-end
-if #ids == 0 then
+  local offered, ids, last = {}, {}, 0
+  for i = 0, m - 1 do
+    local at = ai + PER_AGENT * i
+    local nv = agent_cas_at(ki + 4 * i, at, shared)
+    if nv > 0 then
+      offered[#offered + 1] = ARGV[at]
+      offered[#offered + 1] = nv
+      ids[#ids + 1] = ARGV[at]
+      last = math.max(last, tonumber(ARGV[at + 30]))
+      redis.call('RPUSH', ktrace, ARGV[at + 31])
+    end
+  end
+  if #ids == 0 then
+    return offered
+  end
+  redis.call('ZREM', kwait, id)
+  redis.call('HSET', kix, 'state', 'offered', 'agent', ring and '' or ids[1],
+             'ring', ring and '1' or '', 'offered_at', now, 'expires_at', last)
+  redis.call('HINCRBY', kix, 'attempts', 1)
+  if ring then
+    redis.call('SADD', kring, unpack(ids))
+  end
+  redis.call('ZADD', KEYS[2], last, id)
+  redis.call('EXPIRE', ktrace, ARGV[2])
   return offered
 end
-local ring = ARGV[3] == 'ring'
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[1], 'state', 'offered', 'agent', ring and '' or ids[1],
-           'ring', ring and '1' or '', 'offered_at', ARGV[2], 'expires_at', last)
-redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-if ring then
-  redis.call('SADD', KEYS[5], unpack(ids))
+
+local out, k, a = {}, 4, 4
+for n = 1, tonumber(ARGV[3]) do
+  local m = tonumber(ARGV[a + 3])
+  out[n] = reserve(KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a], ARGV[a + 1],
+                   ARGV[a + 2] == 'ring', m, k + 4, a + 4)
+  k, a = k + 4 + 4 * m, a + 4 + PER_AGENT * m
 end
-redis.call('ZADD', KEYS[4], last, ARGV[1])
-redis.call('EXPIRE', KEYS[7], ARGV[5])
-return offered
+return out

@@ -39,7 +39,8 @@ struct candidate {
     int offered; /* set by reserve(): rec is then the record it wrote */
 };
 
-struct agents; /* agents.c */
+struct agents;        /* agents.c */
+struct reserve_batch; /* routing.c */
 
 struct router {
     struct cc_service *svc;
@@ -49,7 +50,9 @@ struct router {
     struct config *config;     /* never NULL once started */
     struct cc_refresh refresh; /* a queue look-up that misses reloads once (read your writes) */
     struct cc_metric *m_offers, *m_outcomes, *m_decision, *m_waiting, *m_oldest;
-    struct agents *agents; /* this replica's view of the agents */
+    struct agents *agents;       /* this replica's view of the agents */
+    struct reserve_batch *batch; /* reservations waiting for one reserve.lua call */
+    struct cc_metric *m_reserve_calls, *m_reservations;
     pthread_t sweeper;
     uint64_t waiting_seen; /* the sweeper's last fingerprint of the queues */
     volatile int stopping; /* set before joining the sweeper */
@@ -177,6 +180,11 @@ enum cc_status agents_event(struct router *r, const char *agent, enum presence_e
                             const struct ix *x, const char *offer, const char *reason);
 
 /* --- routing.c: choosing an agent ------------------------------------------------------ */
+
+/* Sets up the batching of reservations (and its metrics); release after
+ * the last handler ran. */
+enum cc_status routing_start(struct router *r);
+void routing_release(struct router *r);
 
 /* How routing_offer_interaction is called. */
 enum route_flags {

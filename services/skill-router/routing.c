@@ -302,117 +302,248 @@ static int64_t offer_ms(const struct config *c, const char *team_id, const char 
     return (call ? t->call_offer_timeout_s : t->chat_invite_timeout_s) * 1000;
 }
 
-/* Decides the offer to agents a[0..n) (n > 1 only to ring several) with
- * the one machine (cc_agent.h) and runs reserve.lua, which applies each
- * decision compare-and-set (agent_cas.lua), moves the interaction and writes
- * the trace in one step. Marks those offered (their rec is then the record
- * written) and x as offered. Returns how many were offered, -1 when the
- * interaction is no longer waiting, -2 when Redis failed. */
-#define RESERVE_KEYS 7
-#define RESERVE_ARGS 6
+/* --- reservations, batched ------------------------------------------------------------
+ * Every offer is one reserve.lua call. The decisions made at the same moment
+ * (concurrent enqueues, agents freed, the sweep) share one call: a thread
+ * with a reservation to make puts it in the pending list; when no call is
+ * running it takes every pending reservation (up to BATCH_IX interactions
+ * and BATCH_AGENTS agents) and runs them in one call for all their threads
+ * (flat combining), else it waits for the running call, whose leader wakes
+ * it with its answer or leaves it to lead the next call. The script applies
+ * each pair compare-and-set in turn, so a pair whose agent another pair of
+ * the same call offered first is left out and retried like any agent that
+ * moved. */
+#define BATCH_IX 16
+#define BATCH_AGENTS 64
+#define SHARED_KEYS 3 /* {cc}:timers:offer, {cc}:offered, {cc}:timers:state */
+#define SHARED_ARGS 3 /* time-in-state TTL, trace TTL, n */
+#define IX_KEYS 4     /* {cc}:ix, {cc}:wait, {cc}:ring, {cc}:trace */
+#define IX_ARGS 4     /* id, now, ring, m */
 #define ARGS_PER_AGENT (AGENT_CAS_NARGS + 2)
+
+/* One agent's offer as decided, in reserve.lua's layout. */
 struct reserved {
     struct agent_cas_arg cas;
     struct agent_rec next;
     char offer[192], expires[24];
     uint8_t step[512];
     size_t steplen, at; /* at: index in a[] */
+    int64_t version;    /* after the call: the version written, 0 when it moved */
 };
 
+/* One interaction's part of a call, and its answer. */
+struct reservation {
+    char kix[96], kwait[96], kring[96], ktrace[96], snow[24], sm[24];
+    const char *id;
+    int ring;
+    struct reserved *d;
+    size_t m;
+    int got; /* after the call: agents offered, -1 no longer waiting, -2 Redis failed */
+    int done;
+    struct reservation *next;
+};
+
+struct reserve_batch {
+    pthread_mutex_t lock;
+    pthread_cond_t answered;
+    struct reservation *head, **tail; /* pending, oldest first */
+    int running;                      /* a call is on its way */
+};
+
+enum cc_status routing_start(struct router *r)
+{
+    struct reserve_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return CC_ERR_NOMEM;
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->answered, NULL);
+    b->tail = &b->head;
+    r->batch = b;
+    r->m_reserve_calls = cc_metrics_counter(r->svc->metrics, "cc_router_reserve_calls_total",
+                                            "reserve.lua calls (each offers one or more "
+                                            "interactions)");
+    r->m_reservations = cc_metrics_counter(r->svc->metrics, "cc_router_reservations_total",
+                                           "Interactions tried in reserve.lua calls");
+    return CC_OK;
+}
+
+void routing_release(struct router *r)
+{
+    if (!r->batch)
+        return;
+    pthread_mutex_destroy(&r->batch->lock);
+    pthread_cond_destroy(&r->batch->answered);
+    free(r->batch);
+    r->batch = NULL;
+}
+
+/* Runs reservations `list` (n of them, `agents` agents in all) in one
+ * reserve.lua call and sets each one's answer. */
+static void run_batch(struct router *r, struct reservation *list, size_t n, size_t agents)
+{
+    char tis_ttl[16], trace_ttl[16], sn[16];
+    size_t cap = SHARED_KEYS + SHARED_ARGS + (IX_KEYS + IX_ARGS) * n +
+                 (AGENT_CAS_NKEYS + ARGS_PER_AGENT) * agents,
+           k = 0, nkeys;
+    const char **argv = calloc(cap, sizeof *argv);
+    size_t *lens = calloc(cap, sizeof *lens);
+    struct cc_redis_conn *c;
+    redisReply *rep = NULL;
+    for (struct reservation *v = list; v; v = v->next)
+        v->got = -2;
+    if (!argv || !lens)
+        goto out;
+    snprintf(tis_ttl, sizeof tis_ttl, "%d", TIS_TTL_S);
+    snprintf(trace_ttl, sizeof trace_ttl, "%d", TRACE_TTL_S);
+    snprintf(sn, sizeof sn, "%zu", n);
+#define PUT(text) (lens[k] = strlen(text), argv[k++] = (text))
+    PUT(KEY_TIMERS_OFFER), PUT(KEY_OFFERED), PUT(KEY_TIMERS_STATE);
+    for (struct reservation *v = list; v; v = v->next) {
+        PUT(v->kix), PUT(v->kwait), PUT(v->kring), PUT(v->ktrace);
+        for (size_t j = 0; j < v->m; j++)
+            for (int i = 0; i < AGENT_CAS_NKEYS; i++)
+                PUT(v->d[j].cas.keys[i]);
+    }
+    nkeys = k;
+    PUT(tis_ttl), PUT(trace_ttl), PUT(sn);
+    for (struct reservation *v = list; v; v = v->next) {
+        PUT(v->id), PUT(v->snow), PUT(v->ring ? "ring" : ""), PUT(v->sm);
+        for (size_t j = 0; j < v->m; j++) {
+            for (int i = 0; i < AGENT_CAS_NARGS; i++)
+                PUT(v->d[j].cas.argv[i]);
+            PUT(v->d[j].expires);
+            lens[k] = v->d[j].steplen, argv[k++] = (const char *)v->d[j].step; /* binary */
+        }
+    }
+#undef PUT
+    if (cc_redis_acquire(r->redis, &c) != CC_OK)
+        goto out;
+    cc_metric_add(r->m_reserve_calls, NULL, 1);
+    cc_metric_add(r->m_reservations, NULL, (double)n);
+    enum cc_status st = cc_redis_eval(c, &reserve_script, &rep, (int)nkeys, (int)k, argv, lens);
+    if (st != CC_OK || rep->type != REDIS_REPLY_ARRAY || rep->elements != n)
+        CC_WARN("reserve.lua of %zu interactions failed: %s", n,
+                rep && rep->type == REDIS_REPLY_ERROR ? rep->str : cc_status_str(st));
+    else {
+        size_t i = 0;
+        for (struct reservation *v = list; v; v = v->next, i++) {
+            const redisReply *e = rep->element[i];
+            if (e->type == REDIS_REPLY_INTEGER) {
+                v->got = -1;
+                continue;
+            }
+            v->got = 0;
+            for (size_t p = 0; p + 1 < e->elements; p += 2)
+                for (size_t j = 0; j < v->m; j++)
+                    if (!strcmp(e->element[p]->str, v->d[j].cas.argv[0])) {
+                        v->d[j].version = e->element[p + 1]->integer;
+                        v->got++;
+                    }
+        }
+    }
+    free_reply(rep);
+    cc_redis_release(r->redis, c);
+out:
+    free(argv);
+    free(lens);
+}
+
+/* Runs reservation `me`, alone or in one call with the others pending. */
+static void reserve_batched(struct router *r, struct reservation *me)
+{
+    struct reserve_batch *b = r->batch;
+    me->done = 0, me->next = NULL;
+    pthread_mutex_lock(&b->lock);
+    *b->tail = me, b->tail = &me->next;
+    while (!me->done) {
+        if (b->running) {
+            pthread_cond_wait(&b->answered, &b->lock);
+            continue;
+        }
+        /* lead a call: the pending reservations, oldest first, within the limits */
+        struct reservation *list = b->head, **end = &b->head;
+        size_t n = 0, agents = 0;
+        while (*end && (n == 0 || (n < BATCH_IX && agents + (*end)->m <= BATCH_AGENTS))) {
+            agents += (*end)->m, n++;
+            end = &(*end)->next;
+        }
+        b->head = *end;
+        if (!b->head)
+            b->tail = &b->head;
+        *end = NULL;
+        b->running = 1;
+        pthread_mutex_unlock(&b->lock);
+        run_batch(r, list, n, agents);
+        pthread_mutex_lock(&b->lock);
+        for (struct reservation *v = list, *next; v; v = next) {
+            next = v->next;
+            v->done = 1;
+        }
+        b->running = 0;
+        pthread_cond_broadcast(&b->answered);
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* Decides the offer to agents a[0..n) (n > 1 only to ring several) with
+ * the one machine (cc_agent.h) and runs reserve.lua (batched with the
+ * reservations of other threads), which applies each decision
+ * compare-and-set (agent_cas.lua), moves the interaction and writes the
+ * trace in one step. Marks those offered (their rec is then the record
+ * written) and x as offered. Returns how many were offered, -1 when the
+ * interaction is no longer waiting, -2 when Redis failed. */
 static int reserve(struct router *r, const struct config *cfg, struct ix *x, const Cc__V1__Queue *q,
                    struct candidate *a, size_t n, int ring, int64_t now, const char *reason)
 {
-    char kix[96], kwait[96], kring[96], ktrace[96], snow[24], sn[24], tis_ttl[16], trace_ttl[16],
-        at[32];
-    struct reserved *d = calloc(n + 1, sizeof *d);
-    size_t nkeys = RESERVE_KEYS + AGENT_CAS_NKEYS * n,
-           cap = nkeys + RESERVE_ARGS + ARGS_PER_AGENT * n;
-    const char **argv = calloc(cap, sizeof *argv);
-    size_t *lens = calloc(cap, sizeof *lens), m = 0, k = 0;
+    char at[32];
+    struct reservation v = {.id = x->id, .ring = ring, .got = -2};
     struct presence_input in = {.ev = EV_OFFER, .actor = ACTOR_ROUTER, .kind = x->kind, .queue = q};
     struct presence_facts f = {.now_ms = now, .is_agent = 1};
-    struct cc_redis_conn *c;
-    redisReply *rep = NULL;
-    int got = -2;
     int64_t last = 0;
-    if (!d || !argv || !lens)
-        goto out;
+    if (!(v.d = calloc(n + 1, sizeof *v.d)))
+        return -2;
     cc_time_format_ms(now, at, sizeof at);
     for (size_t i = 0; i < n; i++) { /* the decisions */
-        struct reserved *e = &d[m];
+        struct reserved *e = &v.d[v.m];
         const char *why;
         if (presence_decide(&a[i].rec, &in, &f, &e->next, &why) != CC_OK)
             continue;
         int64_t expires = now + offer_ms(cfg, a[i].rec.team, x->kind);
-        last = expires > last ? expires : last;
         snprintf(e->offer, sizeof e->offer, "+%s|%s|%lld", x->id, x->kind, (long long)expires);
         snprintf(e->expires, sizeof e->expires, "%lld", (long long)expires);
         agent_cas_prepare(&e->cas, a[i].id, &a[i].rec, &e->next, "", e->offer);
         struct trace_step t = {"offered", a[i].id, reason, strategy_of(q)};
         e->steplen = trace_pack(&t, at, e->step, sizeof e->step);
         e->at = i;
-        m++;
+        v.m++;
     }
-    if (m == 0) {
-        got = 0;
-        goto out;
+    if (v.m == 0) {
+        free(v.d);
+        return 0;
     }
-    snprintf(kix, sizeof kix, KEY_IX, x->id);
-    snprintf(kwait, sizeof kwait, KEY_WAIT, x->queue);
-    snprintf(kring, sizeof kring, KEY_RING, x->id);
-    snprintf(ktrace, sizeof ktrace, KEY_TRACE, x->id);
-    snprintf(snow, sizeof snow, "%lld", (long long)now);
-    snprintf(sn, sizeof sn, "%zu", m);
-    snprintf(tis_ttl, sizeof tis_ttl, "%d", TIS_TTL_S);
-    snprintf(trace_ttl, sizeof trace_ttl, "%d", TRACE_TTL_S);
-#define PUT(text) (lens[k] = strlen(text), argv[k++] = (text))
-    const char *fixed[] = {kix,   kwait, KEY_TIMERS_OFFER, KEY_OFFERED, kring, KEY_TIMERS_STATE,
-                           ktrace};
-    for (size_t i = 0; i < RESERVE_KEYS; i++)
-        PUT(fixed[i]);
-    for (size_t j = 0; j < m; j++)
-        for (int i = 0; i < AGENT_CAS_NKEYS; i++)
-            PUT(d[j].cas.keys[i]);
-    nkeys = k;
-    const char *head[] = {x->id, snow, ring ? "ring" : "", tis_ttl, trace_ttl, sn};
-    for (size_t i = 0; i < RESERVE_ARGS; i++)
-        PUT(head[i]);
-    for (size_t j = 0; j < m; j++) {
-        for (int i = 0; i < AGENT_CAS_NARGS; i++)
-            PUT(d[j].cas.argv[i]);
-        PUT(d[j].expires);
-        lens[k] = d[j].steplen, argv[k++] = (const char *)d[j].step; /* packed: binary */
+    snprintf(v.kix, sizeof v.kix, KEY_IX, x->id);
+    snprintf(v.kwait, sizeof v.kwait, KEY_WAIT, x->queue);
+    snprintf(v.kring, sizeof v.kring, KEY_RING, x->id);
+    snprintf(v.ktrace, sizeof v.ktrace, KEY_TRACE, x->id);
+    snprintf(v.snow, sizeof v.snow, "%lld", (long long)now);
+    snprintf(v.sm, sizeof v.sm, "%zu", v.m);
+    reserve_batched(r, &v);
+    for (size_t j = 0; v.got > 0 && j < v.m; j++) {
+        struct candidate *ca = &a[v.d[j].at];
+        if (!v.d[j].version)
+            continue;
+        ca->offered = 1;
+        ca->rec = v.d[j].next;
+        ca->rec.version = v.d[j].version;
+        int64_t expires = strtoll(v.d[j].expires, NULL, 10);
+        last = expires > last ? expires : last;
     }
-#undef PUT
-    if (cc_redis_acquire(r->redis, &c) != CC_OK)
-        goto out;
-    if (cc_redis_eval(c, &reserve_script, &rep, (int)nkeys, (int)k, argv, lens) == CC_OK) {
-        if (rep->type == REDIS_REPLY_INTEGER) {
-            got = -1;
-        } else {
-            got = 0;
-            for (size_t i = 0; i + 1 < rep->elements; i += 2)
-                for (size_t j = 0; j < m; j++) {
-                    struct candidate *ca = &a[d[j].at];
-                    if (strcmp(rep->element[i]->str, ca->id) != 0)
-                        continue;
-                    ca->offered = 1, got++;
-                    ca->rec = d[j].next;
-                    ca->rec.version = rep->element[i + 1]->integer;
-                }
-        }
-    }
-    free_reply(rep);
-    cc_redis_release(r->redis, c);
-    if (got > 0) {
+    if (v.got > 0) {
         snprintf(x->state, sizeof x->state, "offered");
         x->offered_ms = now, x->expires_ms = last, x->ring = ring;
     }
-out:
-    free(d);
-    free(argv);
-    free(lens);
-    return got;
+    free(v.d);
+    return v.got;
 }
 
 /* After reserve(): tells each agent offered (cc.router.offer.<agent>) and

@@ -11,7 +11,9 @@
  * when every chat ended and nothing was violated.
  * Environment: CC_TEST_NATS_URL, LOAD_QUEUE, LOAD_COUNT (1000), LOAD_ROOM (2),
  * LOAD_SECONDS (120, the time limit), LOAD_OPEN_FILE (optional: every
- * interaction not ended, one id a line, is written there). */
+ * interaction not ended, one id a line, is written there), LOAD_ENQUEUERS
+ * (1: one enqueue every 2 ms; more: that many threads enqueue at once, with
+ * no pause, so that the routers decide many at the same moment). */
 #include "cc/v1/presence.pb-c.h"
 #include "cc/v1/routing.pb-c.h"
 #include "cc_config.h"
@@ -41,7 +43,8 @@ struct job {
 struct load {
     struct cc_nats *n;
     const char *queue;
-    int count, room;
+    int count, room, enqueuers;
+    atomic_int next_enqueue;
     pthread_mutex_t lock;
     pthread_cond_t more;
     char offered_to[MAX_IX][64]; /* "" when no offer is unresolved */
@@ -251,9 +254,11 @@ static void *worker(void *arg)
     }
 }
 
-static void enqueue_all(struct load *l)
+/* Enqueues the interactions not taken yet by another enqueuer. */
+static void *enqueue_some(void *arg)
 {
-    for (int i = 0; i < l->count; i++) {
+    struct load *l = arg;
+    for (int i; (i = atomic_fetch_add(&l->next_enqueue, 1)) < l->count;) {
         Cc__V1__Interaction ix = CC__V1__INTERACTION__INIT;
         ProtobufCMessage *rep = NULL;
         char id[32];
@@ -275,23 +280,40 @@ static void enqueue_all(struct load *l)
         }
         if (rep)
             protobuf_c_message_free_unpacked(rep, NULL);
-        usleep(2000);
+        if (l->enqueuers == 1)
+            usleep(2000);
     }
+    return NULL;
+}
+
+#define MAX_ENQUEUERS 32
+
+static void enqueue_all(struct load *l)
+{
+    pthread_t t[MAX_ENQUEUERS];
+    int started = 0;
+    while (started < l->enqueuers && pthread_create(&t[started], NULL, enqueue_some, l) == 0)
+        started++;
+    if (started == 0)
+        enqueue_some(l);
+    for (int i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
 }
 
 int main(void)
 {
     static struct load l;
-    int64_t count, room, seconds;
+    int64_t count, room, seconds, enqueuers;
     pthread_t workers[WORKERS];
     const char *url = cc_env_str("CC_TEST_NATS_URL", NULL);
     l.queue = cc_env_str("LOAD_QUEUE", NULL);
     if (!url || !l.queue || sodium_init() < 0 ||
         cc_env_int("LOAD_COUNT", 1000, 1, MAX_IX, &count) ||
         cc_env_int("LOAD_ROOM", 2, 1, 100, &room) ||
-        cc_env_int("LOAD_SECONDS", 120, 1, 3600, &seconds))
+        cc_env_int("LOAD_SECONDS", 120, 1, 3600, &seconds) ||
+        cc_env_int("LOAD_ENQUEUERS", 1, 1, MAX_ENQUEUERS, &enqueuers))
         return 2;
-    l.count = (int)count, l.room = (int)room, l.cap = 4 * MAX_IX;
+    l.count = (int)count, l.room = (int)room, l.cap = 4 * MAX_IX, l.enqueuers = (int)enqueuers;
     l.jobs = calloc(l.cap, sizeof *l.jobs);
     pthread_mutex_init(&l.lock, NULL);
     pthread_cond_init(&l.more, NULL);

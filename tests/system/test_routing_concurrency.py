@@ -41,10 +41,12 @@ def load_world(admin, agents=AGENTS):
     return q["id"], ids
 
 
-def start_load(nats_url, queue_id, chats=CHATS, seconds=120, open_file=None):
-    """tests/integration/it_load (the agents' side and the invariant checks)."""
+def start_load(nats_url, queue_id, chats=CHATS, seconds=120, open_file=None, enqueuers=1):
+    """tests/integration/it_load (the agents' side and the invariant checks);
+    `enqueuers` threads enqueue at once (1: one chat every 2 ms)."""
     env = dict(os.environ, CC_TEST_NATS_URL=nats_url, LOAD_QUEUE=queue_id,
-               LOAD_COUNT=str(chats), LOAD_ROOM="2", LOAD_SECONDS=str(seconds), **SAN_ENV)
+               LOAD_COUNT=str(chats), LOAD_ROOM="2", LOAD_SECONDS=str(seconds),
+               LOAD_ENQUEUERS=str(enqueuers), **SAN_ENV)
     if open_file:
         env["LOAD_OPEN_FILE"] = open_file
     return subprocess.Popen([os.path.join(UNIT_DIR, "it_load")], env=env,
