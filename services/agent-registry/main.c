@@ -82,12 +82,16 @@ int main(int argc, char **argv)
         auth_start(&reg) != CC_OK || permissions_start(&reg) != CC_OK ||
         agent_skills_start(&reg) != CC_OK || presence_start(&reg) != CC_OK ||
         reports_start(&reg) != CC_OK || cc_service_serve(&svc, NULL, 0, 0) != CC_OK) {
+        reports_stop(&reg);
         presence_stop(&reg);
         cc_service_release(&svc);
+        reports_release(&reg);
         return 1;
     }
     cc_service_wait(&svc);
+    reports_stop(&reg);  /* counts the status events waiting, with the connections released next */
     presence_stop(&reg); /* the timer thread uses the connections released next */
     cc_service_release(&svc);
+    reports_release(&reg);
     return 0;
 }

@@ -25,6 +25,7 @@ struct registry {
     int workers;               /* NATS subscriptions per subject */
     struct cc_metric *m_requests;
     struct timers *timers;     /* presence.c: the timer thread */
+    struct ingest *ingest;     /* reports_ingest.c: status events waiting to be counted */
 };
 
 enum verb { VERB_CREATE, VERB_GET, VERB_LIST, VERB_UPDATE, VERB_DELETE, VERB_ARCHIVE,

@@ -18,6 +18,14 @@
 enum cc_status reports_start(struct registry *reg);
 
 enum cc_status reports_ingest_start(struct registry *reg);
+
+/* Counts the status events still waiting and stops the thread counting
+ * them (events arriving later are counted as they come). */
+void reports_stop(struct registry *reg);
+
+/* Frees what reports_ingest_start made, once no handler runs any more
+ * (after cc_service_release). */
+void reports_release(struct registry *reg);
 enum cc_status reports_query_start(struct registry *reg);
 
 /* How long the counters are kept, seconds (CC_REPORT_RETENTION_DAYS). */

@@ -12,6 +12,7 @@
 #include "cc_records.h"
 #include "cc_time.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,35 +48,161 @@ static void state_field(const Cc__V1__AgentStatus *s, char *out, size_t cap)
         snprintf(out, cap, "%s", status);
 }
 
+/* One status event to count (report_presence.lua's six arguments). */
+struct status_ev {
+    char agent[72], ver[24], since[24], field[96], missed[2], now[24];
+};
+
+#define INGEST_BATCH 128  /* events per report_presence.lua call */
+#define INGEST_QUEUE 8192 /* events waiting at most; beyond, counted at once */
+
+/* The events waiting to be counted, oldest first, and the thread counting
+ * them: the status events are counted off the hot path, many in one call
+ * when they come fast (each event handler only queues its event). */
+struct ingest {
+    struct registry *reg;
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    struct status_ev *q; /* a ring of INGEST_QUEUE */
+    size_t head, n;
+    int idle, running, stopping;
+    pthread_t thread;
+};
+
+/* Counts events ev[0..n) in one report_presence.lua call. */
+static void count_events(struct registry *reg, const struct status_ev *ev, size_t n)
+{
+    char ret[24];
+    const char *argv[INGEST_BATCH * 7 + 1];
+    char keys[INGEST_BATCH][128];
+    struct cc_redis_conn *c;
+    redisReply *rep = NULL;
+    size_t k = 0;
+    snprintf(ret, sizeof ret, "%lld", (long long)reports_retention_s());
+    for (size_t i = 0; i < n; i++) {
+        snprintf(keys[i], sizeof keys[i], "{cc}:rep:last:%s", ev[i].agent);
+        argv[k++] = keys[i];
+    }
+    argv[k++] = ret;
+    for (size_t i = 0; i < n; i++) {
+        argv[k++] = ev[i].agent, argv[k++] = ev[i].ver, argv[k++] = ev[i].since;
+        argv[k++] = ev[i].field, argv[k++] = ev[i].missed, argv[k++] = ev[i].now;
+    }
+    if (cc_redis_acquire(reg->redis, &c) != CC_OK) {
+        CC_WARN("reports: %zu status events were not counted (Redis unavailable)", n);
+        return;
+    }
+    if (cc_redis_eval(c, &presence_script, &rep, (int)n, (int)k, argv, NULL) != CC_OK)
+        CC_WARN("reports: %zu status events were not counted", n);
+    cc_redis_release(reg->redis, c);
+    if (rep)
+        freeReplyObject(rep);
+}
+
+static void *ingest_loop(void *arg)
+{
+    struct ingest *g = arg;
+    struct status_ev *batch = calloc(INGEST_BATCH, sizeof *batch);
+    pthread_mutex_lock(&g->lock);
+    for (;;) {
+        while (!g->n && !g->stopping) {
+            g->idle = 1;
+            pthread_cond_wait(&g->more, &g->lock);
+        }
+        g->idle = 0;
+        if (!g->n || !batch)
+            break; /* stopping, every event counted */
+        size_t k = 0;
+        for (; g->n && k < INGEST_BATCH; k++, g->n--) {
+            batch[k] = g->q[g->head];
+            g->head = (g->head + 1) % INGEST_QUEUE;
+        }
+        pthread_mutex_unlock(&g->lock);
+        count_events(g->reg, batch, k);
+        pthread_mutex_lock(&g->lock);
+    }
+    g->running = 0; /* later events are counted by their handler */
+    pthread_mutex_unlock(&g->lock);
+    free(batch);
+    return NULL;
+}
+
 static void on_status(void *arg, const struct cc_nats_msg *m)
 {
     struct registry *reg = arg;
+    struct ingest *g = reg->ingest;
     Cc__V1__AgentStatus *s = cc__v1__agent_status__unpack(NULL, m->len, m->data);
     int64_t since;
-    char key[128], ver[24], sms[24], field[96], ret[24], now[24];
-    struct cc_redis_conn *c;
-    redisReply *rep = NULL;
+    struct status_ev ev;
+    int queued = 0;
     if (!s || !s->agent_id || !s->has_version || !s->state_since ||
         cc_time_parse_ms(s->state_since, &since) != 0 || strlen(s->agent_id) > 64)
         goto out;
-    state_field(s, field, sizeof field);
-    snprintf(key, sizeof key, "{cc}:rep:last:%s", s->agent_id);
-    snprintf(ver, sizeof ver, "%lld", (long long)s->version);
-    snprintf(sms, sizeof sms, "%lld", (long long)since);
-    snprintf(ret, sizeof ret, "%lld", (long long)reports_retention_s());
-    snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
-    int missed = s->reason && !strcmp(s->reason, "offer_timeout");
-    const char *argv[] = {key, s->agent_id, ver, sms, field, ret, missed ? "1" : "0", now};
-    if (cc_redis_acquire(reg->redis, &c) != CC_OK)
-        goto out;
-    if (cc_redis_eval(c, &presence_script, &rep, 1, 8, argv, NULL) != CC_OK)
-        CC_WARN("reports: the status event of %s was not counted", s->agent_id);
-    cc_redis_release(reg->redis, c);
+    state_field(s, ev.field, sizeof ev.field);
+    snprintf(ev.agent, sizeof ev.agent, "%s", s->agent_id);
+    snprintf(ev.ver, sizeof ev.ver, "%lld", (long long)s->version);
+    snprintf(ev.since, sizeof ev.since, "%lld", (long long)since);
+    snprintf(ev.now, sizeof ev.now, "%lld", (long long)cc_time_now_ms());
+    snprintf(ev.missed, sizeof ev.missed, "%d", s->reason && !strcmp(s->reason, "offer_timeout"));
+    if (g) {
+        pthread_mutex_lock(&g->lock);
+        if (g->running && !g->stopping && g->n < INGEST_QUEUE) {
+            g->q[(g->head + g->n++) % INGEST_QUEUE] = ev;
+            queued = 1;
+            if (g->idle) {
+                g->idle = 0;
+                pthread_cond_signal(&g->more);
+            }
+        }
+        pthread_mutex_unlock(&g->lock);
+    }
+    if (!queued) /* no counting thread (stopped, or the queue is full) */
+        count_events(reg, &ev, 1);
 out:
-    if (rep)
-        freeReplyObject(rep);
     if (s)
         cc__v1__agent_status__free_unpacked(s, NULL);
+}
+
+void reports_stop(struct registry *reg)
+{
+    struct ingest *g = reg->ingest;
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->lock);
+    int running = g->running;
+    g->stopping = 1;
+    pthread_cond_signal(&g->more);
+    pthread_mutex_unlock(&g->lock);
+    if (running)
+        pthread_join(g->thread, NULL); /* it counts what waits first */
+}
+
+void reports_release(struct registry *reg)
+{
+    struct ingest *g = reg->ingest;
+    if (!g)
+        return;
+    reports_stop(reg);
+    pthread_mutex_destroy(&g->lock);
+    pthread_cond_destroy(&g->more);
+    free(g->q);
+    free(g);
+    reg->ingest = NULL;
+}
+
+static enum cc_status ingest_start(struct registry *reg)
+{
+    struct ingest *g = calloc(1, sizeof *g);
+    if (!g || !(g->q = calloc(INGEST_QUEUE, sizeof *g->q))) {
+        free(g);
+        return CC_ERR_NOMEM;
+    }
+    g->reg = reg;
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->more, NULL);
+    g->running = pthread_create(&g->thread, NULL, ingest_loop, g) == 0;
+    reg->ingest = g;
+    return CC_OK;
 }
 
 /* --- interaction records ------------------------------------------------------------- */
@@ -257,8 +384,9 @@ enum cc_status reports_ingest_start(struct registry *reg)
 {
     static const struct cc_nats_consumer consumer = {
         CC_RECORDS_STREAM, CC_RECORDS_SUBJECTS, "reports", 30000, -1, 64};
-    enum cc_status st =
-        cc_nats_subscribe(reg->nats, "cc.presence.changed.*", "reports", on_status, reg);
+    enum cc_status st = ingest_start(reg);
+    if (st == CC_OK)
+        st = cc_nats_subscribe(reg->nats, "cc.presence.changed.*", "reports", on_status, reg);
     if (st == CC_OK)
         st = cc_records_stream_ensure(reg->nats);
     if (st == CC_OK)
