@@ -14,12 +14,11 @@
 
 #define RTT_MS 5000
 
-extern const char enqueue_lua[], requeue_lua[], accept_lua[], decline_lua[], expire_lua[],
-    abandon_lua[], finish_lua[];
+extern const char requeue_lua[], accept_lua[], decline_lua[], expire_lua[], abandon_lua[],
+    finish_lua[];
 static struct cc_redis_script finish_script = CC_REDIS_SCRIPT("finish", finish_lua);
 static struct cc_redis_script abandon_script = CC_REDIS_SCRIPT("abandon", abandon_lua);
 static struct cc_redis_script expire_script = CC_REDIS_SCRIPT("expire", expire_lua);
-static struct cc_redis_script enqueue_script = CC_REDIS_SCRIPT("enqueue", enqueue_lua);
 static struct cc_redis_script requeue_script = CC_REDIS_SCRIPT("requeue", requeue_lua);
 static struct cc_redis_script accept_script = CC_REDIS_SCRIPT("accept", accept_lua);
 static struct cc_redis_script decline_script = CC_REDIS_SCRIPT("decline", decline_lua);
@@ -156,74 +155,98 @@ static void sticky_agent(struct router *r, const char *customer, int64_t until, 
 
 #define RESERVED_MS (3650LL * 86400000) /* a reserved interaction waits for its agent */
 
-/* What store_new did: the record as stored (no need to read it back). */
-struct stored_ix {
-    int created;
+/* A new interaction as it is about to be stored: the record (no need to
+ * read it back) and reserve.lua's arguments storing it (ix_store). */
+struct new_ix {
     int64_t enq, prio;
     struct ix x;
+    char sscore[40], senq[24], sprio[24], sdeadline[24], nsteps[4], at[32];
+    char sticky[64], suntil[24];
+    uint8_t packed[2][512];
+    const char *argv[40];
+    size_t lens[40];
+    struct ix_store store;
 };
 
-static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
-                                const struct queue_facts *f, struct stored_ix *out)
+static void prepare_new(struct router *r, const Cc__V1__Interaction *in,
+                        const struct queue_facts *f, struct new_ix *out)
 {
-    char kix[96], kwait[96], ktrace[96], sscore[40], senq[24], sprio[24], sttl[16], at[32];
-    char sticky[64] = "", suntil[24] = "";
     const Cc__V1__Customer *c = in->customer;
-    struct cc_redis_conn *conn;
-    redisReply *rep;
     int64_t now = cc_time_now_ms(), prio = f->priority + (in->has_priority ? in->priority : 0);
-    snprintf(kix, sizeof kix, KEY_IX, in->id);
-    snprintf(kwait, sizeof kwait, KEY_WAIT, in->queue_id);
-    snprintf(ktrace, sizeof ktrace, KEY_TRACE, in->id);
-    snprintf(sscore, sizeof sscore, "%.0f", ix_score(prio, now));
-    snprintf(senq, sizeof senq, "%lld", (long long)now);
-    snprintf(sprio, sizeof sprio, "%lld", (long long)prio);
-    snprintf(sttl, sizeof sttl, "%d", TRACE_TTL_S);
+    memset(out, 0, sizeof *out);
+    snprintf(out->sscore, sizeof out->sscore, "%.0f", ix_score(prio, now));
+    snprintf(out->senq, sizeof out->senq, "%lld", (long long)now);
+    snprintf(out->sprio, sizeof out->sprio, "%lld", (long long)prio);
+    if (f->max_wait_s > 0) /* the sweep ends it if still waiting then */
+        snprintf(out->sdeadline, sizeof out->sdeadline, "%lld",
+                 (long long)(now + f->max_wait_s * 1000));
     if (in->reserved_agent && *in->reserved_agent) { /* a personal callback: that agent only */
-        snprintf(sticky, sizeof sticky, "%s", in->reserved_agent);
-        snprintf(suntil, sizeof suntil, "%lld", (long long)(now + RESERVED_MS));
+        snprintf(out->sticky, sizeof out->sticky, "%s", in->reserved_agent);
+        snprintf(out->suntil, sizeof out->suntil, "%lld", (long long)(now + RESERVED_MS));
     } else if (f->sticky_wait_s >= 0 && c && c->id) {
-        sticky_agent(r, c->id, now + f->sticky_wait_s * 1000, sticky, sizeof sticky, suntil,
-                     sizeof suntil);
+        sticky_agent(r, c->id, now + f->sticky_wait_s * 1000, out->sticky, sizeof out->sticky,
+                     out->suntil, sizeof out->suntil);
     }
     /* the trace starts in the same script: enqueued, and sticky when it is */
     struct trace_step steps[] = {{"enqueued", NULL, NULL, NULL},
-                                 {"sticky", sticky, "last served this customer", NULL}};
-    uint8_t packed[2][512];
-    size_t plen[2];
-    char nsteps[4];
-    cc_time_format_ms(now, at, sizeof at);
-    int n = sticky[0] ? 2 : 1;
+                                 {"sticky", out->sticky, "last served this customer", NULL}};
+    size_t plen[2] = {0, 0};
+    cc_time_format_ms(now, out->at, sizeof out->at);
+    int n = out->sticky[0] ? 2 : 1;
     for (int i = 0; i < n; i++)
-        plen[i] = trace_pack(&steps[i], at, packed[i], sizeof packed[i]);
-    snprintf(nsteps, sizeof nsteps, "%d", n);
-    const char *argv[] = {kix, kwait, ktrace, in->id, sscore, sttl, nsteps,
-                          (const char *)packed[0], (const char *)packed[1],
-                          "state", "waiting", "queue", in->queue_id,
-                          "kind", in->kind, "enq", senq, "prio", sprio, "attempts", "0",
-                          "customer_id", c && c->id ? c->id : "", "customer_name",
-                          c && c->name ? c->name : "", "customer_phone",
-                          c && c->phone ? c->phone : "", "preview", in->preview ? in->preview : "",
-                          "chat_id", in->chat_id ? in->chat_id : "", "sticky", sticky,
-                          "sticky_until", suntil, "source", in->source ? in->source : ""};
+        plen[i] = trace_pack(&steps[i], out->at, out->packed[i], sizeof out->packed[i]);
+    snprintf(out->nsteps, sizeof out->nsteps, "%d", n);
+    const char *argv[] = {out->sscore,
+                          out->sdeadline,
+                          out->nsteps,
+                          (const char *)out->packed[0],
+                          (const char *)out->packed[1],
+                          "state",
+                          "waiting",
+                          "queue",
+                          in->queue_id,
+                          "kind",
+                          in->kind,
+                          "enq",
+                          out->senq,
+                          "prio",
+                          out->sprio,
+                          "attempts",
+                          "0",
+                          "customer_id",
+                          c && c->id ? c->id : "",
+                          "customer_name",
+                          c && c->name ? c->name : "",
+                          "customer_phone",
+                          c && c->phone ? c->phone : "",
+                          "preview",
+                          in->preview ? in->preview : "",
+                          "chat_id",
+                          in->chat_id ? in->chat_id : "",
+                          "sticky",
+                          out->sticky,
+                          "sticky_until",
+                          out->suntil,
+                          "source",
+                          in->source ? in->source : ""};
     enum { ARGC = sizeof argv / sizeof *argv };
-    const char *args[ARGC];
-    size_t lens[ARGC], k = 0;
+    _Static_assert(ARGC <= sizeof out->argv / sizeof *out->argv, "room for the arguments");
+    size_t k = 0;
     for (size_t i = 0; i < ARGC; i++) { /* the second trace step only when sticky */
-        if (i == 8 && n < 2)
+        if (i == 4 && n < 2)
             continue;
-        args[k] = argv[i];
-        lens[k++] = i == 7 ? plen[0] : i == 8 ? plen[1] : strlen(argv[i]);
+        out->argv[k] = argv[i];
+        out->lens[k++] = i == 3 ? plen[0] : i == 4 ? plen[1] : strlen(argv[i]);
     }
-    memset(out, 0, sizeof *out);
+    out->store = (struct ix_store){out->argv, out->lens, k, NULL, NULL};
     out->enq = now, out->prio = prio;
     struct ix *x = &out->x;
     snprintf(x->id, sizeof x->id, "%s", in->id);
     snprintf(x->state, sizeof x->state, "waiting");
     snprintf(x->queue, sizeof x->queue, "%s", in->queue_id);
     snprintf(x->kind, sizeof x->kind, "%s", in->kind);
-    snprintf(x->sticky, sizeof x->sticky, "%s", sticky);
-    x->sticky_until = suntil[0] ? strtoll(suntil, NULL, 10) : 0;
+    snprintf(x->sticky, sizeof x->sticky, "%s", out->sticky);
+    x->sticky_until = out->suntil[0] ? strtoll(out->suntil, NULL, 10) : 0;
     x->enq = now, x->prio = prio;
     x->chat_id = in->chat_id && *in->chat_id ? in->chat_id : NULL;
     x->customer_id = c && c->id && *c->id ? c->id : NULL;
@@ -231,51 +254,57 @@ static enum cc_status store_new(struct router *r, const Cc__V1__Interaction *in,
     x->customer_phone = c && c->phone && *c->phone ? c->phone : NULL;
     x->preview = in->preview && *in->preview ? in->preview : NULL;
     x->source = in->source && *in->source ? in->source : NULL;
-    enum cc_status st = cc_redis_acquire(r->redis, &conn);
-    if (st != CC_OK)
-        return st;
-    st = cc_redis_eval(conn, &enqueue_script, &rep, 3, (int)k, args, lens);
-    out->created = st == CC_OK && rep->integer == 1;
-    free_reply(rep);
-    if (out->created && f->max_wait_s > 0) { /* the sweep ends it if still waiting then */
-        st = cc_redis_cmd(conn, &rep, "ZADD " KEY_DEADLINE " %lld %s",
-                          (long long)(now + f->max_wait_s * 1000), in->id);
-        free_reply(rep);
-    }
-    cc_redis_release(r->redis, conn);
-    return st;
 }
 
-/* Answers a new interaction from what was stored, without reading it back. */
-static void reply_new(struct router *r, const struct cc_nats_msg *m, const Cc__V1__Interaction *in,
-                      const struct stored_ix *s)
+/* The enqueue being answered once its interaction is stored. */
+struct enqueue_answer {
+    struct router *r;
+    const struct cc_nats_msg *m;
+    const Cc__V1__Interaction *in;
+    const struct new_ix *s;
+};
+
+/* Answers the enqueue from what was stored, without reading it back:
+ * waiting, or offered to `agent` already (ring_all: offered, the agents in
+ * cc.router.get); a retry of an existing one gets the record as it is. */
+static void answered(void *arg, int got, const char *agent)
 {
+    struct enqueue_answer *e = arg;
+    if (got == -3) {
+        reply_record(e->r, e->m, e->in->id);
+        return;
+    }
+    if (got == -2) {
+        cc_nats_respond_error(e->r->nats, e->m, CC_ERR_UNAVAILABLE, NULL);
+        return;
+    }
     Cc__V1__Interaction ix = CC__V1__INTERACTION__INIT;
     char enq[32];
-    cc_time_format_ms(s->enq, enq, sizeof enq);
-    ix.id = in->id, ix.kind = in->kind, ix.queue_id = in->queue_id, ix.chat_id = in->chat_id;
-    ix.state = CC_PB_STR("waiting"), ix.enqueued_at = enq;
+    cc_time_format_ms(e->s->enq, enq, sizeof enq);
+    ix.id = e->in->id, ix.kind = e->in->kind, ix.queue_id = e->in->queue_id;
+    ix.chat_id = e->in->chat_id;
+    ix.state = CC_PB_STR(got > 0 ? "offered" : "waiting"), ix.enqueued_at = enq;
+    ix.agent_id = CC_PB_STR(agent);
     ix.has_priority = ix.has_attempts = 1;
-    ix.priority = s->prio, ix.attempts = 0;
-    cc_nats_respond(r->nats, m, &ix.base);
+    ix.priority = e->s->prio, ix.attempts = got > 0 ? 1 : 0;
+    cc_nats_respond(e->r->nats, e->m, &ix.base);
 }
 
 static void on_enqueue(struct router *r, const struct cc_nats_msg *m)
 {
     Cc__V1__Interaction *in = cc__v1__interaction__unpack(NULL, m->len, m->data);
     struct queue_facts f;
-    struct stored_ix s;
     const char *why = in ? check_new(r, in, &f) : "unreadable interaction";
-    memset(&s, 0, sizeof s);
-    enum cc_status st = why ? CC_ERR_INVALID : store_new(r, in, &f, &s);
-    if (st != CC_OK) {
-        cc_nats_respond_error(r->nats, m, st, why);
-    } else if (!s.created) {
-        reply_record(r, m, in->id); /* a retry: as it is now */
+    struct new_ix *s = why ? NULL : malloc(sizeof *s);
+    if (!s) {
+        cc_nats_respond_error(r->nats, m, why ? CC_ERR_INVALID : CC_ERR_NOMEM, why);
     } else {
-        reply_new(r, m, in, &s); /* answered first: the offer does not wait for it */
-        routing_offer_ix(r, &s.x, ROUTE_TRACE_SKIPS | ROUTE_ARRIVAL);
+        struct enqueue_answer e = {r, m, in, s};
+        prepare_new(r, in, &f, s);
+        s->store.answered = answered, s->store.arg = &e;
+        routing_offer_new(r, &s->x, &s->store); /* stored, answered, then offered */
     }
+    free(s);
     if (in)
         cc__v1__interaction__free_unpacked(in, NULL);
 }
@@ -284,16 +313,15 @@ static void on_enqueue(struct router *r, const struct cc_nats_msg *m)
 
 /* Tells agent-registry what happened to the agent (accept, decline, ...). */
 static enum cc_status presence_route(struct router *r, const char *agent, const char *event,
-                                     const struct ix *x, const char *id, char *why,
-                                     size_t whycap)
+                                     const struct ix *x, const char *id, char *why, size_t whycap)
 {
     Cc__V1__RoutingEvent ev = CC__V1__ROUTING_EVENT__INIT;
     ProtobufCMessage *rep = NULL;
     ev.agent_id = CC_PB_STR(agent), ev.event = CC_PB_STR(event), ev.kind = CC_PB_STR(x->kind);
     ev.queue_id = CC_PB_STR(x->queue), ev.interaction_id = CC_PB_STR(id);
-    enum cc_status st = cc_nats_request(r->nats, SUBJ_PRESENCE_ROUTE, &ev.base,
-                                        &cc__v1__agent_status__descriptor, RTT_MS, &rep, why,
-                                        whycap);
+    enum cc_status st =
+        cc_nats_request(r->nats, SUBJ_PRESENCE_ROUTE, &ev.base, &cc__v1__agent_status__descriptor,
+                        RTT_MS, &rep, why, whycap);
     if (rep)
         protobuf_c_message_free_unpacked(rep, NULL);
     return st;

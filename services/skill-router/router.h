@@ -198,8 +198,27 @@ enum route_flags {
  * Returns 1 when offered, 0 when nobody can take it now, -1 on failure. */
 int routing_offer_interaction(struct router *r, const char *id, unsigned flags);
 
-/* The same for interaction `x` as just stored (no read). */
+/* The same for interaction `x` as read (no read again). */
 int routing_offer_ix(struct router *r, struct ix *x, unsigned flags);
+
+/* A new interaction to store (the arguments reserve.lua's store takes:
+ * score, deadline ms or "", k, k packed trace steps, the record's field,
+ * value pairs; lens as long as argv). `answered` is called once, right
+ * after the call that stored it, before any offer is published: `got` as
+ * routing_offer_new returns it, `agent` the one agent offered or NULL. */
+struct ix_store {
+    const char **argv;
+    const size_t *lens;
+    size_t n;
+    void (*answered)(void *arg, int got, const char *agent);
+    void *arg;
+};
+
+/* Stores new interaction `x` (as `store` describes it) and offers it on
+ * arrival, both in one reserve.lua call when an agent can take it. Returns
+ * 1 offered, 0 stored and waiting, -2 Redis failed (maybe not stored: the
+ * caller retries, idempotent), -3 it existed already (nothing changed). */
+int routing_offer_new(struct router *r, struct ix *x, const struct ix_store *store);
 
 /* An agent became available: offers it the waiting interactions it is
  * eligible for, highest priority and oldest first, while it has room. */

@@ -315,10 +315,10 @@ static int64_t offer_ms(const struct config *c, const char *team_id, const char 
  * moved. */
 #define BATCH_IX 16
 #define BATCH_AGENTS 64
-#define SHARED_KEYS 3 /* {cc}:timers:offer, {cc}:offered, {cc}:timers:state */
+#define SHARED_KEYS 4 /* {cc}:timers:offer, {cc}:offered, {cc}:timers:state, {cc}:deadline */
 #define SHARED_ARGS 3 /* time-in-state TTL, trace TTL, n */
 #define IX_KEYS 4     /* {cc}:ix, {cc}:wait, {cc}:ring, {cc}:trace */
-#define IX_ARGS 4     /* id, now, ring, m */
+#define IX_ARGS 5     /* id, now, ring, m, s */
 #define ARGS_PER_AGENT (AGENT_CAS_NARGS + 2)
 
 /* One agent's offer as decided, in reserve.lua's layout. */
@@ -333,12 +333,14 @@ struct reserved {
 
 /* One interaction's part of a call, and its answer. */
 struct reservation {
-    char kix[96], kwait[96], kring[96], ktrace[96], snow[24], sm[24];
+    char kix[96], kwait[96], kring[96], ktrace[96], snow[24], sm[24], ss[24];
     const char *id;
     int ring;
     struct reserved *d;
     size_t m;
-    int got; /* after the call: agents offered, -1 no longer waiting, -2 Redis failed */
+    const struct ix_store *store; /* a new interaction stored first, or NULL */
+    int got; /* after the call: agents offered, -1 no longer waiting, -2 Redis failed,
+                -3 the new interaction existed already */
     int done;
     struct reservation *next;
 };
@@ -385,6 +387,8 @@ static void run_batch(struct router *r, struct reservation *list, size_t n, size
     size_t cap = SHARED_KEYS + SHARED_ARGS + (IX_KEYS + IX_ARGS) * n +
                  (AGENT_CAS_NKEYS + ARGS_PER_AGENT) * agents,
            k = 0, nkeys;
+    for (struct reservation *v = list; v; v = v->next)
+        cap += v->store ? v->store->n : 0;
     const char **argv = calloc(cap, sizeof *argv);
     size_t *lens = calloc(cap, sizeof *lens);
     struct cc_redis_conn *c;
@@ -397,7 +401,7 @@ static void run_batch(struct router *r, struct reservation *list, size_t n, size
     snprintf(trace_ttl, sizeof trace_ttl, "%d", TRACE_TTL_S);
     snprintf(sn, sizeof sn, "%zu", n);
 #define PUT(text) (lens[k] = strlen(text), argv[k++] = (text))
-    PUT(KEY_TIMERS_OFFER), PUT(KEY_OFFERED), PUT(KEY_TIMERS_STATE);
+    PUT(KEY_TIMERS_OFFER), PUT(KEY_OFFERED), PUT(KEY_TIMERS_STATE), PUT(KEY_DEADLINE);
     for (struct reservation *v = list; v; v = v->next) {
         PUT(v->kix), PUT(v->kwait), PUT(v->kring), PUT(v->ktrace);
         for (size_t j = 0; j < v->m; j++)
@@ -407,7 +411,9 @@ static void run_batch(struct router *r, struct reservation *list, size_t n, size
     nkeys = k;
     PUT(tis_ttl), PUT(trace_ttl), PUT(sn);
     for (struct reservation *v = list; v; v = v->next) {
-        PUT(v->id), PUT(v->snow), PUT(v->ring ? "ring" : ""), PUT(v->sm);
+        PUT(v->id), PUT(v->snow), PUT(v->ring ? "ring" : ""), PUT(v->sm), PUT(v->ss);
+        for (size_t j = 0; v->store && j < v->store->n; j++)
+            lens[k] = v->store->lens[j], argv[k++] = v->store->argv[j]; /* steps: binary */
         for (size_t j = 0; j < v->m; j++) {
             for (int i = 0; i < AGENT_CAS_NARGS; i++)
                 PUT(v->d[j].cas.argv[i]);
@@ -429,7 +435,7 @@ static void run_batch(struct router *r, struct reservation *list, size_t n, size
         for (struct reservation *v = list; v; v = v->next, i++) {
             const redisReply *e = rep->element[i];
             if (e->type == REDIS_REPLY_INTEGER) {
-                v->got = -1;
+                v->got = e->integer == -3 ? -3 : -1;
                 continue;
             }
             v->got = 0;
@@ -489,14 +495,17 @@ static void reserve_batched(struct router *r, struct reservation *me)
  * the one machine (cc_agent.h) and runs reserve.lua (batched with the
  * reservations of other threads), which applies each decision
  * compare-and-set (agent_cas.lua), moves the interaction and writes the
- * trace in one step. Marks those offered (their rec is then the record
- * written) and x as offered. Returns how many were offered, -1 when the
- * interaction is no longer waiting, -2 when Redis failed. */
+ * trace in one step; `store` (may be NULL) stores the new interaction
+ * first, in the same step (n may then be 0). Marks those offered (their rec
+ * is then the record written) and x as offered. Returns how many were
+ * offered, -1 when the interaction is no longer waiting, -2 when Redis
+ * failed, -3 when the new interaction existed already. */
 static int reserve(struct router *r, const struct config *cfg, struct ix *x, const Cc__V1__Queue *q,
-                   struct candidate *a, size_t n, int ring, int64_t now, const char *reason)
+                   struct candidate *a, size_t n, int ring, int64_t now, const char *reason,
+                   const struct ix_store *store)
 {
     char at[32];
-    struct reservation v = {.id = x->id, .ring = ring, .got = -2};
+    struct reservation v = {.id = x->id, .ring = ring, .got = -2, .store = store};
     struct presence_input in = {.ev = EV_OFFER, .actor = ACTOR_ROUTER, .kind = x->kind, .queue = q};
     struct presence_facts f = {.now_ms = now, .is_agent = 1};
     int64_t last = 0;
@@ -517,7 +526,7 @@ static int reserve(struct router *r, const struct config *cfg, struct ix *x, con
         e->at = i;
         v.m++;
     }
-    if (v.m == 0) {
+    if (v.m == 0 && !store) {
         free(v.d);
         return 0;
     }
@@ -527,6 +536,7 @@ static int reserve(struct router *r, const struct config *cfg, struct ix *x, con
     snprintf(v.ktrace, sizeof v.ktrace, KEY_TRACE, x->id);
     snprintf(v.snow, sizeof v.snow, "%lld", (long long)now);
     snprintf(v.sm, sizeof v.sm, "%zu", v.m);
+    snprintf(v.ss, sizeof v.ss, "%zu", store ? store->n : 0);
     reserve_batched(r, &v);
     for (size_t j = 0; v.got > 0 && j < v.m; j++) {
         struct candidate *ca = &a[v.d[j].at];
@@ -588,9 +598,12 @@ static int ring_all(const struct ix *x, const Cc__V1__Queue *q)
 }
 
 /* Offers the interaction to the best eligible agent (ring_all: to every
- * one, RING_MAX at most), trying the next when one moved meanwhile. */
+ * one, RING_MAX at most), trying the next when one moved meanwhile. A new
+ * interaction (`store` not NULL) is stored by the first reserve.lua call,
+ * with its first offer, or alone when nobody can take it; store->answered
+ * is told before any offer is published. */
 static int try_offer(struct router *r, const struct config *cfg, struct ix *x,
-                     const Cc__V1__Queue *q, unsigned flags)
+                     const Cc__V1__Queue *q, unsigned flags, const struct ix_store *store)
 {
     struct candidate *a;
     int64_t now = cc_time_now_ms();
@@ -615,17 +628,25 @@ static int try_offer(struct router *r, const struct config *cfg, struct ix *x,
         size_t k = n - i < step ? n - i : step;
         ordered_upto(&o, a, i + k - 1);
         got = reserve(r, cfg, x, q, &a[i], k, ring, now,
-                      sticky_holds(x, now, flags) ? "sticky" : NULL);
+                      sticky_holds(x, now, flags) ? "sticky" : NULL, store);
+        if (store) { /* stored now (or it existed): the enqueue is answered first */
+            store->answered(store->arg, got, got > 0 && !ring ? a[i].id : NULL);
+            store = NULL;
+        }
         for (size_t j = i; got >= 0 && j < i + k; j++)
             if (!a[j].offered) /* its record moved since the view read it */
                 agents_refresh(r, a[j].id);
         if (got > 0)
             offered(r, x, q, &a[i], k);
     }
-    if (got <= 0 && sk.n) /* why it waits */
+    if (store) { /* nobody to offer it to: stored alone */
+        got = reserve(r, cfg, x, q, NULL, 0, ring, now, NULL, store);
+        store->answered(store->arg, got, NULL);
+    }
+    if ((got == 0 || got == -1) && sk.n) /* why it waits */
         trace_steps(r, x->id, sk.steps, sk.n);
     free(a);
-    return got > 0;
+    return got > 0 ? 1 : got == 0 || got == -1 ? 0 : got;
 }
 
 int routing_offer_ix(struct router *r, struct ix *x, unsigned flags)
@@ -633,10 +654,28 @@ int routing_offer_ix(struct router *r, struct ix *x, unsigned flags)
     int64_t t0 = cc_time_mono_us();
     const struct config *c = config_get(r);
     const Cc__V1__Queue *q = config_queue(c, x->queue);
-    int offered = q && !strcmp(x->state, "waiting") ? try_offer(r, c, x, q, flags) : 0;
+    int offered = q && !strcmp(x->state, "waiting") ? try_offer(r, c, x, q, flags, NULL) : 0;
     config_put(c);
     cc_metric_observe(r->m_decision, NULL, (double)(cc_time_mono_us() - t0) / 1e6);
-    return offered;
+    return offered > 0;
+}
+
+int routing_offer_new(struct router *r, struct ix *x, const struct ix_store *store)
+{
+    int64_t t0 = cc_time_mono_us();
+    const struct config *c = config_get_for_queue(r, x->queue);
+    const Cc__V1__Queue *q = config_queue(c, x->queue);
+    int got;
+    if (q) {
+        got = try_offer(r, c, x, q, ROUTE_TRACE_SKIPS | ROUTE_ARRIVAL, store);
+    } else { /* the queue went away meanwhile: stored, it waits like any other */
+        got = reserve(r, c, x, NULL, NULL, 0, 0, cc_time_now_ms(), NULL, store);
+        store->answered(store->arg, got, NULL);
+        got = got > 0 ? 1 : got == 0 || got == -1 ? 0 : got;
+    }
+    config_put(c);
+    cc_metric_observe(r->m_decision, NULL, (double)(cc_time_mono_us() - t0) / 1e6);
+    return got;
 }
 
 int routing_offer_interaction(struct router *r, const char *id, unsigned flags)
@@ -749,7 +788,7 @@ static int offer_to_agent(struct router *r, const struct config *c, const struct
         (!sticky_holds(&x, now, 0) || !strcmp(x.sticky, me->id))) {
         me->capacity = h->capacity;
         if (reserve(r, c, &x, q, me, 1, ring_all(&x, q), now,
-                    !strcmp(x.sticky, me->id) ? "sticky" : NULL) > 0) {
+                    !strcmp(x.sticky, me->id) ? "sticky" : NULL, NULL) > 0) {
             offered(r, &x, q, me, 1);
             got = 1;
         }
