@@ -164,6 +164,21 @@ def test_ring_all_rings_everyone_and_the_first_answer_wins(world):
     bus.act("end", "ring1")
 
 
+def test_ring_all_rings_six_agents_at_once(world):
+    """Six agents in one reserve.lua call (more arguments than the 128
+    cc_redis_eval once took: ring_all rang at most three)."""
+    ids = online(world, *[f"w{i}" for i in range(6)])
+    q = queue(world, "Wide", channel="call", strategy="ring_all")
+    bus = world["bus"]
+    bus.enqueue("ring6", q, kind="call")
+    wait_until(lambda: ringing(world, ids) == set(ids))
+    assert bus.act("accept", "ring6", ids[4])["agent_id"] == ids[4]
+    others = [a for a in ids if a != ids[4]]
+    wait_until(lambda: all(state(world, a)["state"] == "waiting" for a in others))
+    assert all(state(world, a)["offers"] == 0 for a in others)
+    bus.act("end", "ring6")
+
+
 def test_ring_all_abandoned_while_ringing_frees_everyone(world):
     ids = online(world, "s1", "s2")
     q = queue(world, "Ring", channel="call", strategy="ring_all")
