@@ -9,12 +9,14 @@ if old then
   return {0, old, redis.call('HGETALL', '{cc}:call:' .. old)}
 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+local set = {'version', 1} -- one HSET of every field given
 for i = 4, #ARGV, 2 do
   if ARGV[i + 1] ~= '' then
-    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+    set[#set + 1] = ARGV[i]
+    set[#set + 1] = ARGV[i + 1]
   end
 end
-redis.call('HSET', KEYS[2], 'version', 1)
+redis.call('HSET', KEYS[2], unpack(set))
 redis.call('SADD', '{cc}:calls:unpublished', ARGV[1]) -- for the RECORDS pump
 for k = 3, #KEYS do
   redis.call('ZADD', KEYS[k], ARGV[2], ARGV[1])

@@ -11,12 +11,20 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'ended' and ARGV[2] ~= '1' then
   return {0, redis.call('HGETALL', KEYS[1])}
 end
+local set, del = {}, {} -- one HSET and one HDEL at most
 for i = 5, #ARGV, 2 do
   if ARGV[i + 1] == '' then
-    redis.call('HDEL', KEYS[1], ARGV[i])
+    del[#del + 1] = ARGV[i]
   else
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    set[#set + 1] = ARGV[i]
+    set[#set + 1] = ARGV[i + 1]
   end
+end
+if #set > 0 then
+  redis.call('HSET', KEYS[1], unpack(set))
+end
+if #del > 0 then
+  redis.call('HDEL', KEYS[1], unpack(del))
 end
 redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('SADD', '{cc}:calls:unpublished', ARGV[1]) -- for the RECORDS pump

@@ -14,10 +14,11 @@
 
 #include <pthread.h>
 
-struct waiters;   /* waiters.c */
-struct directory; /* directory.c */
-struct offers;    /* offers.c */
-struct note_job;  /* flow.c */
+struct waiters;     /* waiters.c */
+struct directory;   /* directory.c */
+struct offers;      /* offers.c */
+struct note_job;    /* flow.c */
+struct pending_rec; /* calls.c */
 
 struct call_router {
     struct cc_service *svc;
@@ -38,7 +39,9 @@ struct call_router {
     pthread_t pump; /* calls.c: puts records in RECORDS */
     pthread_mutex_t pump_lock;
     pthread_cond_t pump_cond;
-    int pump_kicked, pumping;
+    struct pending_rec *pending; /* calls.c: the latest version of each changed record */
+    int64_t pending_since;       /* when the oldest of them came */
+    int pumping, pump_stop;
     volatile int stopping;
 };
 
@@ -103,8 +106,12 @@ void calls_view(const struct call_rec *rec, struct call_view *v);
 /* Ensures the RECORDS stream and starts the thread that publishes records. */
 enum cc_status calls_start(struct call_router *cr);
 
-/* Stops that thread (before the connections are released). */
+/* Tells every part that call-router stops (long-polls are not parked again). */
 void calls_stop(struct call_router *cr);
+
+/* Publishes the versions still pending and stops the pump thread (after
+ * flow_stop, before the connections are released). */
+void calls_release(struct call_router *cr);
 
 /* --- staff.c: cc.call.list / get / update ------------------------------------------ */
 

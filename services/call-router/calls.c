@@ -15,6 +15,7 @@
 #include "cc_time.h"
 
 #include <sodium.h>
+#include <uthash.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,12 +179,31 @@ static enum cc_status records_put(struct call_router *cr, const struct call_rec 
     return st;
 }
 
-/* A new version exists: the desk hears it now, the pump puts it in RECORDS. */
+/* A version waiting for the pump, by record id (the latest one only). */
+struct pending_rec {
+    struct call_rec rec;
+    UT_hash_handle hh;
+};
+
+/* A new version exists: the desk hears it now, the pump puts it in RECORDS
+ * (from this copy: no read back), a newer version replacing an older one
+ * that has not gone out yet. */
 static void publish(struct call_router *cr, const struct call_rec *rec)
 {
     char subject[128];
+    struct pending_rec *p;
     pthread_mutex_lock(&cr->pump_lock);
-    cr->pump_kicked = 1;
+    HASH_FIND_STR(cr->pending, rec->id, p);
+    if (cr->pump_stop) {
+        /* the pump has ended: the unpublished set keeps it for the others */
+    } else if (!p && (p = calloc(1, sizeof *p))) {
+        p->rec = *rec;
+        HASH_ADD_STR(cr->pending, rec.id, p);
+    } else if (p && p->rec.version < rec->version) {
+        p->rec = *rec;
+    }
+    if (!cr->pending_since)
+        cr->pending_since = cc_time_now_ms();
     pthread_cond_signal(&cr->pump_cond);
     pthread_mutex_unlock(&cr->pump_lock);
     if (rec->agent_id[0]) {
@@ -346,12 +366,40 @@ enum cc_status calls_offered(struct call_router *cr, const char *id, const char 
     return st;
 }
 
-/* Publishes the latest version of up to 100 unpublished records; returns
- * how many went out. A record leaves the set only when no newer version
- * came meanwhile, so every change is followed by a publish of its version
- * or a later one (replicas pumping together publish a version twice at
- * worst; JetStream drops the duplicate by its message id). */
-static int pump_once(struct call_router *cr)
+/* Version `rec` went to RECORDS: the record leaves the unpublished set
+ * unless a newer version came meanwhile. */
+static void published(struct call_router *cr, const struct call_rec *rec)
+{
+    struct cc_redis_conn *c;
+    redisReply *done = NULL;
+    char key[96], ver[24];
+    snprintf(key, sizeof key, "{cc}:call:%s", rec->id);
+    snprintf(ver, sizeof ver, "%lld", (long long)rec->version);
+    const char *argv[] = {"{cc}:calls:unpublished", key, rec->id, ver};
+    if (cc_redis_acquire(cr->redis, &c) != CC_OK)
+        return; /* the set keeps it: published again by the scan */
+    (void)cc_redis_eval(c, &published_script, &done, 2, 4, argv, NULL);
+    if (done)
+        freeReplyObject(done);
+    cc_redis_release(cr->redis, c);
+}
+
+/* Whether record `id` waits in this replica's pending versions. */
+static int is_pending(struct call_router *cr, const char *id)
+{
+    struct pending_rec *p;
+    pthread_mutex_lock(&cr->pump_lock);
+    HASH_FIND_STR(cr->pending, id, p);
+    pthread_mutex_unlock(&cr->pump_lock);
+    return p != NULL;
+}
+
+/* The scan for versions no pending copy holds (this replica failed to
+ * publish them, or a replica died before it did): publishes the latest
+ * version of up to 100 unpublished records, read from Redis; returns how
+ * many went out. Replicas scanning together publish a version twice at
+ * worst; JetStream drops the duplicate by its message id. */
+static int pump_scan(struct call_router *cr)
 {
     redisReply *rep;
     int sent = 0;
@@ -362,44 +410,77 @@ static int pump_once(struct call_router *cr)
     }
     for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
         struct call_rec rec;
-        struct cc_redis_conn *c;
-        redisReply *done = NULL;
-        char key[96], ver[24];
         const char *id = rep->element[i]->str;
+        if (is_pending(cr, id))
+            continue;                                       /* its copy goes out next */
         if (calls_read(cr, id, &rec) == CC_ERR_NOT_FOUND) { /* expired: nothing to say */
             (void)cc_redis_do(cr->redis, "SREM {cc}:calls:unpublished %s", id);
             continue;
         }
-        if (records_put(cr, &rec) != CC_OK || cc_redis_acquire(cr->redis, &c) != CC_OK)
-            break; /* NATS or Redis down: the set keeps them */
-        snprintf(key, sizeof key, "{cc}:call:%s", id);
-        snprintf(ver, sizeof ver, "%lld", (long long)rec.version);
-        const char *argv[] = {"{cc}:calls:unpublished", key, id, ver};
-        if (cc_redis_eval(c, &published_script, &done, 2, 4, argv, NULL) == CC_OK)
-            sent++;
-        if (done)
-            freeReplyObject(done);
-        cc_redis_release(cr->redis, c);
+        if (records_put(cr, &rec) != CC_OK)
+            break; /* NATS down: the set keeps them */
+        published(cr, &rec);
+        sent++;
     }
     freeReplyObject(rep);
     return sent;
 }
 
+/* Publishes the pending copies taken from the table (`list`), frees them. */
+static void pump_pending(struct call_router *cr, struct pending_rec *list)
+{
+    struct pending_rec *p, *tmp;
+    HASH_ITER(hh, list, p, tmp)
+    {
+        if (records_put(cr, &p->rec) == CC_OK) /* else the set keeps it for the scan */
+            published(cr, &p->rec);
+        HASH_DEL(list, p);
+        free(p);
+    }
+}
+
+/* Changed records wait COALESCE_MS for a newer version (a call's creation
+ * and its first offer come within milliseconds: one version goes out), then
+ * go out from their copies; every SCAN_MS the unpublished set is scanned
+ * for what no copy holds. */
+#define COALESCE_MS 20
+#define SCAN_MS 1000
+
 static void *pump(void *arg)
 {
     struct call_router *cr = arg;
-    while (!cr->stopping) {
-        int sent = pump_once(cr);
-        pthread_mutex_lock(&cr->pump_lock);
-        if (!cr->pump_kicked && !cr->stopping && sent <= 0) {
+    int64_t next_scan = 0;
+    pthread_mutex_lock(&cr->pump_lock);
+    while (!cr->pump_stop) {
+        int64_t now = cc_time_now_ms();
+        int64_t due = cr->pending ? cr->pending_since + COALESCE_MS : next_scan;
+        if (due > next_scan)
+            due = next_scan;
+        if (due > now) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 1; /* records left by a replica that died are pumped by the others */
+            int64_t ns = ts.tv_nsec + (due - now) * 1000000LL;
+            ts.tv_sec += ns / 1000000000LL, ts.tv_nsec = ns % 1000000000LL;
             pthread_cond_timedwait(&cr->pump_cond, &cr->pump_lock, &ts);
+            continue;
         }
-        cr->pump_kicked = 0;
+        struct pending_rec *list = NULL;
+        if (cr->pending && cr->pending_since + COALESCE_MS <= now) {
+            list = cr->pending;
+            cr->pending = NULL, cr->pending_since = 0;
+        }
         pthread_mutex_unlock(&cr->pump_lock);
+        pump_pending(cr, list);
+        if (now >= next_scan) {
+            int sent = pump_scan(cr);
+            next_scan = cc_time_now_ms() + (sent > 0 ? 0 : SCAN_MS); /* more left: at once */
+        }
+        pthread_mutex_lock(&cr->pump_lock);
     }
+    struct pending_rec *list = cr->pending; /* what changed last goes out before the end */
+    cr->pending = NULL;
+    pthread_mutex_unlock(&cr->pump_lock);
+    pump_pending(cr, list);
     return NULL;
 }
 
@@ -407,11 +488,24 @@ void calls_stop(struct call_router *cr)
 {
     pthread_mutex_lock(&cr->pump_lock);
     cr->stopping = 1;
+    pthread_mutex_unlock(&cr->pump_lock);
+}
+
+void calls_release(struct call_router *cr)
+{
+    pthread_mutex_lock(&cr->pump_lock);
+    cr->stopping = cr->pump_stop = 1;
     pthread_cond_signal(&cr->pump_cond);
     pthread_mutex_unlock(&cr->pump_lock);
     if (cr->pumping)
         pthread_join(cr->pump, NULL);
     cr->pumping = 0;
+    struct pending_rec *p, *tmp; /* left by a pump that never started */
+    HASH_ITER(hh, cr->pending, p, tmp)
+    {
+        HASH_DEL(cr->pending, p);
+        free(p);
+    }
 }
 
 enum cc_status calls_start(struct call_router *cr)

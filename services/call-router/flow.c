@@ -629,7 +629,7 @@ enum cc_status flow_event(struct call_router *cr, const char *id, const struct c
     } else if ((!missed && (ix = known_offer(cr, id, ev->offer_id, &known, ringing))) ||
                (st = router_ask(cr, "get", id, NULL, &ix, reason, sizeof reason)) == CC_OK) {
         const char *agent = NULL;
-        if (!missed && offer_current(ix, ev->offer_id, &agent))
+        if (offer_current(ix, ev->offer_id, &agent) && ix->offered_ms > rec->offered_done_ms)
             note_now(cr, rec, ix->offered_ms, agent); /* the noter had not written it */
         if (!strcmp(t, "answered"))
             st = ev_answered(cr, rec, ix, ev->offer_id, &ch, ignored, reason, sizeof reason);

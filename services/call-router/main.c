@@ -83,7 +83,8 @@ int main(int argc, char **argv)
     calls_stop(&cr);          /* sets stopping */
     waiters_free(cr.waiters); /* parked long-polls answer 204: the PBX asks again elsewhere */
     waiters_free(cr.cmd_waiters);
-    flow_stop(&cr); /* the offers answered are written into their records */
+    flow_stop(&cr);     /* the offers answered are written into their records */
+    calls_release(&cr); /* and the versions changed last go to RECORDS */
     cc_service_release(&svc);
     directory_free(cr.dir);
     offers_free(cr.offers);
