@@ -169,6 +169,14 @@ void offers_done(struct offers *o, const char *id, int64_t upto_ms);
  * no offer made up to now is taken again. */
 void offers_drop(struct offers *o, const char *id);
 
+/* Call `id` was created here now: until its offer comes, the route may wait
+ * for it (offers_fresh) rather than ask skill-router. */
+void offers_created(struct offers *o, const char *id);
+
+/* Whether call `id` was created here less than a second ago and nothing is
+ * known of it since (no offer, no event): its offer is on its way. */
+int offers_fresh(struct offers *o, const char *id);
+
 /* call_id -> our id, as created here (an id never changes once given). */
 void offers_remember_id(struct offers *o, const char *call_id, const char *id);
 void offers_forget_id(struct offers *o, const char *call_id);
@@ -187,6 +195,11 @@ enum cc_status waiters_new(struct call_router *cr, waiter_fn fn, struct waiters 
 /* Parks deferred request `d` for call `id` until woken or `deadline_ms`. */
 enum cc_status waiters_add(struct waiters *w, const char *id, struct cc_http_deferred *d,
                            int64_t deadline_ms);
+
+/* Parks `d` like waiters_add, and has it look again (not timed out) at
+ * `check_ms` should nothing wake it before. */
+enum cc_status waiters_add_check(struct waiters *w, const char *id, struct cc_http_deferred *d,
+                                 int64_t check_ms, int64_t deadline_ms);
 
 /* Wakes every waiter of call `id` (this replica's). */
 void waiters_wake(struct waiters *w, const char *id);
@@ -208,6 +221,12 @@ enum cc_status flow_lookup(struct call_router *cr, const char *call_id, char *id
  * (yet or any more), 409 ended by the engine. Returns 0 when the caller
  * should keep waiting (nothing yet and not ended). */
 int flow_route_answer(struct call_router *cr, const char *id, struct cc_http_resp *resp);
+
+/* The same for a long-poll that may wait: returns -1 (without asking
+ * anyone) when the call was just created here and its offer is on its way:
+ * park it and look again at the latest after ROUTE_CHECK_MS. */
+int flow_route_try(struct call_router *cr, const char *id, struct cc_http_resp *resp);
+#define ROUTE_CHECK_MS 50
 
 /* POST /pbx/v1/calls, events, direct calls: see pbx.c for the HTTP side. */
 struct new_call {

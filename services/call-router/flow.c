@@ -208,6 +208,8 @@ enum cc_status flow_create(struct call_router *cr, const struct new_call *nc, st
     if ((st = calls_create(cr, &ch, nc->call_id, rec, created)) != CC_OK)
         return st;
     offers_remember_id(cr->offers, nc->call_id, rec->id);
+    if (*created)
+        offers_created(cr->offers, rec->id);
     if (!*created && strcmp(rec->queue_id, nc->queue_id) != 0)
         return *why = "call_id: this call was created for another queue", CC_ERR_CONFLICT;
     if (strcmp(rec->state, "waiting") != 0)
@@ -392,6 +394,16 @@ static void offer_of(const Cc__V1__Interaction *ix, struct call_offer *o)
     snprintf(o->queue_id, sizeof o->queue_id, "%s", ix->queue_id ? ix->queue_id : "");
     for (size_t i = 0; i < ix->n_ringing && o->n < CALL_RING_MAX; i++)
         snprintf(o->ringing[o->n++], sizeof o->ringing[0], "%s", ix->ringing[i]);
+}
+
+int flow_route_try(struct call_router *cr, const char *id, struct cc_http_resp *resp)
+{
+    struct call_offer o;
+    if (offers_get(cr->offers, id, &o) && answer_offer(cr, id, &o, resp))
+        return 1;
+    if (offers_fresh(cr->offers, id))
+        return -1;
+    return flow_route_answer(cr, id, resp);
 }
 
 int flow_route_answer(struct call_router *cr, const char *id, struct cc_http_resp *resp)

@@ -28,6 +28,7 @@ struct offer_entry {
     char id[64];
     struct call_offer offer; /* offered_ms 0: none usable */
     int64_t done_ms;         /* offers made up to then are over (INT64_MAX: the call ended) */
+    int64_t created_ms;      /* created by this replica then (0: elsewhere, or long ago) */
     int64_t keep_until;
     UT_hash_handle hh;
 };
@@ -137,6 +138,30 @@ int offers_get(struct offers *o, const char *id, struct call_offer *out)
     }
     pthread_mutex_unlock(&o->lock);
     return ok;
+}
+
+#define FRESH_MS 1000
+
+void offers_created(struct offers *o, const char *id)
+{
+    int64_t now = cc_time_now_ms();
+    pthread_mutex_lock(&o->lock);
+    struct offer_entry *e = entry(o, id, now);
+    if (e && !e->created_ms)
+        e->created_ms = now;
+    pthread_mutex_unlock(&o->lock);
+}
+
+int offers_fresh(struct offers *o, const char *id)
+{
+    struct offer_entry *e;
+    int64_t now = cc_time_now_ms();
+    pthread_mutex_lock(&o->lock);
+    HASH_FIND_STR(o->table, id, e);
+    int fresh =
+        e && e->created_ms && now - e->created_ms < FRESH_MS && !e->done_ms && !e->offer.offered_ms;
+    pthread_mutex_unlock(&o->lock);
+    return fresh;
 }
 
 void offers_done(struct offers *o, const char *id, int64_t upto_ms)

@@ -89,18 +89,28 @@ static void route(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     if (st != CC_OK)
         return cc_http_error(resp, st, st == CC_ERR_NOT_FOUND ? "no such call" : NULL);
     cc_metric_add(cr->m_route, "", 1);
-    if (flow_route_answer(cr, id, resp))
+    /* a call just created here: its offer is on its way (no question to
+     * skill-router while it comes; looked at properly if it does not) */
+    int answered = wait_s > 0 ? flow_route_try(cr, id, resp) : flow_route_answer(cr, id, resp);
+    if (answered > 0)
         return;
     struct cc_http_deferred *d = wait_s > 0 ? cc_http_defer(req) : NULL;
+    if (!d && answered < 0) /* cannot wait: look now */
+        answered = flow_route_answer(cr, id, resp);
+    if (answered > 0)
+        return;
     if (!d)
         return cc_http_empty(resp, 204);
+    int64_t now = cc_time_now_ms();
     /* parked first, then looked at again: an offer made in between is not missed */
-    if (waiters_add(cr->waiters, id, d, cc_time_now_ms() + wait_s * 1000) != CC_OK) {
+    if (waiters_add_check(cr->waiters, id, d, answered < 0 ? now + ROUTE_CHECK_MS : 0,
+                          now + wait_s * 1000) != CC_OK) {
         struct cc_http_resp busy = {0};
         cc_http_error(&busy, CC_ERR_NOMEM, NULL);
         return cc_http_resume(d, &busy);
     }
-    waiters_wake(cr->waiters, id);
+    if (answered == 0 || !offers_fresh(cr->offers, id)) /* the offer (or an end) came */
+        waiters_wake(cr->waiters, id);
 }
 
 /* POST /pbx/v1/calls/{call_id}/events {type, offer_id?, by?, reason?} */

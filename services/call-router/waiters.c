@@ -17,6 +17,7 @@ struct waiter {
     char id[64];
     struct cc_http_deferred *d;
     int64_t deadline_ms;
+    int64_t check_ms; /* 0, or when it looks again (not timed out) before its deadline */
     struct waiter *next;
 };
 
@@ -43,7 +44,7 @@ static struct waiter **take(struct waiters *w, struct bucket *b, int64_t now, st
     struct waiter **pp = &b->head;
     while (*pp) {
         struct waiter *x = *pp;
-        if (now > 0 && x->deadline_ms > now) {
+        if (now > 0 && x->deadline_ms > now && (!x->check_ms || x->check_ms > now)) {
             pp = &x->next;
             continue;
         }
@@ -58,12 +59,15 @@ static struct waiter **take(struct waiters *w, struct bucket *b, int64_t now, st
     return tail;
 }
 
-/* Hands each waiter of `list` to the flow (outside the lock) and frees it. */
-static void fire(struct waiters *w, struct waiter *list, int timed_out)
+/* Hands each waiter of `list` to the flow (outside the lock) and frees it;
+ * `now` > 0: timed out when its deadline passed (else it was only due to
+ * look again). */
+static void fire(struct waiters *w, struct waiter *list, int timed_out, int64_t now)
 {
     while (list) {
         struct waiter *next = list->next;
-        w->fn(w->cr, list->d, list->id, list->deadline_ms, timed_out);
+        w->fn(w->cr, list->d, list->id, list->deadline_ms,
+              now > 0 ? list->deadline_ms <= now : timed_out);
         free(list);
         list = next;
     }
@@ -88,7 +92,7 @@ static void *run(void *arg)
         if (!due)
             continue;
         pthread_mutex_unlock(&w->lock); /* the flow may park again: it takes the lock */
-        fire(w, due, 1);
+        fire(w, due, 1, now);
         pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);
@@ -116,13 +120,19 @@ enum cc_status waiters_new(struct call_router *cr, waiter_fn fn, struct waiters 
 enum cc_status waiters_add(struct waiters *w, const char *id, struct cc_http_deferred *d,
                            int64_t deadline_ms)
 {
+    return waiters_add_check(w, id, d, 0, deadline_ms);
+}
+
+enum cc_status waiters_add_check(struct waiters *w, const char *id, struct cc_http_deferred *d,
+                                 int64_t check_ms, int64_t deadline_ms)
+{
     struct waiter *x = calloc(1, sizeof *x);
     struct bucket *b;
     if (!x || strlen(id) >= sizeof b->id) {
         free(x);
         return CC_ERR_NOMEM;
     }
-    x->d = d, x->deadline_ms = deadline_ms;
+    x->d = d, x->deadline_ms = deadline_ms, x->check_ms = check_ms;
     strcpy(x->id, id); /* length checked above */
     pthread_mutex_lock(&w->lock);
     HASH_FIND_STR(w->table, id, b);
@@ -151,7 +161,7 @@ void waiters_wake(struct waiters *w, const char *id)
     if (b)
         take(w, b, 0, &list);
     pthread_mutex_unlock(&w->lock);
-    fire(w, list, 0);
+    fire(w, list, 0, 0);
 }
 
 void waiters_free(struct waiters *w)
@@ -167,7 +177,7 @@ void waiters_free(struct waiters *w)
     struct waiter *list = NULL, **tail = &list;
     HASH_ITER(hh, w->table, b, tmp) /* answered as timed out: the PBX polls again */
     tail = take(w, b, 0, tail);
-    fire(w, list, 1);
+    fire(w, list, 1, 0);
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->lock);
     free(w);
