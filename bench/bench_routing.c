@@ -33,6 +33,7 @@
 #include "cc_nats.h"
 #include "cc_redis.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -187,7 +188,7 @@ static long long count_waiting(struct bench *b)
         redisReply *rep = NULL;
         if (cc_redis_acquire(b->redis, &c) != CC_OK)
             return -1;
-        if (cc_redis_cmd(c, &rep, "ZCARD {cc}:wait:%s", b->queues[q]) == CC_OK)
+        if (cc_redis_cmd(c, &rep, "ZCARD " KEY_WAIT, cc_tag(), b->queues[q]) == CC_OK)
             n += rep->integer;
         if (rep)
             freeReplyObject(rep);
@@ -568,11 +569,11 @@ static void replay_candidates(struct bench *b, struct samples *s, size_t *agents
         redisReply *ids = NULL, *rec;
         size_t queued = 0, read = 0;
         int64_t t0 = cc_time_mono_us();
-        if (cc_redis_cmd(c, &ids, "ZRANGEBYSCORE {cc}:rt:cand:%s 1 +inf WITHSCORES LIMIT 0 5000",
-                         b->skills[0]) == CC_OK) {
+        if (cc_redis_cmd(c, &ids, "ZRANGEBYSCORE " KEY_RT_CAND " 1 +inf WITHSCORES LIMIT 0 5000",
+                         cc_tag(), b->skills[0]) == CC_OK) {
             for (size_t i = 0; i + 1 < ids->elements; i += 2) {
-                char key[96];
-                snprintf(key, sizeof key, "{cc}:agent:%s", ids->element[i]->str);
+                char key[160];
+                snprintf(key, sizeof key, KEY_AGENT, cc_tag(), ids->element[i]->str);
                 const char *argv[] = {"HMGET", key,       "status", "state", "offers", "calls",
                                       "chats", "pending", "since",  "team",  "version"};
                 queued += cc_redis_append(c, 11, argv, NULL) == CC_OK;

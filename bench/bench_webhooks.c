@@ -32,6 +32,7 @@
 #include "cc_config.h"
 #include "cc_redis.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -412,16 +413,18 @@ static long long stored_in_redis(struct cc_redis *r)
     static struct cc_redis_script count =
         CC_REDIS_SCRIPT("count", "local n = 0\n"
                                  "for _, c in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
-                                 "  n = n + redis.call('ZCARD', '{cc}:chatmsgs:' .. c)\n"
+                                 "  n = n + redis.call('ZCARD', ARGV[1] .. c)\n"
                                  "end\n"
                                  "return n");
-    const char *keys[] = {"{cc}:chats:all"};
+    char pmsgs[64];
+    cc_key_prefix(pmsgs, sizeof pmsgs, KEY_CHATMSGS);
+    const char *keys[] = {cc_key_fixed(KEY_CHATS_ALL), pmsgs};
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
     long long n = -1;
     if (cc_redis_acquire(r, &c) != CC_OK)
         return -1;
-    if (cc_redis_eval(c, &count, &rep, 1, 1, keys, NULL) == CC_OK &&
+    if (cc_redis_eval(c, &count, &rep, 1, 2, keys, NULL) == CC_OK &&
         rep->type == REDIS_REPLY_INTEGER)
         n = rep->integer;
     if (rep)

@@ -1,8 +1,8 @@
 --#include agent_cas
 -- Applies one decided transition to an agent record if nobody changed it
 -- since it was read (agent_cas above), and returns the new record.
--- KEYS[1] {cc}:timers:state  KEYS[2] {cc}:timers:offer
--- KEYS[3..6] {cc}:agent:<id>, {cc}:tis:<day>:<id>, {cc}:holds:<id>, {cc}:aoff:<id>
+-- KEYS[1] <tag>:timers:state  KEYS[2] <tag>:timers:offer
+-- KEYS[3..6] <tag>:agent:<id>, <tag>:tis:<day>:<id>, <tag>:holds:<id>, <tag>:aoff:<id>
 -- ARGV[1] time-in-state TTL s, ARGV[2..31] as agent_cas_at
 -- Returns {new version, the record's field, value pairs}; {0} when the
 -- version moved; {-1} when the hold was refused (a retry).

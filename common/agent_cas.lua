@@ -4,8 +4,8 @@
 -- agent_cas" and get this text prepended at build time). The transition is
 -- decided in C (common/cc_agent.c); this only writes it, atomically, when the
 -- record is still at the version it was decided on.
--- k: agent {cc}:agent:<id>, timers {cc}:timers:state, tis {cc}:tis:<day>:<id>,
---    holds {cc}:holds:<id>, offer_timers {cc}:timers:offer, aoff {cc}:aoff:<id>
+-- k: agent <tag>:agent:<id>, timers <tag>:timers:state, tis <tag>:tis:<day>:<id>,
+--    holds <tag>:holds:<id>, offer_timers <tag>:timers:offer, aoff <tag>:aoff:<id>
 -- a: id, version (expected), due (state timer ms, '0' none), tis_field ('' none),
 --    spent (ms in the state that ends), tis_ttl (s), hold ('+ix', '-ix' or ''),
 --    offer ('+ix|kind|expires' sets the offer timer and lists the offer,

@@ -23,7 +23,7 @@ void agent_rec_from_reply(struct agent_rec *r, const redisReply *rep)
 enum cc_status agent_read(struct cc_redis *redis, const char *id, struct agent_rec *r)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_run(redis, &rep, "HGETALL " KEY_AGENT, id);
+    enum cc_status st = cc_redis_run(redis, &rep, "HGETALL " KEY_AGENT, cc_tag(), id);
     agent_rec_from_reply(r, st == CC_OK ? rep : NULL);
     if (rep)
         freeReplyObject(rep);
@@ -33,7 +33,7 @@ enum cc_status agent_read(struct cc_redis *redis, const char *id, struct agent_r
 void agent_read_append(struct cc_redis_conn *c, const char *id)
 {
     char key[160];
-    snprintf(key, sizeof key, KEY_AGENT, id);
+    snprintf(key, sizeof key, KEY_AGENT, cc_tag(), id);
     const char *argv[] = {"HGETALL", key};
     cc_redis_append(c, 2, argv, NULL);
 }
@@ -54,10 +54,10 @@ void agent_cas_prepare(struct agent_cas_arg *a, const char *id, const struct age
     char day[16];
     int moved = next->since_ms != cur->since_ms && cur->since_ms > 0;
     cc_time_day(cur->since_ms, day, sizeof day);
-    snprintf(a->k[0], sizeof a->k[0], KEY_AGENT, id);
-    snprintf(a->k[1], sizeof a->k[1], KEY_TIS, day, id);
-    snprintf(a->k[2], sizeof a->k[2], KEY_HOLDS, id);
-    snprintf(a->k[3], sizeof a->k[3], KEY_AOFF, id);
+    snprintf(a->k[0], sizeof a->k[0], KEY_AGENT, cc_tag(), id);
+    snprintf(a->k[1], sizeof a->k[1], KEY_TIS, cc_tag(), day, id);
+    snprintf(a->k[2], sizeof a->k[2], KEY_HOLDS, cc_tag(), id);
+    snprintf(a->k[3], sizeof a->k[3], KEY_AOFF, cc_tag(), id);
     for (int i = 0; i < AGENT_CAS_NKEYS; i++)
         a->keys[i] = a->k[i];
     snprintf(a->id, sizeof a->id, "%s", id);
@@ -87,7 +87,7 @@ enum cc_status agent_apply(struct cc_redis *redis, const char *id, const struct 
     size_t k = 0;
     agent_cas_prepare(&a, id, cur, next, hold, offer);
     snprintf(ttl, sizeof ttl, "%d", TIS_TTL_S);
-    argv[k++] = KEY_TIMERS_STATE, argv[k++] = KEY_TIMERS_OFFER;
+    argv[k++] = cc_key_fixed(KEY_TIMERS_STATE), argv[k++] = cc_key_fixed(KEY_TIMERS_OFFER);
     for (int i = 0; i < AGENT_CAS_NKEYS; i++)
         argv[k++] = a.keys[i];
     argv[k++] = ttl;

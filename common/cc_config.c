@@ -1,5 +1,6 @@
 /* cc_config.c - environment variables, checked, with --help. */
 #include "cc_config.h"
+#include "cc_keys.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,9 @@ static const struct cc_env_var common_vars[] = {
      "Sentinels host:port,host:port,...: the primary is asked of them (user, password, db "
      "from CC_REDIS_URL)"},
     {"CC_REDIS_MASTER", "mymaster", "the master name the Sentinels watch"},
+    {"CC_DOMAIN", CC_DOMAIN_DEFAULT,
+     "routing domain, [a-z0-9-]{1,32}: every Redis key carries the hash tag {cc:<domain>} "
+     "(one per deployment; deployments with different domains may share one Redis)"},
     {"CC_NATS_STREAM_REPLICAS", "1", "copies of each JetStream stream (3 on a 3-node cluster)"},
     {"CC_HTTP_ADDR", NULL, "HTTP listen address host:port (overrides the port variable)"},
     {"CC_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -126,6 +130,13 @@ enum cc_status cc_config_load(struct cc_config *cfg, const char *service, const 
     const char *level = cc_env_str("CC_LOG_LEVEL", "info");
     if (cc_log_level_parse(level, &cfg->log_level) != 0) {
         fprintf(stderr, "CC_LOG_LEVEL: unknown level %s\n", level);
+        return CC_ERR_INVALID;
+    }
+    const char *domain = cc_env_str("CC_DOMAIN", CC_DOMAIN_DEFAULT);
+    if (cc_keys_init(domain) != CC_OK) {
+        fprintf(stderr,
+                "CC_DOMAIN: not a routing domain (1 to %d of a-z, 0-9, -): %s; refusing to start\n",
+                CC_DOMAIN_MAX, domain);
         return CC_ERR_INVALID;
     }
     if (cc_env_int(port_var, default_port, 1, 65535, &port) ||

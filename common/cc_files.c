@@ -2,6 +2,7 @@
 #include "cc_files.h"
 #include "cc_http.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,8 +122,8 @@ enum cc_status cc_files_put(struct cc_redis *r, const char *dir, const void *dat
     out->size = (int64_t)len;
     enum cc_status st = write_file(dir, out->id, data, len);
     if (st == CC_OK)
-        st = cc_redis_do(r, "HSET {cc}:file:%s name %s mime %s size %lld owner %s created %lld",
-                         out->id, out->name, out->mime, (long long)out->size, out->owner,
+        st = cc_redis_do(r, "HSET " KEY_FILE " name %s mime %s size %lld owner %s created %lld",
+                         cc_tag(), out->id, out->name, out->mime, (long long)out->size, out->owner,
                          (long long)cc_time_now_ms());
     return st;
 }
@@ -131,7 +132,8 @@ enum cc_status cc_files_get(struct cc_redis *r, const char *id, struct cc_file *
 {
     redisReply *rep;
     memset(out, 0, sizeof *out);
-    enum cc_status st = cc_redis_run(r, &rep, "HMGET {cc}:file:%s name mime size owner", id);
+    enum cc_status st =
+        cc_redis_run(r, &rep, "HMGET " KEY_FILE " name mime size owner", cc_tag(), id);
     if (st == CC_OK && (rep->elements != 4 || rep->element[1]->type != REDIS_REPLY_STRING))
         st = CC_ERR_NOT_FOUND;
     if (st == CC_OK) {
@@ -157,7 +159,7 @@ enum cc_status cc_files_link(struct cc_redis *r, const char *id, int64_t ttl_s, 
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
     snprintf(token, cap, "%s", hex);
-    return cc_redis_do(r, "SET {cc}:filetok:%s %s EX %lld", hex, id, (long long)ttl_s);
+    return cc_redis_do(r, "SET " KEY_FILETOK " %s EX %lld", cc_tag(), hex, id, (long long)ttl_s);
 }
 
 static int token_ok(const char *t)
@@ -177,7 +179,7 @@ enum cc_status cc_files_resolve(struct cc_redis *r, const char *token, struct cc
     char id[40] = "";
     if (!token || !token_ok(token))
         return CC_ERR_NOT_FOUND;
-    enum cc_status st = cc_redis_run(r, &rep, "GET {cc}:filetok:%s", token);
+    enum cc_status st = cc_redis_run(r, &rep, "GET " KEY_FILETOK, cc_tag(), token);
     if (st == CC_OK && rep->type == REDIS_REPLY_STRING)
         snprintf(id, sizeof id, "%s", rep->str);
     free_reply(rep);

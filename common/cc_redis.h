@@ -70,14 +70,25 @@ void cc_redis_release(struct cc_redis *r, struct cc_redis_conn *c);
 enum cc_status cc_redis_cmdv(struct cc_redis_conn *c, redisReply **reply, int argc,
                              const char **argv, const size_t *lens);
 
-/* Like cc_redis_cmdv with a hiredis format string ("SET %s %b"). */
-enum cc_status cc_redis_cmd(struct cc_redis_conn *c, redisReply **reply, const char *fmt, ...);
+/* Like cc_redis_cmdv with a hiredis format string ("SET %s %d"). The
+ * format is checked against the arguments at build time like printf's (key
+ * formats take the tag first, cc_keys.h), so hiredis' %b (binary) is not
+ * allowed here: use cc_redis_run_bin. */
+enum cc_status cc_redis_cmd(struct cc_redis_conn *c, redisReply **reply, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Borrows a connection, runs a format command and gives it back. */
-enum cc_status cc_redis_run(struct cc_redis *r, redisReply **reply, const char *fmt, ...);
+enum cc_status cc_redis_run(struct cc_redis *r, redisReply **reply, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Like cc_redis_run for a command whose answer is not needed. */
-enum cc_status cc_redis_do(struct cc_redis *r, const char *fmt, ...);
+enum cc_status cc_redis_do(struct cc_redis *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Like cc_redis_run for a format with hiredis' %b (a binary value and its
+ * size_t length), which the build cannot check: count the arguments. */
+enum cc_status cc_redis_run_bin(struct cc_redis *r, redisReply **reply, const char *fmt, ...);
+enum cc_status cc_redis_do_bin(struct cc_redis *r, const char *fmt, ...);
 
 /* Calls `s` by EVALSHA with `nkeys` keys followed by args in argv; loads it
  * and retries once when Redis answers NOSCRIPT (after a restart). At most

@@ -8,6 +8,7 @@
 #include "registry.h"
 #include "routing_index.h"
 #include "cc_log.h"
+#include "cc_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ static void on_list(struct registry *reg, const struct cc_nats_msg *m,
     redisReply *all;
     enum cc_status st = store_exists(reg->redis, &kind_users.store, req->parent_id);
     if (st == CC_OK)
-        st = cc_redis_run(reg->redis, &all, "HGETALL {cc}:askill:%s", req->parent_id);
+        st = cc_redis_run(reg->redis, &all, "HGETALL " KEY_ASKILL, cc_tag(), req->parent_id);
     if (st == CC_OK)
         respond_items(reg, m, all);
     else
@@ -102,13 +103,12 @@ static enum cc_status save(struct registry *reg, const Cc__V1__AgentSkill *as)
     if (!buf)
         return CC_ERR_NOMEM;
     protobuf_c_message_pack(&as->base, buf);
-    enum cc_status st = cc_redis_run(reg->redis, &rep, "HSET {cc}:askill:%s %s %b", as->user_id,
-                                     as->skill_id, buf, len);
+    enum cc_status st = cc_redis_run_bin(reg->redis, &rep, "HSET " KEY_ASKILL " %s %b", cc_tag(),
+                                         as->user_id, as->skill_id, buf, len);
     if (rep)
         freeReplyObject(rep);
-    if (st == CC_OK &&
-        (st = cc_redis_run(reg->redis, &rep, "SADD {cc}:skillagents:%s %s", as->skill_id,
-                           as->user_id)) == CC_OK)
+    if (st == CC_OK && (st = cc_redis_run(reg->redis, &rep, "SADD " KEY_SKILLAGENTS " %s", cc_tag(),
+                                          as->skill_id, as->user_id)) == CC_OK)
         freeReplyObject(rep);
     free(buf);
     return st;
@@ -139,13 +139,13 @@ static void on_put(struct registry *reg, const struct cc_nats_msg *m,
 static enum cc_status drop_row(struct registry *reg, const Cc__V1__ObjectRequest *req)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_run(reg->redis, &rep, "HDEL {cc}:askill:%s %s", req->parent_id,
-                                     req->id);
+    enum cc_status st =
+        cc_redis_run(reg->redis, &rep, "HDEL " KEY_ASKILL " %s", cc_tag(), req->parent_id, req->id);
     int gone = st == CC_OK && rep->integer == 1;
     if (rep)
         freeReplyObject(rep);
-    if (gone && (st = cc_redis_run(reg->redis, &rep, "SREM {cc}:skillagents:%s %s", req->id,
-                                   req->parent_id)) == CC_OK)
+    if (gone && (st = cc_redis_run(reg->redis, &rep, "SREM " KEY_SKILLAGENTS " %s", cc_tag(),
+                                   req->id, req->parent_id)) == CC_OK)
         freeReplyObject(rep);
     return st == CC_OK && !gone ? CC_ERR_NOT_FOUND : st;
 }
@@ -204,17 +204,18 @@ enum cc_status agent_skills_start(struct registry *reg)
 enum cc_status agent_skills_drop_skill(struct registry *reg, const char *skill_id)
 {
     redisReply *users;
-    enum cc_status st = cc_redis_run(reg->redis, &users, "SMEMBERS {cc}:skillagents:%s", skill_id);
+    enum cc_status st =
+        cc_redis_run(reg->redis, &users, "SMEMBERS " KEY_SKILLAGENTS, cc_tag(), skill_id);
     for (size_t i = 0; st == CC_OK && i < users->elements; i++) {
         redisReply *rep;
-        st = cc_redis_run(reg->redis, &rep, "HDEL {cc}:askill:%s %s", users->element[i]->str,
-                          skill_id);
+        st = cc_redis_run(reg->redis, &rep, "HDEL " KEY_ASKILL " %s", cc_tag(),
+                          users->element[i]->str, skill_id);
         if (rep)
             freeReplyObject(rep);
     }
     if (users)
         freeReplyObject(users);
-    if (st == CC_OK && (st = cc_redis_run(reg->redis, &users, "DEL {cc}:skillagents:%s",
+    if (st == CC_OK && (st = cc_redis_run(reg->redis, &users, "DEL " KEY_SKILLAGENTS, cc_tag(),
                                           skill_id)) == CC_OK)
         freeReplyObject(users);
     return st == CC_OK ? routing_index_drop_skill(reg, skill_id) : st;
@@ -225,18 +226,18 @@ enum cc_status agent_skills_drop_user(struct registry *reg, const char *user_id)
     redisReply *skills = NULL;
     enum cc_status st = routing_index_drop_user(reg, user_id); /* reads the rows dropped next */
     if (st == CC_OK)
-        st = cc_redis_run(reg->redis, &skills, "HKEYS {cc}:askill:%s", user_id);
+        st = cc_redis_run(reg->redis, &skills, "HKEYS " KEY_ASKILL, cc_tag(), user_id);
     for (size_t i = 0; st == CC_OK && i < skills->elements; i++) {
         redisReply *rep;
-        st = cc_redis_run(reg->redis, &rep, "SREM {cc}:skillagents:%s %s",
+        st = cc_redis_run(reg->redis, &rep, "SREM " KEY_SKILLAGENTS " %s", cc_tag(),
                           skills->element[i]->str, user_id);
         if (rep)
             freeReplyObject(rep);
     }
     if (skills)
         freeReplyObject(skills);
-    if (st == CC_OK && (st = cc_redis_run(reg->redis, &skills, "DEL {cc}:askill:%s",
-                                          user_id)) == CC_OK)
+    if (st == CC_OK &&
+        (st = cc_redis_run(reg->redis, &skills, "DEL " KEY_ASKILL, cc_tag(), user_id)) == CC_OK)
         freeReplyObject(skills);
     return st;
 }
@@ -253,8 +254,8 @@ int agent_in_queue(struct registry *reg, const Cc__V1__Queue *q, const char *use
         in = team_id && strcmp(q->team_ids[i], team_id) == 0;
     if (!in || !q->skill_id)
         return 0;
-    in = cc_redis_run(reg->redis, &rep, "HEXISTS {cc}:askill:%s %s", user_id, q->skill_id) ==
-             CC_OK &&
+    in = cc_redis_run(reg->redis, &rep, "HEXISTS " KEY_ASKILL " %s", cc_tag(), user_id,
+                      q->skill_id) == CC_OK &&
          rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
     if (rep)
         freeReplyObject(rep);
@@ -275,7 +276,8 @@ static int serves_queue(struct registry *reg, const Cc__V1__Queue *q, const char
         if (!in)
             return 0;
     }
-    if (cc_redis_run(reg->redis, &rep, "HGET {cc}:askill:%s %s", user_id, q->skill_id) == CC_OK &&
+    if (cc_redis_run(reg->redis, &rep, "HGET " KEY_ASKILL " %s", cc_tag(), user_id, q->skill_id) ==
+            CC_OK &&
         rep->type == REDIS_REPLY_STRING) {
         Cc__V1__AgentSkill *as =
             cc__v1__agent_skill__unpack(NULL, rep->len, (const uint8_t *)rep->str);

@@ -1,8 +1,8 @@
 /* auth.c - sign-in, sessions, passwords and the first admin.
  *
  * Passwords are argon2id hashes (libsodium crypto_pwhash_str) in the hash
- * {cc}:pw, never in the user record. A session is a random 256-bit token;
- * only the BLAKE2b hash of it is stored, as {cc}:sess:<hex> = {user_id, role,
+ * KEY_PW, never in the user record. A session is a random 256-bit token;
+ * only the BLAKE2b hash of it is stored, as KEY_SESS <hex> = {user_id, role,
  * idle}, expiring after the user's idle timeout and renewed on each use by
  * api-gateway. Failed sign-ins slow down the (login, client address) they
  * come from, never the account as a whole (see "failed sign-ins" below). */
@@ -11,6 +11,7 @@
 #include "registry.h"
 #include "cc_log.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <ctype.h>
 #include <sodium.h>
@@ -34,7 +35,8 @@ enum cc_status auth_hash_password(struct registry *reg, const char *password, ch
 enum cc_status auth_store_password(struct registry *reg, const char *user_id, const char *hash)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_run(reg->redis, &rep, "HSET {cc}:pw %s %s", user_id, hash);
+    enum cc_status st =
+        cc_redis_run(reg->redis, &rep, "HSET " KEY_PW " %s %s", cc_tag(), user_id, hash);
     if (rep)
         freeReplyObject(rep);
     return st;
@@ -44,14 +46,15 @@ static void revoke(struct registry *reg, const char *user_id, const char *keep)
 {
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
-    char key[128];
-    snprintf(key, sizeof key, "{cc}:usess:%s", user_id);
-    const char *argv[] = {key, keep ? keep : ""};
+    char key[128], psess[64];
+    snprintf(key, sizeof key, KEY_USESS, cc_tag(), user_id);
+    cc_key_prefix(psess, sizeof psess, KEY_SESS);
+    const char *argv[] = {key, keep ? keep : "", psess};
     if (cc_redis_acquire(reg->redis, &c) != CC_OK) {
         CC_ERROR("cannot revoke the sessions of %s: Redis unavailable", user_id);
         return;
     }
-    if (cc_redis_eval(c, &revoke_script, &rep, 1, 2, argv, NULL) != CC_OK)
+    if (cc_redis_eval(c, &revoke_script, &rep, 1, 3, argv, NULL) != CC_OK)
         CC_ERROR("cannot revoke the sessions of %s", user_id);
     if (rep)
         freeReplyObject(rep);
@@ -75,13 +78,14 @@ void auth_revoke_user(struct registry *reg, const char *user_id)
  * the password and without lengthening the wait. The count is forgotten
  * CC_LOGIN_FORGET_S after the last failure, or at a successful sign-in
  * from that address. */
-#define FAIL_PREFIX "{cc}:loginfail:" /* counter of failures, expiring */
-#define WAIT_PREFIX "{cc}:loginwait:" /* set while the pair must wait, expiring */
 
-/* Writes <prefix><login lower-cased>|<client> into key. */
-static void throttle_key(const char *prefix, const char *login, const char *client, char *key,
+/* Writes the key of format `fmt` (KEY_LOGINFAIL or KEY_LOGINWAIT) for
+ * <login lower-cased>|<client> into key. */
+static void throttle_key(const char *fmt, const char *login, const char *client, char *key,
                          size_t cap)
 {
+    char prefix[64];
+    cc_key_prefix(prefix, sizeof prefix, fmt);
     size_t n = (size_t)snprintf(key, cap, "%s", prefix);
     for (; *login && n + 1 < cap; login++)
         key[n++] = (char)tolower((unsigned char)*login);
@@ -150,14 +154,14 @@ static enum cc_status session_new(struct registry *reg, const Cc__V1__User *u, c
                                   size_t cap, char *hex)
 {
     unsigned char raw[32], hash[32];
-    char sess[96], usess[128], idle[24];
+    char sess[160], usess[128], idle[24];
     struct cc_redis_conn *c;
     randombytes_buf(raw, sizeof raw);
     sodium_bin2base64(token, cap, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     crypto_generichash(hash, sizeof hash, (const unsigned char *)token, strlen(token), NULL, 0);
     sodium_bin2hex(hex, 65, hash, sizeof hash);
-    snprintf(sess, sizeof sess, "{cc}:sess:%s", hex);
-    snprintf(usess, sizeof usess, "{cc}:usess:%s", u->id);
+    snprintf(sess, sizeof sess, KEY_SESS, cc_tag(), hex);
+    snprintf(usess, sizeof usess, KEY_USESS, cc_tag(), u->id);
     snprintf(idle, sizeof idle, "%lld", (long long)u->idle_timeout_s);
     enum cc_status st = cc_redis_acquire(reg->redis, &c);
     if (st != CC_OK)
@@ -190,7 +194,7 @@ static enum cc_status session_new(struct registry *reg, const Cc__V1__User *u, c
 static enum cc_status check_password(struct registry *reg, const char *user_id, const char *pw)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_run(reg->redis, &rep, "HGET {cc}:pw %s", user_id);
+    enum cc_status st = cc_redis_run(reg->redis, &rep, "HGET " KEY_PW " %s", cc_tag(), user_id);
     if (st == CC_OK)
         st = rep->type == REDIS_REPLY_STRING &&
                      crypto_pwhash_str_verify(rep->str, pw, strlen(pw)) == 0
@@ -253,8 +257,8 @@ static void on_login(struct registry *reg, const struct cc_nats_msg *m)
         goto out;
     }
     const char *client = req->client && *req->client ? req->client : "?";
-    throttle_key(FAIL_PREFIX, req->login, client, fail_key, sizeof fail_key);
-    throttle_key(WAIT_PREFIX, req->login, client, wait_key, sizeof wait_key);
+    throttle_key(KEY_LOGINFAIL, req->login, client, fail_key, sizeof fail_key);
+    throttle_key(KEY_LOGINWAIT, req->login, client, wait_key, sizeof wait_key);
     long long left = wait_left_ms(reg, wait_key);
     if (left > 0) {
         cc_metric_add(reg->m_login_throttled, NULL, 1);
@@ -297,12 +301,12 @@ static void on_logout(struct registry *reg, const struct cc_nats_msg *m)
         cc_nats_respond_error(reg->nats, m, CC_ERR_UNAUTHORIZED, NULL);
     } else {
         const Cc__V1__Caller *c = req->caller;
-        enum cc_status st = cc_redis_run(reg->redis, &rep, "DEL {cc}:sess:%s", c->session_id);
+        enum cc_status st =
+            cc_redis_run(reg->redis, &rep, "DEL " KEY_SESS, cc_tag(), c->session_id);
         if (rep)
             freeReplyObject(rep);
-        if (st == CC_OK &&
-            (st = cc_redis_run(reg->redis, &rep, "SREM {cc}:usess:%s %s", c->user_id,
-                               c->session_id)) == CC_OK)
+        if (st == CC_OK && (st = cc_redis_run(reg->redis, &rep, "SREM " KEY_USESS " %s", cc_tag(),
+                                              c->user_id, c->session_id)) == CC_OK)
             freeReplyObject(rep);
         if (st == CC_OK)
             presence_session_ended(reg, c->user_id);
@@ -452,7 +456,8 @@ enum cc_status auth_bootstrap(struct registry *reg)
     if (st != CC_OK)
         return st;
     st = ensure_no_answer_cause(reg);
-    if (st == CC_OK && (st = cc_redis_run(reg->redis, &rep, "HLEN {cc}:obj:users")) == CC_OK &&
+    if (st == CC_OK &&
+        (st = cc_redis_run(reg->redis, &rep, "HLEN " KEY_OBJ, cc_tag(), "users")) == CC_OK &&
         rep->integer == 0)
         st = create_first_admin(reg);
     if (rep)

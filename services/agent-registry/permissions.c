@@ -4,11 +4,10 @@
 #include "reports.h"
 #include "cc_log.h"
 #include "pbmerge.h"
+#include "cc_keys.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define KEY "{cc}:settings:permissions"
 
 #define DEFAULT(m, f, v)                                                                           \
     do {                                                                                           \
@@ -52,7 +51,7 @@ static enum cc_status fill_defaults(Cc__V1__Permissions *p)
 enum cc_status permissions_get(struct registry *reg, Cc__V1__Permissions **out)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_run(reg->redis, &rep, "GET " KEY);
+    enum cc_status st = cc_redis_run(reg->redis, &rep, "GET " KEY_PERMISSIONS, cc_tag());
     *out = NULL;
     if (st == CC_OK && rep->type == REDIS_REPLY_STRING)
         *out = cc__v1__permissions__unpack(NULL, rep->len, (const uint8_t *)rep->str);
@@ -80,7 +79,7 @@ static enum cc_status permissions_put(struct registry *reg, Cc__V1__Permissions 
         return CC_ERR_NOMEM;
     }
     protobuf_c_message_pack(&p->base, buf);
-    st = cc_redis_run(reg->redis, &rep, "SET " KEY " %b", buf, len);
+    st = cc_redis_run_bin(reg->redis, &rep, "SET " KEY_PERMISSIONS " %b", cc_tag(), buf, len);
     if (rep)
         freeReplyObject(rep);
     free(buf);

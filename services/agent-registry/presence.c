@@ -16,9 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define STATE_TIMERS KEY_TIMERS_STATE
-#define IDLE_TIMERS KEY_TIMERS_IDLE
-#define OFFER_TIMERS KEY_TIMERS_OFFER
 #define LEASE_MS "1000"
 #define MAX_WAIT_MS 100
 #define CAS_TRIES 20
@@ -39,7 +36,8 @@ static enum cc_status rec_read(struct registry *reg, const char *id, struct agen
 static enum cc_status holds(struct registry *reg, const char *agent, const char *ix)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_run(reg->redis, &rep, "SISMEMBER " KEY_HOLDS " %s", agent, ix);
+    enum cc_status st =
+        cc_redis_run(reg->redis, &rep, "SISMEMBER " KEY_HOLDS " %s", cc_tag(), agent, ix);
     if (st == CC_OK)
         st = rep->type != REDIS_REPLY_INTEGER ? CC_ERR_INTERNAL
              : rep->integer == 1              ? CC_OK
@@ -60,8 +58,8 @@ static enum cc_status spent_today(struct registry *reg, const char *id, const ch
     redisReply *rep;
     *ms = 0;
     cc_time_day(now, day, sizeof day);
-    enum cc_status st = cc_redis_run(reg->redis, &rep, "HGET " KEY_TIS " pause.%s", day, id,
-                                     cause);
+    enum cc_status st =
+        cc_redis_run(reg->redis, &rep, "HGET " KEY_TIS " pause.%s", cc_tag(), day, id, cause);
     if (st == CC_OK && rep->type == REDIS_REPLY_STRING)
         *ms = strtoll(rep->str, NULL, 10);
     if (rep)
@@ -193,10 +191,10 @@ static void offer_timer(struct registry *reg, const struct change *ch,
         return;
     snprintf(member, sizeof member, "%s|%s|%s", ch->agent_id, ch->interaction_id, ch->in.kind);
     if (ev == EV_OFFER)
-        cc_redis_run(reg->redis, &rep, "ZADD " OFFER_TIMERS " %lld %s",
+        cc_redis_run(reg->redis, &rep, "ZADD " KEY_TIMERS_OFFER " %lld %s", cc_tag(),
                      (long long)(f->now_ms + f->offer_timeout_s * 1000), member);
     else
-        cc_redis_run(reg->redis, &rep, "ZREM " OFFER_TIMERS " %s", member);
+        cc_redis_run(reg->redis, &rep, "ZREM " KEY_TIMERS_OFFER " %s", cc_tag(), member);
     if (rep)
         freeReplyObject(rep);
 }
@@ -208,8 +206,8 @@ static int offer_rings(struct registry *reg, const struct change *ch)
     redisReply *rep = NULL;
     if (!ch->interaction_id)
         return 1;
-    int rings = cc_redis_run(reg->redis, &rep, "ZSCORE " OFFER_TIMERS " %s|%s|%s", ch->agent_id,
-                             ch->interaction_id, ch->in.kind) != CC_OK ||
+    int rings = cc_redis_run(reg->redis, &rep, "ZSCORE " KEY_TIMERS_OFFER " %s|%s|%s", cc_tag(),
+                             ch->agent_id, ch->interaction_id, ch->in.kind) != CC_OK ||
                 rep->type != REDIS_REPLY_NIL;
     if (rep)
         freeReplyObject(rep);
@@ -241,8 +239,8 @@ static void release_offers(struct registry *reg, const struct change *ch, const 
     snprintf(pattern, sizeof pattern, "%s|*", esc);
     do {
         redisReply *rep = NULL, *del = NULL;
-        if (cc_redis_run(reg->redis, &rep, "ZSCAN " OFFER_TIMERS " %s MATCH %s COUNT 500", cursor,
-                         pattern) != CC_OK ||
+        if (cc_redis_run(reg->redis, &rep, "ZSCAN " KEY_TIMERS_OFFER " %s MATCH %s COUNT 500",
+                         cc_tag(), cursor, pattern) != CC_OK ||
             rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
             CC_WARN("cannot read the ringing offers of %s", ch->agent_id);
             if (rep)
@@ -257,7 +255,8 @@ static void release_offers(struct registry *reg, const struct change *ch, const 
             if (sscanf(member, "%95[^|]|%95[^|]|%7s", agent, interaction, kind) != 3 ||
                 strcmp(agent, ch->agent_id) != 0)
                 continue;
-            if (cc_redis_run(reg->redis, &del, "ZREM " OFFER_TIMERS " %s", member) == CC_OK &&
+            if (cc_redis_run(reg->redis, &del, "ZREM " KEY_TIMERS_OFFER " %s", cc_tag(), member) ==
+                    CC_OK &&
                 del->integer == 1) {
                 struct change rel = *ch;
                 rel.interaction_id = interaction;
@@ -587,7 +586,7 @@ void presence_signed_in(struct registry *reg, const char *user_id, const char *s
 {
     redisReply *rep = NULL;
     if (idle_s > 0)
-        cc_redis_run(reg->redis, &rep, "ZADD " IDLE_TIMERS " %lld %s|%s",
+        cc_redis_run(reg->redis, &rep, "ZADD " KEY_TIMERS_IDLE " %lld %s|%s", cc_tag(),
                      (long long)(cc_time_now_ms() + idle_s * 1000), user_id, sid);
     if (rep)
         freeReplyObject(rep);
@@ -599,20 +598,20 @@ static int has_session(struct registry *reg, const char *user_id)
 {
     redisReply *ids, *rep;
     int live = 0;
-    if (cc_redis_run(reg->redis, &ids, "SMEMBERS " KEY_USESS, user_id) != CC_OK) {
+    if (cc_redis_run(reg->redis, &ids, "SMEMBERS " KEY_USESS, cc_tag(), user_id) != CC_OK) {
         if (ids)
             freeReplyObject(ids);
         return 1; /* unknown: keep the agent as is */
     }
     for (size_t i = 0; i < ids->elements; i++) {
         const char *sid = ids->element[i]->str;
-        if (cc_redis_run(reg->redis, &rep, "EXISTS " KEY_SESS, sid) != CC_OK) {
+        if (cc_redis_run(reg->redis, &rep, "EXISTS " KEY_SESS, cc_tag(), sid) != CC_OK) {
             live = 1;
         } else if (rep->integer) {
             live = 1;
         } else {
             freeReplyObject(rep);
-            cc_redis_run(reg->redis, &rep, "SREM " KEY_USESS " %s", user_id, sid);
+            cc_redis_run(reg->redis, &rep, "SREM " KEY_USESS " %s", cc_tag(), user_id, sid);
         }
         if (rep)
             freeReplyObject(rep);
@@ -635,9 +634,11 @@ void presence_deactivated(struct registry *reg, const char *user_id)
 void presence_forget(struct registry *reg, const char *user_id)
 {
     redisReply *rep;
-    if (cc_redis_run(reg->redis, &rep, "DEL " KEY_AGENT, user_id) == CC_OK || rep)
+    if (cc_redis_run(reg->redis, &rep, "DEL " KEY_AGENT, cc_tag(), user_id) == CC_OK || rep)
         freeReplyObject(rep);
-    if (cc_redis_run(reg->redis, &rep, "ZREM " STATE_TIMERS " %s", user_id) == CC_OK || rep)
+    if (cc_redis_run(reg->redis, &rep, "ZREM " KEY_TIMERS_STATE " %s", cc_tag(), user_id) ==
+            CC_OK ||
+        rep)
         freeReplyObject(rep);
 }
 
@@ -685,7 +686,7 @@ static void fire_idle(struct registry *reg, const char *member)
         return;
     memcpy(user, member, (size_t)(bar - member));
     user[bar - member] = '\0';
-    if (cc_redis_run(reg->redis, &rep, "PTTL " KEY_SESS, bar + 1) != CC_OK) {
+    if (cc_redis_run(reg->redis, &rep, "PTTL " KEY_SESS, cc_tag(), bar + 1) != CC_OK) {
         if (rep)
             freeReplyObject(rep);
         return;
@@ -693,12 +694,14 @@ static void fire_idle(struct registry *reg, const char *member)
     long long left = rep->integer;
     freeReplyObject(rep);
     if (left > 0) { /* renewed by activity: check again when it would expire */
-        if (cc_redis_run(reg->redis, &rep, "ZADD " IDLE_TIMERS " %lld %s",
-                         (long long)cc_time_now_ms() + left, member) == CC_OK || rep)
+        if (cc_redis_run(reg->redis, &rep, "ZADD " KEY_TIMERS_IDLE " %lld %s", cc_tag(),
+                         (long long)cc_time_now_ms() + left, member) == CC_OK ||
+            rep)
             freeReplyObject(rep);
         return;
     }
-    if (cc_redis_run(reg->redis, &rep, "SREM " KEY_USESS " %s", user, bar + 1) == CC_OK || rep)
+    if (cc_redis_run(reg->redis, &rep, "SREM " KEY_USESS " %s", cc_tag(), user, bar + 1) == CC_OK ||
+        rep)
         freeReplyObject(rep);
     if (!has_session(reg, user))
         sign(reg, user, EV_SIGN_OUT, "idle_logout");
@@ -749,7 +752,8 @@ static int fire_due(struct registry *reg, const char *set, void (*fire)(struct r
 static int64_t next_wait(struct registry *reg)
 {
     int64_t wait = MAX_WAIT_MS, now = cc_time_now_ms();
-    const char *sets[] = {STATE_TIMERS, IDLE_TIMERS, OFFER_TIMERS};
+    const char *sets[] = {cc_key_fixed(KEY_TIMERS_STATE), cc_key_fixed(KEY_TIMERS_IDLE),
+                          cc_key_fixed(KEY_TIMERS_OFFER)};
     for (int i = 0; i < 3; i++) {
         redisReply *rep;
         if (cc_redis_run(reg->redis, &rep, "ZRANGE %s 0 0 WITHSCORES", sets[i]) == CC_OK &&
@@ -769,8 +773,9 @@ static void *timer_loop(void *arg)
     struct registry *reg = arg;
     struct timers *t = reg->timers;
     while (!atomic_load(&t->stopping)) {
-        int fired = fire_due(reg, STATE_TIMERS, fire_state) + fire_due(reg, IDLE_TIMERS, fire_idle) +
-                    fire_due(reg, OFFER_TIMERS, fire_offer);
+        int fired = fire_due(reg, cc_key_fixed(KEY_TIMERS_STATE), fire_state) +
+                    fire_due(reg, cc_key_fixed(KEY_TIMERS_IDLE), fire_idle) +
+                    fire_due(reg, cc_key_fixed(KEY_TIMERS_OFFER), fire_offer);
         int64_t wait = fired ? 0 : next_wait(reg);
         if (wait > 0)
             usleep((useconds_t)wait * 1000);

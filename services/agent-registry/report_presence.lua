@@ -4,7 +4,9 @@
 -- order they arrived).
 -- KEYS[i] {cc}:rep:last:<agent of event i> (the state being timed: version,
 -- since, field)
--- ARGV[1] retention s, then per event 6 arguments: agent id, event version,
+-- ARGV[1] retention s, ARGV[2] the prefix of an agent's day (KEY_REP_AGENT),
+-- ARGV[3] the prefix of the day's agents (KEY_REP_AGENTS), then per event 6
+-- arguments: agent id, event version,
 -- since ms of the new state, the new state's field (ready, waiting,
 -- pause.<cause>, offline, ...), "1" when the event is a missed offer, now ms
 -- Keys written: {cc}:rep:a:<agent>:<day> (day = days since 1970-01-01, UTC),
@@ -17,9 +19,9 @@ local MAX_STRETCH = 31 * 86400000
 local retention = tonumber(ARGV[1])
 
 local function touch(agent, day)
-  local key = '{cc}:rep:a:' .. agent .. ':' .. day
-  redis.call('SADD', '{cc}:rep:agents:' .. day, agent)
-  redis.call('EXPIRE', '{cc}:rep:agents:' .. day, retention)
+  local key = ARGV[2] .. agent .. ':' .. day
+  redis.call('SADD', ARGV[3] .. day, agent)
+  redis.call('EXPIRE', ARGV[3] .. day, retention)
   redis.call('EXPIRE', key, retention)
   return key
 end
@@ -60,6 +62,6 @@ end
 
 local applied = 0
 for i = 1, #KEYS do
-  applied = applied + apply(KEYS[i], 2 + 6 * (i - 1))
+  applied = applied + apply(KEYS[i], 4 + 6 * (i - 1))
 end
 return applied

@@ -1,10 +1,10 @@
 -- Reports: an interaction's figures, each stage counted once however often
 -- its record is delivered (created, answered, ended).
--- KEYS[1] {cc}:rep:seen:<id> (the stages counted)
+-- KEYS[1] <tag>:rep:seen:<id> (the stages counted)
 -- ARGV[1] retention s, then per stage: name, n, then n operations of four
 -- values: key, field, amount, "incr" or "max".
--- Keys written are {cc}:rep:q:<queue>:<day> and {cc}:rep:a:<agent>:<day>, with
--- their day's set ({cc}:rep:queues:<day> / {cc}:rep:agents:<day>) given as
+-- Keys written are <tag>:rep:q:<queue>:<day> and <tag>:rep:a:<agent>:<day>, with
+-- their day's set (<tag>:rep:queues:<day> / <tag>:rep:agents:<day>) given as
 -- an operation of kind "member" (field = the id).
 -- Returns the number of stages counted now.
 local retention = tonumber(ARGV[1])

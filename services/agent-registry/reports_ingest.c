@@ -11,6 +11,7 @@
 #include "cc_log.h"
 #include "cc_records.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -72,18 +73,20 @@ struct ingest {
 /* Counts events ev[0..n) in one report_presence.lua call. */
 static void count_events(struct registry *reg, const struct status_ev *ev, size_t n)
 {
-    char ret[24];
-    const char *argv[INGEST_BATCH * 7 + 1];
+    char ret[24], pday[80], pdays[80];
+    const char *argv[INGEST_BATCH * 7 + 3];
     char keys[INGEST_BATCH][128];
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
     size_t k = 0;
     snprintf(ret, sizeof ret, "%lld", (long long)reports_retention_s());
     for (size_t i = 0; i < n; i++) {
-        snprintf(keys[i], sizeof keys[i], "{cc}:rep:last:%s", ev[i].agent);
+        snprintf(keys[i], sizeof keys[i], KEY_REP_LAST, cc_tag(), ev[i].agent);
         argv[k++] = keys[i];
     }
-    argv[k++] = ret;
+    cc_key_prefix(pday, sizeof pday, KEY_REP_AGENT);
+    cc_key_prefix(pdays, sizeof pdays, KEY_REP_AGENTS);
+    argv[k++] = ret, argv[k++] = pday, argv[k++] = pdays;
     for (size_t i = 0; i < n; i++) {
         argv[k++] = ev[i].agent, argv[k++] = ev[i].ver, argv[k++] = ev[i].since;
         argv[k++] = ev[i].field, argv[k++] = ev[i].missed, argv[k++] = ev[i].now;
@@ -289,10 +292,10 @@ static void op(struct ops *o, char who, const char *id, int64_t ms, const char *
         return;
     long long q = ms / REPORT_QUARTER_MS, day = q / REPORT_DAY_QUARTERS;
     char *key = text(o), *f = text(o), *n = text(o), *set = text(o);
-    snprintf(key, sizeof o->text[0], "{cc}:rep:%c:%s:%lld", who, id, day);
+    snprintf(key, sizeof o->text[0], who == 'q' ? KEY_REP_QUEUE : KEY_REP_AGENT, cc_tag(), id, day);
     snprintf(f, sizeof o->text[0], "%lld|%s", q % REPORT_DAY_QUARTERS, field);
     snprintf(n, sizeof o->text[0], "%lld", (long long)amount);
-    snprintf(set, sizeof o->text[0], "{cc}:rep:%s:%lld", who == 'q' ? "queues" : "agents", day);
+    snprintf(set, sizeof o->text[0], who == 'q' ? KEY_REP_QUEUES : KEY_REP_AGENTS, cc_tag(), day);
     push(o, key, f, n, kind);
     for (int i = 2; i + 3 < o->argc - 4; i++) /* the day's set once per record */
         if (!strcmp(o->argv[i + 3], "member") && !strcmp(o->argv[i], set) &&
@@ -356,7 +359,7 @@ static enum cc_nats_verdict on_record(void *arg, const struct cc_nats_msg *m, in
     char seen[112], ret[24];
     if (!r || !facts_of(r, &f) || !(o = calloc(1, sizeof *o)))
         goto out; /* unreadable: nothing to count, ever */
-    snprintf(seen, sizeof seen, "{cc}:rep:seen:%s", f.id);
+    snprintf(seen, sizeof seen, KEY_REP_SEEN, cc_tag(), f.id);
     snprintf(ret, sizeof ret, "%lld", (long long)reports_retention_s());
     o->argv[o->argc++] = seen;
     o->argv[o->argc++] = ret;

@@ -9,6 +9,7 @@
 #include "cc/v1/reports.pb-c.h"
 #include "cc_log.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -156,8 +157,10 @@ static enum cc_status each_counter(struct query *q, char who, const char *id, co
     int64_t first = q->from / DAY_MS, last = (q->to - 1) / DAY_MS;
     for (int64_t day = first; day <= last; day++) {
         redisReply *rep;
-        enum cc_status st = cc_redis_run(q->reg->redis, &rep, "HGETALL {cc}:rep:%s:%s:%lld",
-                                         who == 'q' ? "q" : "a", id, (long long)day);
+        enum cc_status st = who == 'q' ? cc_redis_run(q->reg->redis, &rep, "HGETALL " KEY_REP_QUEUE,
+                                                      cc_tag(), id, (long long)day)
+                                       : cc_redis_run(q->reg->redis, &rep, "HGETALL " KEY_REP_AGENT,
+                                                      cc_tag(), id, (long long)day);
         for (size_t i = 0; st == CC_OK && i + 1 < rep->elements; i += 2) {
             const char *f = rep->element[i]->str, *bar = strchr(f, '|');
             int64_t qi =
@@ -332,7 +335,7 @@ static int agent_in_scope(struct query *q, const struct scope *sc, const Cc__V1_
         redisReply *rep;
         if (team && ids_contain(qu->team_ids, qu->n_team_ids, team))
             return 1;
-        if (!u || cc_redis_run(q->reg->redis, &rep, "HEXISTS {cc}:askill:%s %s", u->id,
+        if (!u || cc_redis_run(q->reg->redis, &rep, "HEXISTS " KEY_ASKILL " %s", cc_tag(), u->id,
                                qu->skill_id) != CC_OK) {
             if (u && rep)
                 freeReplyObject(rep);
@@ -352,14 +355,14 @@ static enum cc_status agents_seen(struct query *q, redisReply **out)
     int64_t first = q->from / DAY_MS, last = (q->to - 1) / DAY_MS;
     int n = (int)(last - first + 1) + 1;
     const char **argv = calloc((size_t)n, sizeof *argv);
-    char(*keys)[48] = calloc((size_t)n, sizeof *keys);
+    char(*keys)[96] = calloc((size_t)n, sizeof *keys);
     struct cc_redis_conn *c;
     enum cc_status st = argv && keys ? cc_redis_acquire(q->reg->redis, &c) : CC_ERR_NOMEM;
     *out = NULL;
     if (st == CC_OK) {
         argv[0] = "SUNION";
         for (int i = 1; i < n; i++) {
-            snprintf(keys[i], sizeof keys[i], "{cc}:rep:agents:%lld", (long long)(first + i - 1));
+            snprintf(keys[i], sizeof keys[i], KEY_REP_AGENTS, cc_tag(), (long long)(first + i - 1));
             argv[i] = keys[i];
         }
         st = cc_redis_cmdv(c, out, n, argv, NULL);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CAND_PREFIX "{cc}:rt:cand:"
 #define LOCK_TRIES 3 /* 3 s each: outlasts the 5 s lock a killed writer left */
 #define SCAN_COUNT "100"
 
@@ -69,10 +68,10 @@ static enum cc_status tx_exec(struct tx *t)
     return first;
 }
 
-/* Writes {cc}:rt:cand:<skill> into `key`; -1 when it does not fit. */
+/* Writes KEY_RT_CAND of <skill> into `key`; -1 when it does not fit. */
 static int cand_key(char *key, size_t cap, const char *skill)
 {
-    return (size_t)snprintf(key, cap, CAND_PREFIX "%s", skill) < cap ? 0 : -1;
+    return (size_t)snprintf(key, cap, KEY_RT_CAND, cc_tag(), skill) < cap ? 0 : -1;
 }
 
 static int is_agent(const Cc__V1__User *u)
@@ -115,7 +114,7 @@ static void queue_user(struct tx *t, const Cc__V1__User *u, const redisReply *sk
     tx_add(t, 1, multi);
     for (size_t i = 0; i + 1 < skills->elements; i += 2)
         queue_skill(t, u->id, is_agent(u), skills->element[i], skills->element[i + 1]);
-    snprintf(key, sizeof key, KEY_AGENT, u->id);
+    snprintf(key, sizeof key, KEY_AGENT, cc_tag(), u->id);
     /* A plain HSET: "team" and "enabled" are no fields of the state machine,
      * so the version that agent_cas.lua compares stays as it is; routing reads
      * both (agent_can_take: a deactivated or archived agent takes nothing). */
@@ -133,7 +132,7 @@ static enum cc_status reindex(struct registry *reg, const Cc__V1__User *u)
     enum cc_status st = cc_redis_acquire(reg->redis, &t.c);
     if (st != CC_OK)
         return st;
-    st = cc_redis_cmd(t.c, &skills, "HGETALL {cc}:askill:%s", u->id);
+    st = cc_redis_cmd(t.c, &skills, "HGETALL " KEY_ASKILL, cc_tag(), u->id);
     if (st == CC_OK && skills->type != REDIS_REPLY_ARRAY)
         st = CC_ERR_INTERNAL;
     if (st == CC_OK) {
@@ -168,7 +167,7 @@ void routing_index_drop_agent_skill(struct registry *reg, const char *user_id, c
 {
     redisReply *rep;
     enum cc_status st =
-        cc_redis_run(reg->redis, &rep, "ZREM " CAND_PREFIX "%s %s", skill_id, user_id);
+        cc_redis_run(reg->redis, &rep, "ZREM " KEY_RT_CAND " %s", cc_tag(), skill_id, user_id);
     free_reply(rep);
     if (st != CC_OK)
         CC_WARN("routing index: user %s not dropped from skill %s: %s", user_id, skill_id,
@@ -184,7 +183,7 @@ enum cc_status routing_index_drop_user(struct registry *reg, const char *user_id
     enum cc_status st = cc_redis_acquire(reg->redis, &t.c);
     if (st != CC_OK)
         return st;
-    st = cc_redis_cmd(t.c, &skills, "HKEYS {cc}:askill:%s", user_id);
+    st = cc_redis_cmd(t.c, &skills, "HKEYS " KEY_ASKILL, cc_tag(), user_id);
     if (st == CC_OK && skills->type != REDIS_REPLY_ARRAY)
         st = CC_ERR_INTERNAL;
     if (st == CC_OK) {
@@ -206,7 +205,7 @@ enum cc_status routing_index_drop_user(struct registry *reg, const char *user_id
 enum cc_status routing_index_drop_skill(struct registry *reg, const char *skill_id)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_run(reg->redis, &rep, "DEL " CAND_PREFIX "%s", skill_id);
+    enum cc_status st = cc_redis_run(reg->redis, &rep, "DEL " KEY_RT_CAND, cc_tag(), skill_id);
     free_reply(rep);
     if (st != CC_OK)
         CC_WARN("routing index: skill %s not dropped: %s", skill_id, cc_status_str(st));
@@ -239,7 +238,8 @@ static enum cc_status sweep_member(struct registry *reg, const char *key, const 
                                    const char *uid)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_run(reg->redis, &rep, "HEXISTS {cc}:askill:%s %s", uid, skill);
+    enum cc_status st =
+        cc_redis_run(reg->redis, &rep, "HEXISTS " KEY_ASKILL " %s", cc_tag(), uid, skill);
     int keep = st == CC_OK && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
     free_reply(rep);
     if (st == CC_OK && keep) {
@@ -258,7 +258,9 @@ static enum cc_status sweep_member(struct registry *reg, const char *key, const 
 static enum cc_status sweep_key(struct registry *reg, const char *key)
 {
     redisReply *members;
-    const char *skill = key + strlen(CAND_PREFIX);
+    char prefix[64];
+    cc_key_prefix(prefix, sizeof prefix, KEY_RT_CAND);
+    const char *skill = key + strlen(prefix);
     enum cc_status st = cc_redis_run(reg->redis, &members, "ZRANGE %s 0 -1", key);
     if (st == CC_OK && members->type != REDIS_REPLY_ARRAY)
         st = CC_ERR_INTERNAL;
@@ -272,11 +274,13 @@ static enum cc_status sweep_key(struct registry *reg, const char *key)
 static enum cc_status sweep(struct registry *reg)
 {
     char cursor[32] = "0";
+    char match[64];
     enum cc_status st;
+    cc_key_prefix(match, sizeof match - 1, KEY_RT_CAND);
+    strcat(match, "*");
     do {
         redisReply *rep;
-        st = cc_redis_run(reg->redis, &rep, "SCAN %s MATCH %s COUNT %s", cursor, CAND_PREFIX "*",
-                          SCAN_COUNT);
+        st = cc_redis_run(reg->redis, &rep, "SCAN %s MATCH %s COUNT %s", cursor, match, SCAN_COUNT);
         if (st == CC_OK && (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
                             rep->element[0]->type != REDIS_REPLY_STRING ||
                             rep->element[1]->type != REDIS_REPLY_ARRAY))

@@ -2,6 +2,7 @@
 #include "store.h"
 #include "cc_config.h"
 #include "cc_log.h"
+#include "cc_keys.h"
 
 #include <ctype.h>
 #include <sodium.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LOCK_KEY "{cc}:lock:config"
 #define LOCK_TTL_MS "5000"
 #define LOCK_WAIT_MS 3000
 #define PAGE_BATCH 100
@@ -32,8 +32,8 @@ enum cc_status store_lock(struct cc_redis *r, struct store_lock *lk)
     sodium_bin2hex(lk->token, sizeof lk->token, raw, sizeof raw);
     for (int waited = 0; waited < LOCK_WAIT_MS; waited += 2) {
         redisReply *rep;
-        enum cc_status st =
-            cc_redis_run(r, &rep, "SET %s %s NX PX %s", LOCK_KEY, lk->token, LOCK_TTL_MS);
+        enum cc_status st = cc_redis_run(r, &rep, "SET " KEY_LOCK_CONFIG " %s NX PX %s", cc_tag(),
+                                         lk->token, LOCK_TTL_MS);
         int got = st == CC_OK && rep->type == REDIS_REPLY_STATUS;
         free_reply(rep);
         if (st != CC_OK)
@@ -49,7 +49,9 @@ void store_unlock(struct cc_redis *r, const struct store_lock *lk)
 {
     struct cc_redis_conn *c;
     redisReply *rep;
-    const char *argv[] = {LOCK_KEY, lk->token};
+    char key[64];
+    snprintf(key, sizeof key, KEY_LOCK_CONFIG, cc_tag());
+    const char *argv[] = {key, lk->token};
     if (cc_redis_acquire(r, &c) != CC_OK)
         return; /* the lock expires by itself */
     cc_redis_eval(c, &unlock_script, &rep, 1, 2, argv, NULL);
@@ -120,7 +122,7 @@ enum cc_status store_get(struct cc_redis *r, const struct store_kind *k, const c
 {
     redisReply *rep;
     *out = NULL;
-    enum cc_status st = cc_redis_run(r, &rep, "HGET {cc}:obj:%s %s", k->name, id);
+    enum cc_status st = cc_redis_run(r, &rep, "HGET " KEY_OBJ " %s", cc_tag(), k->name, id);
     if (st == CC_OK)
         st = rep->type == REDIS_REPLY_STRING ? unpack(k, rep, out) : CC_ERR_NOT_FOUND;
     free_reply(rep);
@@ -130,7 +132,7 @@ enum cc_status store_get(struct cc_redis *r, const struct store_kind *k, const c
 enum cc_status store_exists(struct cc_redis *r, const struct store_kind *k, const char *id)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_run(r, &rep, "HEXISTS {cc}:obj:%s %s", k->name, id);
+    enum cc_status st = cc_redis_run(r, &rep, "HEXISTS " KEY_OBJ " %s", cc_tag(), k->name, id);
     if (st == CC_OK)
         st = rep->type != REDIS_REPLY_INTEGER ? CC_ERR_INTERNAL
              : rep->integer == 1              ? CC_OK
@@ -145,7 +147,8 @@ enum cc_status store_find_unique(struct cc_redis *r, const struct store_kind *k,
     char folded[512];
     redisReply *rep;
     fold(value, folded, sizeof folded);
-    enum cc_status st = cc_redis_run(r, &rep, "HGET {cc}:uniq:%s:%s %s", k->name, field, folded);
+    enum cc_status st =
+        cc_redis_run(r, &rep, "HGET " KEY_UNIQ " %s", cc_tag(), k->name, field, folded);
     if (st == CC_OK && rep->type != REDIS_REPLY_STRING)
         st = CC_ERR_NOT_FOUND;
     if (st == CC_OK)
@@ -182,7 +185,7 @@ static int queue_index(struct cc_redis_conn *c, const struct store_kind *k, cons
 {
     char key[128], fnow[512], fbefore[512];
     int n = 0;
-    snprintf(key, sizeof key, "{cc}:uniq:%s:%s", k->name, field);
+    snprintf(key, sizeof key, KEY_UNIQ, cc_tag(), k->name, field);
     fold(now ? now : "", fnow, sizeof fnow);
     fold(before ? before : "", fbefore, sizeof fbefore);
     if (strcmp(fnow, fbefore) == 0)
@@ -218,7 +221,7 @@ static enum cc_status next_seq(struct cc_redis_conn *c, const struct store_kind 
                                size_t cap)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_cmd(c, &rep, "INCR {cc}:seq:%s", k->name);
+    enum cc_status st = cc_redis_cmd(c, &rep, "INCR " KEY_SEQ, cc_tag(), k->name);
     if (st == CC_OK)
         snprintf(seq, cap, "%lld", rep->integer);
     free_reply(rep);
@@ -232,7 +235,7 @@ enum cc_status store_put(struct cc_redis *r, const struct store_kind *k,
     const char *id = store_field_str(obj, "id");
     size_t len = protobuf_c_message_get_packed_size(obj);
     uint8_t *buf = malloc(len ? len : 1);
-    char key[96], ord[96], seq[32];
+    char key[160], ord[160], seq[32];
     if (!buf || !id) {
         free(buf);
         return buf ? CC_ERR_INTERNAL : CC_ERR_NOMEM;
@@ -247,8 +250,8 @@ enum cc_status store_put(struct cc_redis *r, const struct store_kind *k,
         st = next_seq(c, k, seq, sizeof seq);
     if (st == CC_OK) {
         int n = 2;
-        snprintf(key, sizeof key, "{cc}:obj:%s", k->name);
-        snprintf(ord, sizeof ord, "{cc}:ord:%s", k->name);
+        snprintf(key, sizeof key, KEY_OBJ, cc_tag(), k->name);
+        snprintf(ord, sizeof ord, KEY_ORD, cc_tag(), k->name);
         const char *multi[] = {"MULTI"}, *hset[] = {"HSET", key, id, (const char *)buf};
         size_t hlen[] = {4, strlen(key), strlen(id), len};
         cc_redis_append(c, 1, multi, NULL);
@@ -274,12 +277,12 @@ enum cc_status store_delete(struct cc_redis *r, const struct store_kind *k,
 {
     struct cc_redis_conn *c;
     const char *id = store_field_str(obj, "id");
-    char key[96], ord[96];
+    char key[160], ord[160];
     enum cc_status st = cc_redis_acquire(r, &c);
     if (st != CC_OK)
         return st;
-    snprintf(key, sizeof key, "{cc}:obj:%s", k->name);
-    snprintf(ord, sizeof ord, "{cc}:ord:%s", k->name);
+    snprintf(key, sizeof key, KEY_OBJ, cc_tag(), k->name);
+    snprintf(ord, sizeof ord, KEY_ORD, cc_tag(), k->name);
     const char *multi[] = {"MULTI"}, *hdel[] = {"HDEL", key, id}, *zrem[] = {"ZREM", ord, id},
                *exec[] = {"EXEC"};
     cc_redis_append(c, 1, multi, NULL);
@@ -307,8 +310,10 @@ static enum cc_status scan_batch(struct cc_redis *r, struct scan *sc, long long 
                                  int *done)
 {
     redisReply *ids;
-    enum cc_status st = cc_redis_run(r, &ids, "ZRANGEBYSCORE {cc}:ord:%s (%lld +inf WITHSCORES "
-                                              "LIMIT 0 %d", sc->k->name, *after, PAGE_BATCH);
+    enum cc_status st = cc_redis_run(r, &ids,
+                                     "ZRANGEBYSCORE " KEY_ORD " (%lld +inf WITHSCORES "
+                                     "LIMIT 0 %d",
+                                     cc_tag(), sc->k->name, *after, PAGE_BATCH);
     if (st != CC_OK) {
         free_reply(ids);
         return st;

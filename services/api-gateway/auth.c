@@ -78,7 +78,7 @@ static enum cc_status read_session(const redisReply *r, struct cc_pool *pool, Cc
 
 enum cc_status auth_caller(struct api_gateway *gw, struct cc_http_req *req, Cc__V1__Caller *out)
 {
-    char hex[AUTH_HASH_HEX], key[sizeof SESSION_PREFIX + AUTH_HASH_HEX];
+    char hex[AUTH_HASH_HEX], key[SESSION_KEY_MAX];
     redisReply *reply;
     size_t len;
     cc__v1__caller__init(out);
@@ -88,7 +88,7 @@ enum cc_status auth_caller(struct api_gateway *gw, struct cc_http_req *req, Cc__
     enum cc_status st = auth_token_hash(token, len, hex);
     if (st != CC_OK)
         return st;
-    snprintf(key, sizeof key, SESSION_PREFIX "%s", hex);
+    snprintf(key, sizeof key, KEY_SESS, cc_tag(), hex);
     if ((st = touch(gw, key, &reply)) != CC_OK)
         return st;
     st = read_session(reply, req->pool, out);

@@ -1,19 +1,20 @@
 /* auth.h - bearer-token authentication of api-gateway requests against the
- * sessions agent-registry keeps in Redis ({cc}:sess:<hex token hash>),
+ * sessions agent-registry keeps in Redis (KEY_SESS of the hex token hash, cc_keys.h),
  * renewing a session's sliding idle timeout on every use. */
 #ifndef AUTH_H
 #define AUTH_H
 
-#define TOKEN_MAX 512               /* longer tokens are refused */
-#define SESSION_PREFIX "{cc}:sess:" /* + hex of the token hash: the session hash */
+#define TOKEN_MAX 512 /* longer tokens are refused */
 
 #include "cc/v1/common.pb-c.h"
 #include "cc_http.h"
+#include "cc_keys.h"
 #include "gateway.h"
 
 #include <stddef.h>
 
 #define AUTH_HASH_HEX 65 /* 32-byte BLAKE2b hash in hex, with the NUL */
+#define SESSION_KEY_MAX (CC_TAG_MAX + sizeof ":sess:" + AUTH_HASH_HEX) /* KEY_SESS of a hash */
 
 /* Writes the hex crypto_generichash (32 bytes, no key) of the `len` bytes of
  * `token` into `hex`. Returns CC_OK or CC_ERR_INTERNAL. */

@@ -21,7 +21,6 @@
 #include <strings.h>
 #include <uthash.h>
 
-#define SESSION_KEY_MAX (sizeof SESSION_PREFIX + AUTH_HASH_HEX)
 #define SCOPE_TIMEOUT_MS 3000 /* reading a supervisor's agents from agent-registry */
 
 /* The agents a supervisor's monitor stream may show (limit_to_assigned_queues):
@@ -188,7 +187,7 @@ static enum cc_status stream_session(struct api_gateway *gw, struct cc_http_req 
     enum cc_status st = auth_token_hash(token, len, hex);
     if (st != CC_OK)
         return st;
-    snprintf(key, SESSION_KEY_MAX, SESSION_PREFIX "%s", hex);
+    snprintf(key, SESSION_KEY_MAX, KEY_SESS, cc_tag(), hex);
     return session_peek(gw, key, out);
 }
 

@@ -15,6 +15,7 @@
 #include "cc/v1/registry.pb-c.h"
 #include "cc_log.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -142,7 +143,7 @@ static void on_offer(void *arg, const struct cc_nats_msg *m)
     if (cc_time_parse_ms(o->offered_at, &at) != 0 || directory_find(cr, o->agent_id, &a) != CC_OK)
         goto out;
     snprintf(offer, sizeof offer, "%lld.%s", (long long)at, o->agent_id);
-    if (cc_redis_run(cr->redis, &rep, "SET {cc}:cbdial:%s:%s 1 NX EX %d", rec.id, offer,
+    if (cc_redis_run(cr->redis, &rep, "SET " KEY_CBDIAL " 1 NX EX %d", cc_tag(), rec.id, offer,
                      DIAL_ONCE_S) != CC_OK ||
         rep->type == REDIS_REPLY_NIL)
         goto out; /* another replica dials it */

@@ -13,6 +13,7 @@
 #include "cc_records.h"
 #include "cc_log.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <sodium.h>
 #include <uthash.h>
@@ -227,7 +228,7 @@ static void random_id(char *out, size_t cap)
 enum cc_status calls_create(struct call_router *cr, struct call_change *ch, const char *call_id,
                             struct call_rec *rec, int *created)
 {
-    char kpbx[320], kcall[96], kqueue[128], id[64], enq[24], ttl[16];
+    char kpbx[320], kcall[160], kqueue[128], id[64], enq[24], ttl[16];
     const char *queue = NULL, *agent = NULL;
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
@@ -241,22 +242,32 @@ enum cc_status calls_create(struct call_router *cr, struct call_change *ch, cons
     }
     call_change_set(ch, "id", id);
     call_change_ms(ch, "enq", now);
-    snprintf(kpbx, sizeof kpbx, "{cc}:pbxcall:%s", call_id);
-    snprintf(kcall, sizeof kcall, "{cc}:call:%s", id);
+    snprintf(kpbx, sizeof kpbx, KEY_PBXCALL, cc_tag(), call_id);
+    snprintf(kcall, sizeof kcall, KEY_CALL, cc_tag(), id);
     if (queue)
-        snprintf(kqueue, sizeof kqueue, "{cc}:calls:queue:%s", queue);
+        snprintf(kqueue, sizeof kqueue, KEY_CALLS_QUEUE, cc_tag(), queue);
     else
-        snprintf(kqueue, sizeof kqueue, "{cc}:calls:agent:%s", agent ? agent : "-");
+        snprintf(kqueue, sizeof kqueue, KEY_CALLS_AGENT, cc_tag(), agent ? agent : "-");
     snprintf(enq, sizeof enq, "%lld", (long long)now);
     snprintf(ttl, sizeof ttl, "%d", PBXCALL_TTL_S);
-    const char *argv[48] = {kpbx, kcall, "{cc}:calls:active", kqueue, id, enq, ttl};
-    int argc = 7;
-    for (int i = 0; i < ch->n && argc < 48; i++)
+    char pcall[64];
+    cc_key_prefix(pcall, sizeof pcall, KEY_CALL);
+    const char *argv[56] = {kpbx,
+                            kcall,
+                            cc_key_fixed(KEY_CALLS_UNPUBLISHED),
+                            cc_key_fixed(KEY_CALLS_ACTIVE),
+                            kqueue,
+                            id,
+                            enq,
+                            ttl,
+                            pcall};
+    int argc = 9;
+    for (int i = 0; i < ch->n && argc < 56; i++)
         argv[argc++] = ch->fields[i];
     enum cc_status st = cc_redis_acquire(cr->redis, &c);
     if (st != CC_OK)
         return st;
-    st = cc_redis_eval(c, &create_script, &rep, 4, argc, argv, NULL);
+    st = cc_redis_eval(c, &create_script, &rep, 5, argc, argv, NULL);
     cc_redis_release(cr->redis, c);
     if (st == CC_OK && (rep->type != REDIS_REPLY_ARRAY || rep->elements != 3))
         st = CC_ERR_INTERNAL;
@@ -276,7 +287,7 @@ enum cc_status calls_create(struct call_router *cr, struct call_change *ch, cons
 enum cc_status calls_lookup(struct call_router *cr, const char *call_id, char *id, size_t cap)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_run(cr->redis, &rep, "GET {cc}:pbxcall:%s", call_id);
+    enum cc_status st = cc_redis_run(cr->redis, &rep, "GET " KEY_PBXCALL, cc_tag(), call_id);
     if (st == CC_OK && rep->type != REDIS_REPLY_STRING)
         st = CC_ERR_NOT_FOUND;
     if (st == CC_OK)
@@ -289,7 +300,7 @@ enum cc_status calls_lookup(struct call_router *cr, const char *call_id, char *i
 enum cc_status calls_read(struct call_router *cr, const char *id, struct call_rec *rec)
 {
     redisReply *rep;
-    enum cc_status st = cc_redis_run(cr->redis, &rep, "HGETALL {cc}:call:%s", id);
+    enum cc_status st = cc_redis_run(cr->redis, &rep, "HGETALL " KEY_CALL, cc_tag(), id);
     if (st == CC_OK && (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0))
         st = CC_ERR_NOT_FOUND;
     if (st == CC_OK)
@@ -302,21 +313,30 @@ enum cc_status calls_read(struct call_router *cr, const char *id, struct call_re
 enum cc_status calls_update(struct call_router *cr, const char *id, struct call_change *ch,
                             struct call_rec *rec, int *applied)
 {
-    char kcall[96], now[24], ttl[16];
+    char kcall[160], now[24], ttl[16];
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
-    snprintf(kcall, sizeof kcall, "{cc}:call:%s", id);
+    snprintf(kcall, sizeof kcall, KEY_CALL, cc_tag(), id);
     snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
     snprintf(ttl, sizeof ttl, "%d", RECORD_TTL_S);
-    const char *argv[48] = {
-        kcall, "{cc}:calls:active", "{cc}:calls:closed", id, ch->any_state ? "1" : "0", now, ttl};
-    int argc = 7, ok = 0;
-    for (int i = 0; i < ch->n && argc < 48; i++)
+    char pagent[64];
+    cc_key_prefix(pagent, sizeof pagent, KEY_CALLS_AGENT);
+    const char *argv[56] = {kcall,
+                            cc_key_fixed(KEY_CALLS_ACTIVE),
+                            cc_key_fixed(KEY_CALLS_CLOSED),
+                            cc_key_fixed(KEY_CALLS_UNPUBLISHED),
+                            id,
+                            ch->any_state ? "1" : "0",
+                            now,
+                            ttl,
+                            pagent};
+    int argc = 9, ok = 0;
+    for (int i = 0; i < ch->n && argc < 56; i++)
         argv[argc++] = ch->fields[i];
     enum cc_status st = cc_redis_acquire(cr->redis, &c);
     if (st != CC_OK)
         return st;
-    st = cc_redis_eval(c, &update_script, &rep, 3, argc, argv, NULL);
+    st = cc_redis_eval(c, &update_script, &rep, 4, argc, argv, NULL);
     cc_redis_release(cr->redis, c);
     if (st == CC_OK && rep->type == REDIS_REPLY_NIL)
         st = CC_ERR_NOT_FOUND;
@@ -338,18 +358,19 @@ enum cc_status calls_update(struct call_router *cr, const char *id, struct call_
 enum cc_status calls_offered(struct call_router *cr, const char *id, const char *agent,
                              int64_t offered_ms, int *applied)
 {
-    char kcall[96], at[24];
+    char kcall[160], kagent[160], at[24];
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
     struct call_rec rec;
     int ok = 0;
-    snprintf(kcall, sizeof kcall, "{cc}:call:%s", id);
+    snprintf(kcall, sizeof kcall, KEY_CALL, cc_tag(), id);
+    snprintf(kagent, sizeof kagent, KEY_CALLS_AGENT, cc_tag(), agent);
     snprintf(at, sizeof at, "%lld", (long long)offered_ms);
-    const char *argv[] = {kcall, id, at, agent};
+    const char *argv[] = {kcall, cc_key_fixed(KEY_CALLS_UNPUBLISHED), kagent, id, at, agent};
     enum cc_status st = cc_redis_acquire(cr->redis, &c);
     if (st != CC_OK)
         return st;
-    st = cc_redis_eval(c, &offered_script, &rep, 1, 4, argv, NULL);
+    st = cc_redis_eval(c, &offered_script, &rep, 3, 6, argv, NULL);
     cc_redis_release(cr->redis, c);
     if (st == CC_OK && rep->type == REDIS_REPLY_NIL)
         st = CC_ERR_NOT_FOUND;
@@ -372,10 +393,10 @@ static void published(struct call_router *cr, const struct call_rec *rec)
 {
     struct cc_redis_conn *c;
     redisReply *done = NULL;
-    char key[96], ver[24];
-    snprintf(key, sizeof key, "{cc}:call:%s", rec->id);
+    char key[160], ver[24];
+    snprintf(key, sizeof key, KEY_CALL, cc_tag(), rec->id);
     snprintf(ver, sizeof ver, "%lld", (long long)rec->version);
-    const char *argv[] = {"{cc}:calls:unpublished", key, rec->id, ver};
+    const char *argv[] = {cc_key_fixed(KEY_CALLS_UNPUBLISHED), key, rec->id, ver};
     if (cc_redis_acquire(cr->redis, &c) != CC_OK)
         return; /* the set keeps it: published again by the scan */
     (void)cc_redis_eval(c, &published_script, &done, 2, 4, argv, NULL);
@@ -403,7 +424,8 @@ static int pump_scan(struct call_router *cr)
 {
     redisReply *rep;
     int sent = 0;
-    if (cc_redis_run(cr->redis, &rep, "SRANDMEMBER {cc}:calls:unpublished 100") != CC_OK) {
+    if (cc_redis_run(cr->redis, &rep, "SRANDMEMBER " KEY_CALLS_UNPUBLISHED " 100", cc_tag()) !=
+        CC_OK) {
         if (rep)
             freeReplyObject(rep);
         return -1;
@@ -414,7 +436,7 @@ static int pump_scan(struct call_router *cr)
         if (is_pending(cr, id))
             continue;                                       /* its copy goes out next */
         if (calls_read(cr, id, &rec) == CC_ERR_NOT_FOUND) { /* expired: nothing to say */
-            (void)cc_redis_do(cr->redis, "SREM {cc}:calls:unpublished %s", id);
+            (void)cc_redis_do(cr->redis, "SREM " KEY_CALLS_UNPUBLISHED " %s", cc_tag(), id);
             continue;
         }
         if (records_put(cr, &rec) != CC_OK)

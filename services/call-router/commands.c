@@ -12,6 +12,7 @@
 #include "callrouter.h"
 #include "cc_log.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -45,8 +46,8 @@ enum cc_status commands_push(struct call_router *cr, const char *type, const cha
     snprintf(id, cap, "cmd_%s", hex);
     snprintf(created, sizeof created, "%lld", (long long)cc_time_now_ms());
     const char *argv[48];
-    char key[64];
-    snprintf(key, sizeof key, "{cc}:pbx:cmd:%s", id);
+    char key[128];
+    snprintf(key, sizeof key, KEY_PBX_CMD, cc_tag(), id);
     int argc = 0;
     argv[argc++] = "HSET", argv[argc++] = key, argv[argc++] = "command_id", argv[argc++] = id;
     argv[argc++] = "type", argv[argc++] = type, argv[argc++] = "state", argv[argc++] = "pending";
@@ -57,7 +58,7 @@ enum cc_status commands_push(struct call_router *cr, const char *type, const cha
     if (st != CC_OK)
         return st;
     const char *expire[] = {"EXPIRE", key, "604800"};
-    const char *push[] = {"RPUSH", "{cc}:pbx:cmd:queue", id};
+    const char *push[] = {"RPUSH", cc_key_fixed(KEY_PBX_CMD_QUEUE), id};
     if ((st = cc_redis_cmdv(c, &rep, argc, argv, NULL)) == CC_OK) {
         freeReplyObject(rep), rep = NULL;
         if ((st = cc_redis_cmdv(c, &rep, 3, expire, NULL)) == CC_OK)
@@ -84,12 +85,20 @@ static int claim(struct call_router *cr, struct cc_http_resp *resp)
     snprintf(lease, sizeof lease, "%d", CMD_LEASE_MS);
     snprintf(batch, sizeof batch, "%d", CMD_BATCH);
     snprintf(attempts, sizeof attempts, "%d", CMD_ATTEMPTS);
-    const char *argv[] = {"{cc}:pbx:cmd:queue", "{cc}:pbx:cmd:leased", now, lease, batch, attempts};
+    char pcmd[64];
+    cc_key_prefix(pcmd, sizeof pcmd, KEY_PBX_CMD);
+    const char *argv[] = {cc_key_fixed(KEY_PBX_CMD_QUEUE),
+                          cc_key_fixed(KEY_PBX_CMD_LEASED),
+                          now,
+                          lease,
+                          batch,
+                          attempts,
+                          pcmd};
     if (cc_redis_acquire(cr->redis, &c) != CC_OK) {
         cc_http_error(resp, CC_ERR_UNAVAILABLE, NULL);
         return 1;
     }
-    enum cc_status st = cc_redis_eval(c, &claim_script, &rep, 2, 6, argv, NULL);
+    enum cc_status st = cc_redis_eval(c, &claim_script, &rep, 2, 7, argv, NULL);
     cc_redis_release(cr->redis, c);
     if (st != CC_OK || rep->type != REDIS_REPLY_ARRAY) {
         if (rep)
@@ -149,9 +158,9 @@ void commands_fetch(struct call_router *cr, struct cc_http_req *req, int64_t wai
 enum cc_status commands_result(struct call_router *cr, const char *id, int ok, const char *reason,
                                char *type, size_t cap)
 {
-    char key[64];
+    char key[128];
     redisReply *rep = NULL;
-    snprintf(key, sizeof key, "{cc}:pbx:cmd:%s", id);
+    snprintf(key, sizeof key, KEY_PBX_CMD, cc_tag(), id);
     enum cc_status st = cc_redis_run(cr->redis, &rep, "HMGET %s type state", key);
     if (st == CC_OK && rep->element[0]->type != REDIS_REPLY_STRING)
         st = CC_ERR_NOT_FOUND;
@@ -168,7 +177,7 @@ enum cc_status commands_result(struct call_router *cr, const char *id, int ok, c
         return CC_ERR_CONFLICT; /* reported before: a repeat changes nothing */
     if ((st = cc_redis_do(cr->redis, "HSET %s state %s reason %s", key, ok ? "done" : "failed",
                           reason ? reason : "")) == CC_OK)
-        st = cc_redis_do(cr->redis, "ZREM {cc}:pbx:cmd:leased %s", id);
+        st = cc_redis_do(cr->redis, "ZREM " KEY_PBX_CMD_LEASED " %s", cc_tag(), id);
     return st;
 }
 
@@ -176,7 +185,8 @@ enum cc_status commands_field(struct call_router *cr, const char *id, const char
                               size_t cap)
 {
     redisReply *rep = NULL;
-    enum cc_status st = cc_redis_run(cr->redis, &rep, "HGET {cc}:pbx:cmd:%s %s", id, field);
+    enum cc_status st =
+        cc_redis_run(cr->redis, &rep, "HGET " KEY_PBX_CMD " %s", cc_tag(), id, field);
     if (st == CC_OK && rep->type != REDIS_REPLY_STRING)
         st = CC_ERR_NOT_FOUND;
     if (st == CC_OK)

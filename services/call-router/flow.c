@@ -15,6 +15,7 @@
 #include "cc_log.h"
 #include "cc_subjects.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,11 +171,13 @@ enum cc_status flow_enqueue(struct call_router *cr, const struct call_rec *rec, 
 static void discard(struct call_router *cr, const struct call_rec *rec)
 {
     offers_forget_id(cr->offers, rec->call_id);
-    if (cc_redis_do(cr->redis, "DEL {cc}:call:%s {cc}:pbxcall:%s", rec->id, rec->call_id) !=
+    if (cc_redis_do(cr->redis, "DEL " KEY_CALL " " KEY_PBXCALL, cc_tag(), rec->id, cc_tag(), rec->call_id) !=
             CC_OK ||
-        cc_redis_do(cr->redis, "ZREM {cc}:calls:active %s", rec->id) != CC_OK ||
-        cc_redis_do(cr->redis, "ZREM {cc}:calls:%s:%s %s", rec->queue_id[0] ? "queue" : "agent",
-                    rec->queue_id[0] ? rec->queue_id : rec->agent_id, rec->id) != CC_OK)
+        cc_redis_do(cr->redis, "ZREM " KEY_CALLS_ACTIVE " %s", cc_tag(), rec->id) != CC_OK ||
+        (rec->queue_id[0]
+             ? cc_redis_do(cr->redis, "ZREM " KEY_CALLS_QUEUE " %s", cc_tag(), rec->queue_id, rec->id)
+             : cc_redis_do(cr->redis, "ZREM " KEY_CALLS_AGENT " %s", cc_tag(), rec->agent_id,
+                           rec->id)) != CC_OK)
         CC_WARN("call %s: refused, but its record could not be removed", rec->id);
 }
 

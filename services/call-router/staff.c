@@ -7,6 +7,7 @@
 #include "cc/v1/registry.pb-c.h"
 #include "cc_log.h"
 #include "cc_registry_load.h"
+#include "cc_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,9 +59,11 @@ static enum cc_status sources(struct call_router *cr, const Cc__V1__Caller *who,
         *keys = calloc(1, sizeof **keys);
         if (!*keys)
             return CC_ERR_NOMEM;
-        (*keys)[0] =
-            role(who, "admin") ? strdup(active ? "{cc}:calls:active" : "{cc}:calls:closed") : NULL;
-        if (!role(who, "admin") && asprintf(&(*keys)[0], "{cc}:calls:agent:%s", who->user_id) < 0)
+        (*keys)[0] = role(who, "admin") ? strdup(active ? cc_key_fixed(KEY_CALLS_ACTIVE)
+                                                        : cc_key_fixed(KEY_CALLS_CLOSED))
+                                        : NULL;
+        if (!role(who, "admin") &&
+            asprintf(&(*keys)[0], KEY_CALLS_AGENT, cc_tag(), who->user_id) < 0)
             (*keys)[0] = NULL;
         *n = (*keys)[0] ? 1 : 0;
         return *n ? CC_OK : CC_ERR_NOMEM;
@@ -74,7 +77,7 @@ static enum cc_status sources(struct call_router *cr, const Cc__V1__Caller *who,
     }
     *keys = calloc(scope.n + 1, sizeof **keys);
     for (size_t i = 0; *keys && i < scope.n; i++)
-        if (asprintf(&(*keys)[*n], "{cc}:calls:queue:%s", scope.ids[i]) >= 0)
+        if (asprintf(&(*keys)[*n], KEY_CALLS_QUEUE, cc_tag(), scope.ids[i]) >= 0)
             (*n)++;
     cc_queue_scope_release(&scope);
     return *keys ? CC_OK : CC_ERR_NOMEM;

@@ -12,6 +12,7 @@
 #include "cc_log.h"
 #include "cc_registry_load.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -66,11 +67,11 @@ static int supervises(struct call_router *cr, const Cc__V1__Caller *who, const c
 
 static enum cc_status sup_store(struct call_router *cr, const struct sup *s)
 {
-    char req[24], upd[24], key[64], callkey[96];
+    char req[24], upd[24], key[128], callkey[160];
     snprintf(req, sizeof req, "%lld", (long long)s->requested);
     snprintf(upd, sizeof upd, "%lld", (long long)s->updated);
-    snprintf(key, sizeof key, "{cc}:sup:%s", s->id);
-    snprintf(callkey, sizeof callkey, "{cc}:sup:call:%s", s->call);
+    snprintf(key, sizeof key, KEY_SUP, cc_tag(), s->id);
+    snprintf(callkey, sizeof callkey, KEY_SUP_CALL, cc_tag(), s->call);
     const char *argv[] = {"HSET",  key,      "id",         s->id,         "call",    s->call,
                           "agent", s->agent, "supervisor", s->supervisor, "mode",    s->mode,
                           "state", s->state, "reason",     s->reason,     "queue",   s->queue,
@@ -89,7 +90,7 @@ static enum cc_status sup_store(struct call_router *cr, const struct sup *s)
     if (st == CC_OK)
         st = cc_redis_do(cr->redis, "ZADD %s %s %s", callkey, req, s->id);
     if (st == CC_OK)
-        st = cc_redis_do(cr->redis, "ZADD {cc}:sup:audit %s %s", req, s->id);
+        st = cc_redis_do(cr->redis, "ZADD " KEY_SUP_AUDIT " %s %s", cc_tag(), req, s->id);
     if (st == CC_OK)
         st = cc_redis_do(cr->redis, "EXPIRE %s %d", callkey, AUDIT_TTL_S);
     return st;
@@ -99,7 +100,7 @@ static enum cc_status sup_read(struct call_router *cr, const char *id, struct su
 {
     redisReply *rep = NULL;
     memset(s, 0, sizeof *s);
-    enum cc_status st = cc_redis_run(cr->redis, &rep, "HGETALL {cc}:sup:%s", id);
+    enum cc_status st = cc_redis_run(cr->redis, &rep, "HGETALL " KEY_SUP, cc_tag(), id);
     if (st == CC_OK && rep->elements == 0)
         st = CC_ERR_NOT_FOUND;
     for (size_t i = 0; st == CC_OK && i + 1 < rep->elements; i += 2) {
@@ -241,9 +242,11 @@ static void on_list(struct call_router *cr, const struct cc_nats_msg *m,
     if (st == CC_OK && !role(q->caller, "admin") && !role(q->caller, "supervisor"))
         st = CC_ERR_FORBIDDEN;
     if (st == CC_OK && q->id)
-        st = cc_redis_run(cr->redis, &rep, "ZREVRANGE {cc}:sup:call:%s 0 %d", q->id, LIST_MAX - 1);
+        st = cc_redis_run(cr->redis, &rep, "ZREVRANGE " KEY_SUP_CALL " 0 %d", cc_tag(), q->id,
+                          LIST_MAX - 1);
     else if (st == CC_OK)
-        st = cc_redis_run(cr->redis, &rep, "ZREVRANGE {cc}:sup:audit 0 %d", LIST_MAX * 4);
+        st = cc_redis_run(cr->redis, &rep, "ZREVRANGE " KEY_SUP_AUDIT " 0 %d", cc_tag(),
+                          LIST_MAX * 4);
     for (size_t i = 0; st == CC_OK && i < rep->elements && list.n_items < LIST_MAX; i++) {
         struct sup *s = &sups[list.n_items];
         if (sup_read(cr, rep->element[i]->str, s) != CC_OK || !may_read(cr, q->caller, s))

@@ -21,10 +21,6 @@
 
 #define CHAT_IN_STREAM "CHAT_IN"
 #define CHAT_OUT_STREAM "CHAT_OUT"
-#define RECORDS_PENDING "{cc}:records:pending" /* chats whose latest version is not in RECORDS */
-#define ACCEPTS_PENDING "{cc}:chats:accepting" /* "<chat>|<agent>" by when its accept began */
-#define WEBCHAT_SESSION_KEY "{cc}:wcs:%s"      /* a web-chat session: channel, name, token */
-#define WEBCHAT_LIMIT_KEY "{cc}:wcrl:%s:%s:%s" /* a limiter: what, scope, address or channel */
 
 /* Web-chat limits, each per minute and also allowed at once; 0: none. */
 struct webchat_limits {

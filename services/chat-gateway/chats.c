@@ -9,6 +9,7 @@
 #include "cc_registry_load.h"
 #include "cc_time.h"
 #include "provider.h"
+#include "cc_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,7 +204,7 @@ static enum cc_status hold_chat(struct chatgw *g, const char *id, const char *ag
     const char *set[] = {"agent", agent, "start", now, "offered_to", "", "agent_name", name};
     enum cc_status st = records_chat_set(g, id, set, 4);
     if (st == CC_OK)
-        st = cc_redis_do(g->redis, "SADD {cc}:chats:active:%s %s", agent, id);
+        st = cc_redis_do(g->redis, "SADD " KEY_CHATS_ACTIVE " %s", cc_tag(), agent, id);
     return st;
 }
 
@@ -215,14 +216,14 @@ static enum cc_status do_accept(struct call *c)
 {
     char pending[160];
     snprintf(pending, sizeof pending, "%s|%s", c->chat->id, c->who->user_id);
-    enum cc_status st = cc_redis_do(c->g->redis, "ZADD " ACCEPTS_PENDING " %lld %s",
-                                    (long long)cc_time_now_ms(), pending);
+    enum cc_status st = cc_redis_do(c->g->redis, "ZADD " KEY_CHATS_ACCEPTING " %lld %s",
+                                    cc_tag(), (long long)cc_time_now_ms(), pending);
     if (st == CC_OK)
         st = router(c->g, "accept", c->who, c->chat->id, c->why, sizeof c->why);
     if (st == CC_OK)
         st = hold_chat(c->g, c->chat->id, c->who->user_id);
     if (st == CC_OK || st == CC_ERR_CONFLICT || st == CC_ERR_NOT_FOUND || st == CC_ERR_FORBIDDEN)
-        cc_redis_do(c->g->redis, "ZREM " ACCEPTS_PENDING " %s", pending); /* settled */
+        cc_redis_do(c->g->redis, "ZREM " KEY_CHATS_ACCEPTING " %s", cc_tag(), pending); /* settled */
     return st == CC_OK ? answer_changed(c) : st;
 }
 
@@ -230,10 +231,10 @@ void chats_sweep_accepts(struct chatgw *g)
 {
     redisReply *due = NULL;
     int64_t now = cc_time_now_ms();
-    cc_redis_do(g->redis, "ZREMRANGEBYSCORE " ACCEPTS_PENDING " -inf %lld",
-                (long long)(now - ACCEPT_FORGET_MS)); /* rang out long ago */
-    if (cc_redis_run(g->redis, &due, "ZRANGEBYSCORE " ACCEPTS_PENDING " -inf %lld LIMIT 0 50",
-                     (long long)(now - ACCEPT_SETTLE_MS)) != CC_OK) {
+    cc_redis_do(g->redis, "ZREMRANGEBYSCORE " KEY_CHATS_ACCEPTING " -inf %lld",
+                cc_tag(), (long long)(now - ACCEPT_FORGET_MS)); /* rang out long ago */
+    if (cc_redis_run(g->redis, &due, "ZRANGEBYSCORE " KEY_CHATS_ACCEPTING " -inf %lld LIMIT 0 50",
+                     cc_tag(), (long long)(now - ACCEPT_SETTLE_MS)) != CC_OK) {
         free_reply(due);
         return;
     }
@@ -241,7 +242,7 @@ void chats_sweep_accepts(struct chatgw *g)
         const char *pending = due->element[i]->str, *bar = strchr(pending, '|');
         char id[96];
         if (!bar || (size_t)(bar - pending) >= sizeof id) {
-            cc_redis_do(g->redis, "ZREM " ACCEPTS_PENDING " %s", pending);
+            cc_redis_do(g->redis, "ZREM " KEY_CHATS_ACCEPTING " %s", cc_tag(), pending);
             continue;
         }
         snprintf(id, sizeof id, "%.*s", (int)(bar - pending), pending);
@@ -265,9 +266,9 @@ void chats_sweep_accepts(struct chatgw *g)
                 chats_publish_updated(g, ch);
                 cc__v1__chat__free_unpacked(ch, NULL);
             }
-            cc_redis_do(g->redis, "ZREM " ACCEPTS_PENDING " %s", pending);
+            cc_redis_do(g->redis, "ZREM " KEY_CHATS_ACCEPTING " %s", cc_tag(), pending);
         } else if (!held && !ringing && !unknown) { /* not held: nothing to finish */
-            cc_redis_do(g->redis, "ZREM " ACCEPTS_PENDING " %s", pending);
+            cc_redis_do(g->redis, "ZREM " KEY_CHATS_ACCEPTING " %s", cc_tag(), pending);
         }
         if (rep)
             protobuf_c_message_free_unpacked(rep, NULL);
@@ -296,12 +297,12 @@ static enum cc_status close_lists(struct chatgw *g, const Cc__V1__Chat *ch)
     char kactive[192], kclosed[192], kconv[512] = "", kept[8];
     struct cc_redis_conn *conn;
     redisReply *rep = NULL;
-    snprintf(kactive, sizeof kactive, "{cc}:chats:active:%s", ch->agent_id);
-    snprintf(kclosed, sizeof kclosed, "{cc}:chats:closed:%s", ch->agent_id);
+    snprintf(kactive, sizeof kactive, KEY_CHATS_ACTIVE, cc_tag(), ch->agent_id);
+    snprintf(kclosed, sizeof kclosed, KEY_CHATS_CLOSED, cc_tag(), ch->agent_id);
     if (ch->channel_id && ch->from) /* the next message opens a new chat */
-        snprintf(kconv, sizeof kconv, "{cc}:conv:%s:%s", ch->channel_id, ch->from);
+        snprintf(kconv, sizeof kconv, KEY_CONV, cc_tag(), ch->channel_id, ch->from);
     snprintf(kept, sizeof kept, "%d", CLOSED_KEPT);
-    const char *argv[] = {kactive, kclosed, "{cc}:chats:open", kconv, ch->id, kept};
+    const char *argv[] = {kactive, kclosed, cc_key_fixed(KEY_CHATS_OPEN), kconv, ch->id, kept};
     enum cc_status st = cc_redis_acquire(g->redis, &conn);
     if (st != CC_OK)
         return st;
@@ -494,10 +495,10 @@ static enum cc_status mark_read(struct chatgw *g, const char *id)
 {
     redisReply *last = NULL;
     enum cc_status st =
-        cc_redis_run(g->redis, &last, "ZREVRANGE {cc}:chatmsgs:%s 0 0 WITHSCORES", id);
+        cc_redis_run(g->redis, &last, "ZREVRANGE " KEY_CHATMSGS " 0 0 WITHSCORES", cc_tag(), id);
     if (st == CC_OK && last->type == REDIS_REPLY_ARRAY && last->elements == 2)
-        st = cc_redis_do(g->redis, "SET {cc}:chatread:%s %s EX %d", id, last->element[1]->str,
-                         READ_MARK_TTL_S);
+        st = cc_redis_do(g->redis, "SET " KEY_CHATREAD " %s EX %d", cc_tag(), id,
+                         last->element[1]->str, READ_MARK_TTL_S);
     free_reply(last);
     return st;
 }
@@ -779,7 +780,8 @@ static void add_latest(struct chatgw *g, Cc__V1__Chat *ch)
 {
     redisReply *last = NULL, *mark = NULL, *count = NULL;
     Cc__V1__ChatMessage *m = NULL;
-    if (cc_redis_run(g->redis, &last, "ZREVRANGE {cc}:chatmsgs:%s 0 %d", ch->id, PREVIEW_SKIP_BOT) == CC_OK &&
+    if (cc_redis_run(g->redis, &last, "ZREVRANGE " KEY_CHATMSGS " 0 %d", cc_tag(), ch->id,
+                     PREVIEW_SKIP_BOT) == CC_OK &&
         last->type == REDIS_REPLY_ARRAY) {
         /* the latest message a person wrote: the bot's closing words say
          * nothing about the chat (the latest of all when only the bot spoke) */
@@ -800,9 +802,11 @@ static void add_latest(struct chatgw *g, Cc__V1__Chat *ch)
         cc__v1__chat_message__free_unpacked(m, NULL);
     }
     char after[48] = "-inf"; /* never read: every message counts */
-    if (ch->agent_id && cc_redis_run(g->redis, &mark, "GET {cc}:chatread:%s", ch->id) == CC_OK &&
+    if (ch->agent_id &&
+        cc_redis_run(g->redis, &mark, "GET " KEY_CHATREAD, cc_tag(), ch->id) == CC_OK &&
         (mark->type != REDIS_REPLY_STRING || snprintf(after, sizeof after, "(%s", mark->str) > 0) &&
-        cc_redis_run(g->redis, &count, "ZCOUNT {cc}:chatmsgs:%s %s +inf", ch->id, after) == CC_OK &&
+        cc_redis_run(g->redis, &count, "ZCOUNT " KEY_CHATMSGS " %s +inf", cc_tag(), ch->id,
+                     after) == CC_OK &&
         count->type == REDIS_REPLY_INTEGER)
         ch->has_unread = 1, ch->unread = count->integer;
     free_reply(last);
@@ -828,15 +832,15 @@ static enum cc_status view_ids(struct call *c, redisReply **ids)
             return fail(c, CC_ERR_INVALID, "since, until: RFC 3339 times");
         if (r->page && r->page->cursor && *r->page->cursor)
             until = strtoll(r->page->cursor, NULL, 10); /* exclusive: older than the last seen */
-        return cc_redis_run(c->g->redis, ids, "ZREVRANGEBYSCORE {cc}:chats:all (%lld %lld",
-                            (long long)until, (long long)since);
+        return cc_redis_run(c->g->redis, ids, "ZREVRANGEBYSCORE " KEY_CHATS_ALL " (%lld %lld",
+                            cc_tag(), (long long)until, (long long)since);
     }
     if (!strcmp(view, "active"))
-        return is_staff(c->who) ? cc_redis_run(c->g->redis, ids, "SMEMBERS {cc}:chats:open")
-                                : cc_redis_run(c->g->redis, ids, "SMEMBERS {cc}:chats:active:%s",
-                                               me);
+        return is_staff(c->who)
+                   ? cc_redis_run(c->g->redis, ids, "SMEMBERS " KEY_CHATS_OPEN, cc_tag())
+                   : cc_redis_run(c->g->redis, ids, "SMEMBERS " KEY_CHATS_ACTIVE, cc_tag(), me);
     if (!strcmp(view, "closed"))
-        return cc_redis_run(c->g->redis, ids, "LRANGE {cc}:chats:closed:%s 0 %d", me,
+        return cc_redis_run(c->g->redis, ids, "LRANGE " KEY_CHATS_CLOSED " 0 %d", cc_tag(), me,
                             CLOSED_KEPT - 1);
     return fail(c, CC_ERR_INVALID, "view: active, closed or history");
 }

@@ -8,6 +8,7 @@
 #include "cc/v1/routing.pb-c.h"
 #include "cc_log.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,9 +48,9 @@ static enum cc_status enqueue(struct chatgw *g, const char *id)
     ProtobufCMessage *rep = NULL;
     char customer[320], why[256] = "";
     redisReply *r;
-    enum cc_status st = cc_redis_run(g->redis, &r,
-                                     "HMGET {cc}:chat:%s channel queue from name phone preview source",
-                                     id);
+    enum cc_status st = cc_redis_run(
+        g->redis, &r, "HMGET " KEY_CHAT " channel queue from name phone preview source", cc_tag(),
+        id);
     if (st != CC_OK || r->element[0]->type != REDIS_REPLY_STRING) {
         if (r)
             freeReplyObject(r);
@@ -73,8 +74,8 @@ static enum cc_status enqueue(struct chatgw *g, const char *id)
                 why[0] ? why : cc_status_str(st));
         return st;
     }
-    cc_redis_do(g->redis, "HSET {cc}:chat:%s enqueued 1", id);
-    cc_redis_do(g->redis, "ZREM {cc}:chats:unrouted %s", id);
+    cc_redis_do(g->redis, "HSET " KEY_CHAT " enqueued 1", cc_tag(), id);
+    cc_redis_do(g->redis, "ZREM " KEY_CHATS_UNROUTED " %s", cc_tag(), id);
     return CC_OK;
 }
 
@@ -87,11 +88,13 @@ static void *unrouted_sweeper(void *arg)
     struct chatgw *g = arg;
     while (!__atomic_load_n(&g->stopping, __ATOMIC_ACQUIRE)) {
         redisReply *due = NULL;
-        if (cc_redis_run(g->redis, &due, "ZRANGEBYSCORE {cc}:chats:unrouted -inf %lld LIMIT 0 100",
+        if (cc_redis_run(g->redis, &due,
+                         "ZRANGEBYSCORE " KEY_CHATS_UNROUTED " -inf %lld LIMIT 0 100", cc_tag(),
                          (long long)cc_time_now_ms() - UNROUTED_MS) == CC_OK)
             for (size_t i = 0; i < due->elements; i++)
                 if (enqueue(g, due->element[i]->str) == CC_ERR_NOT_FOUND)
-                    cc_redis_do(g->redis, "ZREM {cc}:chats:unrouted %s", due->element[i]->str);
+                    cc_redis_do(g->redis, "ZREM " KEY_CHATS_UNROUTED " %s", cc_tag(),
+                                due->element[i]->str);
         free_reply(due);
         usleep(UNROUTED_MS * 1000);
     }
@@ -181,8 +184,8 @@ static int fetch_media(struct chatgw *g, const Cc__V1__Channel *ch, Cc__V1__Inbo
     int stored = 0;
     if (!in->n_attachments)
         return 0;
-    if (cc_redis_run(g->redis, &rep, "EXISTS {cc}:pmsg:%s:%s", ch->id, in->provider_message_id) ==
-        CC_OK)
+    if (cc_redis_run(g->redis, &rep, "EXISTS " KEY_PMSG, cc_tag(), ch->id,
+                     in->provider_message_id) == CC_OK)
         stored = rep->integer == 1;
     free_reply(rep);
     for (size_t i = 0; !stored && i < in->n_attachments; i++) {
@@ -222,8 +225,8 @@ static enum cc_nats_verdict on_message(struct chatgw *g, const Cc__V1__Channel *
         identify_chat(g, s.chat_id, ch, in->conversation, in->customer_phone);
     }
     if (!s.enqueued) { /* the sweeper tries again when skill-router cannot take it now */
-        cc_redis_do(g->redis, "ZADD {cc}:chats:unrouted NX %lld %s", (long long)cc_time_now_ms(),
-                    s.chat_id);
+        cc_redis_do(g->redis, "ZADD " KEY_CHATS_UNROUTED " NX %lld %s", cc_tag(),
+                    (long long)cc_time_now_ms(), s.chat_id);
         enqueue(g, s.chat_id);
     }
     if (s.created) {
@@ -246,7 +249,7 @@ static Cc__V1__ChatMessage *by_provider_id(struct chatgw *g, const char *channel
     redisReply *rep;
     Cc__V1__ChatMessage *m = NULL;
     char msg[64] = "";
-    if (pid && cc_redis_run(g->redis, &rep, "GET {cc}:pmsg:%s:%s", channel, pid) == CC_OK &&
+    if (pid && cc_redis_run(g->redis, &rep, "GET " KEY_PMSG, cc_tag(), channel, pid) == CC_OK &&
         rep->type == REDIS_REPLY_STRING) {
         const char *sp = strchr(rep->str, ' ');
         if (sp)
@@ -339,13 +342,13 @@ static void on_offer(void *arg, const struct cc_nats_msg *msg)
             publish_brief(g, o->chat_id);
     }
     if (o && o->chat_id && o->agent_id &&
-        cc_redis_run(g->redis, &rep, "HGET {cc}:chat:%s first_in", o->chat_id) == CC_OK &&
+        cc_redis_run(g->redis, &rep, "HGET " KEY_CHAT " first_in", cc_tag(), o->chat_id) == CC_OK &&
         rep->type == REDIS_REPLY_STRING) {
         int64_t first = strtoll(rep->str, NULL, 10);
         free_reply(rep);
         rep = NULL;
-        if (first > 0 &&
-            cc_redis_run(g->redis, &rep, "HSET {cc}:chat:%s first_in 0", o->chat_id) == CC_OK)
+        if (first > 0 && cc_redis_run(g->redis, &rep, "HSET " KEY_CHAT " first_in 0", cc_tag(),
+                                      o->chat_id) == CC_OK)
             cc_metric_observe(g->m_offer_latency, NULL,
                               (double)(cc_time_now_ms() - first) / 1000.0);
     }
@@ -362,7 +365,8 @@ static void on_withdrawn(void *arg, const struct cc_nats_msg *msg)
     Cc__V1__Offer *o = cc__v1__offer__unpack(NULL, msg->len, msg->data);
     redisReply *rep = NULL;
     if (o && o->chat_id && o->agent_id &&
-        cc_redis_run(g->redis, &rep, "HGET {cc}:chat:%s offered_to", o->chat_id) == CC_OK &&
+        cc_redis_run(g->redis, &rep, "HGET " KEY_CHAT " offered_to", cc_tag(), o->chat_id) ==
+            CC_OK &&
         rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, o->agent_id)) {
         const char *set[] = {"offered_to", ""};
         if (records_chat_set(g, o->chat_id, set, 1) == CC_OK)

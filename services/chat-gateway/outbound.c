@@ -7,6 +7,7 @@
 #include "chatgw.h"
 #include "cc_log.h"
 #include "provider.h"
+#include "cc_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +33,8 @@ static void settle(struct chatgw *g, const Cc__V1__Chat *chat, Cc__V1__ChatMessa
     if (provider_id && *provider_id) {
         set_str(&m->provider_message_id, provider_id);
         /* receipts name the provider's id: find the message from it */
-        cc_redis_do(g->redis, "SET {cc}:pmsg:%s:%s %s %s EX 2592000", chat->channel_id,
-                    provider_id, chat->id, m->id);
+        cc_redis_do(g->redis, "SET " KEY_PMSG " %s %s EX %d", cc_tag(), chat->channel_id,
+                    provider_id, chat->id, m->id, PMSG_TTL_S);
     }
     if (!strcmp(delivery, "failed"))
         cc_metric_add(g->m_delivery_failures, NULL, 1);

@@ -1,6 +1,6 @@
 /* records.c - every version of every chat into the RECORDS stream
  * (proto/cc/v1/records.proto), for crm-sync. A change of a chat bumps its
- * version and adds it to RECORDS_PENDING in the same Redis step (store.c);
+ * version and adds it to KEY_RECORDS_PENDING in the same Redis step (store.c);
  * records_publish then publishes the chat as it is, with JetStream's ack,
  * and takes it out of the set unless a newer version came meanwhile. When a
  * publish fails (NATS down, slow), a sweeper on every replica publishes the
@@ -11,6 +11,7 @@
 #include "cc_log.h"
 #include "cc_records.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,13 +34,14 @@ static void free_reply(redisReply *r)
 /* Takes chat `id` out of the pending set unless a version newer than `version` waits. */
 static enum cc_status mark_done(struct chatgw *g, const char *id, int64_t version)
 {
-    char key[96], ver[24];
+    char key[160], ver[24];
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
-    snprintf(key, sizeof key, "{cc}:chat:%s", id);
+    snprintf(key, sizeof key, KEY_CHAT, cc_tag(), id);
     snprintf(ver, sizeof ver, "%lld", (long long)version);
-    const char *argv[] = {key, RECORDS_PENDING, id, ver};
-    size_t lens[] = {strlen(key), strlen(RECORDS_PENDING), strlen(id), strlen(ver)};
+    const char *argv[] = {key, cc_key_fixed(KEY_RECORDS_PENDING), id, ver};
+    size_t lens[] = {strlen(key), strlen(cc_key_fixed(KEY_RECORDS_PENDING)), strlen(id),
+                     strlen(ver)};
     enum cc_status st = cc_redis_acquire(g->redis, &c);
     if (st == CC_OK) {
         st = cc_redis_eval(c, &done_script, &rep, 2, 4, argv, lens);
@@ -75,7 +77,7 @@ enum cc_status records_publish(struct chatgw *g, const char *id)
     uint8_t *buf = NULL;
     enum cc_status st = store_chat_version(g, id, &ch, &v);
     if (st == CC_ERR_NOT_FOUND) /* gone: nothing to publish any more */
-        return cc_redis_do(g->redis, "ZREM %s %s", RECORDS_PENDING, id);
+        return cc_redis_do(g->redis, "ZREM " KEY_RECORDS_PENDING " %s", cc_tag(), id);
     if (st != CC_OK)
         return st;
     if (v.version <= 0) { /* stored before versions existed: nothing pending for it */
@@ -114,8 +116,8 @@ enum cc_status records_chat_set(struct chatgw *g, const char *id, const char *co
 static void sweep(struct chatgw *g)
 {
     redisReply *due = NULL;
-    if (cc_redis_run(g->redis, &due, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %d", RECORDS_PENDING,
-                     (long long)cc_time_now_ms() - SWEEP_MS, SWEEP_BATCH) != CC_OK) {
+    if (cc_redis_run(g->redis, &due, "ZRANGEBYSCORE " KEY_RECORDS_PENDING " -inf %lld LIMIT 0 %d",
+                     cc_tag(), (long long)cc_time_now_ms() - SWEEP_MS, SWEEP_BATCH) != CC_OK) {
         free_reply(due);
         return;
     }

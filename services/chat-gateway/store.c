@@ -17,6 +17,7 @@
  * the same script (inbound.lua, outbound.lua, chat_set.lua). */
 #include "chatgw.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -58,6 +59,7 @@ enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const 
                              Cc__V1__ChatMessage *msg, struct stored *out)
 {
     char kp[512], kconv[384], klast[384], kseq[384], order[32], now_s[24], new_chat[40];
+    char pchat[64], pmsg[64], pmsgs[64], pmsg_ttl[16], last_ttl[16];
     size_t len;
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
@@ -69,22 +71,64 @@ enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const 
     uint8_t *pb = pack(&msg->base, &len);
     if (!pb)
         return CC_ERR_NOMEM;
-    snprintf(kp, sizeof kp, "{cc}:pmsg:%s:%s", ch->id, provider_message_id);
-    snprintf(kconv, sizeof kconv, "{cc}:conv:%s:%s", ch->id, conversation);
-    snprintf(klast, sizeof klast, "{cc}:convlast:%s:%s", ch->id, conversation);
-    snprintf(kseq, sizeof kseq, "{cc}:convseq:%s:%s", ch->id, conversation);
+    snprintf(kp, sizeof kp, KEY_PMSG, cc_tag(), ch->id, provider_message_id);
+    snprintf(kconv, sizeof kconv, KEY_CONV, cc_tag(), ch->id, conversation);
+    snprintf(klast, sizeof klast, KEY_CONVLAST, cc_tag(), ch->id, conversation);
+    snprintf(kseq, sizeof kseq, KEY_CONVSEQ, cc_tag(), ch->id, conversation);
     snprintf(order, sizeof order, "%lld", (long long)msg->seq);
     snprintf(now_s, sizeof now_s, "%lld", (long long)now);
-    const char *argv[] = {kp, kconv, klast, "{cc}:chats:all", "{cc}:chats:open",
-                          RECORDS_PENDING, kseq, out->message_id, (const char *)pb, order, new_chat, now_s,
-                          "channel", ch->id, "source", ch->type, "queue", ch->queue_id ? ch->queue_id : "",
-                          "state", "new", "name", cust->name ? cust->name : "",
-                          "from", conversation, "to", ch->name ? ch->name : "", "created", now_s,
-                          "conv", conversation, "enqueued", "0", "first_in", now_s,
-                          "phone", cust->phone ? cust->phone : "",
-                          "email", cust->email ? cust->email : "",
-                          "language", cust->language ? cust->language : "",
-                          "preview", msg->text ? msg->text : ""};
+    cc_key_prefix(pchat, sizeof pchat, KEY_CHAT);
+    cc_key_prefix(pmsg, sizeof pmsg, KEY_MSG);
+    cc_key_prefix(pmsgs, sizeof pmsgs, KEY_CHATMSGS);
+    snprintf(pmsg_ttl, sizeof pmsg_ttl, "%d", PMSG_TTL_S);
+    snprintf(last_ttl, sizeof last_ttl, "%d", CONVLAST_TTL_S);
+    const char *argv[] = {kp,
+                          kconv,
+                          klast,
+                          cc_key_fixed(KEY_CHATS_ALL),
+                          cc_key_fixed(KEY_CHATS_OPEN),
+                          cc_key_fixed(KEY_RECORDS_PENDING),
+                          kseq,
+                          out->message_id,
+                          (const char *)pb,
+                          order,
+                          new_chat,
+                          now_s,
+                          pchat,
+                          pmsg,
+                          pmsgs,
+                          pmsg_ttl,
+                          last_ttl,
+                          "channel",
+                          ch->id,
+                          "source",
+                          ch->type,
+                          "queue",
+                          ch->queue_id ? ch->queue_id : "",
+                          "state",
+                          "new",
+                          "name",
+                          cust->name ? cust->name : "",
+                          "from",
+                          conversation,
+                          "to",
+                          ch->name ? ch->name : "",
+                          "created",
+                          now_s,
+                          "conv",
+                          conversation,
+                          "enqueued",
+                          "0",
+                          "first_in",
+                          now_s,
+                          "phone",
+                          cust->phone ? cust->phone : "",
+                          "email",
+                          cust->email ? cust->email : "",
+                          "language",
+                          cust->language ? cust->language : "",
+                          "preview",
+                          msg->text ? msg->text : ""};
     size_t lens[sizeof argv / sizeof *argv];
     for (size_t i = 0; i < sizeof argv / sizeof *argv; i++)
         lens[i] = i == 8 ? len : strlen(argv[i]); /* argv[8]: the packed message */
@@ -112,23 +156,27 @@ enum cc_status store_inbound(struct chatgw *g, const Cc__V1__Channel *ch, const 
 
 enum cc_status store_outbound(struct chatgw *g, Cc__V1__ChatMessage *m)
 {
-    char kchat[96], kmsgs[96], kmsg[96], order[32], now[24];
+    char kchat[160], kmsgs[160], kmsg[160], order[32], now[24];
     size_t len;
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
     uint8_t *pb = pack(&m->base, &len);
     if (!pb)
         return CC_ERR_NOMEM;
-    snprintf(kchat, sizeof kchat, "{cc}:chat:%s", m->chat_id);
-    snprintf(kmsgs, sizeof kmsgs, "{cc}:chatmsgs:%s", m->chat_id);
-    snprintf(kmsg, sizeof kmsg, "{cc}:msg:%s", m->id);
+    snprintf(kchat, sizeof kchat, KEY_CHAT, cc_tag(), m->chat_id);
+    snprintf(kmsgs, sizeof kmsgs, KEY_CHATMSGS, cc_tag(), m->chat_id);
+    snprintf(kmsg, sizeof kmsg, KEY_MSG, cc_tag(), m->id);
     snprintf(order, sizeof order, "%lld", (long long)m->seq);
     snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
     const char *bot = m->author && !strcmp(m->author, "bot") ? "1" : "0";
-    const char *argv[] = {kchat, kmsgs, kmsg, RECORDS_PENDING, m->id, (const char *)pb, order,
-                          m->chat_id, now, bot};
-    size_t lens[] = {strlen(kchat), strlen(kmsgs), strlen(kmsg), strlen(RECORDS_PENDING),
-                     strlen(m->id), len, strlen(order), strlen(m->chat_id), strlen(now), 1};
+    const char *argv[] = {
+        kchat,      kmsgs, kmsg, cc_key_fixed(KEY_RECORDS_PENDING), m->id, (const char *)pb, order,
+        m->chat_id, now,   bot};
+    size_t lens[] = {strlen(kchat), strlen(kmsgs),
+                     strlen(kmsg),  strlen(cc_key_fixed(KEY_RECORDS_PENDING)),
+                     strlen(m->id), len,
+                     strlen(order), strlen(m->chat_id),
+                     strlen(now),   1};
     enum cc_status st = cc_redis_acquire(g->redis, &c);
     if (st == CC_OK) {
         st = cc_redis_eval(c, &outbound_script, &rep, 4, 10, argv, lens);
@@ -145,7 +193,7 @@ enum cc_status store_message(struct chatgw *g, const char *id, Cc__V1__ChatMessa
 {
     redisReply *rep;
     *out = NULL;
-    enum cc_status st = cc_redis_run(g->redis, &rep, "HMGET {cc}:msg:%s chat pb", id);
+    enum cc_status st = cc_redis_run(g->redis, &rep, "HMGET " KEY_MSG " chat pb", cc_tag(), id);
     if (st == CC_OK && (rep->element[0]->type != REDIS_REPLY_STRING ||
                         rep->element[1]->type != REDIS_REPLY_STRING))
         st = CC_ERR_NOT_FOUND;
@@ -169,7 +217,8 @@ enum cc_status store_message_put(struct chatgw *g, const Cc__V1__ChatMessage *m)
     uint8_t *pb = pack(&m->base, &len);
     if (!pb)
         return CC_ERR_NOMEM;
-    enum cc_status st = cc_redis_run(g->redis, &rep, "HSET {cc}:msg:%s pb %b", m->id, pb, len);
+    enum cc_status st =
+        cc_redis_run_bin(g->redis, &rep, "HSET " KEY_MSG " pb %b", cc_tag(), m->id, pb, len);
     free_reply(rep);
     free(pb);
     return st;
@@ -180,7 +229,8 @@ enum cc_status store_messages(struct chatgw *g, const char *chat_id, Cc__V1__Cha
 {
     redisReply *ids;
     *out = NULL, *n = 0;
-    enum cc_status st = cc_redis_run(g->redis, &ids, "ZRANGE {cc}:chatmsgs:%s 0 -1", chat_id);
+    enum cc_status st =
+        cc_redis_run(g->redis, &ids, "ZRANGE " KEY_CHATMSGS " 0 -1", cc_tag(), chat_id);
     if (st == CC_OK && !(*out = calloc(ids->elements + 1, sizeof **out)))
         st = CC_ERR_NOMEM;
     for (size_t i = 0; st == CC_OK && i < ids->elements; i++)
@@ -231,12 +281,12 @@ enum cc_status store_chat_version(struct chatgw *g, const char *id, Cc__V1__Chat
                                          "queue_name", "language", "email", "agent_name",
                                          "version", "changed"};
     enum { N = sizeof fields / sizeof *fields };
-    char key[96];
+    char key[160];
     const char *argv[N + 2] = {"HMGET", key};
     redisReply *rep;
     struct cc_redis_conn *c;
     *out = NULL;
-    snprintf(key, sizeof key, "{cc}:chat:%s", id);
+    snprintf(key, sizeof key, KEY_CHAT, cc_tag(), id);
     memcpy(argv + 2, fields, sizeof fields);
     enum cc_status st = cc_redis_acquire(g->redis, &c);
     if (st != CC_OK)
@@ -282,16 +332,16 @@ enum cc_status store_chat_set(struct chatgw *g, const char *id, const char *cons
                               size_t npairs)
 {
     enum { MAX_PAIRS = 16 };
-    char key[96], now[24];
+    char key[160], now[24];
     const char *argv[4 + 2 * MAX_PAIRS];
     size_t lens[4 + 2 * MAX_PAIRS];
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
     if (npairs > MAX_PAIRS)
         return CC_ERR_INVALID;
-    snprintf(key, sizeof key, "{cc}:chat:%s", id);
+    snprintf(key, sizeof key, KEY_CHAT, cc_tag(), id);
     snprintf(now, sizeof now, "%lld", (long long)cc_time_now_ms());
-    argv[0] = key, argv[1] = RECORDS_PENDING, argv[2] = id, argv[3] = now;
+    argv[0] = key, argv[1] = cc_key_fixed(KEY_RECORDS_PENDING), argv[2] = id, argv[3] = now;
     for (size_t i = 0; i < 2 * npairs; i++)
         argv[4 + i] = pairs[i] ? pairs[i] : "";
     for (size_t i = 0; i < 4 + 2 * npairs; i++)

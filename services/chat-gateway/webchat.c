@@ -17,6 +17,7 @@
 #include "cc_sse.h"
 #include "cc_time.h"
 #include "webchat_body.h"
+#include "cc_keys.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -75,11 +76,10 @@ void webchat_session_new(void *arg, struct cc_http_req *req, struct cc_http_resp
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(token, sizeof token, raw, sizeof raw);
     token_hash(token, hash);
-    if (cc_redis_do(g->redis,
-                    "HSET " WEBCHAT_SESSION_KEY " channel %s name %s token %s email %s lang %s", id,
-                    req->params[0], name ? name : "", hash, email ? email : "",
+    if (cc_redis_do(g->redis, "HSET " KEY_WCS " channel %s name %s token %s email %s lang %s",
+                    cc_tag(), id, req->params[0], name ? name : "", hash, email ? email : "",
                     lang ? lang : "") != CC_OK ||
-        cc_redis_do(g->redis, "EXPIRE " WEBCHAT_SESSION_KEY " %d", id, SESSION_TTL_S) != CC_OK) {
+        cc_redis_do(g->redis, "EXPIRE " KEY_WCS " %d", cc_tag(), id, SESSION_TTL_S) != CC_OK) {
         cc_http_error(resp, CC_ERR_UNAVAILABLE, NULL);
         return;
     }
@@ -136,7 +136,7 @@ static enum cc_status session_auth(struct chatgw *g, struct cc_http_req *req, st
         return CC_ERR_UNAUTHORIZED;
     token_hash(token, hash);
     enum cc_status st =
-        cc_redis_run(g->redis, &rep, "HMGET " WEBCHAT_SESSION_KEY " channel name token email lang",
+        cc_redis_run(g->redis, &rep, "HMGET " KEY_WCS " channel name token email lang", cc_tag(),
                      req->params[0]);
     if (st == CC_OK && (rep->element[2]->type != REDIS_REPLY_STRING ||
                         sodium_memcmp(rep->element[2]->str, hash, 64) != 0))
@@ -218,7 +218,8 @@ void webchat_messages(void *arg, struct cc_http_req *req, struct cc_http_resp *r
     if (!auth_or_answer(g, req, resp, &s))
         return;
     Cc__V1__Chat *chat = NULL;
-    enum cc_status st = cc_redis_run(g->redis, &rep, "GET {cc}:convlast:%s:%s", s.channel, s.id);
+    enum cc_status st =
+        cc_redis_run(g->redis, &rep, "GET " KEY_CONVLAST, cc_tag(), s.channel, s.id);
     if (st == CC_OK && rep->type == REDIS_REPLY_STRING) {
         st = store_messages(g, rep->str, &items, &n);
         if (st == CC_OK && store_chat(g, rep->str, &chat) != CC_OK)
@@ -258,7 +259,7 @@ void webchat_typing(void *arg, struct cc_http_req *req, struct cc_http_resp *res
     redisReply *rep = NULL;
     if (!auth_or_answer(g, req, resp, &s))
         return;
-    enum cc_status st = cc_redis_run(g->redis, &rep, "GET {cc}:conv:%s:%s", s.channel, s.id);
+    enum cc_status st = cc_redis_run(g->redis, &rep, "GET " KEY_CONV, cc_tag(), s.channel, s.id);
     if (st == CC_OK && rep->type == REDIS_REPLY_STRING) {
         Cc__V1__Chat *chat = NULL;
         if (store_chat(g, rep->str, &chat) == CC_OK && chat->agent_id &&
@@ -354,7 +355,7 @@ static enum cc_status check_session(void *arg)
 {
     struct session_check *c = arg;
     redisReply *rep;
-    enum cc_status st = cc_redis_run(c->g->redis, &rep, "EXISTS " WEBCHAT_SESSION_KEY, c->id);
+    enum cc_status st = cc_redis_run(c->g->redis, &rep, "EXISTS " KEY_WCS, cc_tag(), c->id);
     if (st == CC_OK && rep->integer != 1)
         st = CC_ERR_UNAUTHORIZED;
     free_reply(rep);

@@ -16,6 +16,7 @@
  * (what they do needs Redis or NATS anyway and fails on its own). */
 #include "chatgw.h"
 #include "cc_log.h"
+#include "cc_keys.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -135,8 +136,7 @@ void webchat_preflight_session(void *arg, struct cc_http_req *req, struct cc_htt
     /* the preflight carries no token: the session's channel decides, any web-chat
      * channel when the session is unknown (the request then gets its 401) */
     if (strlen(req->params[0]) < 64 &&
-        cc_redis_run(g->redis, &r, "HGET " WEBCHAT_SESSION_KEY " channel", req->params[0]) ==
-            CC_OK &&
+        cc_redis_run(g->redis, &r, "HGET " KEY_WCS " channel", cc_tag(), req->params[0]) == CC_OK &&
         r->type == REDIS_REPLY_STRING)
         snprintf(channel, sizeof channel, "%s", r->str);
     if (r)
@@ -174,13 +174,13 @@ int webchat_limit(struct chatgw *g, struct cc_http_req *req, struct cc_http_resp
     client_key(req, addr, sizeof addr);
     /* each limiter: its key, then the interval between two (ms) and the burst */
     if (per_address > 0) {
-        snprintf(keys[nkeys], sizeof keys[0], WEBCHAT_LIMIT_KEY, name, "address", addr);
+        snprintf(keys[nkeys], sizeof keys[0], KEY_WCRL, cc_tag(), name, "address", addr);
         snprintf(args[nargs++], sizeof args[0], "%lld", (long long)(60000 / per_address));
         snprintf(args[nargs++], sizeof args[0], "%lld", (long long)per_address);
         scope[nkeys++] = "address";
     }
     if (per_channel > 0) {
-        snprintf(keys[nkeys], sizeof keys[0], WEBCHAT_LIMIT_KEY, name, "channel", channel_id);
+        snprintf(keys[nkeys], sizeof keys[0], KEY_WCRL, cc_tag(), name, "channel", channel_id);
         snprintf(args[nargs++], sizeof args[0], "%lld", (long long)(60000 / per_channel));
         snprintf(args[nargs++], sizeof args[0], "%lld", (long long)per_channel);
         scope[nkeys++] = "channel";

@@ -6,7 +6,7 @@
  * tell. For one CRM user record we read what it wants (agent ticked, team,
  * skills with capacity and active), check all of it first (the team and
  * every skill known here, capacities 1..100) and only then apply it: user
- * created if missing and linked by the CRM id ({crm}:link:user:<crm id>,
+ * created if missing and linked by the CRM id ({cc}:crm:link:user:<crm id>,
  * and the CRM's UsrExternalUserId), agent enabled in the team or disabled
  * (kept), skills mirrored. A refusal is reported with its reason (metric,
  * log, sync status) and nothing is applied. */
@@ -15,6 +15,7 @@
 #include "cc_time.h"
 #include "odata.h"
 #include "registry.h"
+#include "cc_keys.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -97,7 +98,8 @@ static enum cc_status read_skills(struct crm *c, struct crm_conf *conf, struct w
             fail(why, cap, "agent skill %s: no skill or too many", id ? id : "?");
             break;
         }
-        if (id && cc_redis_do(c->redis, "SET {crm}:askill:%s %s", id, w->crm_id) != CC_OK)
+        if (id &&
+            cc_redis_do(c->redis, "SET " KEY_CRM_ASKILL " %s", cc_tag(), id, w->crm_id) != CC_OK)
             CC_DEBUG("crm: agent skill %s not remembered", id);
         w->skills[w->n].capacity = cJSON_IsNumber(capn) ? (int64_t)capn->valuedouble : 0;
         w->skills[w->n].active = !act || cJSON_IsTrue(act);
@@ -174,7 +176,7 @@ static void find_user(struct crm *c, struct wanted *w)
 {
     redisReply *r = NULL;
     char why[128];
-    if (cc_redis_run(c->redis, &r, "GET {crm}:link:user:%s", w->crm_id) == CC_OK &&
+    if (cc_redis_run(c->redis, &r, "GET " KEY_CRM_LINK_USER, cc_tag(), w->crm_id) == CC_OK &&
         r->type == REDIS_REPLY_STRING)
         snprintf(w->user_id, sizeof w->user_id, "%s", r->str);
     if (r)
@@ -209,7 +211,8 @@ static enum cc_status create_user(struct crm *c, struct wanted *w, char *why, si
                              : NULL;
     if (made && made->id) {
         snprintf(w->user_id, sizeof w->user_id, "%s", made->id);
-        if (cc_redis_do(c->redis, "SET {crm}:link:user:%s %s", w->crm_id, made->id) != CC_OK)
+        if (cc_redis_do(c->redis, "SET " KEY_CRM_LINK_USER " %s", cc_tag(), w->crm_id, made->id) !=
+            CC_OK)
             CC_WARN("crm: link of %s not stored", w->crm_id);
         CC_INFO("crm: user %s created for CRM record %s", made->id, w->crm_id);
     } else if (st == CC_OK) {
@@ -294,8 +297,8 @@ static enum cc_status apply(struct crm *c, struct crm_conf *conf, struct wanted 
         return CC_OK; /* deleted in the CRM and never here: nothing to do */
     if (!w->user_id[0] && (st = create_user(c, w, why, cap)) != CC_OK)
         return st;
-    if (!linked &&
-        cc_redis_do(c->redis, "SET {crm}:link:user:%s %s", w->crm_id, w->user_id) != CC_OK)
+    if (!linked && cc_redis_do(c->redis, "SET " KEY_CRM_LINK_USER " %s", cc_tag(), w->crm_id,
+                               w->user_id) != CC_OK)
         CC_WARN("crm: link of %s not stored", w->crm_id);
     if (!linked && !w->gone && odata_guid_valid(w->crm_id))
         link_back(conf, w);
@@ -309,8 +312,8 @@ static int lock(struct crm *c, const char *crm_id)
 {
     for (int i = 0; i < 100; i++) {
         redisReply *r = NULL;
-        int got = cc_redis_run(c->redis, &r, "SET {crm}:lock:agent:%s 1 NX PX %d", crm_id,
-                               LOCK_MS) == CC_OK &&
+        int got = cc_redis_run(c->redis, &r, "SET " KEY_CRM_LOCK_AGENT " 1 NX PX %d", cc_tag(),
+                               crm_id, LOCK_MS) == CC_OK &&
                   r->type == REDIS_REPLY_STATUS;
         if (r)
             freeReplyObject(r);
@@ -363,7 +366,7 @@ enum cc_status provisioning_user(struct crm *c, struct crm_conf *conf, const cha
     st = read_creatio(c, conf, crm_id, w, why, cap);
     if (st == CC_OK)
         st = check_and_apply(c, conf, w, why, cap);
-    (void)cc_redis_do(c->redis, "DEL {crm}:lock:agent:%s", crm_id);
+    (void)cc_redis_do(c->redis, "DEL " KEY_CRM_LOCK_AGENT, cc_tag(), crm_id);
     if (st == CC_OK || st == CC_ERR_INVALID || st == CC_ERR_NOT_FOUND || st == CC_ERR_CONFLICT)
         finish(c, crm_id, st, why);
     else
@@ -428,7 +431,7 @@ static enum cc_status generic(struct crm *c, struct crm_conf *conf, const cJSON 
         st = CC_ERR_UNAVAILABLE, snprintf(why, cap, "busy");
     else if (st == CC_OK) {
         st = check_and_apply(c, conf, w, why, cap);
-        (void)cc_redis_do(c->redis, "DEL {crm}:lock:agent:%s", w->crm_id);
+        (void)cc_redis_do(c->redis, "DEL " KEY_CRM_LOCK_AGENT, cc_tag(), w->crm_id);
         if (st == CC_OK || st == CC_ERR_INVALID)
             finish(c, w->crm_id, st, why);
     }
@@ -495,7 +498,7 @@ static enum cc_status notified_user(struct crm *c, struct crm_conf *conf, const 
         snprintf(out, cap, "%s", user);
     else if (st == CC_OK || st == CC_ERR_NOT_FOUND) { /* gone: whose it was, we remember */
         redisReply *r = NULL;
-        if (cc_redis_run(c->redis, &r, "GET {crm}:askill:%s", id) == CC_OK &&
+        if (cc_redis_run(c->redis, &r, "GET " KEY_CRM_ASKILL, cc_tag(), id) == CC_OK &&
             r->type == REDIS_REPLY_STRING)
             snprintf(out, cap, "%s", r->str);
         if (r)
@@ -557,7 +560,8 @@ static void poll_object(struct crm *c, struct crm_conf *conf, enum crm_name obje
     redisReply *r = NULL;
     cJSON *rows = NULL, *row;
     struct creatio_answer a = {0};
-    if (cc_redis_run(c->redis, &r, "HGET {crm}:poll %s", CRM_NAME(conf, object)) == CC_OK &&
+    if (cc_redis_run(c->redis, &r, "HGET " KEY_CRM_POLL " %s", cc_tag(), CRM_NAME(conf, object)) ==
+            CC_OK &&
         r->type == REDIS_REPLY_STRING && r->len < sizeof mark)
         snprintf(mark, sizeof mark, "%s", r->str);
     if (r)
@@ -582,7 +586,8 @@ static void poll_object(struct crm *c, struct crm_conf *conf, enum crm_name obje
         if (user && provisioning_user(c, conf, user, why, sizeof why) == CC_ERR_UNAVAILABLE)
             break; /* try again next time from the same mark */
         if (mod && cc_time_parse_ms(mod, &ms) == 0 &&
-            cc_redis_do(c->redis, "HSET {crm}:poll %s %s", CRM_NAME(conf, object), mod) != CC_OK)
+            cc_redis_do(c->redis, "HSET " KEY_CRM_POLL " %s %s", cc_tag(), CRM_NAME(conf, object),
+                        mod) != CC_OK)
             break;
     }
 out:
@@ -595,13 +600,13 @@ void provisioning_poll(struct crm *c, int reconcile)
     struct crm_conf *conf = settings_get(c);
     redisReply *r = NULL;
     if (conf->type == CRM_CREATIO &&
-        cc_redis_run(c->redis, &r, "SET {crm}:lock:poll 1 NX PX 60000") == CC_OK &&
+        cc_redis_run(c->redis, &r, "SET " KEY_CRM_LOCK_POLL " 1 NX PX 60000", cc_tag()) == CC_OK &&
         r->type == REDIS_REPLY_STATUS) {
         poll_object(c, conf, N_USER_OBJECT, N_COUNT, N_USER_MODIFIED, reconcile);
         poll_object(c, conf, N_ASKILL_OBJECT, N_ASKILL_USER, N_ASKILL_MODIFIED, reconcile);
         if (reconcile)
             status_reconciled(c);
-        (void)cc_redis_do(c->redis, "DEL {crm}:lock:poll");
+        (void)cc_redis_do(c->redis, "DEL " KEY_CRM_LOCK_POLL, cc_tag());
     }
     if (r)
         freeReplyObject(r);

@@ -5,7 +5,7 @@
  * skipped, and the writes go in one $batch when there are several.
  *
  * Never a duplicate: each interaction is written under a lock in Redis;
- * its CRM id is remembered ({crm}:rec:<kind>:<id>) and, when it is not
+ * its CRM id is remembered ({cc}:crm:rec:<kind>:<id>) and, when it is not
  * known, looked up by the external id before anything is created; a
  * created record gets an Id derived from the interaction id, so even a
  * second create after a lost lock is refused by the CRM. Failures the CRM
@@ -20,6 +20,7 @@
 #include "cc_time.h"
 #include "odata.h"
 #include "recmap.h"
+#include "cc_keys.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -127,16 +128,16 @@ static void prepare(struct batch *b, struct item *it)
     redisReply *r = NULL;
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(it->token, sizeof it->token, raw, sizeof raw);
-    if (cc_redis_run(b->c->redis, &r, "SET {crm}:lock:%s:%s %s NX PX %d", it->kind, it->id,
-                     it->token, LOCK_MS) != CC_OK ||
+    if (cc_redis_run(b->c->redis, &r, "SET " KEY_CRM_LOCK " %s NX PX %d", cc_tag(), it->kind,
+                     it->id, it->token, LOCK_MS) != CC_OK ||
         r->type != REDIS_REPLY_STATUS) {
         it->token[0] = 0;
         settle(it, IT_RETRY, 500, "being written by another replica");
         goto out;
     }
     freeReplyObject(r), r = NULL;
-    if (cc_redis_run(b->c->redis, &r, "HMGET {crm}:rec:%s:%s crm_id version", it->kind, it->id) !=
-            CC_OK ||
+    if (cc_redis_run(b->c->redis, &r, "HMGET " KEY_CRM_REC " crm_id version", cc_tag(), it->kind,
+                     it->id) != CC_OK ||
         r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
         settle(it, IT_RETRY, 1000, "Redis unavailable");
         goto out;
@@ -161,7 +162,7 @@ static void unlock(struct batch *b, struct item *it)
     const char *argv[] = {key, it->token};
     if (!it->token[0])
         return;
-    snprintf(key, sizeof key, "{crm}:lock:%s:%s", it->kind, it->id);
+    snprintf(key, sizeof key, KEY_CRM_LOCK, cc_tag(), it->kind, it->id);
     if (cc_redis_acquire(b->c->redis, &conn) == CC_OK) {
         if (cc_redis_eval(conn, &unlock_script, &r, 1, 2, argv, NULL) != CC_OK)
             CC_DEBUG("crm: lock of %s not released; it expires", it->id);
@@ -174,9 +175,10 @@ static void unlock(struct batch *b, struct item *it)
 /* Remembers that `it` is in the CRM at its version. */
 static void applied(struct batch *b, struct item *it)
 {
-    if (cc_redis_do(b->c->redis, "HSET {crm}:rec:%s:%s crm_id %s version %lld", it->kind, it->id,
-                    it->crm_id, (long long)it->rec->version) != CC_OK ||
-        cc_redis_do(b->c->redis, "EXPIRE {crm}:rec:%s:%s %d", it->kind, it->id, REC_TTL_S) != CC_OK)
+    if (cc_redis_do(b->c->redis, "HSET " KEY_CRM_REC " crm_id %s version %lld", cc_tag(), it->kind,
+                    it->id, it->crm_id, (long long)it->rec->version) != CC_OK ||
+        cc_redis_do(b->c->redis, "EXPIRE " KEY_CRM_REC " %d", cc_tag(), it->kind, it->id,
+                    REC_TTL_S) != CC_OK)
         CC_WARN("crm: %s %s written but not remembered; the next version looks it up", it->kind,
                 it->id);
     settle(it, IT_DONE, 0, NULL);
@@ -327,7 +329,7 @@ static void outcome(struct batch *b, struct item *it, const struct cc_nats_msg *
              error && error[0] ? error : "no answer");
     if (status ? (status == 404 && !it->create) : 0) {
         /* the record was deleted in the CRM: forget it, look up or create again */
-        (void)cc_redis_do(b->c->redis, "HDEL {crm}:rec:%s:%s crm_id", it->kind, it->id);
+        (void)cc_redis_do(b->c->redis, "HDEL " KEY_CRM_REC " crm_id", cc_tag(), it->kind, it->id);
         settle(it, IT_RETRY, 200, why);
     } else if (status >= 400 && status < 500 && status != 401 && status != 408 && status != 429) {
         settle(it, IT_FAILED, 0, why);

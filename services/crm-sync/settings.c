@@ -1,5 +1,5 @@
 /* settings.c - crm-sync's configuration: the environment gives defaults,
- * what admins stored through /crm/settings ({crm}:settings in Redis, a
+ * what admins stored through /crm/settings ({cc}:crm:settings in Redis, a
  * packed cc.v1.CrmSettings holding only the fields they set) overrides them,
  * so every replica reads the same. A version is immutable and reference
  * counted; a change builds a new one (with a new Creatio client) and swaps
@@ -8,12 +8,11 @@
 #include "cc_log.h"
 #include "cc_netguard.h"
 #include "odata.h"
+#include "cc_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define SETTINGS_KEY "{crm}:settings"
 
 const struct cc_env_var crm_env[] = {
     {"CC_CRM_TYPE", "none", "none, creatio or webhook (the generic signed-webhook adapter)"},
@@ -247,7 +246,7 @@ static enum cc_status load_stored(struct crm *c, uint8_t **out, size_t *len)
 {
     redisReply *r = NULL;
     *out = NULL, *len = 0;
-    enum cc_status st = cc_redis_run(c->redis, &r, "GET " SETTINGS_KEY);
+    enum cc_status st = cc_redis_run(c->redis, &r, "GET " KEY_CRM_SETTINGS, cc_tag());
     if (st == CC_OK && r->type == REDIS_REPLY_STRING) {
         if ((*out = malloc(r->len + 1)))
             memcpy(*out, r->str, r->len), *len = r->len;
@@ -453,7 +452,7 @@ static enum cc_status put(struct crm *c, const Cc__V1__CrmSettings *given, char 
     if (st == CC_OK)
         st = conf_build(next, nlen, &f, why, cap);
     if (st == CC_OK)
-        st = cc_redis_do(c->redis, "SET " SETTINGS_KEY " %b", next, nlen);
+        st = cc_redis_do_bin(c->redis, "SET " KEY_CRM_SETTINGS " %b", cc_tag(), next, nlen);
     if (st == CC_OK) {
         swap_in(c, f), f = NULL;
         if (cc_nats_publish(c->nats, "cc.crm.settings.changed", NULL) != CC_OK)

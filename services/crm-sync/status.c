@@ -1,20 +1,18 @@
 /* status.c - the sync status admins see (GET /crm/status): the CRM's last
  * success and error, counters, the backlog of the records consumer, and
  * the records and agents given up on with their reasons. Kept in Redis so
- * every replica tells the same ({crm}:status, {crm}:failures,
- * {crm}:failed). */
+ * every replica tells the same ({cc}:crm:status, {cc}:crm:failures,
+ * {cc}:crm:failed). */
 #include "crm.h"
 #include "cc_log.h"
 #include "cc_records.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define STATUS_KEY "{crm}:status"
-#define FAILURES_KEY "{crm}:failures" /* "<kind>:<id>" -> packed CrmFailure */
-#define FAILED_KEY "{crm}:failed"     /* "<kind>:<id>" -> packed Record, to try again */
 #define MAX_FAILURES_SHOWN 200
 
 static void now_text(char *out, size_t cap)
@@ -27,9 +25,10 @@ void status_success(struct crm *c, int64_t records)
 {
     char at[40];
     now_text(at, sizeof at);
-    if (cc_redis_do(c->redis, "HSET " STATUS_KEY " last_success_at %s", at) != CC_OK ||
-        (records && cc_redis_do(c->redis, "HINCRBY " STATUS_KEY " records_written %lld",
-                                (long long)records) != CC_OK))
+    if (cc_redis_do(c->redis, "HSET " KEY_CRM_STATUS " last_success_at %s", cc_tag(), at) !=
+            CC_OK ||
+        (records && cc_redis_do(c->redis, "HINCRBY " KEY_CRM_STATUS " records_written %lld",
+                                cc_tag(), (long long)records) != CC_OK))
         CC_DEBUG("crm: status not recorded (Redis)");
 }
 
@@ -37,14 +36,14 @@ void status_error(struct crm *c, const char *reason)
 {
     char at[40];
     now_text(at, sizeof at);
-    if (cc_redis_do(c->redis, "HSET " STATUS_KEY " last_error %s last_error_at %s", reason, at) !=
-        CC_OK)
+    if (cc_redis_do(c->redis, "HSET " KEY_CRM_STATUS " last_error %s last_error_at %s", cc_tag(),
+                    reason, at) != CC_OK)
         CC_DEBUG("crm: status not recorded (Redis)");
 }
 
 void status_agent_applied(struct crm *c)
 {
-    if (cc_redis_do(c->redis, "HINCRBY " STATUS_KEY " agents_applied 1") != CC_OK)
+    if (cc_redis_do(c->redis, "HINCRBY " KEY_CRM_STATUS " agents_applied 1", cc_tag()) != CC_OK)
         CC_DEBUG("crm: status not recorded (Redis)");
 }
 
@@ -52,7 +51,8 @@ void status_reconciled(struct crm *c)
 {
     char at[40];
     now_text(at, sizeof at);
-    if (cc_redis_do(c->redis, "HSET " STATUS_KEY " last_reconcile_at %s", at) != CC_OK)
+    if (cc_redis_do(c->redis, "HSET " KEY_CRM_STATUS " last_reconcile_at %s", cc_tag(), at) !=
+        CC_OK)
         CC_DEBUG("crm: status not recorded (Redis)");
 }
 
@@ -62,8 +62,8 @@ void status_failure(struct crm *c, const char *kind, const char *id, const char 
     char field[192], at[40];
     snprintf(field, sizeof field, "%s:%s", kind, id);
     if (!reason) {
-        if (cc_redis_do(c->redis, "HDEL " FAILURES_KEY " %s", field) != CC_OK ||
-            cc_redis_do(c->redis, "HDEL " FAILED_KEY " %s", field) != CC_OK)
+        if (cc_redis_do(c->redis, "HDEL " KEY_CRM_FAILURES " %s", cc_tag(), field) != CC_OK ||
+            cc_redis_do(c->redis, "HDEL " KEY_CRM_FAILED " %s", cc_tag(), field) != CC_OK)
             CC_WARN("crm: failure of %s not cleared (Redis)", field);
         return;
     }
@@ -75,8 +75,10 @@ void status_failure(struct crm *c, const char *kind, const char *id, const char 
     if (flen > sizeof buf)
         return;
     protobuf_c_message_pack(&f.base, buf);
-    if (cc_redis_do(c->redis, "HSET " FAILURES_KEY " %s %b", field, buf, flen) != CC_OK ||
-        (record && cc_redis_do(c->redis, "HSET " FAILED_KEY " %s %b", field, record, len) != CC_OK))
+    if (cc_redis_do_bin(c->redis, "HSET " KEY_CRM_FAILURES " %s %b", cc_tag(), field, buf, flen) !=
+            CC_OK ||
+        (record && cc_redis_do_bin(c->redis, "HSET " KEY_CRM_FAILED " %s %b", cc_tag(), field,
+                                   record, len) != CC_OK))
         CC_WARN("crm: failure of %s not recorded (Redis)", field);
     cc_metric_add(c->m_failures, !strcmp(kind, "agent") ? "what=\"agent\"" : "what=\"record\"", 1);
     CC_WARN("crm: %s %s failed: %s", kind, id, reason);
@@ -98,7 +100,7 @@ static int is_admin(const Cc__V1__Caller *who)
 static void read_failures(struct crm *c, Cc__V1__CrmStatus *out)
 {
     redisReply *r = NULL;
-    if (cc_redis_run(c->redis, &r, "HVALS " FAILURES_KEY) == CC_OK &&
+    if (cc_redis_run(c->redis, &r, "HVALS " KEY_CRM_FAILURES, cc_tag()) == CC_OK &&
         r->type == REDIS_REPLY_ARRAY) {
         size_t n = r->elements < MAX_FAILURES_SHOWN ? r->elements : MAX_FAILURES_SHOWN;
         out->failures = calloc(n ? n : 1, sizeof *out->failures);
@@ -126,8 +128,9 @@ static void read_status(struct crm *c, Cc__V1__CrmStatus *out)
     out->type = strdup(f->s->type);
     settings_put(f);
     if (cc_redis_run(c->redis, &r,
-                     "HMGET " STATUS_KEY " last_success_at last_error last_error_at "
-                     "records_written agents_applied last_reconcile_at") == CC_OK &&
+                     "HMGET " KEY_CRM_STATUS " last_success_at last_error last_error_at "
+                     "records_written agents_applied last_reconcile_at",
+                     cc_tag()) == CC_OK &&
         r->type == REDIS_REPLY_ARRAY && r->elements == 6) {
         out->last_success_at = dup_elem(r->element[0]), out->last_error = dup_elem(r->element[1]);
         out->last_error_at = dup_elem(r->element[2]);
@@ -179,7 +182,7 @@ enum cc_status status_failed_list(struct crm *c, char ***fields, size_t *n)
 {
     redisReply *r = NULL;
     *fields = NULL, *n = 0;
-    enum cc_status st = cc_redis_run(c->redis, &r, "HKEYS " FAILURES_KEY);
+    enum cc_status st = cc_redis_run(c->redis, &r, "HKEYS " KEY_CRM_FAILURES, cc_tag());
     if (st == CC_OK && r->type == REDIS_REPLY_ARRAY && r->elements) {
         *fields = calloc(r->elements, sizeof **fields);
         for (size_t i = 0; *fields && i < r->elements; i++)
@@ -195,7 +198,7 @@ enum cc_status status_failed_record(struct crm *c, const char *field, uint8_t **
 {
     redisReply *r = NULL;
     *rec = NULL, *len = 0;
-    enum cc_status st = cc_redis_run(c->redis, &r, "HGET " FAILED_KEY " %s", field);
+    enum cc_status st = cc_redis_run(c->redis, &r, "HGET " KEY_CRM_FAILED " %s", cc_tag(), field);
     if (st == CC_OK && r->type == REDIS_REPLY_STRING && (*rec = malloc(r->len + 1)))
         memcpy(*rec, r->str, r->len), *len = r->len;
     else if (st == CC_OK)

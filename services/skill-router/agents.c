@@ -12,6 +12,7 @@
 #include "cc/v1/presence.pb-c.h"
 #include "cc_log.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,8 +107,8 @@ static enum cc_status load(struct router *r, struct candidate **agents, size_t *
     if (st == CC_OK && !(sets = calloc(ns + 1, sizeof *sets)))
         st = CC_ERR_NOMEM;
     for (size_t i = 0; st == CC_OK && i < ns; i++) {
-        char key[96];
-        snprintf(key, sizeof key, KEY_RT_CAND, ids[i]);
+        char key[160];
+        snprintf(key, sizeof key, KEY_RT_CAND, cc_tag(), ids[i]);
         const char *argv[] = {"ZRANGE", key, "0", "-1", "WITHSCORES"};
         cc_redis_append(conn, 5, argv, NULL);
     }
@@ -275,8 +276,8 @@ static void add_agent(struct router *r, const char *id)
         goto out;
     agent_read_append(c, id);
     for (size_t i = 0; i < ns; i++) {
-        char key[96];
-        snprintf(key, sizeof key, KEY_RT_CAND, skills[i] ? skills[i] : "");
+        char key[160];
+        snprintf(key, sizeof key, KEY_RT_CAND, cc_tag(), skills[i] ? skills[i] : "");
         const char *argv[] = {"ZSCORE", key, id};
         cc_redis_append(c, 3, argv, NULL);
     }

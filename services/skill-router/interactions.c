@@ -6,6 +6,7 @@
 #include "cc/v1/presence.pb-c.h"
 #include "cc_log.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -46,7 +47,7 @@ static enum cc_status ringing_read(struct router *r, const char *id, struct ix *
         ix->ringing = one, ix->n_ringing = x->agent[0] ? 1 : 0;
         return CC_OK;
     }
-    enum cc_status st = cc_redis_run(r->redis, ring, "SMEMBERS " KEY_RING, id);
+    enum cc_status st = cc_redis_run(r->redis, ring, "SMEMBERS " KEY_RING, cc_tag(), id);
     if (st != CC_OK || (*ring)->type != REDIS_REPLY_ARRAY)
         return st == CC_OK ? CC_ERR_INTERNAL : st;
     ix->ringing = calloc((*ring)->elements + 1, sizeof *ix->ringing);
@@ -145,7 +146,7 @@ static void sticky_agent(struct router *r, const char *customer, int64_t until, 
                          size_t cap, char *suntil, size_t ucap)
 {
     redisReply *rep;
-    if (cc_redis_run(r->redis, &rep, "GET " KEY_LAST_AGENT, customer) == CC_OK &&
+    if (cc_redis_run(r->redis, &rep, "GET " KEY_LAST_AGENT, cc_tag(), customer) == CC_OK &&
         rep->type == REDIS_REPLY_STRING) {
         snprintf(agent, cap, "%s", rep->str);
         snprintf(suntil, ucap, "%lld", (long long)until);
@@ -336,23 +337,25 @@ static void withdrawn(struct router *r, const char *agent, const struct ix *x, c
 static enum cc_status requeue(struct router *r, const char *id, const struct ix *x,
                               const char *agent, const char *step)
 {
-    char kix[96], kwait[96], kring[96], sscore[40];
+    char kix[160], kwait[160], kring[160], sscore[40], paoff[64];
     struct cc_redis_conn *c;
     redisReply *rep;
-    snprintf(kix, sizeof kix, KEY_IX, id);
-    snprintf(kwait, sizeof kwait, KEY_WAIT, x->queue);
-    snprintf(kring, sizeof kring, KEY_RING, id);
+    snprintf(kix, sizeof kix, KEY_IX, cc_tag(), id);
+    snprintf(kwait, sizeof kwait, KEY_WAIT, cc_tag(), x->queue);
+    snprintf(kring, sizeof kring, KEY_RING, cc_tag(), id);
+    cc_key_prefix(paoff, sizeof paoff, KEY_AOFF);
     snprintf(sscore, sizeof sscore, "%.0f", ix_score(x->prio, x->enq));
     int lost = !agent[0] && !x->ring && x->agent[0];
     /* a lost offer names its agent: should another replica's sweeper have
      * re-queued it and it been offered anew meanwhile, the new offer stays */
-    const char *argv[] = {kix, kwait, KEY_OFFERED, kring, id, lost ? x->agent : agent, sscore};
+    const char *argv[] = {
+        kix, kwait, cc_key_fixed(KEY_OFFERED), kring, id, lost ? x->agent : agent, sscore, paoff};
     if (lost) /* the desk first: once re-queued, any replica may offer it anew at once */
         withdrawn(r, x->agent, x, id);
     enum cc_status st = cc_redis_acquire(r->redis, &c);
     if (st != CC_OK)
         return st;
-    st = cc_redis_eval(c, &requeue_script, &rep, 4, 7, argv, NULL);
+    st = cc_redis_eval(c, &requeue_script, &rep, 4, 8, argv, NULL);
     long long done = st == CC_OK && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
     free_reply(rep);
     cc_redis_release(r->redis, c);
@@ -379,14 +382,14 @@ static enum cc_status finish(struct router *r, const char *id, const char *step,
                              const char *agent, const char *reason)
 {
     struct trace_step t = {step, agent, reason, NULL};
-    char kix[96], ktrace[96], at[32], ttl[16];
+    char kix[160], ktrace[160], at[32], ttl[16];
     uint8_t packed[512];
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
     cc_time_format_ms(cc_time_now_ms(), at, sizeof at);
     size_t plen = trace_pack(&t, at, packed, sizeof packed);
-    snprintf(kix, sizeof kix, KEY_IX, id);
-    snprintf(ktrace, sizeof ktrace, KEY_TRACE, id);
+    snprintf(kix, sizeof kix, KEY_IX, cc_tag(), id);
+    snprintf(ktrace, sizeof ktrace, KEY_TRACE, cc_tag(), id);
     snprintf(ttl, sizeof ttl, "%d", TRACE_TTL_S);
     const char *argv[] = {kix, ktrace, reason, (const char *)packed, ttl};
     const size_t lens[] = {strlen(kix), strlen(ktrace), strlen(reason), plen, strlen(ttl)};
@@ -437,14 +440,14 @@ static enum answer answer_offer(struct router *r, struct cc_redis_script *script
                                 enum presence_event ev, const char *id, const char *agent,
                                 const struct ix *x, redisReply **out, struct agent_rec *rec)
 {
-    char kix[96], kring[96], kwait[96], sscore[40], ttl[16], hold[96], offer[128];
+    char kix[160], kring[160], kwait[160], sscore[40], ttl[16], hold[160], offer[128];
     struct presence_input in = {.ev = ev, .actor = ACTOR_ROUTER, .kind = x->kind};
     *out = NULL;
     if (strcmp(x->state, "offered") != 0 || (!x->ring && strcmp(x->agent, agent) != 0))
         return ANSWER_NOT_YOURS;
-    snprintf(kix, sizeof kix, KEY_IX, id);
-    snprintf(kring, sizeof kring, KEY_RING, id);
-    snprintf(kwait, sizeof kwait, KEY_WAIT, x->queue);
+    snprintf(kix, sizeof kix, KEY_IX, cc_tag(), id);
+    snprintf(kring, sizeof kring, KEY_RING, cc_tag(), id);
+    snprintf(kwait, sizeof kwait, KEY_WAIT, cc_tag(), x->queue);
     snprintf(sscore, sizeof sscore, "%.0f", ix_score(x->prio, x->enq));
     snprintf(ttl, sizeof ttl, "%d", TIS_TTL_S);
     snprintf(hold, sizeof hold, "%s%s", ev == EV_ACCEPT ? "+" : "", ev == EV_ACCEPT ? id : "");
@@ -462,7 +465,8 @@ static enum answer answer_offer(struct router *r, struct cc_redis_script *script
         if (presence_decide(&cur, &in, &f, rec, &why) != CC_OK)
             return ANSWER_ENDED; /* no offer rings for the agent (timed out) */
         agent_cas_prepare(&cas, agent, &cur, rec, hold, offer);
-        const char *fixed[] = {kix, KEY_TIMERS_OFFER, KEY_OFFERED, kring, KEY_TIMERS_STATE, kwait};
+        const char *fixed[] = {kix,   cc_key_fixed(KEY_TIMERS_OFFER), cc_key_fixed(KEY_OFFERED),
+                               kring, cc_key_fixed(KEY_TIMERS_STATE), kwait};
         for (size_t i = 0; i < 6; i++)
             argv[k++] = fixed[i];
         for (int i = 0; i < AGENT_CAS_NKEYS; i++)
@@ -534,11 +538,14 @@ static enum cc_status do_accept(struct router *r, const char *id, const char *ag
         agents_update(r, agent, &rec);
         agent_publish(r->nats, agent, &rec, "router", "accept", id);
         cc_time_day(cc_time_now_ms(), d, sizeof d);
-        if (cc_redis_run(r->redis, &rr, "HINCRBY " KEY_HANDLED " %s 1", d, agent) == CC_OK || rr)
+        if (cc_redis_run(r->redis, &rr, "HINCRBY " KEY_HANDLED " %s 1", cc_tag(), d, agent) ==
+                CC_OK ||
+            rr)
             free_reply(rr);
         if (x->customer_id &&
-            (cc_redis_run(r->redis, &rr, "SET " KEY_LAST_AGENT " %s EX %d", x->customer_id, agent,
-                          LAST_AGENT_TTL_S) == CC_OK || rr))
+            (cc_redis_run(r->redis, &rr, "SET " KEY_LAST_AGENT " %s EX %d", cc_tag(),
+                          x->customer_id, agent, LAST_AGENT_TTL_S) == CC_OK ||
+             rr))
             free_reply(rr);
         snprintf(x->agent, sizeof x->agent, "%s", agent);
         char offer[128];
@@ -581,13 +588,14 @@ static enum cc_status do_decline(struct router *r, const char *id, const char *a
 static enum cc_status do_abandon(struct router *r, const char *id, struct ix *x, char *why,
                                  size_t whycap)
 {
-    char kix[96], kwait[96], kring[96];
+    char kix[160], kwait[160], kring[160];
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
-    snprintf(kix, sizeof kix, KEY_IX, id);
-    snprintf(kwait, sizeof kwait, KEY_WAIT, x->queue);
-    snprintf(kring, sizeof kring, KEY_RING, id);
-    const char *argv[] = {kix, kwait, KEY_OFFERED, kring, KEY_DEADLINE, id};
+    snprintf(kix, sizeof kix, KEY_IX, cc_tag(), id);
+    snprintf(kwait, sizeof kwait, KEY_WAIT, cc_tag(), x->queue);
+    snprintf(kring, sizeof kring, KEY_RING, cc_tag(), id);
+    const char *argv[] = {kix, kwait, cc_key_fixed(KEY_OFFERED), kring, cc_key_fixed(KEY_DEADLINE),
+                          id};
     enum cc_status st = cc_redis_acquire(r->redis, &c);
     if (st != CC_OK)
         return st;
@@ -631,7 +639,7 @@ static void on_trace(struct router *r, const struct cc_nats_msg *m, const char *
 {
     redisReply *rep;
     Cc__V1__Trace t = CC__V1__TRACE__INIT;
-    enum cc_status st = cc_redis_run(r->redis, &rep, "LRANGE " KEY_TRACE " 0 -1", id);
+    enum cc_status st = cc_redis_run(r->redis, &rep, "LRANGE " KEY_TRACE " 0 -1", cc_tag(), id);
     if (st == CC_OK && rep->elements == 0)
         st = CC_ERR_NOT_FOUND;
     Cc__V1__TraceStep **steps = st == CC_OK ? calloc(rep->elements, sizeof *steps) : NULL;
@@ -717,7 +725,7 @@ void expire_waiting(struct router *r)
 {
     redisReply *due;
     if (cc_redis_run(r->redis, &due, "ZRANGEBYSCORE " KEY_DEADLINE " -inf %lld LIMIT 0 100",
-                     (long long)cc_time_now_ms()) != CC_OK) {
+                     cc_tag(), (long long)cc_time_now_ms()) != CC_OK) {
         free_reply(due);
         return;
     }
@@ -725,7 +733,7 @@ void expire_waiting(struct router *r)
         struct ix x;
         struct cc_redis_conn *c;
         redisReply *rep = NULL;
-        char kix[96], kwait[96];
+        char kix[160], kwait[160];
         const char *id = due->element[i]->str;
         if (ix_read(r, id, &x) != CC_OK)
             continue;
@@ -733,9 +741,9 @@ void expire_waiting(struct router *r)
             ix_release(&x);
             continue;
         }
-        snprintf(kix, sizeof kix, KEY_IX, id);
-        snprintf(kwait, sizeof kwait, KEY_WAIT, x.queue);
-        const char *argv[] = {kix, kwait, KEY_DEADLINE, id};
+        snprintf(kix, sizeof kix, KEY_IX, cc_tag(), id);
+        snprintf(kwait, sizeof kwait, KEY_WAIT, cc_tag(), x.queue);
+        const char *argv[] = {kix, kwait, cc_key_fixed(KEY_DEADLINE), id};
         if (cc_redis_eval(c, &expire_script, &rep, 3, 4, argv, NULL) == CC_OK && rep->integer == 1) {
             trace_add(r, id, "ended", NULL, "timed_out", NULL);
             cc_metric_add(r->m_outcomes, "outcome=\"timed_out_waiting\"", 1);
@@ -751,7 +759,7 @@ void expire_waiting(struct router *r)
 static void forget_offer(struct router *r, const char *id)
 {
     redisReply *rep;
-    cc_redis_run(r->redis, &rep, "ZREM " KEY_OFFERED " %s", id);
+    cc_redis_run(r->redis, &rep, "ZREM " KEY_OFFERED " %s", cc_tag(), id);
     free_reply(rep);
 }
 
@@ -767,8 +775,8 @@ static int timer_pending(struct router *r, const struct ix *x)
     int pending = 0;
     if (x->ring || !x->agent[0])
         return 0;
-    if (cc_redis_run(r->redis, &rep, "ZSCORE " KEY_TIMERS_OFFER " %s|%s|%s", x->agent, x->id,
-                     x->kind) == CC_OK &&
+    if (cc_redis_run(r->redis, &rep, "ZSCORE " KEY_TIMERS_OFFER " %s|%s|%s", cc_tag(), x->agent,
+                     x->id, x->kind) == CC_OK &&
         rep->type == REDIS_REPLY_STRING)
         pending = strtoll(rep->str, NULL, 10) > cc_time_now_ms() - TIMER_LATE_MS;
     free_reply(rep);
@@ -779,8 +787,8 @@ void requeue_lost_offers(struct router *r)
 {
     redisReply *rep;
     long long before = (long long)cc_time_now_ms() - LOST_OFFER_GRACE_MS;
-    if (cc_redis_run(r->redis, &rep, "ZRANGEBYSCORE " KEY_OFFERED " -inf %lld LIMIT 0 50", before) ==
-        CC_OK)
+    if (cc_redis_run(r->redis, &rep, "ZRANGEBYSCORE " KEY_OFFERED " -inf %lld LIMIT 0 50", cc_tag(),
+                     before) == CC_OK)
         for (size_t i = 0; i < rep->elements; i++) {
             struct ix x;
             const char *id = rep->element[i]->str;

@@ -3,6 +3,7 @@
  * of skill-router but the configuration (for a queue's name). */
 #include "router.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,8 @@ enum cc_status ix_read(struct router *r, const char *id, struct ix *x)
 {
     memset(x, 0, sizeof *x);
     snprintf(x->id, sizeof x->id, "%s", id);
-    enum cc_status st = cc_redis_run(r->redis, &x->rep, "HMGET " KEY_IX " " IX_FIELDS, id);
+    enum cc_status st =
+        cc_redis_run(r->redis, &x->rep, "HMGET " KEY_IX " " IX_FIELDS, cc_tag(), id);
     if (st == CC_OK && (x->rep->type != REDIS_REPLY_ARRAY || x->rep->elements != IX_NFIELDS))
         st = CC_ERR_INTERNAL;
     if (st == CC_OK && x->rep->element[0]->type != REDIS_REPLY_STRING)
@@ -121,7 +123,7 @@ size_t trace_pack(const struct trace_step *t, const char *at, uint8_t *buf, size
 void trace_steps(struct router *r, const char *id, const struct trace_step *steps, size_t n)
 {
     enum { MAX = 16, CAP = 512 };
-    char key[96], at[32], ttl[16];
+    char key[160], at[32], ttl[16];
     uint8_t bufs[MAX][CAP];
     const char *argv[MAX + 2];
     size_t lens[MAX + 2];
@@ -131,7 +133,7 @@ void trace_steps(struct router *r, const char *id, const struct trace_step *step
     if (n > MAX)
         n = MAX;
     cc_time_format_ms(cc_time_now_ms(), at, sizeof at);
-    snprintf(key, sizeof key, KEY_TRACE, id);
+    snprintf(key, sizeof key, KEY_TRACE, cc_tag(), id);
     argv[0] = "RPUSH", argv[1] = key, lens[0] = 5, lens[1] = strlen(key);
     for (size_t i = 0; i < n; i++)
         if ((lens[argc] = trace_pack(&steps[i], at, bufs[i], CAP)))

@@ -6,6 +6,7 @@
 #include "cc_log.h"
 #include "cc_registry_load.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ enum cc_status offer_read(struct router *r, const char *id, const char *agent, s
     int mine = !strcmp(x->agent, agent);
     if (!mine && x->ring) {
         redisReply *m;
-        if (cc_redis_run(r->redis, &m, "SISMEMBER " KEY_RING " %s", id, agent) == CC_OK)
+        if (cc_redis_run(r->redis, &m, "SISMEMBER " KEY_RING " %s", cc_tag(), id, agent) == CC_OK)
             mine = m->integer == 1;
         free_reply(m);
     }
@@ -57,7 +58,7 @@ static void on_offers(struct router *r, const struct cc_nats_msg *m,
     Cc__V1__Offer **items = NULL;
     Cc__V1__OfferList list = CC__V1__OFFER_LIST__INIT;
     redisReply *ids = NULL;
-    enum cc_status st = agent ? cc_redis_run(r->redis, &ids, "SMEMBERS " KEY_AOFF, agent)
+    enum cc_status st = agent ? cc_redis_run(r->redis, &ids, "SMEMBERS " KEY_AOFF, cc_tag(), agent)
                               : CC_ERR_INVALID;
     size_t n = st == CC_OK ? ids->elements : 0;
     if (n > MAX_LISTED_OFFERS)
@@ -74,7 +75,8 @@ static void on_offers(struct router *r, const struct cc_nats_msg *m,
             list.n_items++;
         } else if (one == CC_ERR_NOT_FOUND) {
             redisReply *rep;
-            cc_redis_run(r->redis, &rep, "SREM " KEY_AOFF " %s", agent, ids->element[i]->str);
+            cc_redis_run(r->redis, &rep, "SREM " KEY_AOFF " %s", cc_tag(), agent,
+                         ids->element[i]->str);
             free_reply(rep);
         }
     }
@@ -105,11 +107,11 @@ struct waiting {
 
 static enum cc_status waiting_in(struct router *r, const char *queue, struct waiting *w)
 {
-    char key[96];
+    char key[160];
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
     memset(w, 0, sizeof *w);
-    snprintf(key, sizeof key, KEY_WAIT, queue);
+    snprintf(key, sizeof key, KEY_WAIT, cc_tag(), queue);
     const char *argv[] = {key};
     enum cc_status st = cc_redis_acquire(r->redis, &c);
     if (st != CC_OK)

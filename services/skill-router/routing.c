@@ -7,6 +7,7 @@
 #include "cc/v1/presence.pb-c.h"
 #include "cc_log.h"
 #include "cc_time.h"
+#include "cc_keys.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -51,8 +52,8 @@ static size_t candidates(struct router *r, const Cc__V1__Queue *q, int64_t min,
     size_t n = 0;
     *out = NULL;
     if (cc_redis_run(r->redis, &ids,
-                     "ZRANGEBYSCORE " KEY_RT_CAND " %lld +inf WITHSCORES LIMIT 0 %d", q->skill_id,
-                     (long long)min, MAX_CANDIDATES) != CC_OK ||
+                     "ZRANGEBYSCORE " KEY_RT_CAND " %lld +inf WITHSCORES LIMIT 0 %d", cc_tag(),
+                     q->skill_id, (long long)min, MAX_CANDIDATES) != CC_OK ||
         !(*out = calloc(ids->elements / 2 + 1, sizeof **out)) ||
         cc_redis_acquire(r->redis, &c) != CC_OK) {
         free_reply(ids);
@@ -104,12 +105,12 @@ static int by_id(const void *x, const void *y)
 /* Interactions each candidate accepted today ({cc}:handled:<day>), in one HMGET. */
 static void load_handled(struct router *r, struct candidate *a, size_t n)
 {
-    char day[16], key[48];
+    char day[16], key[80];
     struct cc_redis_conn *c;
     redisReply *rep = NULL;
     const char **argv = calloc(n + 2, sizeof *argv);
     cc_time_day(cc_time_now_ms(), day, sizeof day);
-    snprintf(key, sizeof key, KEY_HANDLED, day);
+    snprintf(key, sizeof key, KEY_HANDLED, cc_tag(), day);
     if (!argv || !n || cc_redis_acquire(r->redis, &c) != CC_OK) {
         free(argv);
         return;
@@ -131,7 +132,7 @@ static void rotate(struct router *r, const Cc__V1__Queue *q, struct candidate *a
     redisReply *rep;
     size_t start = 0;
     qsort(a, n, sizeof *a, by_id);
-    if (cc_redis_run(r->redis, &rep, "GET " KEY_RR, q->id) == CC_OK &&
+    if (cc_redis_run(r->redis, &rep, "GET " KEY_RR, cc_tag(), q->id) == CC_OK &&
         rep->type == REDIS_REPLY_STRING)
         while (start < n && strcmp(a[start].id, rep->str) <= 0)
             start++;
@@ -333,7 +334,7 @@ struct reserved {
 
 /* One interaction's part of a call, and its answer. */
 struct reservation {
-    char kix[96], kwait[96], kring[96], ktrace[96], snow[24], sm[24], ss[24];
+    char kix[160], kwait[160], kring[160], ktrace[160], snow[24], sm[24], ss[24];
     const char *id;
     int ring;
     struct reserved *d;
@@ -401,7 +402,8 @@ static void run_batch(struct router *r, struct reservation *list, size_t n, size
     snprintf(trace_ttl, sizeof trace_ttl, "%d", TRACE_TTL_S);
     snprintf(sn, sizeof sn, "%zu", n);
 #define PUT(text) (lens[k] = strlen(text), argv[k++] = (text))
-    PUT(KEY_TIMERS_OFFER), PUT(KEY_OFFERED), PUT(KEY_TIMERS_STATE), PUT(KEY_DEADLINE);
+    PUT(cc_key_fixed(KEY_TIMERS_OFFER)), PUT(cc_key_fixed(KEY_OFFERED));
+    PUT(cc_key_fixed(KEY_TIMERS_STATE)), PUT(cc_key_fixed(KEY_DEADLINE));
     for (struct reservation *v = list; v; v = v->next) {
         PUT(v->kix), PUT(v->kwait), PUT(v->kring), PUT(v->ktrace);
         for (size_t j = 0; j < v->m; j++)
@@ -530,10 +532,10 @@ static int reserve(struct router *r, const struct config *cfg, struct ix *x, con
         free(v.d);
         return 0;
     }
-    snprintf(v.kix, sizeof v.kix, KEY_IX, x->id);
-    snprintf(v.kwait, sizeof v.kwait, KEY_WAIT, x->queue);
-    snprintf(v.kring, sizeof v.kring, KEY_RING, x->id);
-    snprintf(v.ktrace, sizeof v.ktrace, KEY_TRACE, x->id);
+    snprintf(v.kix, sizeof v.kix, KEY_IX, cc_tag(), x->id);
+    snprintf(v.kwait, sizeof v.kwait, KEY_WAIT, cc_tag(), x->queue);
+    snprintf(v.kring, sizeof v.kring, KEY_RING, cc_tag(), x->id);
+    snprintf(v.ktrace, sizeof v.ktrace, KEY_TRACE, cc_tag(), x->id);
     snprintf(v.snow, sizeof v.snow, "%lld", (long long)now);
     snprintf(v.sm, sizeof v.sm, "%zu", v.m);
     snprintf(v.ss, sizeof v.ss, "%zu", store ? store->n : 0);
@@ -586,7 +588,9 @@ static void offered(struct router *r, const struct ix *x, const Cc__V1__Queue *q
         cc_metric_add(r->m_offers, NULL, 1);
         if (!strcmp(strategy_of(q), "round_robin")) {
             redisReply *rep;
-            if (cc_redis_run(r->redis, &rep, "SET " KEY_RR " %s", q->id, a[i].id) == CC_OK || rep)
+            if (cc_redis_run(r->redis, &rep, "SET " KEY_RR " %s", cc_tag(), q->id, a[i].id) ==
+                    CC_OK ||
+                rep)
                 free_reply(rep);
         }
     }
@@ -713,8 +717,8 @@ static size_t read_heads(struct cc_redis_conn *c, Cc__V1__Queue *const *qs, size
 {
     size_t nh = 0;
     for (size_t i = 0; i < nq; i++) {
-        char key[96], last[8];
-        snprintf(key, sizeof key, KEY_WAIT, qs[i]->id);
+        char key[160], last[8];
+        snprintf(key, sizeof key, KEY_WAIT, cc_tag(), qs[i]->id);
         snprintf(last, sizeof last, "%d", HEADS_PER_QUEUE - 1);
         const char *argv[] = {"ZRANGE", key, "0", last, "WITHSCORES"};
         if (!cap || cap[i] >= 0)
@@ -751,8 +755,8 @@ static size_t agent_heads(struct router *r, Cc__V1__Queue *const *qs, size_t nq,
     }
     agent_read_append(c, agent);
     for (size_t i = 0; i < nq; i++) {
-        char key[96];
-        snprintf(key, sizeof key, KEY_RT_CAND, qs[i]->skill_id);
+        char key[160];
+        snprintf(key, sizeof key, KEY_RT_CAND, cc_tag(), qs[i]->skill_id);
         const char *argv[] = {"ZSCORE", key, agent};
         cc_redis_append(c, 3, argv, NULL);
     }
@@ -831,8 +835,8 @@ static uint64_t waiting_fingerprint(struct cc_redis_conn *c, Cc__V1__Queue *cons
 {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     for (size_t i = 0; i < nq; i++) {
-        char key[96];
-        snprintf(key, sizeof key, KEY_WAIT, qs[i]->id);
+        char key[160];
+        snprintf(key, sizeof key, KEY_WAIT, cc_tag(), qs[i]->id);
         const char *zcard[] = {"ZCARD", key}, *head[] = {"ZRANGE", key, "0", "0"};
         cc_redis_append(c, 2, zcard, NULL);
         cc_redis_append(c, 4, head, NULL);

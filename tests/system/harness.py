@@ -29,6 +29,21 @@ SAN_ENV = {
 WEBCHAT_NO_LIMITS = {f"CC_WEBCHAT_{what}_PER_{scope}": "1000000" for what in ("SESSIONS", "MESSAGES")
                      for scope in ("ADDRESS", "CHANNEL")}
 
+# The routing domain of the services tests start (CC_DOMAIN; "main" when
+# unset) and the hash tag every Redis key of theirs carries (common/cc_keys.h):
+# a test that reads Redis keys names them with key().
+DOMAIN = "main"
+
+
+def tag(domain=DOMAIN):
+    return "{cc:%s}" % domain
+
+
+def key(rest, domain=DOMAIN):
+    """The Redis key `rest` (e.g. "agent:usr_1") of a deployment of `domain`."""
+    return tag(domain) + ":" + rest
+
+
 # call-router refuses to start without a real token; tests use this one.
 PBX_TOKEN = "pbx-token-for-tests-0123456789"
 
@@ -214,15 +229,25 @@ class Service(Proc):
 
 
 class Cluster:
-    """nats + redis + any services, all stopped (and checked) at the end."""
+    """nats + redis + any services, all stopped (and checked) at the end.
+    `domain` sets the services' CC_DOMAIN; `redis` shares another cluster's
+    Redis (two deployments on one Redis), which this one then leaves running."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, domain=None, redis=None):
         self.workdir = workdir
+        self.domain = domain or DOMAIN
         self.nats = Nats(workdir).start()
-        self.redis = Redis(workdir).start()
+        self.own_redis = redis is None
+        self.redis = redis or Redis(workdir).start()
         self.services = {}
 
+    def key(self, rest):
+        """The Redis key `rest` of this cluster's domain."""
+        return key(rest, self.domain)
+
     def start(self, name, env=None, key=None, wait=True):
+        if self.domain != DOMAIN:
+            env = {"CC_DOMAIN": self.domain, **(env or {})}
         svc = Service(name, self.workdir, self.nats, self.redis, env).start()
         self.services[key or name] = svc
         if wait:
@@ -237,7 +262,8 @@ class Cluster:
                 if code != 0:
                     failures.append(f"{key} exited {code} on SIGTERM:\n{svc.log()[-4000:]}")
         self.nats.kill9()
-        self.redis.kill9()
+        if self.own_redis:
+            self.redis.kill9()
         return failures
 
 

@@ -8,6 +8,7 @@ import time
 from natslite import Nats, RECORD, pb_decode
 from test_chat_webchat import Customer, desk, offered_chat  # noqa: F401 (fixture)
 from test_routing import wait_until
+from harness import key
 
 RECORDS_CONFIG = {"name": "RECORDS", "subjects": ["cc.records.>"], "storage": "file",
                   "max_age": 14 * 86400 * 10**9, "duplicate_window": 120 * 10**9}
@@ -62,7 +63,7 @@ def test_every_chat_change_is_a_new_version_in_records(desk, cluster):
         times = [r["changed_at"] for _, r in recs]
         assert times == sorted(times)
         # nothing is left waiting for the sweeper
-        assert cluster.redis.cli("ZCARD", "{cc}:records:pending") == "0"
+        assert cluster.redis.cli("ZCARD", key("records:pending")) == "0"
     finally:
         nats.close()
 
@@ -84,8 +85,8 @@ def test_versions_missed_while_records_cannot_take_them_arrive_from_the_sweeper(
                            {"result_details": "while the stream was away"}).status_code == 200
         assert agent.post(f"/api/v1/chats/{chat_id}/end").status_code == 200
         assert time.time() - t0 < 5
-        assert cluster.redis.cli("ZSCORE", "{cc}:records:pending", chat_id) != ""
-        version = int(cluster.redis.cli("HGET", f"{{cc}}:chat:{chat_id}", "version"))
+        assert cluster.redis.cli("ZSCORE", key("records:pending"), chat_id) != ""
+        version = int(cluster.redis.cli("HGET", key(f"chat:{chat_id}"), "version"))
         # the stream is back: the sweeper publishes the chat's latest version
         ans = nats.js_api("STREAM.CREATE.RECORDS", RECORDS_CONFIG)
         assert "error" not in ans, ans
@@ -94,6 +95,6 @@ def test_versions_missed_while_records_cannot_take_them_arrive_from_the_sweeper(
         assert last["state"] == "completed" and last["result_details"] == \
             "while the stream was away"
         assert recs[-1][0] == f"{chat_id}:{version}"
-        wait_until(lambda: cluster.redis.cli("ZCARD", "{cc}:records:pending") == "0", timeout=5)
+        wait_until(lambda: cluster.redis.cli("ZCARD", key("records:pending")) == "0", timeout=5)
     finally:
         nats.close()

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from browser import Browser
-from harness import free_port
+from harness import free_port, key
 from test_chat_webchat import Customer, desk, offered_chat  # noqa: F401 - the fixture
 from test_routing import wait_until
 
@@ -57,7 +57,7 @@ def browser():
 
 
 def sessions(cluster):
-    return len(cluster.redis.cli("KEYS", "{cc}:wcs:*").split())
+    return len(cluster.redis.cli("KEYS", key("wcs:*")).split())
 
 
 def preflight(chat, path, origin, method="POST"):

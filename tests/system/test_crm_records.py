@@ -5,6 +5,7 @@ import pytest
 
 import creatio_standin as cs
 from crm_helpers import call, chat, crm_env, publish, rows, wait_for
+from harness import key
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_record_created_while_unremembered_is_found_by_external_id_not_duplicate
     publish(cluster, [chat("cht_d1", 1)])
     wait_for(lambda: chats(standin, "cht_d1"))
     svc.stop()
-    cluster.redis.cli("DEL", "{crm}:rec:chat:cht_d1")  # as if crm-sync died before remembering
+    cluster.redis.cli("DEL", key("crm:rec:chat:cht_d1"))  # as if crm-sync died before remembering
     cluster.start("crm-sync", env=crm_env(standin))
     publish(cluster, [chat("cht_d1", 2, "completed")])
     wait_for(lambda: [r for r in chats(standin, "cht_d1") if r["UsrState"] == "Completed"])

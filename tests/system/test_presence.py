@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from harness import SAN_ENV, UNIT_DIR, Api, start_stack
+from harness import SAN_ENV, UNIT_DIR, Api, key, start_stack
 from test_registry_objects import err, make, skill, team, user
 
 
@@ -232,7 +232,7 @@ def test_pause_limit_ends_the_pause_and_refuses_more_today(world):
     limited = world["causes"]["limited"]["id"]
     day = time.strftime("%Y-%m-%d", time.gmtime())
     # 59 of the 60 allowed seconds were spent earlier today
-    world["cluster"].redis.cli("HSET", f"{{cc}}:tis:{day}:{aid}", f"pause.{limited}", "59000")
+    world["cluster"].redis.cli("HSET", key(f"tis:{day}:{aid}"), f"pause.{limited}", "59000")
     status(ag, status="callcenter")
     s = status(ag, state="pause", pause_cause_id=limited).json()
     assert s["state"] == "pause"
@@ -240,7 +240,7 @@ def test_pause_limit_ends_the_pause_and_refuses_more_today(world):
     wait_for(ag, "waiting", timeout=4)
     assert time.time() - t0 < 2.5
     err(status(ag, state="pause", pause_cause_id=limited), 409, "conflict")
-    spent = int(world["cluster"].redis.cli("HGET", f"{{cc}}:tis:{day}:{aid}", f"pause.{limited}"))
+    spent = int(world["cluster"].redis.cli("HGET", key(f"tis:{day}:{aid}"), f"pause.{limited}"))
     assert 59900 <= spent <= 62000
 
 
@@ -252,7 +252,7 @@ def test_time_in_state_is_kept_per_agent_per_day(world):
     time.sleep(0.2)
     status(ag, status="ready")
     day = time.strftime("%Y-%m-%d", time.gmtime())
-    raw = world["cluster"].redis.cli("HGETALL", f"{{cc}}:tis:{day}:{aid}").split("\n")
+    raw = world["cluster"].redis.cli("HGETALL", key(f"tis:{day}:{aid}")).split("\n")
     tis = dict(zip(raw[::2], map(int, raw[1::2])))
     assert tis["waiting"] >= 250 and tis[f"pause.{world['causes']['coffee']['id']}"] >= 150
     assert tis["ready"] >= 0

@@ -6,7 +6,7 @@ record C decided (and that a decision on a moved record changes nothing)."""
 import os
 import subprocess
 
-from harness import SAN_ENV, UNIT_DIR, Redis
+from harness import SAN_ENV, UNIT_DIR, Redis, key
 
 
 def test_every_row_through_c_and_the_script_agrees(tmp_path):
@@ -20,6 +20,6 @@ def test_every_row_through_c_and_the_script_agrees(tmp_path):
         assert "SKIPPED" not in text, text  # the script half ran
         assert "rows applied through the script, as decided" in text, text
         # the script really wrote: the last row's record is there, versioned
-        assert redis.cli("HGET", "{cc}:agent:row0", "version") == "8"
+        assert redis.cli("HGET", key("agent:row0"), "version") == "8"
     finally:
         redis.kill9()

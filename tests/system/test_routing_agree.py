@@ -11,7 +11,7 @@ import queue
 import subprocess
 import time
 
-from harness import SAN_ENV, UNIT_DIR, Api, start_stack
+from harness import SAN_ENV, UNIT_DIR, Api, key, start_stack
 from natslite import Nats, pb_decode, pb_encode
 from test_registry_objects import make, skill, team, user
 from test_routing import Bus
@@ -111,9 +111,9 @@ def test_router_and_registry_agree_on_every_agent_after_10000_decisions(cluster)
         if busy:  # what each still holds, for the failure message
             bus = Bus(cluster)
             for b in busy[:3]:
-                aoff = cluster.redis.cli("SMEMBERS", "{cc}:aoff:" + b["agent_id"]).split()
+                aoff = cluster.redis.cli("SMEMBERS", key("aoff:") + b["agent_id"]).split()
                 b["aoff"] = aoff
-                b["timers"] = [m for m in cluster.redis.cli("ZRANGE", "{cc}:timers:offer", "0",
+                b["timers"] = [m for m in cluster.redis.cli("ZRANGE", key("timers:offer"), "0",
                                                             "-1").split()
                                if m.startswith(b["agent_id"])]
                 b["traces"] = {i: [(t["step"], t.get("agent_id"), t["at"][14:]) for t in

@@ -1,10 +1,10 @@
 """The routing index agent-registry keeps in Redis for skill-router's Lua
-scripts (docs/registry.md, "Routing index"): {cc}:rt:cand:<skill> holds
+scripts (docs/registry.md, "Routing index"): <tag>:rt:cand:<skill> holds
 exactly the agents with the skill active, scored by capacity, and the
-presence hash {cc}:agent:<user> carries the user's team."""
+presence hash <tag>:agent:<user> carries the user's team."""
 import pytest
 
-from harness import start_stack
+from harness import key, start_stack
 from test_registry_objects import make, skill, team, user
 
 
@@ -15,7 +15,7 @@ def admin(cluster):
 
 def cand(cluster, skill_id):
     """The candidate set of a skill as {user id: capacity}."""
-    out = cluster.redis.cli("ZRANGE", "{cc}:rt:cand:" + skill_id, "0", "-1", "WITHSCORES")
+    out = cluster.redis.cli("ZRANGE", key("rt:cand:") + skill_id, "0", "-1", "WITHSCORES")
     words = out.split() if out else []
     return {words[i]: int(float(words[i + 1])) for i in range(0, len(words), 2)}
 
@@ -25,7 +25,7 @@ def exists(cluster, key):
 
 
 def team_of(cluster, user_id):
-    return cluster.redis.cli("HGET", "{cc}:agent:" + user_id, "team")
+    return cluster.redis.cli("HGET", key("agent:") + user_id, "team")
 
 
 def put_skill(api, user_id, skill_id, capacity, active=True):
@@ -85,13 +85,13 @@ def test_team_field_follows_the_user_without_touching_the_version(cluster, admin
     a = user(admin, "tina", agent={"enabled": True, "team_id": t1["id"]})
     assert team_of(cluster, a["id"]) == t1["id"]
     admin.login("tina", "password-tina")  # signing in writes the record and its version
-    version = cluster.redis.cli("HGET", "{cc}:agent:" + a["id"], "version")
+    version = cluster.redis.cli("HGET", key("agent:") + a["id"], "version")
     assert version not in ("", "0")
     patch(admin, a["id"], {"agent": {"team_id": t2["id"]}})
     assert team_of(cluster, a["id"]) == t2["id"]
     patch(admin, a["id"], {"agent": None})  # back to the defaults: enabled, no team
     assert team_of(cluster, a["id"]) == ""
-    assert cluster.redis.cli("HGET", "{cc}:agent:" + a["id"], "version") == version
+    assert cluster.redis.cli("HGET", key("agent:") + a["id"], "version") == version
     assert team_of(cluster, user(admin, "noteam")["id"]) == ""
 
 
@@ -102,11 +102,11 @@ def test_deleted_skill_takes_its_set_and_deleted_user_leaves(cluster, admin):
         put_skill(admin, u["id"], s1["id"], 10)
         put_skill(admin, u["id"], s2["id"], 20)
     assert admin.delete(f"/api/v1/skills/{s1['id']}").status_code == 204
-    assert not exists(cluster, "{cc}:rt:cand:" + s1["id"])
+    assert not exists(cluster, key("rt:cand:") + s1["id"])
     assert cand(cluster, s2["id"]) == {a["id"]: 20, b["id"]: 20}
     assert admin.delete(f"/api/v1/users/{a['id']}").status_code == 204
     assert cand(cluster, s2["id"]) == {b["id"]: 20}
-    assert not exists(cluster, "{cc}:agent:" + a["id"])
+    assert not exists(cluster, key("agent:") + a["id"])
 
 
 def test_non_agent_is_never_indexed(cluster, admin):
@@ -138,9 +138,9 @@ def test_restart_rebuilds_the_index_from_stored_data(cluster, admin):
     assert before == {s1["id"]: {a["id"]: 11, b["id"]: 13}, s2["id"]: {}}
     # As data written before the index existed: no sets, no team fields, and
     # a stray member whose user and agent skill never existed.
-    cluster.redis.cli("DEL", "{cc}:rt:cand:" + s1["id"], "{cc}:rt:cand:" + s2["id"])
-    cluster.redis.cli("HDEL", "{cc}:agent:" + a["id"], "team")
-    cluster.redis.cli("ZADD", "{cc}:rt:cand:" + s2["id"], "5", "usr_ghost")
+    cluster.redis.cli("DEL", key("rt:cand:") + s1["id"], key("rt:cand:") + s2["id"])
+    cluster.redis.cli("HDEL", key("agent:") + a["id"], "team")
+    cluster.redis.cli("ZADD", key("rt:cand:") + s2["id"], "5", "usr_ghost")
     reg = cluster.services["agent-registry"]
     reg.kill9()
     reg.start().wait_ready()

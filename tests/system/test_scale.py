@@ -23,7 +23,7 @@ import pytest
 import requests
 
 import failover
-from harness import ADMIN_PASSWORD, FAST_HASH, Nats, Redis, start_stack
+from harness import ADMIN_PASSWORD, FAST_HASH, Nats, Redis, key, start_stack
 from providers import PROVIDERS, sign
 from test_chat_faults import CONVERSATIONS, PER_CONVERSATION, check, update
 from test_registry_objects import make, skill
@@ -163,7 +163,7 @@ def lost_writes(redis, port, open_ids, chats):
     enqueue it never got (left open, no record) and chats acknowledged ended
     it does not know ended; (lost enqueues, lost ends, open chats it holds)."""
     ids = [f"load-{i}" for i in range(chats)]
-    script = "".join(f"HGET {{cc}}:ix:{i} state\n" for i in ids)
+    script = "".join(f"HGET {key('ix:' + i)} state\n" for i in ids)
     out = failover.cli(port, stdin=script).split("\n")
     state = dict(zip(ids, out))
     lost_enqueue = [i for i in open_ids if not state.get(i)]

@@ -322,7 +322,7 @@ static void store(struct cc_redis *redis, const char *id, const struct agent_rec
     const char *argv[2 + 2 * AGENT_REC_NFIELDS + 2];
     redisReply *rep;
     struct cc_redis_conn *c;
-    snprintf(key, sizeof key, KEY_AGENT, id);
+    snprintf(key, sizeof key, KEY_AGENT, cc_tag(), id);
     snprintf(ver, sizeof ver, "%lld", (long long)r->version);
     argv[0] = "HSET", argv[1] = key;
     agent_rec_fields(r, buf, argv + 2);
