@@ -15,6 +15,7 @@
 #include "cc_config.h"
 #include "cc_nats.h"
 #include "cc_time.h"
+#include "cc_subjects.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -54,7 +55,7 @@ static enum cc_status create(struct bench *b, const char *kind, const ProtobufCM
         return CC_ERR_INVALID;
     protobuf_c_message_pack(obj, buf);
     req.caller = &admin, req.has_body = 1, req.body.data = buf, req.body.len = len;
-    snprintf(subject, sizeof subject, "cc.registry.obj.%s.create", kind);
+    snprintf(subject, sizeof subject, SUBJ_REGISTRY_OBJ_CREATE, kind);
     enum cc_status st = cc_nats_request(b->nats, subject, &req.base,
                                         &cc__v1__object_reply__descriptor, 10000, &rep, NULL, 0);
     if (st == CC_OK) {
@@ -75,7 +76,7 @@ static enum cc_status sign_in(struct bench *b, const char *login)
     Cc__V1__LoginRequest req = CC__V1__LOGIN_REQUEST__INIT;
     ProtobufCMessage *rep = NULL;
     req.login = CC_PB_STR(login), req.password = CC_PB_STR("bench-password");
-    enum cc_status st = cc_nats_request(b->nats, "cc.registry.auth.login", &req.base,
+    enum cc_status st = cc_nats_request(b->nats, SUBJ_AUTH_LOGIN, &req.base,
                                         &cc__v1__login_reply__descriptor, 10000, &rep, NULL, 0);
     if (rep)
         protobuf_c_message_free_unpacked(rep, NULL);
@@ -118,11 +119,11 @@ static enum cc_status cycle(struct bench *b, int i)
     static const char *events[] = {"offer", "accept", "end"};
     self.user_id = b->ids[i], self.role = CC_PB_STR("agent");
     sc.caller = &self, sc.status = CC_PB_STR("callcenter");
-    enum cc_status st = request(b, "cc.presence.set", &sc.base);
+    enum cc_status st = request(b, SUBJ_PRESENCE_SET, &sc.base);
     for (int e = 0; e < 3 && st == CC_OK; e++) {
         Cc__V1__RoutingEvent ev = CC__V1__ROUTING_EVENT__INIT;
         ev.agent_id = b->ids[i], ev.event = CC_PB_STR(events[e]), ev.kind = CC_PB_STR("chat");
-        st = request(b, "cc.presence.route", &ev.base);
+        st = request(b, SUBJ_PRESENCE_ROUTE, &ev.base);
     }
     return st;
 }
@@ -213,7 +214,7 @@ int main(void)
     printf("created %d agents in %.1f s (failures %d)\n", b.agents,
            (double)(cc_time_mono_ms() - t0) / 1000, atomic_load(&b.failures));
     qsort(b.ids, (size_t)b.agents, ID_LEN, cmp_id);
-    cc_nats_subscribe(b.nats, "cc.presence.changed.>", NULL, on_status, &b);
+    cc_nats_subscribe(b.nats, SUBJ_PRESENCE_CHANGED_ANY, NULL, on_status, &b);
     usleep(200000);
     t0 = cc_time_mono_us();
     run_threads(&b, drive);

@@ -34,6 +34,7 @@
 #include "cc_redis.h"
 #include "cc_time.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -147,7 +148,7 @@ static enum cc_status enqueue(struct bench *b, const char *id, int queue)
     c.id = CC_PB_STR(id), c.name = CC_PB_STR("Bench Customer");
     ix.id = CC_PB_STR(id), ix.kind = CC_PB_STR("chat"), ix.queue_id = b->queues[queue];
     ix.customer = &c, ix.preview = CC_PB_STR("Hello, where is my order?");
-    enum cc_status st = cc_nats_request(b->nats, "cc.router.enqueue", &ix.base,
+    enum cc_status st = cc_nats_request(b->nats, SUBJ_ROUTER_ENQUEUE, &ix.base,
                                         &cc__v1__interaction__descriptor, 10000, &rep, NULL, 0);
     if (rep)
         protobuf_c_message_free_unpacked(rep, NULL);
@@ -669,7 +670,7 @@ static int connect_all(struct bench *b, const char *nats, const char *redis)
         return -1;
     for (int i = 0; i < 200 && !cc_nats_connected(b->nats); i++)
         usleep(10000);
-    return cc_nats_subscribe(b->nats, "cc.router.offer.>", NULL, on_offer, b) == CC_OK ? 0 : -1;
+    return cc_nats_subscribe(b->nats, SUBJ_ROUTER_OFFER_ANY, NULL, on_offer, b) == CC_OK ? 0 : -1;
 }
 
 /* Everything before the measured phases; 0 when the system is as described above. */

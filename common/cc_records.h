@@ -6,9 +6,10 @@
 #define CC_RECORDS_H
 
 #include "cc_nats.h"
+#include "cc_subjects.h"
 
 #define CC_RECORDS_STREAM "RECORDS"
-#define CC_RECORDS_SUBJECTS "cc.records.>"     /* cc.records.<kind>.<id> */
+#define CC_RECORDS_SUBJECTS SUBJ_RECORDS_ANY   /* cc.records.<kind>.<id> */
 #define CC_RECORDS_MAX_AGE_S (14 * 86400)      /* a consumer down this long loses records */
 #define CC_RECORDS_DUPLICATE_WINDOW_S (2 * 60) /* Nats-Msg-Id "<id>:<version>" */
 

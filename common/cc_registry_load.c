@@ -1,6 +1,7 @@
 /* cc_registry_load.c - every object of one kind from agent-registry. */
 #include "cc_registry_load.h"
 #include "cc/v1/registry.pb-c.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ enum cc_status cc_registry_load(struct cc_nats *nats, const char *kind,
     ProtobufCMessage **items = NULL;
     char subject[96], *cursor = NULL;
     enum cc_status st;
-    snprintf(subject, sizeof subject, "cc.registry.obj.%s.list", kind);
+    snprintf(subject, sizeof subject, SUBJ_REGISTRY_OBJ_LIST, kind);
     *n = 0;
     page.has_limit = 1, page.limit = 500;
     req.caller = (Cc__V1__Caller *)caller, req.page = &page;

@@ -6,6 +6,7 @@
 #include "cc_nats.h"
 #include "cc_redis.h"
 #include "cc_time.h"
+#include "cc_subjects.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -233,7 +234,7 @@ enum cc_status bench_create(struct cc_nats *n, const char *kind, const ProtobufC
     ProtobufCMessage *rep;
     char subject[96];
     const ProtobufCMessageDescriptor *desc = obj->descriptor;
-    snprintf(subject, sizeof subject, "cc.registry.obj.%s.create", kind);
+    snprintf(subject, sizeof subject, SUBJ_REGISTRY_OBJ_CREATE, kind);
     enum cc_status st = object_request(n, subject, &req, obj, &rep);
     snprintf(id, idcap, "%s", "");
     if (st != CC_OK)
@@ -259,7 +260,7 @@ enum cc_status bench_put_skill(struct cc_nats *n, const char *user, const char *
     ProtobufCMessage *rep;
     as.has_capacity = 1, as.capacity = capacity, as.has_active = as.active = 1;
     req.parent_id = CC_PB_STR(user), req.id = CC_PB_STR(skill);
-    enum cc_status st = object_request(n, "cc.registry.agent_skills.put", &req, &as.base, &rep);
+    enum cc_status st = object_request(n, SUBJ_AGENT_SKILLS_PUT, &req, &as.base, &rep);
     if (rep)
         protobuf_c_message_free_unpacked(rep, NULL);
     return st;
@@ -270,7 +271,7 @@ enum cc_status bench_sign_in(struct cc_nats *n, const char *login, const char *p
     Cc__V1__LoginRequest req = CC__V1__LOGIN_REQUEST__INIT;
     ProtobufCMessage *rep = NULL;
     req.login = CC_PB_STR(login), req.password = CC_PB_STR(password);
-    enum cc_status st = cc_nats_request(n, "cc.registry.auth.login", &req.base,
+    enum cc_status st = cc_nats_request(n, SUBJ_AUTH_LOGIN, &req.base,
                                         &cc__v1__login_reply__descriptor, 10000, &rep, NULL, 0);
     if (rep)
         protobuf_c_message_free_unpacked(rep, NULL);
@@ -284,7 +285,7 @@ enum cc_status bench_set_status(struct cc_nats *n, const char *agent, const char
     ProtobufCMessage *rep = NULL;
     self.user_id = CC_PB_STR(agent), self.role = CC_PB_STR("agent");
     sc.caller = &self, sc.status = CC_PB_STR(status);
-    enum cc_status st = cc_nats_request(n, "cc.presence.set", &sc.base,
+    enum cc_status st = cc_nats_request(n, SUBJ_PRESENCE_SET, &sc.base,
                                         &cc__v1__agent_status__descriptor, 10000, &rep, NULL, 0);
     if (rep)
         protobuf_c_message_free_unpacked(rep, NULL);

@@ -1,6 +1,7 @@
 /* bench_records.c - publishing to RECORDS for the benchmarks (bench_records.h). */
 #include "bench_records.h"
 #include "cc_records.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ enum cc_status bench_publish_record(struct cc_nats *n, const Cc__V1__Record *r)
     if (!buf)
         return CC_ERR_NOMEM;
     protobuf_c_message_pack(&r->base, buf);
-    snprintf(subject, sizeof subject, "cc.records.%s.%s", r->kind, r->id);
+    snprintf(subject, sizeof subject, SUBJ_RECORDS, r->kind, r->id);
     snprintf(msg_id, sizeof msg_id, "%s:%lld", r->id, (long long)r->version);
     enum cc_status st = cc_nats_js_publish(n, subject, buf, len, msg_id, 5000, NULL);
     free(buf);

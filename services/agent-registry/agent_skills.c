@@ -9,6 +9,7 @@
 #include "routing_index.h"
 #include "cc_log.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,7 +176,7 @@ static void on_delete(struct registry *reg, const struct cc_nats_msg *m,
 static void on_agent_skills(void *arg, const struct cc_nats_msg *m)
 {
     struct registry *reg = arg;
-    const char *verb = m->subject + strlen("cc.registry.agent_skills.");
+    const char *verb = m->subject + strlen(SUBJ_AGENT_SKILLS_PREFIX);
     Cc__V1__ObjectRequest *req = cc__v1__object_request__unpack(NULL, m->len, m->data);
     int write = strcmp(verb, "list") != 0;
     enum cc_status st = !req || !req->parent_id || (write && !req->id) ? CC_ERR_INVALID : CC_OK;
@@ -197,8 +198,7 @@ static void on_agent_skills(void *arg, const struct cc_nats_msg *m)
 
 enum cc_status agent_skills_start(struct registry *reg)
 {
-    return cc_nats_subscribe(reg->nats, "cc.registry.agent_skills.*", "registry",
-                             on_agent_skills, reg);
+    return cc_nats_subscribe(reg->nats, SUBJ_AGENT_SKILLS_ALL, "registry", on_agent_skills, reg);
 }
 
 enum cc_status agent_skills_drop_skill(struct registry *reg, const char *skill_id)

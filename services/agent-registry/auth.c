@@ -12,6 +12,7 @@
 #include "cc_log.h"
 #include "cc_time.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <ctype.h>
 #include <sodium.h>
@@ -370,7 +371,7 @@ static void on_password(struct registry *reg, const struct cc_nats_msg *m)
 static void on_auth(void *arg, const struct cc_nats_msg *m)
 {
     struct registry *reg = arg;
-    const char *verb = m->subject + strlen("cc.registry.auth.");
+    const char *verb = m->subject + strlen(SUBJ_AUTH_PREFIX);
     if (strcmp(verb, "login") == 0)
         on_login(reg, m);
     else if (strcmp(verb, "logout") == 0)
@@ -393,7 +394,7 @@ enum cc_status auth_start(struct registry *reg)
     cc_metric_add(reg->m_login_lockouts, NULL, 0); /* listed in /metrics from the start */
     cc_metric_add(reg->m_login_throttled, NULL, 0);
     for (int i = 0; i < reg->workers && st == CC_OK; i++)
-        st = cc_nats_subscribe(reg->nats, "cc.registry.auth.*", "registry", on_auth, reg);
+        st = cc_nats_subscribe(reg->nats, SUBJ_AUTH_ALL, "registry", on_auth, reg);
     return st;
 }
 

@@ -5,6 +5,7 @@
 #include "cc_log.h"
 #include "pbmerge.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +94,7 @@ static void on_settings(void *arg, const struct cc_nats_msg *m)
     Cc__V1__Permissions *p = NULL;
     enum cc_status st = CC_OK;
     Cc__V1__ObjectRequest *req = cc__v1__object_request__unpack(NULL, m->len, m->data);
-    int put = strcmp(m->subject, "cc.registry.settings.put") == 0;
+    int put = strcmp(m->subject, SUBJ_SETTINGS_PUT) == 0;
     const char *why = NULL;
     if (!req)
         st = CC_ERR_INVALID;
@@ -125,7 +126,7 @@ static void on_settings(void *arg, const struct cc_nats_msg *m)
 
 enum cc_status permissions_start(struct registry *reg)
 {
-    return cc_nats_subscribe(reg->nats, "cc.registry.settings.*", "registry", on_settings, reg);
+    return cc_nats_subscribe(reg->nats, SUBJ_SETTINGS_ALL, "registry", on_settings, reg);
 }
 
 int queue_assigned(struct registry *reg, const Cc__V1__Queue *q, const char *user_id)

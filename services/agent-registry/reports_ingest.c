@@ -12,6 +12,7 @@
 #include "cc_records.h"
 #include "cc_time.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -389,7 +390,7 @@ enum cc_status reports_ingest_start(struct registry *reg)
         CC_RECORDS_STREAM, CC_RECORDS_SUBJECTS, "reports", 30000, -1, 64};
     enum cc_status st = ingest_start(reg);
     if (st == CC_OK)
-        st = cc_nats_subscribe(reg->nats, "cc.presence.changed.*", "reports", on_status, reg);
+        st = cc_nats_subscribe(reg->nats, SUBJ_PRESENCE_CHANGED_ALL, "reports", on_status, reg);
     if (st == CC_OK)
         st = cc_records_stream_ensure(reg->nats);
     if (st == CC_OK)

@@ -10,6 +10,7 @@
 #include "cc_log.h"
 #include "cc_time.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -563,7 +564,7 @@ static void on_report(void *arg, const struct cc_nats_msg *m)
     struct query q = {.reg = reg, .req = r};
     struct scope sc = {0};
     Cc__V1__Permissions *p = NULL;
-    int agents = !strcmp(m->subject, "cc.reports.agents");
+    int agents = !strcmp(m->subject, SUBJ_REPORTS_AGENTS);
     char kind = 'd';
     enum cc_status st = r && r->caller ? CC_OK : CC_ERR_INVALID;
     if (st == CC_OK && !agents && !interval_kind(r->interval, &kind))
@@ -592,9 +593,9 @@ static void on_report(void *arg, const struct cc_nats_msg *m)
 enum cc_status reports_query_start(struct registry *reg)
 {
     enum cc_status st =
-        cc_nats_subscribe(reg->nats, "cc.reports.queues", "registry", on_report, reg);
+        cc_nats_subscribe(reg->nats, SUBJ_REPORTS_QUEUES, "registry", on_report, reg);
     if (st == CC_OK)
-        st = cc_nats_subscribe(reg->nats, "cc.reports.agents", "registry", on_report, reg);
+        st = cc_nats_subscribe(reg->nats, SUBJ_REPORTS_AGENTS, "registry", on_report, reg);
     return st;
 }
 

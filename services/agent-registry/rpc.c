@@ -8,6 +8,7 @@
 #include "cc_log.h"
 #include "cc_time.h"
 #include "pbmerge.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,8 +283,8 @@ static void on_object(void *arg, const struct cc_nats_msg *m)
     char kind[64], verb[32];
     struct op op = {reg, &nobody, VERB_GET, NULL, 0, {0}};
     const struct kind *k = NULL;
-    if (sscanf(m->subject, "cc.registry.obj.%63[^.].%31s", kind, verb) != 2 ||
-        !(k = kind_find(kind)) || parse_verb(verb, &op.verb) != 0) {
+    if (sscanf(m->subject, SUBJ_REGISTRY_OBJ_SCAN, kind, verb) != 2 || !(k = kind_find(kind)) ||
+        parse_verb(verb, &op.verb) != 0) {
         cc_nats_respond_error(reg->nats, m, CC_ERR_NOT_FOUND, "no such object kind or verb");
         return;
     }
@@ -309,6 +310,6 @@ enum cc_status rpc_start(struct registry *reg)
     reg->m_requests = cc_metrics_counter(reg->svc->metrics, "cc_registry_requests_total",
                                          "Configuration requests served, by kind and verb");
     for (int i = 0; i < reg->workers && st == CC_OK; i++)
-        st = cc_nats_subscribe(reg->nats, "cc.registry.obj.*.*", "registry", on_object, reg);
+        st = cc_nats_subscribe(reg->nats, SUBJ_REGISTRY_OBJ_ALL, "registry", on_object, reg);
     return st;
 }

@@ -9,6 +9,7 @@
 #include "cc_pbjson.h"
 #include "forward.h"
 #include "gateway.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -65,7 +66,7 @@ void calls_list(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     if (list_query(req, &r, &page, resp) != CC_OK)
         return;
     r.caller = &caller;
-    ask(rt->gw, "cc.call.list", &r, &cc__v1__call_list__descriptor, 200, resp);
+    ask(rt->gw, SUBJ_CALL_LIST, &r, &cc__v1__call_list__descriptor, 200, resp);
 }
 
 void calls_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
@@ -76,7 +77,7 @@ void calls_get(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
         return;
     r.caller = &caller, r.id = CC_PB_STR(req->params[0]);
-    ask(rt->gw, "cc.call.get", &r, &cc__v1__call__descriptor, 200, resp);
+    ask(rt->gw, SUBJ_CALL_GET, &r, &cc__v1__call__descriptor, 200, resp);
 }
 
 void calls_patch(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
@@ -98,7 +99,7 @@ void calls_patch(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
         return;
     }
     r.caller = &caller, r.id = CC_PB_STR(req->params[0]), r.patch = (Cc__V1__Call *)patch;
-    ask(rt->gw, "cc.call.update", &r, &cc__v1__call__descriptor, 200, resp);
+    ask(rt->gw, SUBJ_CALL_UPDATE, &r, &cc__v1__call__descriptor, 200, resp);
     protobuf_c_message_free_unpacked(patch, NULL);
 }
 
@@ -120,7 +121,7 @@ void calls_supervise(void *arg, struct cc_http_req *req, struct cc_http_resp *re
         return cc_http_error(resp, CC_ERR_INVALID, "mode: listen, whisper or barge");
     r.caller = &caller, r.id = CC_PB_STR(req->params[0]);
     r.mode = stop ? CC_PB_STR("stop") : mode->valuestring;
-    ask(rt->gw, "cc.call.supervise", &r, &cc__v1__supervision__descriptor, 200, resp);
+    ask(rt->gw, SUBJ_CALL_SUPERVISE, &r, &cc__v1__supervision__descriptor, 200, resp);
 }
 
 void calls_supervisions(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
@@ -131,7 +132,7 @@ void calls_supervisions(void *arg, struct cc_http_req *req, struct cc_http_resp 
     if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
         return;
     r.caller = &caller, r.id = req->nparams ? CC_PB_STR(req->params[0]) : NULL;
-    ask(rt->gw, "cc.call.supervisions", &r, &cc__v1__supervision_list__descriptor, 200, resp);
+    ask(rt->gw, SUBJ_CALL_SUPERVISIONS, &r, &cc__v1__supervision_list__descriptor, 200, resp);
 }
 
 void calls_callback(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
@@ -151,6 +152,6 @@ void calls_callback(void *arg, struct cc_http_req *req, struct cc_http_resp *res
     if (st != CC_OK)
         return cc_http_error(resp, st, why);
     r.caller = &caller, r.callback = (Cc__V1__Callback *)cb;
-    ask(rt->gw, "cc.call.callback", &r, &cc__v1__call__descriptor, 201, resp);
+    ask(rt->gw, SUBJ_CALL_CALLBACK, &r, &cc__v1__call__descriptor, 201, resp);
     protobuf_c_message_free_unpacked(cb, NULL);
 }

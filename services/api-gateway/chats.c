@@ -9,6 +9,7 @@
 #include "cc_pbjson.h"
 #include "forward.h"
 #include "gateway.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ static void ask(struct api_gateway *gw, const char *verb, Cc__V1__ChatRequest *r
 {
     ProtobufCMessage *rep = NULL;
     char subject[64];
-    snprintf(subject, sizeof subject, "cc.chat.%s", verb);
+    snprintf(subject, sizeof subject, SUBJ_CHAT_VERB, verb);
     if (forward_request(gw, subject, &r->base, desc, &rep, resp) != CC_OK)
         return;
     cJSON *j;

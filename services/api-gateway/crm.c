@@ -10,6 +10,7 @@
 #include "cc_pbjson.h"
 #include "forward.h"
 #include "gateway.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -49,7 +50,7 @@ void crm_settings_get(void *arg, struct cc_http_req *req, struct cc_http_resp *r
     if (auth_require(rt->gw, req, resp, &caller) != CC_OK)
         return;
     r.caller = &caller;
-    ask(rt->gw, "cc.crm.settings.get", &r.base, &cc__v1__crm_settings__descriptor, 200, resp);
+    ask(rt->gw, SUBJ_CRM_SETTINGS_GET, &r.base, &cc__v1__crm_settings__descriptor, 200, resp);
 }
 
 void crm_settings_put(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
@@ -91,7 +92,7 @@ void crm_settings_put(void *arg, struct cc_http_req *req, struct cc_http_resp *r
     for (const cJSON *f = req->json->child; f && n < sizeof fields / sizeof *fields; f = f->next)
         fields[n++] = f->string;
     r.caller = &caller, r.settings = (Cc__V1__CrmSettings *)s, r.fields = fields, r.n_fields = n;
-    ask(rt->gw, "cc.crm.settings.put", &r.base, &cc__v1__crm_settings__descriptor, 200, resp);
+    ask(rt->gw, SUBJ_CRM_SETTINGS_PUT, &r.base, &cc__v1__crm_settings__descriptor, 200, resp);
     protobuf_c_message_free_unpacked(s, NULL);
 }
 
@@ -125,7 +126,7 @@ void crm_contacts(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
         return;
     }
     q.caller = &caller, q.q = CC_PB_STR(text);
-    if (forward_request(rt->gw, "cc.crm.contacts.search", &q.base,
+    if (forward_request(rt->gw, SUBJ_CRM_CONTACTS_SEARCH, &q.base,
                         &cc__v1__contact_list__descriptor, &rep, resp) != CC_OK)
         return;
     const Cc__V1__ContactList *l = (const Cc__V1__ContactList *)rep;
@@ -150,7 +151,7 @@ void crm_links(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     r.account_id = CC_PB_STR(cc_http_query(req, "account_id"));
     r.case_id = CC_PB_STR(cc_http_query(req, "case_id"));
     r.activity_id = CC_PB_STR(cc_http_query(req, "activity_id"));
-    enum cc_status st = cc_nats_request(rt->gw->svc->nats, "cc.crm.links", &r.base,
+    enum cc_status st = cc_nats_request(rt->gw->svc->nats, SUBJ_CRM_LINKS, &r.base,
                                         &cc__v1__record_links__descriptor, 2000, &rep, NULL, 0);
     if (st == CC_ERR_UNAVAILABLE || st == CC_ERR_TIMEOUT) {
         /* links are a convenience of the desk: without crm-sync the ids come back bare */
@@ -213,7 +214,7 @@ void crm_case(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     r.caller = &caller, r.kind = CC_PB_STR(kind_of(req)), r.id = CC_PB_STR(req->params[0]);
     r.subject = CC_PB_STR(subject), r.category = CC_PB_STR(category);
     r.case_id = CC_PB_STR(case_id);
-    ask(rt->gw, "cc.crm.case.create", &r.base, &cc__v1__case_reply__descriptor, case_id ? 200 : 201,
+    ask(rt->gw, SUBJ_CRM_CASE_CREATE, &r.base, &cc__v1__case_reply__descriptor, case_id ? 200 : 201,
         resp);
 }
 
@@ -239,6 +240,6 @@ void crm_contact(void *arg, struct cc_http_req *req, struct cc_http_resp *resp)
     }
     r.caller = &caller, r.kind = CC_PB_STR(kind_of(req)), r.id = CC_PB_STR(req->params[0]);
     r.contact_id = CC_PB_STR(contact_id), r.create = create ? &want : NULL;
-    ask(rt->gw, "cc.crm.contacts.link", &r.base, &cc__v1__contact__descriptor, create ? 201 : 200,
+    ask(rt->gw, SUBJ_CRM_CONTACTS_LINK, &r.base, &cc__v1__contact__descriptor, create ? 201 : 200,
         resp);
 }

@@ -8,6 +8,7 @@
 #include "cc/v1/registry.pb-c.h"
 #include "cc_log.h"
 #include "cc_pbjson.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -108,12 +109,12 @@ static const char *unavailable(const char *subject)
     static const struct {
         const char *prefix, *text;
     } owners[] = {
-        {"cc.registry.", "agent-registry is unavailable"},
-        {"cc.presence.", "agent-registry is unavailable"},
-        {"cc.router.", "skill-router is unavailable"},
-        {"cc.chat.", "chat-gateway is unavailable"},
-        {"cc.call.", "call-router is unavailable"},
-        {"cc.crm.", "crm-sync is unavailable"},
+        {SUBJ_REGISTRY_PREFIX, "agent-registry is unavailable"},
+        {SUBJ_PRESENCE_PREFIX, "agent-registry is unavailable"},
+        {SUBJ_ROUTER_PREFIX, "skill-router is unavailable"},
+        {SUBJ_CHAT_PREFIX, "chat-gateway is unavailable"},
+        {SUBJ_CALL_PREFIX, "call-router is unavailable"},
+        {SUBJ_CRM_PREFIX, "crm-sync is unavailable"},
     };
     for (size_t i = 0; i < sizeof owners / sizeof *owners; i++)
         if (!strncmp(subject, owners[i].prefix, strlen(owners[i].prefix)))

@@ -10,6 +10,7 @@
 #include "openapi.h"
 #include "routes.h"
 #include "sse.h"
+#include "cc_subjects.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,19 +61,19 @@ static enum cc_status events_sources(struct cc_events *ev, struct cc_nats *nats)
         const ProtobufCMessageDescriptor *desc;
         int personal;
     } sources[] = {
-        {"cc.presence.changed.*", "status", &cc__v1__agent_status__descriptor, 0},
-        {"cc.router.offer.*", "offer", &cc__v1__offer__descriptor, 1},
-        {"cc.router.offer_withdrawn.*", "offer_withdrawn", &cc__v1__offer__descriptor, 1},
-        {"cc.router.queues_changed.*", "queues", &cc__v1__queue_stats_list__descriptor, 0},
-        {"cc.chat.message.*", "message", &cc__v1__chat_message__descriptor, 1},
-        {"cc.chat.updated.*", "chat_updated", &cc__v1__chat__descriptor, 1},
-        {"cc.chat.typing.*", "typing", &cc__v1__typing__descriptor, 1},
-        {"cc.call.updated.*", "call_updated", &cc__v1__call__descriptor, 1},
+        {SUBJ_PRESENCE_CHANGED_ALL, "status", &cc__v1__agent_status__descriptor, 0},
+        {SUBJ_ROUTER_OFFER_ALL, "offer", &cc__v1__offer__descriptor, 1},
+        {SUBJ_ROUTER_OFFER_WITHDRAWN_ALL, "offer_withdrawn", &cc__v1__offer__descriptor, 1},
+        {SUBJ_ROUTER_QUEUES_CHANGED_ALL, "queues", &cc__v1__queue_stats_list__descriptor, 0},
+        {SUBJ_CHAT_MESSAGE_ALL, "message", &cc__v1__chat_message__descriptor, 1},
+        {SUBJ_CHAT_UPDATED_ALL, "chat_updated", &cc__v1__chat__descriptor, 1},
+        {SUBJ_CHAT_TYPING_ALL, "typing", &cc__v1__typing__descriptor, 1},
+        {SUBJ_CALL_UPDATED_ALL, "call_updated", &cc__v1__call__descriptor, 1},
         /* the monitors': a chat rang, was taken or ended (id, queue, state,
          * agent, offered_to only); the configuration changed (teams and
          * queues decide what a supervisor sees) */
-        {"cc.chat.changed.*", "chat_changed", &cc__v1__chat__descriptor, 0},
-        {"cc.registry.changed.*", "config", &cc__v1__config_changed__descriptor, 0},
+        {SUBJ_CHAT_CHANGED_ALL, "chat_changed", &cc__v1__chat__descriptor, 0},
+        {SUBJ_REGISTRY_CHANGED_ALL, "config", &cc__v1__config_changed__descriptor, 0},
     };
     enum cc_status st = CC_OK;
     for (size_t i = 0; i < sizeof sources / sizeof *sources && st == CC_OK; i++)

@@ -9,6 +9,7 @@
 #include "forward.h"
 #include "gateway.h"
 #include "cc_log.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -165,7 +166,7 @@ static void report(void *arg, struct cc_http_req *req, struct cc_http_resp *resp
     r.n_agent_ids = ids_of(req, "agent_id", ids), r.agent_ids = ids;
     const ProtobufCMessageDescriptor *d =
         agents ? &cc__v1__agent_report__descriptor : &cc__v1__queue_report__descriptor;
-    if (forward_request(rt->gw, agents ? "cc.reports.agents" : "cc.reports.queues", &r.base, d,
+    if (forward_request(rt->gw, agents ? SUBJ_REPORTS_AGENTS : SUBJ_REPORTS_QUEUES, &r.base, d,
                         &rep, resp) != CC_OK)
         return;
     if (wants_csv(req)) {

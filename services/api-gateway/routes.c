@@ -16,6 +16,7 @@
 #include "sse.h"
 #include "status.h"
 #include "web.h"
+#include "cc_subjects.h"
 
 #include <stdlib.h>
 
@@ -30,7 +31,7 @@ struct route_def {
 /* The macros and the table are aligned by hand to read as a table. */
 /* clang-format off */
 #define API "/api/v1/"
-#define OBJ(kind, verb) "cc.registry.obj." kind "." verb
+#define OBJ(kind, verb) SUBJ_REGISTRY_OBJ_PREFIX kind "." verb
 #define ROUTE(method, path, subject, type, verb, flags) \
     {method, API path, forward_object, {subject, type, verb}, flags}
 #define SPECIAL(method, path, fn, subject, flags) \
@@ -47,15 +48,15 @@ struct route_def {
     ROUTE("DELETE", path "/{id}",  OBJ(kind, "delete"), &type, FWD_DELETE, 0)
 
 static const struct route_def table[] = {
-    SPECIAL("POST", "auth/login", account_login, "cc.registry.auth.login", CC_HTTP_JSON),
-    ROUTE("POST", "auth/logout", "cc.registry.auth.logout", NULL, FWD_COMMAND, CC_HTTP_JSON),
+    SPECIAL("POST", "auth/login", account_login, SUBJ_AUTH_LOGIN, CC_HTTP_JSON),
+    ROUTE("POST", "auth/logout", SUBJ_AUTH_LOGOUT, NULL, FWD_COMMAND, CC_HTTP_JSON),
     SPECIAL("GET", "openapi.yaml", openapi_serve, NULL, 0),
     ROUTE("GET", "me", OBJ("users", "get"), &cc__v1__user__descriptor, FWD_SELF, 0),
-    SPECIAL("PUT", "me/password", account_password, "cc.registry.auth.password", CC_HTTP_JSON),
-    SPECIAL("GET", "me/status", status_get, "cc.presence.get", 0),
-    SPECIAL("PUT", "me/status", status_put, "cc.presence.set", CC_HTTP_JSON),
+    SPECIAL("PUT", "me/password", account_password, SUBJ_AUTH_PASSWORD, CC_HTTP_JSON),
+    SPECIAL("GET", "me/status", status_get, SUBJ_PRESENCE_GET, 0),
+    SPECIAL("PUT", "me/status", status_put, SUBJ_PRESENCE_SET, CC_HTTP_JSON),
     SPECIAL("GET", "me/events", sse_me, NULL, 0),
-    SPECIAL("GET", "me/offers", offers_get, "cc.router.offers", 0),
+    SPECIAL("GET", "me/offers", offers_get, SUBJ_ROUTER_OFFERS, 0),
 
     OBJECT_ROUTES("users",         "users",         cc__v1__user__descriptor),
     ROUTE("POST", "users/{id}/archive",   OBJ("users", "archive"),   &cc__v1__user__descriptor,
@@ -70,60 +71,60 @@ static const struct route_def table[] = {
     OBJECT_ROUTES("results",       "results",       cc__v1__result__descriptor),
     OBJECT_ROUTES("channels",      "channels",      cc__v1__channel__descriptor),
 
-    ROUTE("GET",    "agents/{user_id}/skills",            "cc.registry.agent_skills.list",
+    ROUTE("GET",    "agents/{user_id}/skills",            SUBJ_AGENT_SKILLS_LIST,
           &cc__v1__agent_skill__descriptor, FWD_CHILD_LIST, 0),
-    ROUTE("PUT",    "agents/{user_id}/skills/{skill_id}", "cc.registry.agent_skills.put",
+    ROUTE("PUT",    "agents/{user_id}/skills/{skill_id}", SUBJ_AGENT_SKILLS_PUT,
           &cc__v1__agent_skill__descriptor, FWD_CHILD_PUT, CC_HTTP_JSON),
-    ROUTE("DELETE", "agents/{user_id}/skills/{skill_id}", "cc.registry.agent_skills.delete",
+    ROUTE("DELETE", "agents/{user_id}/skills/{skill_id}", SUBJ_AGENT_SKILLS_DELETE,
           &cc__v1__agent_skill__descriptor, FWD_CHILD_DELETE, 0),
-    SPECIAL("GET", "agents/{id}/status", status_get, "cc.presence.get", 0),
-    SPECIAL("PUT", "agents/{id}/status", status_put, "cc.presence.set", CC_HTTP_JSON),
+    SPECIAL("GET", "agents/{id}/status", status_get, SUBJ_PRESENCE_GET, 0),
+    SPECIAL("PUT", "agents/{id}/status", status_put, SUBJ_PRESENCE_SET, CC_HTTP_JSON),
 
-    SPECIAL("GET",   "chats",                 chats_list,     "cc.chat.list",     0),
-    SPECIAL("GET",   "chats/{id}",            chats_about,    "cc.chat.get",      0),
-    SPECIAL("PATCH", "chats/{id}",            chats_patch,    "cc.chat.update",   CC_HTTP_JSON),
-    SPECIAL("POST",  "chats/{id}/accept",     chats_about,    "cc.chat.accept",   CC_HTTP_JSON),
-    SPECIAL("POST",  "chats/{id}/decline",    chats_about,    "cc.chat.decline",  CC_HTTP_JSON),
-    SPECIAL("POST",  "chats/{id}/end",        chats_about,    "cc.chat.end",      CC_HTTP_JSON),
-    SPECIAL("POST",  "chats/{id}/read",       chats_about,    "cc.chat.read",     CC_HTTP_JSON),
-    SPECIAL("GET",   "chats/{id}/messages",   chats_about,    "cc.chat.messages", 0),
-    SPECIAL("POST",  "chats/{id}/messages",   chats_send,     "cc.chat.send",     CC_HTTP_JSON),
-    SPECIAL("GET",   "chats/{id}/quick-replies", chats_about, "cc.chat.quick_replies", 0),
-    SPECIAL("POST",  "chats/{id}/typing",     chats_about,    "cc.chat.typing",   CC_HTTP_JSON),
-    SPECIAL("POST",  "chats/{id}/messages/{message_id}/retry", chats_about, "cc.chat.retry", CC_HTTP_JSON),
-    SPECIAL("GET",   "channels/{id}/setup",   chats_about,    "cc.chat.setup",    0),
+    SPECIAL("GET",   "chats",                 chats_list,     SUBJ_CHAT_LIST,     0),
+    SPECIAL("GET",   "chats/{id}",            chats_about,    SUBJ_CHAT_GET,      0),
+    SPECIAL("PATCH", "chats/{id}",            chats_patch,    SUBJ_CHAT_UPDATE,   CC_HTTP_JSON),
+    SPECIAL("POST",  "chats/{id}/accept",     chats_about,    SUBJ_CHAT_ACCEPT,   CC_HTTP_JSON),
+    SPECIAL("POST",  "chats/{id}/decline",    chats_about,    SUBJ_CHAT_DECLINE,  CC_HTTP_JSON),
+    SPECIAL("POST",  "chats/{id}/end",        chats_about,    SUBJ_CHAT_END,      CC_HTTP_JSON),
+    SPECIAL("POST",  "chats/{id}/read",       chats_about,    SUBJ_CHAT_READ,     CC_HTTP_JSON),
+    SPECIAL("GET",   "chats/{id}/messages",   chats_about,    SUBJ_CHAT_MESSAGES, 0),
+    SPECIAL("POST",  "chats/{id}/messages",   chats_send,     SUBJ_CHAT_SEND,     CC_HTTP_JSON),
+    SPECIAL("GET",   "chats/{id}/quick-replies", chats_about, SUBJ_CHAT_QUICK_REPLIES, 0),
+    SPECIAL("POST",  "chats/{id}/typing",     chats_about,    SUBJ_CHAT_TYPING,   CC_HTTP_JSON),
+    SPECIAL("POST",  "chats/{id}/messages/{message_id}/retry", chats_about, SUBJ_CHAT_RETRY, CC_HTTP_JSON),
+    SPECIAL("GET",   "channels/{id}/setup",   chats_about,    SUBJ_CHAT_SETUP,    0),
     SPECIAL("POST",  "files",                 files_upload,   NULL,               CC_HTTP_LARGE),
 
-    SPECIAL("GET",   "calls",                 calls_list,     "cc.call.list",     0),
-    SPECIAL("GET",   "calls/{id}",            calls_get,      "cc.call.get",      0),
-    SPECIAL("PATCH", "calls/{id}",            calls_patch,    "cc.call.update",   CC_HTTP_JSON),
-    SPECIAL("POST",  "calls/{id}/supervise",  calls_supervise, "cc.call.supervise", CC_HTTP_JSON),
-    SPECIAL("DELETE", "calls/{id}/supervise", calls_supervise, "cc.call.supervise", 0),
-    SPECIAL("GET",   "calls/{id}/supervisions", calls_supervisions, "cc.call.supervisions", 0),
-    SPECIAL("GET",   "supervisions",          calls_supervisions, "cc.call.supervisions", 0),
-    SPECIAL("POST",  "callbacks",             calls_callback, "cc.call.callback", CC_HTTP_JSON),
-    SPECIAL("GET",   "reports/queues",        reports_queues, "cc.reports.queues", 0),
-    SPECIAL("GET",   "reports/agents",        reports_agents, "cc.reports.agents", 0),
+    SPECIAL("GET",   "calls",                 calls_list,     SUBJ_CALL_LIST,     0),
+    SPECIAL("GET",   "calls/{id}",            calls_get,      SUBJ_CALL_GET,      0),
+    SPECIAL("PATCH", "calls/{id}",            calls_patch,    SUBJ_CALL_UPDATE,   CC_HTTP_JSON),
+    SPECIAL("POST",  "calls/{id}/supervise",  calls_supervise, SUBJ_CALL_SUPERVISE, CC_HTTP_JSON),
+    SPECIAL("DELETE", "calls/{id}/supervise", calls_supervise, SUBJ_CALL_SUPERVISE, 0),
+    SPECIAL("GET",   "calls/{id}/supervisions", calls_supervisions, SUBJ_CALL_SUPERVISIONS, 0),
+    SPECIAL("GET",   "supervisions",          calls_supervisions, SUBJ_CALL_SUPERVISIONS, 0),
+    SPECIAL("POST",  "callbacks",             calls_callback, SUBJ_CALL_CALLBACK, CC_HTTP_JSON),
+    SPECIAL("GET",   "reports/queues",        reports_queues, SUBJ_REPORTS_QUEUES, 0),
+    SPECIAL("GET",   "reports/agents",        reports_agents, SUBJ_REPORTS_AGENTS, 0),
 
-    SPECIAL("POST",  "chats/{id}/case",       crm_case,       "cc.crm.case.create",   CC_HTTP_JSON),
-    SPECIAL("POST",  "chats/{id}/contact",    crm_contact,    "cc.crm.contacts.link", CC_HTTP_JSON),
-    SPECIAL("POST",  "calls/{id}/case",       crm_case,       "cc.crm.case.create",   CC_HTTP_JSON),
-    SPECIAL("POST",  "calls/{id}/contact",    crm_contact,    "cc.crm.contacts.link", CC_HTTP_JSON),
-    SPECIAL("GET",   "crm/settings",          crm_settings_get, "cc.crm.settings.get", 0),
-    SPECIAL("PUT",   "crm/settings",          crm_settings_put, "cc.crm.settings.put", CC_HTTP_JSON),
-    SPECIAL("GET",   "crm/status",            crm_status,     "cc.crm.status.get",    0),
-    SPECIAL("POST",  "crm/status/retry",      crm_status,     "cc.crm.status.retry",  CC_HTTP_JSON),
-    SPECIAL("GET",   "crm/contacts",          crm_contacts,   "cc.crm.contacts.search", 0),
-    SPECIAL("GET",   "crm/links",             crm_links,      "cc.crm.links",         0),
+    SPECIAL("POST",  "chats/{id}/case",       crm_case,       SUBJ_CRM_CASE_CREATE,   CC_HTTP_JSON),
+    SPECIAL("POST",  "chats/{id}/contact",    crm_contact,    SUBJ_CRM_CONTACTS_LINK, CC_HTTP_JSON),
+    SPECIAL("POST",  "calls/{id}/case",       crm_case,       SUBJ_CRM_CASE_CREATE,   CC_HTTP_JSON),
+    SPECIAL("POST",  "calls/{id}/contact",    crm_contact,    SUBJ_CRM_CONTACTS_LINK, CC_HTTP_JSON),
+    SPECIAL("GET",   "crm/settings",          crm_settings_get, SUBJ_CRM_SETTINGS_GET, 0),
+    SPECIAL("PUT",   "crm/settings",          crm_settings_put, SUBJ_CRM_SETTINGS_PUT, CC_HTTP_JSON),
+    SPECIAL("GET",   "crm/status",            crm_status,     SUBJ_CRM_STATUS_GET,    0),
+    SPECIAL("POST",  "crm/status/retry",      crm_status,     SUBJ_CRM_STATUS_RETRY,  CC_HTTP_JSON),
+    SPECIAL("GET",   "crm/contacts",          crm_contacts,   SUBJ_CRM_CONTACTS_SEARCH, 0),
+    SPECIAL("GET",   "crm/links",             crm_links,      SUBJ_CRM_LINKS,         0),
 
-    SPECIAL("GET", "monitor/agents", status_list, "cc.presence.list", 0),
-    SPECIAL("GET", "monitor/queues", queues_get, "cc.router.queues", 0),
-    SPECIAL("GET", "interactions/{id}/trace", trace_get, "cc.router.trace", 0),
+    SPECIAL("GET", "monitor/agents", status_list, SUBJ_PRESENCE_LIST, 0),
+    SPECIAL("GET", "monitor/queues", queues_get, SUBJ_ROUTER_QUEUES, 0),
+    SPECIAL("GET", "interactions/{id}/trace", trace_get, SUBJ_ROUTER_TRACE, 0),
     SPECIAL("GET", "monitor/events", sse_monitor, NULL, 0),
 
-    ROUTE("GET", "settings/permissions", "cc.registry.settings.get",
+    ROUTE("GET", "settings/permissions", SUBJ_SETTINGS_GET,
           &cc__v1__permissions__descriptor, FWD_READ, 0),
-    ROUTE("PUT", "settings/permissions", "cc.registry.settings.put",
+    ROUTE("PUT", "settings/permissions", SUBJ_SETTINGS_PUT,
           &cc__v1__permissions__descriptor, FWD_WRITE, CC_HTTP_JSON),
 
     WEB("/"), WEB("/app.css"), WEB("/favicon.svg"), WEB("/app.js"), WEB("/api.js"),

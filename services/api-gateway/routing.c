@@ -7,6 +7,7 @@
 #include "cc/v1/registry.pb-c.h"
 #include "cc/v1/routing.pb-c.h"
 #include "forward.h"
+#include "cc_subjects.h"
 
 #include <string.h>
 
@@ -71,14 +72,14 @@ static enum cc_status trace_allowed(const struct gw_route *rt, Cc__V1__Caller *c
         return CC_OK;
     a.caller = caller, a.interaction_id = CC_PB_STR(interaction_id);
     enum cc_status st =
-        cc_nats_request(nats, "cc.router.get", &a.base, &cc__v1__interaction__descriptor,
+        cc_nats_request(nats, SUBJ_ROUTER_GET, &a.base, &cc__v1__interaction__descriptor,
                         TRACE_CHECK_MS, &ix, NULL, 0);
     const char *queue_id = st == CC_OK ? ((const Cc__V1__Interaction *)ix)->queue_id : NULL;
     if (st == CC_OK && !queue_id)
         st = CC_ERR_NOT_FOUND;
     if (st == CC_OK) {
         q.caller = caller, q.id = CC_PB_STR(queue_id);
-        st = cc_nats_request(nats, "cc.registry.obj.queues.get", &q.base,
+        st = cc_nats_request(nats, SUBJ_REGISTRY_QUEUES_GET, &q.base,
                              &cc__v1__object_reply__descriptor, TRACE_CHECK_MS, &queue, NULL, 0);
     }
     if (st == CC_ERR_FORBIDDEN || st == CC_ERR_INVALID)

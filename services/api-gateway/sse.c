@@ -13,6 +13,7 @@
 #include "cc_time.h"
 #include "cc_sse.h"
 #include "gateway.h"
+#include "cc_subjects.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -213,9 +214,9 @@ static enum cc_status scope_refresh(struct session_check *c)
     ProtobufCMessage *rep = NULL;
     caller.user_id = c->user_id, caller.role = c->role;
     q.caller = &caller;
-    enum cc_status st = cc_nats_request(c->gw->svc->nats, "cc.presence.list", &q.base,
-                                        &cc__v1__agent_list__descriptor, SCOPE_TIMEOUT_MS, &rep,
-                                        NULL, 0);
+    enum cc_status st =
+        cc_nats_request(c->gw->svc->nats, SUBJ_PRESENCE_LIST, &q.base,
+                        &cc__v1__agent_list__descriptor, SCOPE_TIMEOUT_MS, &rep, NULL, 0);
     if (st != CC_OK)
         return st;
     const Cc__V1__AgentList *l = (const Cc__V1__AgentList *)rep;

@@ -16,6 +16,7 @@
 #include "cc_log.h"
 #include "cc_time.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -41,7 +42,7 @@ static enum cc_status user_get(struct call_router *cr, const char *id, Cc__V1__U
     ProtobufCMessage *reply = NULL;
     q.caller = &caller, q.id = CC_PB_STR(id);
     enum cc_status st =
-        cc_nats_request(cr->nats, "cc.registry.obj.users.get", &q.base,
+        cc_nats_request(cr->nats, SUBJ_REGISTRY_USERS_GET, &q.base,
                         &cc__v1__object_reply__descriptor, BUS_TIMEOUT_MS, &reply, NULL, 0);
     if (st != CC_OK)
         return st;
@@ -197,8 +198,8 @@ static void on_callback(void *arg, const struct cc_nats_msg *m)
 enum cc_status callbacks_start(struct call_router *cr)
 {
     enum cc_status st =
-        cc_nats_subscribe(cr->nats, "cc.router.offer.*", "call-router-dial", on_offer, cr);
+        cc_nats_subscribe(cr->nats, SUBJ_ROUTER_OFFER_ALL, "call-router-dial", on_offer, cr);
     if (st == CC_OK)
-        st = cc_nats_subscribe(cr->nats, "cc.call.callback", "call-router", on_callback, cr);
+        st = cc_nats_subscribe(cr->nats, SUBJ_CALL_CALLBACK, "call-router", on_callback, cr);
     return st;
 }

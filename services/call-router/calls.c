@@ -14,6 +14,7 @@
 #include "cc_log.h"
 #include "cc_time.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <sodium.h>
 #include <uthash.h>
@@ -169,7 +170,7 @@ static enum cc_status records_put(struct call_router *cr, const struct call_rec 
     r.has_version = 1, r.version = rec->version, r.changed_at = at;
     size_t len = protobuf_c_message_get_packed_size(&r.base);
     uint8_t *buf = malloc(len ? len : 1);
-    snprintf(subject, sizeof subject, "cc.records.call.%s", rec->id);
+    snprintf(subject, sizeof subject, SUBJ_RECORDS_CALL, rec->id);
     snprintf(msg_id, sizeof msg_id, "%s:%lld", rec->id, (long long)rec->version);
     enum cc_status st = buf ? CC_OK : CC_ERR_NOMEM;
     if (st == CC_OK) {
@@ -210,7 +211,7 @@ static void publish(struct call_router *cr, const struct call_rec *rec)
     if (rec->agent_id[0]) {
         struct call_view v;
         calls_view(rec, &v);
-        snprintf(subject, sizeof subject, "cc.call.updated.%s", rec->agent_id);
+        snprintf(subject, sizeof subject, SUBJ_CALL_UPDATED, rec->agent_id);
         if (cc_nats_publish(cr->nats, subject, &v.msg.base) != CC_OK)
             CC_WARN("cannot tell the desk of %s about call %s", rec->agent_id, rec->id);
     }

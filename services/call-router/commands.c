@@ -13,6 +13,7 @@
 #include "cc_log.h"
 #include "cc_time.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -69,7 +70,7 @@ enum cc_status commands_push(struct call_router *cr, const char *type, const cha
     cc_redis_release(cr->redis, c);
     if (st == CC_OK) {
         Cc__V1__CallChanged w = CC__V1__CALL_CHANGED__INIT;
-        if (cc_nats_publish(cr->nats, "cc.pbx.commands", &w.base) != CC_OK)
+        if (cc_nats_publish(cr->nats, SUBJ_PBX_COMMANDS, &w.base) != CC_OK)
             waiters_wake(cr->cmd_waiters, WAITER_ID);
     }
     return st;
@@ -207,6 +208,6 @@ enum cc_status commands_start(struct call_router *cr)
 {
     enum cc_status st = waiters_new(cr, on_waiter, &cr->cmd_waiters);
     if (st == CC_OK)
-        st = cc_nats_subscribe(cr->nats, "cc.pbx.commands", NULL, on_commands, cr);
+        st = cc_nats_subscribe(cr->nats, SUBJ_PBX_COMMANDS, NULL, on_commands, cr);
     return st;
 }

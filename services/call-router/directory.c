@@ -8,6 +8,7 @@
 #include "cc/v1/registry.pb-c.h"
 #include "cc_log.h"
 #include "cc_registry_load.h"
+#include "cc_subjects.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -187,9 +188,9 @@ enum cc_status directory_start(struct call_router *cr)
     if (reload(cr) != CC_OK) /* agent-registry may start later: a miss reloads */
         CC_WARN("directory: users not loaded yet");
     enum cc_status st =
-        cc_nats_subscribe(cr->nats, "cc.registry.changed.users", NULL, on_users_changed, cr);
+        cc_nats_subscribe(cr->nats, SUBJ_REGISTRY_CHANGED_USERS, NULL, on_users_changed, cr);
     if (st == CC_OK)
-        st = cc_nats_subscribe(cr->nats, "cc.registry.changed.queues", NULL, on_users_changed, cr);
+        st = cc_nats_subscribe(cr->nats, SUBJ_REGISTRY_CHANGED_QUEUES, NULL, on_users_changed, cr);
     return st;
 }
 

@@ -16,6 +16,7 @@
 #include "cc_subjects.h"
 #include "cc_time.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,7 @@ static enum cc_status router_ask(struct call_router *cr, const char *verb, const
     ProtobufCMessage *reply = NULL;
     char subject[64];
     a.interaction_id = CC_PB_STR(id), a.agent_id = CC_PB_STR(agent_id);
-    snprintf(subject, sizeof subject, "cc.router.%s", verb);
+    snprintf(subject, sizeof subject, SUBJ_ROUTER_VERB, verb);
     enum cc_status st =
         cc_nats_request(cr->nats, subject, &a.base, &cc__v1__interaction__descriptor,
                         BUS_TIMEOUT_MS, &reply, why, whycap);
@@ -63,7 +64,7 @@ static enum cc_status presence_route(struct call_router *cr, const char *agent, 
     e.agent_id = CC_PB_STR(agent), e.event = CC_PB_STR(event), e.kind = CC_PB_STR("call");
     e.interaction_id = CC_PB_STR(id), e.queue_id = queue && *queue ? CC_PB_STR(queue) : NULL;
     enum cc_status st =
-        cc_nats_request(cr->nats, "cc.presence.route", &e.base, &cc__v1__agent_status__descriptor,
+        cc_nats_request(cr->nats, SUBJ_PRESENCE_ROUTE, &e.base, &cc__v1__agent_status__descriptor,
                         BUS_TIMEOUT_MS, &reply, why, whycap);
     if (reply)
         protobuf_c_message_free_unpacked(reply, NULL);
@@ -78,7 +79,7 @@ enum cc_status flow_agent_status(struct call_router *cr, const char *agent_id, c
     ProtobufCMessage *reply = NULL;
     q.caller = &caller, q.agent_id = CC_PB_STR(agent_id);
     enum cc_status st =
-        cc_nats_request(cr->nats, "cc.presence.get", &q.base, &cc__v1__agent_status__descriptor,
+        cc_nats_request(cr->nats, SUBJ_PRESENCE_GET, &q.base, &cc__v1__agent_status__descriptor,
                         BUS_TIMEOUT_MS, &reply, NULL, 0);
     if (st == CC_OK) {
         const Cc__V1__AgentStatus *s = (const Cc__V1__AgentStatus *)reply;
@@ -110,7 +111,7 @@ static void identify(struct call_router *cr, const char *number, struct call_cha
     q.caller = &caller, q.channel = CC_PB_STR("phone"), q.phone = CC_PB_STR(number);
     q.customer_id = CC_PB_STR(number);
     enum cc_status st =
-        cc_nats_request(cr->nats, "cc.crm.identify", &q.base, &cc__v1__contact_list__descriptor,
+        cc_nats_request(cr->nats, SUBJ_CRM_IDENTIFY, &q.base, &cc__v1__contact_list__descriptor,
                         cr->identify_timeout_ms, &reply, NULL, 0);
     if (st == CC_ERR_UNAVAILABLE) /* nobody listens (or NATS is down): not again for a while */
         crm_absent_at = now;
@@ -137,7 +138,7 @@ static void changed(struct call_router *cr, const char *id)
     offers_drop(cr->offers, id);
     Cc__V1__CallChanged c = CC__V1__CALL_CHANGED__INIT;
     c.id = CC_PB_STR(id);
-    if (cc_nats_publish(cr->nats, "cc.call.changed", &c.base) != CC_OK)
+    if (cc_nats_publish(cr->nats, SUBJ_CALL_CHANGED, &c.base) != CC_OK)
         waiters_wake(cr->waiters, id); /* at least this replica's */
 }
 
@@ -160,7 +161,7 @@ enum cc_status flow_enqueue(struct call_router *cr, const struct call_rec *rec, 
     ix.reserved_agent = rec->reserved_agent[0] ? CC_PB_STR(rec->reserved_agent) : NULL;
     ix.has_priority = has_priority, ix.priority = priority;
     enum cc_status st =
-        cc_nats_request(cr->nats, "cc.router.enqueue", &ix.base, &cc__v1__interaction__descriptor,
+        cc_nats_request(cr->nats, SUBJ_ROUTER_ENQUEUE, &ix.base, &cc__v1__interaction__descriptor,
                         BUS_TIMEOUT_MS, &reply, why, whycap);
     if (reply)
         protobuf_c_message_free_unpacked(reply, NULL);
@@ -792,13 +793,13 @@ enum cc_status flow_start(struct call_router *cr)
     if (st == CC_OK)
         st = waiters_new(cr, on_waiter, &cr->waiters);
     if (st == CC_OK)
-        st = cc_nats_subscribe(cr->nats, "cc.call.changed", NULL, on_changed, cr);
+        st = cc_nats_subscribe(cr->nats, SUBJ_CALL_CHANGED, NULL, on_changed, cr);
     if (st == CC_OK)
         st = cc_nats_subscribe(cr->nats, SUBJ_ROUTER_OFFER_ALL, NULL, on_offer, cr);
     if (st == CC_OK)
         st = cc_nats_subscribe(cr->nats, SUBJ_ROUTER_OFFER_WITHDRAWN_ALL, NULL, on_withdrawn, cr);
     if (st == CC_OK)
-        st = cc_nats_subscribe(cr->nats, "cc.router.expired.call", "call-router", on_expired, cr);
+        st = cc_nats_subscribe(cr->nats, SUBJ_ROUTER_EXPIRED_CALL, "call-router", on_expired, cr);
     return st;
 }
 

@@ -8,6 +8,7 @@
 #include "cc_log.h"
 #include "cc_registry_load.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,7 +186,7 @@ static enum cc_status result_exists(struct call_router *cr, const char *id)
     ProtobufCMessage *reply = NULL;
     caller.role = CC_PB_STR("admin"), caller.has_service = 1, caller.service = 1;
     q.caller = &caller, q.id = CC_PB_STR(id);
-    enum cc_status st = cc_nats_request(cr->nats, "cc.registry.obj.results.get", &q.base,
+    enum cc_status st = cc_nats_request(cr->nats, SUBJ_REGISTRY_RESULTS_GET, &q.base,
                                         &cc__v1__object_reply__descriptor, 3000, &reply, NULL, 0);
     if (reply)
         protobuf_c_message_free_unpacked(reply, NULL);
@@ -276,7 +277,7 @@ static void on_call(void *arg, const struct cc_nats_msg *m)
 
 enum cc_status staff_start(struct call_router *cr)
 {
-    static const char *const subjects[] = {"cc.call.list", "cc.call.get", "cc.call.update"};
+    static const char *const subjects[] = {SUBJ_CALL_LIST, SUBJ_CALL_GET, SUBJ_CALL_UPDATE};
     enum cc_status st = CC_OK;
     for (size_t i = 0; i < 3 && st == CC_OK; i++)
         st = cc_nats_subscribe(cr->nats, subjects[i], "call-router", on_call, cr);

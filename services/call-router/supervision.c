@@ -13,6 +13,7 @@
 #include "cc_registry_load.h"
 #include "cc_time.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -275,7 +276,7 @@ static void on_supervision(void *arg, const struct cc_nats_msg *m)
     char times[2][32];
     if (!q || !q->caller || !q->caller->user_id) {
         cc_nats_respond_error(cr->nats, m, q ? CC_ERR_UNAUTHORIZED : CC_ERR_INVALID, NULL);
-    } else if (!strcmp(m->subject, "cc.call.supervisions")) {
+    } else if (!strcmp(m->subject, SUBJ_CALL_SUPERVISIONS)) {
         on_list(cr, m, q);
     } else {
         enum cc_status st = supervise(cr, q, &s, &why);
@@ -294,8 +295,8 @@ static void on_supervision(void *arg, const struct cc_nats_msg *m)
 enum cc_status supervision_start(struct call_router *cr)
 {
     enum cc_status st =
-        cc_nats_subscribe(cr->nats, "cc.call.supervise", "call-router", on_supervision, cr);
+        cc_nats_subscribe(cr->nats, SUBJ_CALL_SUPERVISE, "call-router", on_supervision, cr);
     if (st == CC_OK)
-        st = cc_nats_subscribe(cr->nats, "cc.call.supervisions", "call-router", on_supervision, cr);
+        st = cc_nats_subscribe(cr->nats, SUBJ_CALL_SUPERVISIONS, "call-router", on_supervision, cr);
     return st;
 }

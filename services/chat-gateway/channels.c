@@ -7,6 +7,7 @@
 #include "cc_log.h"
 #include "cc_registry_load.h"
 #include "cc_time.h"
+#include "cc_subjects.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,7 @@ enum cc_status channels_start(struct chatgw *g)
     enum cc_status st = (g->channels = channels_new()) ? CC_OK : CC_ERR_NOMEM;
     cc_refresh_init(&g->refresh);
     if (st == CC_OK)
-        st = cc_nats_subscribe(g->nats, "cc.registry.changed.channels", NULL, on_changed, g);
+        st = cc_nats_subscribe(g->nats, SUBJ_REGISTRY_CHANGED_CHANNELS, NULL, on_changed, g);
     for (int tries = 0; st == CC_OK && tries < 100; tries++) { /* the registry may start later */
         if (reload(g) == CC_OK)
             return CC_OK;

@@ -10,6 +10,7 @@
 #include "cc_time.h"
 #include "provider.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@ void chats_publish_changed(struct chatgw *g, const Cc__V1__Chat *c)
     Cc__V1__Chat brief = CC__V1__CHAT__INIT;
     brief.id = c->id, brief.queue_id = c->queue_id, brief.state = c->state;
     brief.agent_id = c->agent_id, brief.offered_to = c->offered_to;
-    publish_to(g, "cc.chat.changed", c->queue_id, &brief.base);
+    publish_to(g, SUBJ_CHAT_CHANGED_PREFIX, c->queue_id, &brief.base);
 }
 
 void chats_customer_view(const Cc__V1__Chat *c, Cc__V1__Chat *out)
@@ -81,19 +82,19 @@ void chats_customer_view(const Cc__V1__Chat *c, Cc__V1__Chat *out)
 void chats_publish_updated(struct chatgw *g, const Cc__V1__Chat *c)
 {
     chats_publish_changed(g, c);
-    publish_to(g, "cc.chat.updated", c->agent_id, &c->base);
+    publish_to(g, SUBJ_CHAT_UPDATED_PREFIX, c->agent_id, &c->base);
     if (webchat(c)) { /* the customer sees what concerns them, never the record's notes */
         Cc__V1__Chat view;
         chats_customer_view(c, &view);
-        publish_to(g, "cc.webchat.chat_updated", c->from, &view.base);
+        publish_to(g, SUBJ_WEBCHAT_CHAT_UPDATED_PREFIX, c->from, &view.base);
     }
 }
 
 void chats_publish_message(struct chatgw *g, const Cc__V1__Chat *c, const Cc__V1__ChatMessage *m)
 {
-    publish_to(g, "cc.chat.message", c->agent_id, &m->base);
+    publish_to(g, SUBJ_CHAT_MESSAGE_PREFIX, c->agent_id, &m->base);
     if (webchat(c))
-        publish_to(g, "cc.webchat.message", c->from, &m->base);
+        publish_to(g, SUBJ_WEBCHAT_MESSAGE_PREFIX, c->from, &m->base);
 }
 
 /* --- helpers ---------------------------------------------------------------------------- */
@@ -120,7 +121,7 @@ static enum cc_status router(struct chatgw *g, const char *verb, const Cc__V1__C
     Cc__V1__OfferAction a = CC__V1__OFFER_ACTION__INIT;
     ProtobufCMessage *rep = NULL;
     char subject[64];
-    snprintf(subject, sizeof subject, "cc.router.%s", verb);
+    snprintf(subject, sizeof subject, SUBJ_ROUTER_VERB, verb);
     a.caller = (Cc__V1__Caller *)caller, a.interaction_id = CC_PB_STR(chat_id);
     enum cc_status st = cc_nats_request(g->nats, subject, &a.base, &cc__v1__interaction__descriptor,
                                         ROUTER_TIMEOUT_MS, &rep, why, whycap);
@@ -177,7 +178,7 @@ static void agent_display_name(struct chatgw *g, const char *id, char *out, size
     out[0] = '\0';
     service.user_id = CC_PB_STR("chat-gateway"), service.role = CC_PB_STR("admin");
     req.caller = &service, req.id = CC_PB_STR(id);
-    if (cc_nats_request(g->nats, "cc.registry.obj.users.get", &req.base,
+    if (cc_nats_request(g->nats, SUBJ_REGISTRY_USERS_GET, &req.base,
                         &cc__v1__object_reply__descriptor, 2000, &rep, NULL, 0) == CC_OK) {
         const Cc__V1__ObjectReply *o = (const Cc__V1__ObjectReply *)rep;
         Cc__V1__User *u =
@@ -252,7 +253,7 @@ void chats_sweep_accepts(struct chatgw *g)
         ProtobufCMessage *rep = NULL;
         service.user_id = CC_PB_STR("chat-gateway"), service.role = CC_PB_STR("admin");
         a.caller = &service, a.interaction_id = CC_PB_STR(id);
-        enum cc_status st = cc_nats_request(g->nats, "cc.router.get", &a.base,
+        enum cc_status st = cc_nats_request(g->nats, SUBJ_ROUTER_GET, &a.base,
                                             &cc__v1__interaction__descriptor, ROUTER_TIMEOUT_MS,
                                             &rep, NULL, 0);
         const Cc__V1__Interaction *ix = (const Cc__V1__Interaction *)rep;
@@ -350,7 +351,7 @@ static void closing_text(struct chatgw *g, const Cc__V1__Chat *ch, char *out, si
         return;
     service.user_id = CC_PB_STR("chat-gateway"), service.role = CC_PB_STR("admin");
     req.caller = &service, req.id = ch->queue_id;
-    if (cc_nats_request(g->nats, "cc.registry.obj.queues.get", &req.base,
+    if (cc_nats_request(g->nats, SUBJ_REGISTRY_QUEUES_GET, &req.base,
                         &cc__v1__object_reply__descriptor, 2000, &rep, NULL, 0) == CC_OK) {
         const Cc__V1__ObjectReply *o = (const Cc__V1__ObjectReply *)rep;
         Cc__V1__Queue *q =
@@ -547,7 +548,7 @@ static enum cc_status deliver(struct chatgw *g, const Cc__V1__Chat *ch, Cc__V1__
     char subject[160];
     out.chat_id = m->chat_id, out.message_id = m->id;
     size_t len = protobuf_c_message_pack(&out.base, buf);
-    snprintf(subject, sizeof subject, "cc.chat.out.%s", ch->channel_id);
+    snprintf(subject, sizeof subject, SUBJ_CHAT_OUT, ch->channel_id);
     return cc_nats_js_publish(g->nats, subject, buf, len, m->id, 5000, NULL);
 }
 
@@ -613,7 +614,7 @@ static enum cc_status do_typing(struct call *c)
     if (webchat(ch)) {
         Cc__V1__Typing t = CC__V1__TYPING__INIT;
         t.chat_id = ch->id, t.who = CC_PB_STR("agent"), t.name = ch->agent_name;
-        publish_to(c->g, "cc.webchat.typing", ch->from, &t.base);
+        publish_to(c->g, SUBJ_WEBCHAT_TYPING_PREFIX, ch->from, &t.base);
     } else {
         struct provider_request req = PROVIDER_REQUEST_INIT;
         const struct channels *cs = channels_get(c->g);
@@ -662,7 +663,7 @@ static enum cc_status do_retry(struct call *c)
         st = m->delivery ? store_message_put(c->g, m) : CC_ERR_NOMEM;
         out.chat_id = m->chat_id, out.message_id = m->id;
         size_t len = protobuf_c_message_pack(&out.base, buf);
-        snprintf(subject, sizeof subject, "cc.chat.out.%s", c->chat->channel_id);
+        snprintf(subject, sizeof subject, SUBJ_CHAT_OUT, c->chat->channel_id);
         snprintf(msgid, sizeof msgid, "%s:retry:%lld", m->id, (long long)cc_time_now_ms());
         if (st == CC_OK && webchat(c->chat)) {
             free(m->delivery);
@@ -946,7 +947,7 @@ static void on_chat(void *arg, const struct cc_nats_msg *m)
                  {"retry", do_retry}};
     struct call c = {arg, m, NULL, NULL, NULL, ""};
     Cc__V1__ChatRequest *req = cc__v1__chat_request__unpack(NULL, m->len, m->data);
-    const char *verb = m->subject + strlen("cc.chat.");
+    const char *verb = m->subject + strlen(SUBJ_CHAT_PREFIX);
     enum cc_status st = CC_OK;
     c.req = req;
     if (!req || !req->caller || !req->caller->user_id || !req->caller->role)
@@ -978,6 +979,6 @@ enum cc_status chats_start(struct chatgw *g)
 {
     enum cc_status st = CC_OK;
     for (int i = 0; i < 4 && st == CC_OK; i++)
-        st = cc_nats_subscribe(g->nats, "cc.chat.*", "chat-gateway", on_chat, g);
+        st = cc_nats_subscribe(g->nats, SUBJ_CHAT_ALL, "chat-gateway", on_chat, g);
     return st;
 }

@@ -7,6 +7,7 @@
 #include "chatgw.h"
 #include "cc/v1/crm.pb-c.h"
 #include "cc_log.h"
+#include "cc_subjects.h"
 
 #include <string.h>
 
@@ -22,9 +23,9 @@ void identify_chat(struct chatgw *g, const char *chat_id, const Cc__V1__Channel 
     caller.has_service = 1, caller.service = 1;
     q.caller = &caller, q.channel = ch->type, q.customer_id = CC_PB_STR(customer_id);
     q.phone = phone && *phone ? CC_PB_STR(phone) : NULL;
-    enum cc_status st = cc_nats_request(g->nats, "cc.crm.identify", &q.base,
-                                        &cc__v1__contact_list__descriptor, g->identify_timeout_ms,
-                                        &reply, NULL, 0);
+    enum cc_status st =
+        cc_nats_request(g->nats, SUBJ_CRM_IDENTIFY, &q.base, &cc__v1__contact_list__descriptor,
+                        g->identify_timeout_ms, &reply, NULL, 0);
     if (st != CC_OK) {
         if (st != CC_ERR_UNAVAILABLE) /* no crm-sync at all is normal */
             CC_WARN("identify: chat %s: crm-sync did not answer: %s", chat_id, cc_status_str(st));

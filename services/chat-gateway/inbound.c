@@ -9,6 +9,7 @@
 #include "cc_log.h"
 #include "cc_time.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ enum cc_status inbound_publish(struct chatgw *g, const Cc__V1__Inbound *in)
     if (!buf)
         return CC_ERR_NOMEM;
     protobuf_c_message_pack(&in->base, buf);
-    snprintf(subject, sizeof subject, "cc.chat.in.%s", in->channel_id);
+    snprintf(subject, sizeof subject, SUBJ_CHAT_IN, in->channel_id);
     snprintf(msg_id, sizeof msg_id, "%s:%s:%s", in->channel_id, in->kind,
              in->provider_message_id);
     enum cc_status st = cc_nats_js_publish(g->nats, subject, buf, len, msg_id, 5000, NULL);
@@ -64,7 +65,7 @@ static enum cc_status enqueue(struct chatgw *g, const char *id)
     ix.customer = &cust, ix.chat_id = CC_PB_STR(id);
     ix.preview = e[5]->type == REDIS_REPLY_STRING && e[5]->len ? e[5]->str : NULL;
     ix.source = e[6]->type == REDIS_REPLY_STRING ? e[6]->str : NULL;
-    st = cc_nats_request(g->nats, "cc.router.enqueue", &ix.base, &cc__v1__interaction__descriptor,
+    st = cc_nats_request(g->nats, SUBJ_ROUTER_ENQUEUE, &ix.base, &cc__v1__interaction__descriptor,
                          ROUTER_TIMEOUT_MS, &rep, why, sizeof why);
     freeReplyObject(r);
     if (rep)
@@ -127,7 +128,7 @@ static void name_queue(struct chatgw *g, const char *chat_id, const char *queue_
     ProtobufCMessage *rep = NULL;
     service.user_id = CC_PB_STR("chat-gateway"), service.role = CC_PB_STR("admin");
     req.caller = &service, req.id = CC_PB_STR(queue_id);
-    if (cc_nats_request(g->nats, "cc.registry.obj.queues.get", &req.base,
+    if (cc_nats_request(g->nats, SUBJ_REGISTRY_QUEUES_GET, &req.base,
                         &cc__v1__object_reply__descriptor, 2000, &rep, NULL, 0) == CC_OK) {
         const Cc__V1__ObjectReply *o = (const Cc__V1__ObjectReply *)rep;
         Cc__V1__Queue *q = o->has_body ? cc__v1__queue__unpack(NULL, o->body.len, o->body.data)
@@ -379,22 +380,22 @@ static void on_withdrawn(void *arg, const struct cc_nats_msg *msg)
 
 enum cc_status inbound_start(struct chatgw *g)
 {
-    static const char *in_subjects[] = {"cc.chat.in.>"}, *out_subjects[] = {"cc.chat.out.>"};
+    static const char *in_subjects[] = {SUBJ_CHAT_IN_ANY}, *out_subjects[] = {SUBJ_CHAT_OUT_ANY};
     static const struct cc_nats_stream streams[] = {
         {CHAT_IN_STREAM, in_subjects, 1, 30 * 86400, 3600, 0},
         {CHAT_OUT_STREAM, out_subjects, 1, 30 * 86400, 3600, 0},
     };
-    static const struct cc_nats_consumer consumer = {CHAT_IN_STREAM, "cc.chat.in.>", "chat-in",
-                                                     30000, -1, 32};
+    static const struct cc_nats_consumer consumer = {
+        CHAT_IN_STREAM, SUBJ_CHAT_IN_ANY, "chat-in", 30000, -1, 32};
     enum cc_status st = cc_nats_stream_ensure(g->nats, &streams[0]);
     if (st == CC_OK)
         st = cc_nats_stream_ensure(g->nats, &streams[1]);
     if (st == CC_OK)
         st = cc_nats_consume(g->nats, &consumer, on_inbound, g);
     if (st == CC_OK)
-        st = cc_nats_subscribe(g->nats, "cc.router.offer.*", "chat-gateway", on_offer, g);
+        st = cc_nats_subscribe(g->nats, SUBJ_ROUTER_OFFER_ALL, "chat-gateway", on_offer, g);
     if (st == CC_OK)
-        st = cc_nats_subscribe(g->nats, "cc.router.offer_withdrawn.*", "chat-gateway",
+        st = cc_nats_subscribe(g->nats, SUBJ_ROUTER_OFFER_WITHDRAWN_ALL, "chat-gateway",
                                on_withdrawn, g);
     if (st == CC_OK && pthread_create(&g->sweeper, NULL, unrouted_sweeper, g) != 0)
         st = CC_ERR_NOMEM;

@@ -8,6 +8,7 @@
 #include "cc_log.h"
 #include "provider.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,7 +134,7 @@ static enum cc_nats_verdict on_outbound(void *arg, const struct cc_nats_msg *msg
 
 enum cc_status outbound_start(struct chatgw *g)
 {
-    static const struct cc_nats_consumer consumer = {CHAT_OUT_STREAM, "cc.chat.out.>", "chat-out",
-                                                     SEND_TIMEOUT_MS * 3, -1, 16};
+    static const struct cc_nats_consumer consumer = {
+        CHAT_OUT_STREAM, SUBJ_CHAT_OUT_ANY, "chat-out", SEND_TIMEOUT_MS * 3, -1, 16};
     return cc_nats_consume(g->nats, &consumer, on_outbound, g);
 }

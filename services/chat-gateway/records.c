@@ -12,6 +12,7 @@
 #include "cc_records.h"
 #include "cc_time.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +89,7 @@ enum cc_status records_publish(struct chatgw *g, const char *id)
         st = CC_ERR_NOMEM;
         goto out;
     }
-    snprintf(subject, sizeof subject, "cc.records.chat.%s", id);
+    snprintf(subject, sizeof subject, SUBJ_RECORDS_CHAT, id);
     snprintf(msg_id, sizeof msg_id, "%s:%lld", id, (long long)v.version);
     st = cc_nats_js_publish(g->nats, subject, buf, len, msg_id, PUBLISH_TIMEOUT_MS, NULL);
     if (st == CC_OK)

@@ -18,6 +18,7 @@
 #include "cc_time.h"
 #include "webchat_body.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -267,7 +268,7 @@ void webchat_typing(void *arg, struct cc_http_req *req, struct cc_http_resp *res
             Cc__V1__Typing t = CC__V1__TYPING__INIT;
             char subject[160];
             t.chat_id = chat->id, t.who = CC_PB_STR("customer");
-            snprintf(subject, sizeof subject, "cc.chat.typing.%s", chat->agent_id);
+            snprintf(subject, sizeof subject, SUBJ_CHAT_TYPING_TO, chat->agent_id);
             cc_nats_publish(g->nats, subject, &t.base);
         }
         if (chat)
@@ -380,13 +381,13 @@ void webchat_events(void *arg, struct cc_http_req *req, struct cc_http_resp *res
 
 enum cc_status webchat_start(struct chatgw *g)
 {
-    enum cc_status st = cc_events_source(g->events, g->nats, "cc.webchat.message.*", "message",
+    enum cc_status st = cc_events_source(g->events, g->nats, SUBJ_WEBCHAT_MESSAGE_ALL, "message",
                                          &cc__v1__chat_message__descriptor, 1);
     if (st == CC_OK)
-        st = cc_events_source(g->events, g->nats, "cc.webchat.chat_updated.*", "chat_updated",
+        st = cc_events_source(g->events, g->nats, SUBJ_WEBCHAT_CHAT_UPDATED_ALL, "chat_updated",
                               &cc__v1__chat__descriptor, 1);
     if (st == CC_OK)
-        st = cc_events_source(g->events, g->nats, "cc.webchat.typing.*", "typing",
+        st = cc_events_source(g->events, g->nats, SUBJ_WEBCHAT_TYPING_ALL, "typing",
                               &cc__v1__typing__descriptor, 1);
     return st;
 }

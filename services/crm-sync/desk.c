@@ -15,6 +15,7 @@
 #include "cc/v1/chat.pb-c.h"
 #include "cc_buf.h"
 #include "cc_log.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,13 +73,13 @@ static enum cc_status ix_load(struct desk_act *a, const char *kind, const char *
     if (a->ix.kind[1] == 'h') {
         Cc__V1__ChatRequest r = CC__V1__CHAT_REQUEST__INIT;
         r.caller = (Cc__V1__Caller *)a->who, r.chat_id = CC_PB_STR(id);
-        st = cc_nats_request(a->c->nats, "cc.chat.get", &r.base, &cc__v1__chat__descriptor,
+        st = cc_nats_request(a->c->nats, SUBJ_CHAT_GET, &r.base, &cc__v1__chat__descriptor,
                              OWNER_TIMEOUT_MS, &rep, err, sizeof err);
         a->ix.chat = (Cc__V1__Chat *)rep;
     } else {
         Cc__V1__CallRequest r = CC__V1__CALL_REQUEST__INIT;
         r.caller = (Cc__V1__Caller *)a->who, r.id = CC_PB_STR(id);
-        st = cc_nats_request(a->c->nats, "cc.call.get", &r.base, &cc__v1__call__descriptor,
+        st = cc_nats_request(a->c->nats, SUBJ_CALL_GET, &r.base, &cc__v1__call__descriptor,
                              OWNER_TIMEOUT_MS, &rep, err, sizeof err);
         a->ix.call = (Cc__V1__Call *)rep;
     }
@@ -109,14 +110,14 @@ static enum cc_status ix_link(struct desk_act *a, const Cc__V1__ChatLinks *links
         Cc__V1__Chat patch = CC__V1__CHAT__INIT;
         patch.links = (Cc__V1__ChatLinks *)links;
         r.caller = (Cc__V1__Caller *)a->who, r.chat_id = CC_PB_STR(a->ix.id), r.patch = &patch;
-        st = cc_nats_request(a->c->nats, "cc.chat.update", &r.base, &cc__v1__chat__descriptor,
+        st = cc_nats_request(a->c->nats, SUBJ_CHAT_UPDATE, &r.base, &cc__v1__chat__descriptor,
                              OWNER_TIMEOUT_MS, &rep, err, sizeof err);
     } else {
         Cc__V1__CallRequest r = CC__V1__CALL_REQUEST__INIT;
         Cc__V1__Call patch = CC__V1__CALL__INIT;
         patch.links = (Cc__V1__ChatLinks *)links;
         r.caller = (Cc__V1__Caller *)a->who, r.id = CC_PB_STR(a->ix.id), r.patch = &patch;
-        st = cc_nats_request(a->c->nats, "cc.call.update", &r.base, &cc__v1__call__descriptor,
+        st = cc_nats_request(a->c->nats, SUBJ_CALL_UPDATE, &r.base, &cc__v1__call__descriptor,
                              OWNER_TIMEOUT_MS, &rep, err, sizeof err);
     }
     if (rep)
@@ -146,7 +147,7 @@ static enum cc_status chat_symptoms(struct desk_act *a, struct cc_buf *b)
     char err[200] = "";
     r.caller = (Cc__V1__Caller *)a->who, r.chat_id = CC_PB_STR(a->ix.id);
     enum cc_status st =
-        cc_nats_request(a->c->nats, "cc.chat.messages", &r.base, &cc__v1__message_list__descriptor,
+        cc_nats_request(a->c->nats, SUBJ_CHAT_MESSAGES, &r.base, &cc__v1__message_list__descriptor,
                         OWNER_TIMEOUT_MS, &rep, err, sizeof err);
     if (st != CC_OK) {
         snprintf(a->why, sizeof a->why, "chat-gateway: %s", err[0] ? err : cc_status_str(st));
@@ -382,11 +383,11 @@ enum cc_status desk_start(struct crm *c)
 {
     enum cc_status st = CC_OK;
     for (int i = 0; i < WORKERS && st == CC_OK; i++) {
-        st = cc_nats_subscribe(c->nats, "cc.crm.contacts.link", "crm-sync", on_link, c);
+        st = cc_nats_subscribe(c->nats, SUBJ_CRM_CONTACTS_LINK, "crm-sync", on_link, c);
         if (st == CC_OK)
-            st = cc_nats_subscribe(c->nats, "cc.crm.case.create", "crm-sync", on_case, c);
+            st = cc_nats_subscribe(c->nats, SUBJ_CRM_CASE_CREATE, "crm-sync", on_case, c);
     }
     if (st == CC_OK)
-        st = cc_nats_subscribe(c->nats, "cc.crm.links", "crm-sync", on_links, c);
+        st = cc_nats_subscribe(c->nats, SUBJ_CRM_LINKS, "crm-sync", on_links, c);
     return st;
 }

@@ -9,6 +9,7 @@
 #include "cc_pbjson.h"
 #include "odata.h"
 #include "webhook.h"
+#include "cc_subjects.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -308,9 +309,9 @@ enum cc_status identify_start(struct crm *c)
 {
     enum cc_status st = CC_OK;
     for (int i = 0; i < WORKERS && st == CC_OK; i++) {
-        st = cc_nats_subscribe(c->nats, "cc.crm.identify", "crm-sync", on_query, c);
+        st = cc_nats_subscribe(c->nats, SUBJ_CRM_IDENTIFY, "crm-sync", on_query, c);
         if (st == CC_OK)
-            st = cc_nats_subscribe(c->nats, "cc.crm.contacts.search", "crm-sync", on_query, c);
+            st = cc_nats_subscribe(c->nats, SUBJ_CRM_CONTACTS_SEARCH, "crm-sync", on_query, c);
     }
     return st;
 }

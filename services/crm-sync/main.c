@@ -10,6 +10,7 @@
 #include "cc_secret.h"
 
 #include "cc_time.h"
+#include "cc_subjects.h"
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -65,13 +66,13 @@ static enum cc_status subscribe(struct crm *c)
         const char *subject;
         cc_nats_handler fn;
     } subs[] = {
-        {"cc.crm.settings.get", settings_on_get},
-        {"cc.crm.settings.put", settings_on_put},
-        {"cc.crm.status.get", status_on_get},
-        {"cc.crm.status.retry", retry_on_request},
+        {SUBJ_CRM_SETTINGS_GET, settings_on_get},
+        {SUBJ_CRM_SETTINGS_PUT, settings_on_put},
+        {SUBJ_CRM_STATUS_GET, status_on_get},
+        {SUBJ_CRM_STATUS_RETRY, retry_on_request},
     };
     enum cc_status st =
-        cc_nats_subscribe(c->nats, "cc.crm.settings.changed", NULL, on_settings_changed, c);
+        cc_nats_subscribe(c->nats, SUBJ_CRM_SETTINGS_CHANGED, NULL, on_settings_changed, c);
     for (size_t i = 0; st == CC_OK && i < sizeof subs / sizeof *subs; i++)
         st = cc_nats_subscribe(c->nats, subs[i].subject, "crm-sync", subs[i].fn, c);
     return st;

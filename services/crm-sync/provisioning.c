@@ -16,6 +16,7 @@
 #include "odata.h"
 #include "registry.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -205,7 +206,7 @@ static enum cc_status create_user(struct crm *c, struct wanted *w, char *why, si
     u.first_name = w->name[0] ? w->name : login, u.agent = &ag;
     ag.has_enabled = 1, ag.enabled = 0;
     enum cc_status st =
-        reg_call(c, "cc.registry.obj.users.create", NULL, NULL, &u.base, NULL, 0, &rep, why, cap);
+        reg_call(c, SUBJ_REGISTRY_USERS_CREATE, NULL, NULL, &u.base, NULL, 0, &rep, why, cap);
     Cc__V1__User *made = st == CC_OK && rep->has_body
                              ? cc__v1__user__unpack(NULL, rep->body.len, rep->body.data)
                              : NULL;
@@ -249,22 +250,22 @@ static enum cc_status set_agent(struct crm *c, const struct wanted *w, char *why
     ag.has_enabled = 1, ag.enabled = w->is_agent && !w->gone;
     ag.team_id = w->team[0] ? CC_PB_STR(w->team) : NULL;
     u.agent = &ag;
-    return reg_call(c, "cc.registry.obj.users.update", w->user_id, NULL, &u.base, fields, 1, NULL,
-                    why, cap);
+    return reg_call(c, SUBJ_REGISTRY_USERS_UPDATE, w->user_id, NULL, &u.base, fields, 1, NULL, why,
+                    cap);
 }
 
 /* Makes our agent skills those of the CRM: put each, delete the others. */
 static enum cc_status mirror_skills(struct crm *c, const struct wanted *w, char *why, size_t cap)
 {
     Cc__V1__ObjectReply *rep = NULL;
-    enum cc_status st = reg_call(c, "cc.registry.agent_skills.list", NULL, w->user_id, NULL, NULL,
-                                 0, &rep, why, cap);
+    enum cc_status st =
+        reg_call(c, SUBJ_AGENT_SKILLS_LIST, NULL, w->user_id, NULL, NULL, 0, &rep, why, cap);
     for (int i = 0; st == CC_OK && i < w->n; i++) {
         Cc__V1__AgentSkill s = CC__V1__AGENT_SKILL__INIT;
         s.has_capacity = 1, s.capacity = w->skills[i].capacity;
         s.has_active = 1, s.active = w->skills[i].active;
-        st = reg_call(c, "cc.registry.agent_skills.put", w->skills[i].skill, w->user_id, &s.base,
-                      NULL, 0, NULL, why, cap);
+        st = reg_call(c, SUBJ_AGENT_SKILLS_PUT, w->skills[i].skill, w->user_id, &s.base, NULL, 0,
+                      NULL, why, cap);
     }
     for (size_t k = 0; st == CC_OK && k < rep->n_items; k++) {
         Cc__V1__AgentSkill *have =
@@ -273,8 +274,8 @@ static enum cc_status mirror_skills(struct crm *c, const struct wanted *w, char 
         for (int i = 0; have && have->skill_id && i < w->n && !keep; i++)
             keep = !strcmp(have->skill_id, w->skills[i].skill);
         if (have && have->skill_id && !keep)
-            st = reg_call(c, "cc.registry.agent_skills.delete", have->skill_id, w->user_id, NULL,
-                          NULL, 0, NULL, why, cap);
+            st = reg_call(c, SUBJ_AGENT_SKILLS_DELETE, have->skill_id, w->user_id, NULL, NULL, 0,
+                          NULL, why, cap);
         if (have)
             cc__v1__agent_skill__free_unpacked(have, NULL);
     }

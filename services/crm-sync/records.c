@@ -21,6 +21,7 @@
 #include "odata.h"
 #include "recmap.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -200,7 +201,7 @@ static char *result_name(struct crm *c, const char *id)
     self.user_id = CC_PB_STR("crm-sync"), self.role = CC_PB_STR("admin");
     self.has_service = 1, self.service = 1;
     req.caller = &self, req.id = CC_PB_STR(id);
-    if (cc_nats_request(c->nats, "cc.registry.obj.results.get", &req.base,
+    if (cc_nats_request(c->nats, SUBJ_REGISTRY_RESULTS_GET, &req.base,
                         &cc__v1__object_reply__descriptor, 3000, &rep, NULL, 0) == CC_OK) {
         const Cc__V1__ObjectReply * or = (const Cc__V1__ObjectReply *)rep;
         Cc__V1__Result *res =

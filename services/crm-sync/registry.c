@@ -3,6 +3,7 @@
  * cc.registry.agent_skills.<verb>), as crm-sync itself (a service caller). */
 #include "registry.h"
 #include "cc_log.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,6 @@ enum cc_status reg_call(struct crm *c, const char *subject, const char *id, cons
 enum cc_status reg_exists(struct crm *c, const char *kind, const char *id, char *why, size_t cap)
 {
     char subject[96];
-    snprintf(subject, sizeof subject, "cc.registry.obj.%s.get", kind);
+    snprintf(subject, sizeof subject, SUBJ_REGISTRY_OBJ_GET, kind);
     return reg_call(c, subject, id, NULL, NULL, NULL, 0, NULL, why, cap);
 }

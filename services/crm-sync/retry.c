@@ -9,6 +9,7 @@
 #include "provisioning.h"
 #include "cc_log.h"
 #include "cc_time.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static enum cc_status requeue(struct crm *c, const char *field)
         st = CC_ERR_INTERNAL;
         goto out;
     }
-    snprintf(subject, sizeof subject, "cc.records.%s.%s", r->kind, r->id);
+    snprintf(subject, sizeof subject, SUBJ_RECORDS, r->kind, r->id);
     /* a new message id: the original one may still be in the duplicate window */
     snprintf(msg_id, sizeof msg_id, "%s:%lld:retry:%lld", r->id, (long long)r->version,
              (long long)cc_time_now_ms());

@@ -9,6 +9,7 @@
 #include "cc_netguard.h"
 #include "odata.h"
 #include "cc_keys.h"
+#include "cc_subjects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,7 +456,7 @@ static enum cc_status put(struct crm *c, const Cc__V1__CrmSettings *given, char 
         st = cc_redis_do_bin(c->redis, "SET " KEY_CRM_SETTINGS " %b", cc_tag(), next, nlen);
     if (st == CC_OK) {
         swap_in(c, f), f = NULL;
-        if (cc_nats_publish(c->nats, "cc.crm.settings.changed", NULL) != CC_OK)
+        if (cc_nats_publish(c->nats, SUBJ_CRM_SETTINGS_CHANGED, NULL) != CC_OK)
             CC_WARN("crm: settings change not announced; replicas see it within seconds");
     }
     conf_free(f);

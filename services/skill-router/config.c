@@ -6,6 +6,7 @@
 #include "cc_log.h"
 #include "cc_registry_load.h"
 #include "cc_time.h"
+#include "cc_subjects.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -78,7 +79,7 @@ enum cc_status config_start(struct router *r)
     cc_refresh_init(&r->refresh);
     for (int i = 0; i < 2 && st == CC_OK; i++) {
         char subject[96];
-        snprintf(subject, sizeof subject, "cc.registry.changed.%s", kinds[i]);
+        snprintf(subject, sizeof subject, SUBJ_REGISTRY_CHANGED, kinds[i]);
         st = cc_nats_subscribe(r->nats, subject, NULL, on_changed, r);
     }
     for (int tries = 0; st == CC_OK && tries < 100; tries++) { /* the registry may start later */
