@@ -17,7 +17,8 @@
  * cc_redis_run/do/cmd check their arguments against the format at build
  * time. A script that must build keys from data gets the key's prefix as an
  * argument (cc_key_prefix), never the tag spelt out; TTLs are passed to
- * scripts as arguments, from here. */
+ * scripts as arguments, from here. Comments elsewhere write a key with the
+ * tag as "{cc}" ({cc}:ix:<id>), meaning the deployment's tag. */
 #ifndef CC_KEYS_H
 #define CC_KEYS_H
 

@@ -1,5 +1,5 @@
 /* retry.c - cc.crm.status.retry (admin, the sync status page's Retry
- * button): every record given up on ({cc}:crm:failed) is stored again in
+ * button): every record given up on (KEY_CRM_FAILED) is stored again in
  * RECORDS, so it goes through the outbox once more with the same
  * guarantees (the version check skips it when a newer version was written
  * meanwhile); every failed agent record is provisioned again. A failure
