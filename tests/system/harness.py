@@ -233,6 +233,9 @@ class Cluster:
     `domain` sets the services' CC_DOMAIN; `redis` shares another cluster's
     Redis (two deployments on one Redis), which this one then leaves running."""
 
+    domain = DOMAIN  # the defaults of subclasses with their own __init__ (failover.py)
+    own_redis = True
+
     def __init__(self, workdir, domain=None, redis=None):
         self.workdir = workdir
         self.domain = domain or DOMAIN
