@@ -26,18 +26,20 @@
  * queues, pause_causes, quick_replies, results, channels; verb: create, get, list, update,
  * delete, archive, unarchive */
 #define SUBJ_REGISTRY_OBJ_PREFIX "cc.registry.obj."
-#define SUBJ_REGISTRY_OBJ_ALL "cc.registry.obj.*.*"               /* the registry's subscription */
-#define SUBJ_REGISTRY_OBJ_SCAN "cc.registry.obj.%63[^.].%31s"     /* sscanf: kind, verb */
-#define SUBJ_REGISTRY_OBJ_CREATE "cc.registry.obj.%s.create"      /* ObjectRequest -> ObjectReply */
-#define SUBJ_REGISTRY_OBJ_GET "cc.registry.obj.%s.get"            /* ObjectRequest -> ObjectReply */
-#define SUBJ_REGISTRY_OBJ_LIST "cc.registry.obj.%s.list"          /* ObjectRequest -> ObjectReply */
-#define SUBJ_REGISTRY_USERS_GET "cc.registry.obj.users.get"       /* ObjectRequest -> ObjectReply */
-#define SUBJ_REGISTRY_USERS_CREATE "cc.registry.obj.users.create" /* ObjectRequest -> ObjectReply  \
-                                                                   */
-#define SUBJ_REGISTRY_USERS_UPDATE "cc.registry.obj.users.update" /* ObjectRequest -> ObjectReply  \
-                                                                   */
-#define SUBJ_REGISTRY_QUEUES_GET "cc.registry.obj.queues.get"     /* ObjectRequest -> ObjectReply */
-#define SUBJ_REGISTRY_RESULTS_GET "cc.registry.obj.results.get"   /* ObjectRequest -> ObjectReply */
+#define SUBJ_REGISTRY_OBJ_ALL "cc.registry.obj.*.*"           /* the registry's subscription */
+#define SUBJ_REGISTRY_OBJ_SCAN "cc.registry.obj.%63[^.].%31s" /* sscanf: kind, verb */
+#define SUBJ_REGISTRY_OBJ_CREATE "cc.registry.obj.%s.create"  /* ObjectRequest -> ObjectReply */
+#define SUBJ_REGISTRY_OBJ_GET "cc.registry.obj.%s.get"        /* ObjectRequest -> ObjectReply */
+#define SUBJ_REGISTRY_OBJ_LIST "cc.registry.obj.%s.list"      /* ObjectRequest -> ObjectReply */
+#define SUBJ_REGISTRY_USERS_GET "cc.registry.obj.users.get"   /* ObjectRequest -> ObjectReply */
+#define SUBJ_REGISTRY_USERS_CREATE                                                                 \
+    "cc.registry.obj.users.create" /* ObjectRequest -> ObjectReply                                 \
+                                    */
+#define SUBJ_REGISTRY_USERS_UPDATE                                                                 \
+    "cc.registry.obj.users.update"                              /* ObjectRequest -> ObjectReply    \
+                                                                 */
+#define SUBJ_REGISTRY_QUEUES_GET "cc.registry.obj.queues.get"   /* ObjectRequest -> ObjectReply */
+#define SUBJ_REGISTRY_RESULTS_GET "cc.registry.obj.results.get" /* ObjectRequest -> ObjectReply */
 /* an agent's skills: ObjectRequest {parent_id = user, id = skill, body = AgentSkill} ->
  * ObjectReply */
 #define SUBJ_AGENT_SKILLS_PREFIX "cc.registry.agent_skills."
@@ -148,8 +150,9 @@
     "cc.call.changed" /* published, CallChanged: wakes every replica's polls */
 #define SUBJ_CALL_UPDATED "cc.call.updated.%s" /* published, Call: .<agent> */
 #define SUBJ_CALL_UPDATED_ALL "cc.call.updated.*"
-#define SUBJ_PBX_COMMANDS "cc.pbx.commands" /* published, empty CallChanged: a PBX command queued  \
-                                             */
+#define SUBJ_PBX_COMMANDS                                                                          \
+    "cc.pbx.commands" /* published, empty CallChanged: a PBX command queued                        \
+                       */
 
 /* --- crm-sync (docs/crm.md) ---------------------------------------------------------------- */
 #define SUBJ_CRM_PREFIX "cc.crm."

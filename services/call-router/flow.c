@@ -172,13 +172,13 @@ enum cc_status flow_enqueue(struct call_router *cr, const struct call_rec *rec, 
 static void discard(struct call_router *cr, const struct call_rec *rec)
 {
     offers_forget_id(cr->offers, rec->call_id);
-    if (cc_redis_do(cr->redis, "DEL " KEY_CALL " " KEY_PBXCALL, cc_tag(), rec->id, cc_tag(), rec->call_id) !=
-            CC_OK ||
+    if (cc_redis_do(cr->redis, "DEL " KEY_CALL " " KEY_PBXCALL, cc_tag(), rec->id, cc_tag(),
+                    rec->call_id) != CC_OK ||
         cc_redis_do(cr->redis, "ZREM " KEY_CALLS_ACTIVE " %s", cc_tag(), rec->id) != CC_OK ||
-        (rec->queue_id[0]
-             ? cc_redis_do(cr->redis, "ZREM " KEY_CALLS_QUEUE " %s", cc_tag(), rec->queue_id, rec->id)
-             : cc_redis_do(cr->redis, "ZREM " KEY_CALLS_AGENT " %s", cc_tag(), rec->agent_id,
-                           rec->id)) != CC_OK)
+        (rec->queue_id[0] ? cc_redis_do(cr->redis, "ZREM " KEY_CALLS_QUEUE " %s", cc_tag(),
+                                        rec->queue_id, rec->id)
+                          : cc_redis_do(cr->redis, "ZREM " KEY_CALLS_AGENT " %s", cc_tag(),
+                                        rec->agent_id, rec->id)) != CC_OK)
         CC_WARN("call %s: refused, but its record could not be removed", rec->id);
 }
 

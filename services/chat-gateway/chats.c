@@ -217,14 +217,15 @@ static enum cc_status do_accept(struct call *c)
 {
     char pending[160];
     snprintf(pending, sizeof pending, "%s|%s", c->chat->id, c->who->user_id);
-    enum cc_status st = cc_redis_do(c->g->redis, "ZADD " KEY_CHATS_ACCEPTING " %lld %s",
-                                    cc_tag(), (long long)cc_time_now_ms(), pending);
+    enum cc_status st = cc_redis_do(c->g->redis, "ZADD " KEY_CHATS_ACCEPTING " %lld %s", cc_tag(),
+                                    (long long)cc_time_now_ms(), pending);
     if (st == CC_OK)
         st = router(c->g, "accept", c->who, c->chat->id, c->why, sizeof c->why);
     if (st == CC_OK)
         st = hold_chat(c->g, c->chat->id, c->who->user_id);
     if (st == CC_OK || st == CC_ERR_CONFLICT || st == CC_ERR_NOT_FOUND || st == CC_ERR_FORBIDDEN)
-        cc_redis_do(c->g->redis, "ZREM " KEY_CHATS_ACCEPTING " %s", cc_tag(), pending); /* settled */
+        cc_redis_do(c->g->redis, "ZREM " KEY_CHATS_ACCEPTING " %s", cc_tag(),
+                    pending); /* settled */
     return st == CC_OK ? answer_changed(c) : st;
 }
 
@@ -232,8 +233,8 @@ void chats_sweep_accepts(struct chatgw *g)
 {
     redisReply *due = NULL;
     int64_t now = cc_time_now_ms();
-    cc_redis_do(g->redis, "ZREMRANGEBYSCORE " KEY_CHATS_ACCEPTING " -inf %lld",
-                cc_tag(), (long long)(now - ACCEPT_FORGET_MS)); /* rang out long ago */
+    cc_redis_do(g->redis, "ZREMRANGEBYSCORE " KEY_CHATS_ACCEPTING " -inf %lld", cc_tag(),
+                (long long)(now - ACCEPT_FORGET_MS)); /* rang out long ago */
     if (cc_redis_run(g->redis, &due, "ZRANGEBYSCORE " KEY_CHATS_ACCEPTING " -inf %lld LIMIT 0 50",
                      cc_tag(), (long long)(now - ACCEPT_SETTLE_MS)) != CC_OK) {
         free_reply(due);
@@ -253,9 +254,9 @@ void chats_sweep_accepts(struct chatgw *g)
         ProtobufCMessage *rep = NULL;
         service.user_id = CC_PB_STR("chat-gateway"), service.role = CC_PB_STR("admin");
         a.caller = &service, a.interaction_id = CC_PB_STR(id);
-        enum cc_status st = cc_nats_request(g->nats, SUBJ_ROUTER_GET, &a.base,
-                                            &cc__v1__interaction__descriptor, ROUTER_TIMEOUT_MS,
-                                            &rep, NULL, 0);
+        enum cc_status st =
+            cc_nats_request(g->nats, SUBJ_ROUTER_GET, &a.base, &cc__v1__interaction__descriptor,
+                            ROUTER_TIMEOUT_MS, &rep, NULL, 0);
         const Cc__V1__Interaction *ix = (const Cc__V1__Interaction *)rep;
         int unknown = st == CC_ERR_UNAVAILABLE || st == CC_ERR_TIMEOUT || st == CC_ERR_IO;
         int held = st == CC_OK && same(ix->state, "connected") && same(ix->agent_id, agent);

@@ -17,8 +17,16 @@ static void domains_are_lower_case_letters_digits_and_dashes(void **state)
     const char *ok[] = {"main", "cell-2", "0", "a-domain-of-the-longest-size-32c"};
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
         assert_true(cc_domain_valid(ok[i]));
-    const char *bad[] = {NULL,      "",     "Main",  "cell_2", "cell.2", "a}b", "{cc}",
-                         "cell 2", "é", "a-domain-of-the-longest-size-32c!",
+    const char *bad[] = {NULL,
+                         "",
+                         "Main",
+                         "cell_2",
+                         "cell.2",
+                         "a}b",
+                         "{cc}",
+                         "cell 2",
+                         "é",
+                         "a-domain-of-the-longest-size-32c!",
                          "a-domain-longer-than-thirty-two-c"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_false(cc_domain_valid(bad[i]));
