@@ -32,12 +32,9 @@
 #define SUBJ_REGISTRY_OBJ_GET "cc.registry.obj.%s.get"        /* ObjectRequest -> ObjectReply */
 #define SUBJ_REGISTRY_OBJ_LIST "cc.registry.obj.%s.list"      /* ObjectRequest -> ObjectReply */
 #define SUBJ_REGISTRY_USERS_GET "cc.registry.obj.users.get"   /* ObjectRequest -> ObjectReply */
-#define SUBJ_REGISTRY_USERS_CREATE                                                                 \
-    "cc.registry.obj.users.create" /* ObjectRequest -> ObjectReply                                 \
-                                    */
-#define SUBJ_REGISTRY_USERS_UPDATE                                                                 \
-    "cc.registry.obj.users.update"                              /* ObjectRequest -> ObjectReply    \
-                                                                 */
+/* ObjectRequest -> ObjectReply */
+#define SUBJ_REGISTRY_USERS_CREATE "cc.registry.obj.users.create"
+#define SUBJ_REGISTRY_USERS_UPDATE "cc.registry.obj.users.update"
 #define SUBJ_REGISTRY_QUEUES_GET "cc.registry.obj.queues.get"   /* ObjectRequest -> ObjectReply */
 #define SUBJ_REGISTRY_RESULTS_GET "cc.registry.obj.results.get" /* ObjectRequest -> ObjectReply */
 /* an agent's skills: ObjectRequest {parent_id = user, id = skill, body = AgentSkill} ->
@@ -125,8 +122,8 @@
 #define SUBJ_CHAT_MESSAGE_ALL "cc.chat.message.*"
 #define SUBJ_CHAT_TYPING_TO "cc.chat.typing.%s" /* .<agent>: Typing (the customer writes) */
 #define SUBJ_CHAT_TYPING_ALL "cc.chat.typing.*"
-#define SUBJ_WEBCHAT_CHAT_UPDATED_PREFIX                                                           \
-    "cc.webchat.chat_updated" /* .<session>: Chat, customer view */
+/* .<session>: Chat, the customer's view */
+#define SUBJ_WEBCHAT_CHAT_UPDATED_PREFIX "cc.webchat.chat_updated"
 #define SUBJ_WEBCHAT_CHAT_UPDATED_ALL "cc.webchat.chat_updated.*"
 #define SUBJ_WEBCHAT_MESSAGE_PREFIX "cc.webchat.message" /* .<session>: ChatMessage */
 #define SUBJ_WEBCHAT_MESSAGE_ALL "cc.webchat.message.*"
@@ -146,13 +143,12 @@
 #define SUBJ_CALL_SUPERVISE "cc.call.supervise"       /* CallRequest -> Supervision */
 #define SUBJ_CALL_SUPERVISIONS "cc.call.supervisions" /* CallRequest -> SupervisionList */
 #define SUBJ_CALL_CALLBACK "cc.call.callback"         /* CallRequest -> Callback */
-#define SUBJ_CALL_CHANGED                                                                          \
-    "cc.call.changed" /* published, CallChanged: wakes every replica's polls */
+/* published, CallChanged: wakes every replica's long-polls */
+#define SUBJ_CALL_CHANGED "cc.call.changed"
 #define SUBJ_CALL_UPDATED "cc.call.updated.%s" /* published, Call: .<agent> */
 #define SUBJ_CALL_UPDATED_ALL "cc.call.updated.*"
-#define SUBJ_PBX_COMMANDS                                                                          \
-    "cc.pbx.commands" /* published, empty CallChanged: a PBX command queued                        \
-                       */
+/* published, empty CallChanged: a PBX command was queued */
+#define SUBJ_PBX_COMMANDS "cc.pbx.commands"
 
 /* --- crm-sync (docs/crm.md) ---------------------------------------------------------------- */
 #define SUBJ_CRM_PREFIX "cc.crm."
