@@ -391,3 +391,35 @@ def test_an_agent_without_a_phone_is_passed_over(w):
     o = pbx.offer("np-1")
     assert o["agent_id"] == b and o["sip_uri"] == "lou@pbx.test"
     assert state(w, nophone)["state"] == "missed"
+
+
+def test_the_route_is_answered_from_the_published_offer(w):
+    """A call created here is routed from the offer skill-router published: no
+    cc.router.get on the way (nor for its ringing and answered events); the record
+    says ringing right after the answer. After a missed offer the route asks
+    skill-router again, and the next agent rings."""
+    from natslite import Nats
+    a, _ = phone_agent(w, "gus")
+    time.sleep(0.05)
+    b, _ = phone_agent(w, "hal")
+    asked = []
+    nc = Nats(w["cluster"].nats.port)
+    try:
+        nc.subscribe("cc.router.get", lambda *m: asked.append(1))
+        nc.flush()
+        pbx = w["pbx"]
+        iid = pbx.create("fast-1", w["queue"]).json()["interaction_id"]
+        o1 = pbx.offer("fast-1")
+        assert o1["agent_id"] == a
+        wait_until(lambda: record(w, iid)["state"] == "ringing")
+        assert pbx.event("fast-1", "ringing", o1["offer_id"]).json()["ignored"] is False
+        assert asked == []
+        assert pbx.event("fast-1", "busy", o1["offer_id"]).json()["ignored"] is False
+        o2 = pbx.offer("fast-1")
+        assert o2["agent_id"] == b and o2["offer_id"] != o1["offer_id"]
+        assert pbx.event("fast-1", "answered", o1["offer_id"]).json()["ignored"] is True
+        assert pbx.event("fast-1", "answered", o2["offer_id"]).json()["state"] == "connected"
+        rec = record(w, iid)
+        assert rec["attempts"] == 2 and rec["agent_id"] == b
+    finally:
+        nc.close()
