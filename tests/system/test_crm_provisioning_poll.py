@@ -50,13 +50,14 @@ def test_agents_present_before_start_are_reconciled_and_later_changes_are_polled
     world["cluster"].start("crm-sync", env=crm_env(st, CC_CRM_POLL_S="5"))
     u = wait_for(lambda: our_user(api, before), timeout=20)
     assert u["agent"] == {"enabled": True, "team_id": world["team"]}
-    skills = api.get(f"/api/v1/agents/{u['id']}/skills").json()["items"]
-    assert [(s["skill_id"], s["capacity"]) for s in skills] == [(world["skill"], 40)]
+    assert wait_for(lambda: [(s["skill_id"], s["capacity"]) for s in api.get(
+        f"/api/v1/agents/{u['id']}/skills").json()["items"]] == [(world["skill"], 40)], timeout=10)
     # a change the CRM never announced: found by the next poll (every 5 s here)
     later = crm_agent(st, stamp(1), capacity=70)
     u2 = wait_for(lambda: our_user(api, later), timeout=20)
-    assert [s["capacity"] for s in api.get(f"/api/v1/agents/{u2['id']}/skills").json()["items"]] \
-        == [70]
+    # the user is created first, its skills right after (each record whole)
+    assert wait_for(lambda: [s["capacity"] for s in api.get(
+        f"/api/v1/agents/{u2['id']}/skills").json()["items"]] == [70], timeout=10)
     with st.lock:
         row = st.store.rows["UsrWebitelUser"][before]
         row["UsrIsAgent"], row["ModifiedOn"] = False, stamp(2)
