@@ -14,6 +14,7 @@
 - a three-node NATS cluster with streams of three replicas: the node leading
   the inbound stream killed mid-stream, no acknowledged webhook lost."""
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -172,6 +173,21 @@ def lost_writes(redis, port, open_ids, chats):
     return lost_enqueue, lost_end, unexplained
 
 
+def offer_lost_in_failover(admin, violation):
+    """A double offer that the failover explains: the first agent's offer
+    was written (reservation and its `offered` trace step, one script) only
+    to the primary that died before replicating it, so the new primary
+    offered the still-waiting chat again. True when the surviving trace
+    lacks that first offer."""
+    m = re.fullmatch(r"offered twice at once: (\S+) to (\S+) while (\S+)'s offer was unresolved",
+                     violation or "")
+    if not m:
+        return False
+    r = admin.get(f"/api/v1/interactions/{m.group(1)}/trace")
+    return r.status_code == 200 and not any(
+        s["step"] == "offered" and s.get("agent_id") == m.group(3) for s in r.json()["items"])
+
+
 def test_redis_primary_killed_mid_load_services_follow_sentinel(sentinel_cluster):
     c, redis = sentinel_cluster, sentinel_cluster.redis
     admin = start_stack(c, registry_env={"CC_REGISTRY_WORKERS": "8"})
@@ -198,16 +214,20 @@ def test_redis_primary_killed_mid_load_services_follow_sentinel(sentinel_cluster
     with open(open_file) as f:
         open_ids = f.read().split()
     lost_enqueue, lost_end, unexplained = lost_writes(redis, new, open_ids, CHATS)
+    # writes acknowledged by the dead primary and never replicated are the
+    # allowed loss, counted: an offer lost so shows as one double offer
+    lost_offers = summary["violations"] == 1 and offer_lost_in_failover(
+        admin, summary.get("first_violation"))
     report = {"sentinel_s": round(t_switch - t_kill, 2),
               "follow_s": {k: round(v - t_switch, 2) for k, v in followed.items()},
               "replica_lag_bytes_at_kill": lag, "lost_enqueues": len(lost_enqueue),
-              "lost_ends": len(lost_end)}
+              "lost_ends": len(lost_end), "lost_offers": int(lost_offers)}
     print(f"\nRedis failover {old} -> {new}: {report}\nload {summary}")
     assert new != old, "Sentinel did not promote the replica"
     assert set(followed) == set(c.services), f"not following: {set(c.services) - set(followed)}"
     slow = {k: v for k, v in report["follow_s"].items() if v > 2.0}
     assert not slow, f"followed the new primary later than 2 s after Sentinel named it: {slow}"
-    assert summary["violations"] == 0, summary  # no double offer, nobody over capacity
+    assert summary["violations"] == int(lost_offers), summary  # no double offer, nobody over capacity
     assert not unexplained, f"open chats the new primary holds: {unexplained[:5]} {summary}"
     assert summary["ended"] + len(lost_enqueue) == CHATS, summary
     stuck = stuck_agents(admin, ids)  # only an agent whose chat's end was lost may hold it
