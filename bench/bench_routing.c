@@ -794,6 +794,10 @@ int main(void)
     const char *nats = cc_env_str("CC_BENCH_NATS", NULL),
                *redis = cc_env_str("CC_BENCH_REDIS", NULL);
     double burst_s;
+    if (cc_keys_init(cc_env_str("CC_DOMAIN", CC_DOMAIN_DEFAULT)) != CC_OK) {
+        fprintf(stderr, "CC_DOMAIN: not a routing domain ([a-z0-9-]{1,32})\n");
+        return 2;
+    }
     int rc = 2;
     setvbuf(stdout, NULL, _IOLBF, 0); /* keeps run.py's lines and ours in order in a log */
     sync_init(&b);

@@ -578,6 +578,10 @@ int main(void)
     struct baseline bl = {samples_new(), samples_new(), samples_new(), 0};
     struct cc_redis *redis = NULL;
     long long in_redis = -1;
+    if (cc_keys_init(cc_env_str("CC_DOMAIN", CC_DOMAIN_DEFAULT)) != CC_OK) {
+        fprintf(stderr, "CC_DOMAIN: not a routing domain ([a-z0-9-]{1,32})\n");
+        return 2;
+    }
     int rc = 2;
     setvbuf(stdout, NULL, _IOLBF, 0); /* keeps run.py's lines and ours in order in a log */
     curl_global_init(CURL_GLOBAL_DEFAULT);
