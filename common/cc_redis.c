@@ -555,27 +555,31 @@ enum cc_status cc_redis_run_bin(struct cc_redis *r, redisReply **reply, const ch
     return st;
 }
 
-enum cc_status cc_redis_do_bin(struct cc_redis *r, const char *fmt, ...)
+/* vrun without the reply. */
+static enum cc_status vdo(struct cc_redis *r, const char *fmt, va_list ap)
 {
     redisReply *reply;
-    va_list ap;
-    va_start(ap, fmt);
     enum cc_status st = vrun(r, &reply, fmt, ap);
-    va_end(ap);
     if (reply)
         freeReplyObject(reply);
     return st;
 }
 
-enum cc_status cc_redis_do(struct cc_redis *r, const char *fmt, ...)
+enum cc_status cc_redis_do_bin(struct cc_redis *r, const char *fmt, ...)
 {
-    redisReply *reply;
     va_list ap;
     va_start(ap, fmt);
-    enum cc_status st = vrun(r, &reply, fmt, ap);
+    enum cc_status st = vdo(r, fmt, ap);
     va_end(ap);
-    if (reply)
-        freeReplyObject(reply);
+    return st;
+}
+
+enum cc_status cc_redis_do(struct cc_redis *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum cc_status st = vdo(r, fmt, ap);
+    va_end(ap);
     return st;
 }
 
