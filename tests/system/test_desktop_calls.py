@@ -95,7 +95,7 @@ def test_agent_sees_a_ringing_call_answers_on_the_phone_and_records_its_result(s
     page.wait(status_is("callcenter", "post_processing"), SLOW)
     assert page.eval("!!__cc.button('End wrap-up')")
     page.wait(f"!!{item} && {item}.dataset.state === 'ended'", SLOW)
-    assert page.eval("document.querySelector('[data-field=\"Hung up by\"]').textContent") == "Caller"
+    page.wait("document.querySelector('[data-field=\"Hung up by\"]').textContent === 'Caller'", SLOW)
     assert page.eval("document.querySelector('#call-list').innerText").count("No active calls.") == 1
     # the result stays on the closed call's view
     assert page.eval("__cc.control('Result details').value") == "Adres zmieniony"

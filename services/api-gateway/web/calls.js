@@ -155,12 +155,32 @@ export function callView(root, callId, opts) {
     }
   }
 
+  // Whether version `c` of the call is not older than the one shown.
+  function newer(c) {
+    return !call || c.version === undefined || call.version === undefined || c.version >= call.version;
+  }
+
+  // The stored call, read again after an event: the view shows what the
+  // API holds, every field of the latest version.
+  async function reread() {
+    try {
+      const c = await api("GET", `/calls/${encodeURIComponent(callId)}`);
+      if (!closed && newer(c)) {
+        call = c;
+        render();
+      }
+    } catch (e) {
+      // the event's own fields stay shown; the next event reads again
+    }
+  }
+
   async function save() {
     const body = { result_details: details.value, links: {} };
     if (result.value) body.result_id = result.value;
     for (const [k, input] of Object.entries(links)) body.links[k] = input.value.trim();
     try {
-      call = await api("PATCH", `/calls/${encodeURIComponent(callId)}`, body);
+      const saved = await api("PATCH", `/calls/${encodeURIComponent(callId)}`, body);
+      if (newer(saved)) call = saved; // a hang-up may have overtaken the answer
       render();
       toast("Saved.");
       opts.onChanged();
@@ -174,9 +194,10 @@ export function callView(root, callId, opts) {
     id: callId,
     kind: "call",
     onCall(c) {
-      if (c.id !== callId || (call && c.version !== undefined && call.version > c.version)) return;
+      if (c.id !== callId || !newer(c)) return;
       call = { ...call, ...c };
       render();
+      reread();
     },
     onMessage() {},
     onChat() {},
