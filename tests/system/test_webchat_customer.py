@@ -147,7 +147,7 @@ def test_customer_and_agent_from_the_prechat_form_to_a_new_chat(shop, pages, tmp
     out = cust.eval("[...document.querySelectorAll('.ccw-log li.cc-out')].map(e => e.innerText)")
     assert out and all(t.startswith("Wanda") for t in out), out
     assert cust.eval("[...document.querySelectorAll('.ccw-log li.cc-in, .ccw-log li.cc-out')]"
-                     ".every(e => /\\d\\d:\\d\\d/.test(e.querySelector('time').textContent))")
+                     ".every(e => /\\b\\d{1,2}:\\d\\d\\b/.test(e.querySelector('time').textContent))")
 
     # an emoji and a file from the customer
     front(cust).click("Emoji")
