@@ -691,27 +691,31 @@ class Standin:
 
     # -- outbound hook (Signal start event + Call web service), in order, one thread
     def emit_hooks(self, events):
+        """Queues the hooks of a change with the URL and credentials set at that moment
+        (as a process started by the change would use them), sent in order later."""
+        auth = None
+        if self.hook_token:
+            auth = "Bearer " + self.hook_token
+        elif self.hook_user is not None:
+            pair = f"{self.hook_user}:{self.hook_password or ''}".encode()
+            auth = "Basic " + base64.b64encode(pair).decode()
         for ev in events:
-            self.hook_q.put(ev)
+            self.hook_q.put((ev, self.hook_url, auth))
 
     def _hook_loop(self):
         while True:
-            ev = self.hook_q.get()
-            if ev is None:
+            item = self.hook_q.get()
+            if item is None:
                 return
-            self._hook_send(ev)
+            self._hook_send(*item)
 
-    def _hook_send(self, ev):
+    def _hook_send(self, ev, url, auth):
         entry = {"t": time.time(), "body": ev, "status": None, "error": None}
-        url = self.hook_url
         if url:
             req = urllib.request.Request(url, data=json.dumps(ev).encode(), method="POST",
                                          headers={"Content-Type": "application/json"})
-            if self.hook_token:
-                req.add_header("Authorization", "Bearer " + self.hook_token)
-            elif self.hook_user is not None:
-                pair = f"{self.hook_user}:{self.hook_password or ''}".encode()
-                req.add_header("Authorization", "Basic " + base64.b64encode(pair).decode())
+            if auth:
+                req.add_header("Authorization", auth)
             try:
                 with urllib.request.urlopen(req, timeout=10) as resp:
                     entry["status"], entry["answer"] = resp.status, resp.read().decode(
