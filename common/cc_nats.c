@@ -2,7 +2,6 @@
 #include "cc_nats.h"
 #include "cc_config.h"
 #include "cc_log.h"
-#include "cc_time.h"
 
 #include <nats/nats.h>
 #include <pthread.h>
@@ -18,10 +17,6 @@
 #define MAX_CONSUMERS 16
 #define JS_WAIT_MS 5000
 #define STREAM_WAIT_MS 30000 /* creating a stream: how long a cluster may take to accept it */
-#define MAX_STREAMS 8
-#define MAX_STALE 8           /* subscriptions of consumers the server lost, kept until the end */
-#define RESTORE_EVERY_MS 1000 /* streams made again at most this often */
-#define RESTORE_WAIT_MS 500   /* and waited for this long: a request is waiting */
 #define STREAM_RETRY_MS 250
 
 struct consumer {
@@ -31,9 +26,7 @@ struct consumer {
     cc_nats_consume_batch_fn batch_fn; /* set instead of fn for batch consumers */
     void *arg;
     pthread_t thread;
-    natsSubscription *left;             /* unsubscribed at stop, freed once the connection closed */
-    natsSubscription *stale[MAX_STALE]; /* of consumers lost with the server's store */
-    int nstale;
+    natsSubscription *left; /* unsubscribed at stop, freed once the connection closed */
 };
 
 struct sub {
@@ -52,11 +45,7 @@ struct cc_nats {
     int nsubs;
     struct consumer consumers[MAX_CONSUMERS];
     int nconsumers;
-    struct cc_nats_stream streams[MAX_STREAMS]; /* created here: our copies */
-    int nstreams;
-    atomic_llong restored_ms; /* when the streams were last made again */
-    atomic_int reconnects;    /* counts the library's reconnections */
-    pthread_mutex_t lock;     /* guards nsubs / nconsumers / nstreams */
+    pthread_mutex_t lock; /* guards nsubs / nconsumers */
 };
 
 static enum cc_status map(natsStatus s)
@@ -107,9 +96,7 @@ static void on_disconnected(natsConnection *nc, void *closure)
 
 static void on_reconnected(natsConnection *nc, void *closure)
 {
-    struct cc_nats *n = closure;
-    (void)nc;
-    atomic_fetch_add(&n->reconnects, 1);
+    (void)nc, (void)closure;
     CC_INFO("nats: reconnected");
 }
 
@@ -199,7 +186,7 @@ static natsStatus make_options(struct cc_nats *n, natsOptions **opts, const char
     if (s == NATS_OK)
         s = natsOptions_SetDisconnectedCB(*opts, on_disconnected, n);
     if (s == NATS_OK)
-        s = natsOptions_SetReconnectedCB(*opts, on_reconnected, n);
+        s = natsOptions_SetReconnectedCB(*opts, on_reconnected, NULL);
     if (s == NATS_OK)
         s = natsOptions_SetClosedCB(*opts, on_closed, n);
     if (s == NATS_OK)
@@ -267,17 +254,8 @@ void cc_nats_free(struct cc_nats *n)
     }
     for (int i = 0; i < n->nsubs; i++)
         natsSubscription_Destroy(n->subs[i].ns);
-    for (int i = 0; i < n->nconsumers; i++) {
+    for (int i = 0; i < n->nconsumers; i++)
         natsSubscription_Destroy(n->consumers[i].left);
-        for (int j = 0; j < n->consumers[i].nstale; j++)
-            natsSubscription_Destroy(n->consumers[i].stale[j]);
-    }
-    for (int i = 0; i < n->nstreams; i++) {
-        for (int j = 0; j < n->streams[i].nsubjects; j++)
-            free((char *)n->streams[i].subjects[j]);
-        free((char *)n->streams[i].subjects);
-        free((char *)n->streams[i].name);
-    }
     jsCtx_Destroy(n->js);
     natsConnection_Destroy(n->nc);
     pthread_mutex_destroy(&n->lock);
@@ -453,7 +431,7 @@ static int stream_replicas(void)
     return cc_parse_int(s, 1, 5, &v) == 0 ? (int)v : 1;
 }
 
-static natsStatus stream_make(struct cc_nats *n, const struct cc_nats_stream *cfg, int64_t wait_ms)
+enum cc_status cc_nats_stream_ensure(struct cc_nats *n, const struct cc_nats_stream *cfg)
 {
     jsStreamConfig sc;
     jsStreamInfo *si = NULL;
@@ -478,7 +456,7 @@ static natsStatus stream_make(struct cc_nats *n, const struct cc_nats_stream *cf
         si = NULL;
         int later = s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || jerr == JSClusterNotAvailErr ||
                     jerr == JSClusterNoPeersErr || jerr == JSClusterNotLeaderErr;
-        if (s == NATS_OK || !later || waited >= wait_ms)
+        if (s == NATS_OK || !later || waited >= STREAM_WAIT_MS)
             break;
         CC_INFO("nats: stream %s: %s (js error %d); asking again", cfg->name, natsStatus_GetText(s),
                 (int)jerr);
@@ -486,62 +464,7 @@ static natsStatus stream_make(struct cc_nats *n, const struct cc_nats_stream *cf
     }
     if (s != NATS_OK)
         CC_WARN("nats: stream %s: %s (js error %d)", cfg->name, natsStatus_GetText(s), (int)jerr);
-    return s;
-}
-
-/* Keeps a copy of `cfg` so that the stream can be made again (once per name). */
-static void stream_keep(struct cc_nats *n, const struct cc_nats_stream *cfg)
-{
-    pthread_mutex_lock(&n->lock);
-    int i = 0;
-    while (i < n->nstreams && strcmp(n->streams[i].name, cfg->name))
-        i++;
-    if (i == n->nstreams && i < MAX_STREAMS) {
-        struct cc_nats_stream *k = &n->streams[i];
-        const char **subjects = calloc((size_t)cfg->nsubjects + 1, sizeof *subjects);
-        char *name = strdup(cfg->name);
-        int ok = subjects && name;
-        for (int j = 0; ok && j < cfg->nsubjects; j++)
-            ok = (subjects[j] = strdup(cfg->subjects[j])) != NULL;
-        if (ok) {
-            *k = *cfg;
-            k->name = name, k->subjects = subjects;
-            n->nstreams++;
-        } else {
-            for (int j = 0; subjects && j < cfg->nsubjects; j++)
-                free((char *)subjects[j]);
-            free(subjects);
-            free(name);
-        }
-    }
-    pthread_mutex_unlock(&n->lock);
-}
-
-enum cc_status cc_nats_stream_ensure(struct cc_nats *n, const struct cc_nats_stream *cfg)
-{
-    natsStatus s = stream_make(n, cfg, STREAM_WAIT_MS);
-    if (s == NATS_OK)
-        stream_keep(n, cfg);
     return map(s);
-}
-
-/* A server that came back without its streams (its store lost) answers a
- * publish or a pull with "no responders" for good: the streams this
- * connection created are made again, by one caller at a time and at most
- * once a second. Copies are only ever added, so reading them unlocked up to
- * the count read under the lock is safe. */
-static void streams_restore(struct cc_nats *n)
-{
-    long long last = atomic_load(&n->restored_ms), now = cc_time_mono_ms();
-    if (now - last < RESTORE_EVERY_MS ||
-        !atomic_compare_exchange_strong(&n->restored_ms, &last, now))
-        return;
-    pthread_mutex_lock(&n->lock);
-    int count = n->nstreams;
-    pthread_mutex_unlock(&n->lock);
-    for (int i = 0; i < count; i++)
-        if (stream_make(n, &n->streams[i], RESTORE_WAIT_MS) == NATS_OK)
-            CC_INFO("nats: stream %s made again", n->streams[i].name);
 }
 
 enum cc_status cc_nats_js_publish(struct cc_nats *n, const char *subject, const void *data,
@@ -555,12 +478,6 @@ enum cc_status cc_nats_js_publish(struct cc_nats *n, const char *subject, const 
     po.MsgId = msg_id;
     po.MaxWait = timeout_ms;
     natsStatus s = js_Publish(&ack, n->js, subject, data, (int)len, &po, &jerr);
-    if (s == NATS_NO_RESPONDERS) {
-        streams_restore(n);
-        jsPubAck_Destroy(ack);
-        ack = NULL;
-        s = js_Publish(&ack, n->js, subject, data, (int)len, &po, &jerr);
-    }
     if (duplicate)
         *duplicate = s == NATS_OK && ack && ack->Duplicate;
     jsPubAck_Destroy(ack);
@@ -639,75 +556,26 @@ out:
     free(ms), free(vs), free(retry);
 }
 
-/* After a reconnection: is the durable consumer still there? A server that
- * came back without its store has neither it nor its stream, and a fetch
- * from it only ever times out. 1: it is there, 0: gone, -1: cannot tell yet. */
-static int consumer_present(struct consumer *c)
-{
-    jsConsumerInfo *ci = NULL;
-    jsErrCode jerr = 0;
-    natsStatus s = js_GetConsumerInfo(&ci, c->n->js, c->cfg.stream, c->cfg.durable, NULL, &jerr);
-    jsConsumerInfo_Destroy(ci);
-    if (s == NATS_OK)
-        return 1;
-    return jerr == JSConsumerNotFoundErr || jerr == JSStreamNotFoundErr ? 0 : -1;
-}
-
-/* Leaves a subscription whose consumer the server lost; it is freed at the
- * end, once the connection closed (the reader thread may still hold it). */
-static void drop_subscription(struct consumer *c, natsSubscription *sub)
-{
-    natsSubscription_Unsubscribe(sub);
-    if (c->nstale < MAX_STALE)
-        c->stale[c->nstale++] = sub;
-    else
-        natsSubscription_Destroy(sub);
-}
-
 static void *consume_loop(void *arg)
 {
     struct consumer *c = arg;
     natsSubscription *sub = NULL;
-    int seen = 0; /* reconnections when the consumer was last known present */
     while (!atomic_load(&c->n->stopping)) {
         natsMsgList list = {0};
         jsErrCode jerr = 0;
-        if (!sub) {
-            seen = atomic_load(&c->n->reconnects);
-            if (pull_subscribe(c, &sub) != NATS_OK) {
-                sub = NULL;
-                streams_restore(c->n); /* the stream may be gone with the server's store */
-                usleep(200000);
-                continue;
-            }
+        if (!sub && pull_subscribe(c, &sub) != NATS_OK) {
+            sub = NULL;
+            usleep(200000);
+            continue;
         }
         natsStatus s = natsSubscription_Fetch(&list, sub, c->cfg.batch, 500, &jerr);
-        if (s == NATS_TIMEOUT && seen != atomic_load(&c->n->reconnects)) {
-            int now = atomic_load(&c->n->reconnects), present = consumer_present(c);
-            if (present == 1)
-                seen = now;
-            else if (present == 0) {
-                CC_WARN("nats: consumer %s of %s gone with the server's store; making it again",
-                        c->cfg.durable, c->cfg.stream);
-                drop_subscription(c, sub);
-                sub = NULL;
-                continue;
-            }
-        }
         if (s == NATS_OK && c->batch_fn && list.Count > 0)
             handle_batch(c, &list);
         for (int i = 0; s == NATS_OK && !c->batch_fn && i < list.Count; i++)
             handle_fetched(c, list.Msgs[i]);
         natsMsgList_Destroy(&list);
         if (s != NATS_OK && s != NATS_TIMEOUT) {
-            /* the durable consumer is gone (the server lost its store):
-             * subscribe again, which makes it again */
-            int gone = s == NATS_NO_RESPONDERS || jerr == JSConsumerNotFoundErr ||
-                       jerr == JSStreamNotFoundErr;
-            if (gone && natsSubscription_IsValid(sub)) {
-                drop_subscription(c, sub);
-                sub = NULL;
-            } else if (!natsSubscription_IsValid(sub)) {
+            if (!natsSubscription_IsValid(sub)) {
                 natsSubscription_Destroy(sub);
                 sub = NULL;
             }
