@@ -217,7 +217,7 @@ def internal_name():
         except OSError:
             continue
         addrs = {ipaddress.ip_address(i[4][0].split("%")[0]) for i in infos}
-        if addrs and all(a.is_private or a.is_loopback or a.is_link_local for a in addrs):
+        if addrs and all(a.is_private for a in addrs):  # loopback and link-local included
             return name
     return None
 
